@@ -1,0 +1,72 @@
+// kizu-cli's command registry and argument reader. Each cmd_*.cpp registers its top-level
+// command with a static Registrar; main() dispatches on the first word.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kizu::cli {
+
+// Reads options lazily: a command asks for the options it knows (which consumes them) and
+// then takes the positionals; finish() rejects anything left that looks like an option.
+class Args {
+public:
+    explicit Args(std::vector<std::string> tokens);
+
+    bool flag(const std::string& name); // --name
+    std::optional<std::string> value(const std::string& name); // --name V or --name=V
+    std::string value(const std::string& name, const std::string& fallback);
+    std::vector<std::string> values(const std::string& name); // repeatable option
+    std::int64_t intValue(const std::string& name, std::int64_t fallback);
+    double doubleValue(const std::string& name, double fallback);
+    // Remaining tokens that are not options; call after all options were read.
+    std::vector<std::string> positionals();
+    // Throws a usage error if an unknown --option remains.
+    void finish();
+    // The first remaining token (a subcommand), removed; empty when none.
+    std::string takeFirst();
+    bool empty() const { return m_tokens.empty(); }
+
+private:
+    std::vector<std::string> m_tokens;
+};
+
+// Thrown for a wrong command line: printed with the command's usage, exit code 2.
+struct UsageError {
+    std::string message;
+};
+
+struct Command {
+    std::string name;
+    std::string summary; // one line for `kizu-cli --help`
+    std::string help;    // full help with examples for `kizu-cli NAME --help`
+    std::function<int(Args&)> run;
+};
+
+const std::vector<Command>& commands();
+
+struct Registrar {
+    explicit Registrar(Command command);
+};
+
+// The project folder: --project/-p, else $KIZU_PROJECT, else the current folder.
+std::string projectDir(Args& args);
+
+// Progress lines on stderr, throttled, ending with a newline.
+class StderrProgress {
+public:
+    explicit StderrProgress(std::string what, bool quiet = false);
+    void operator()(std::int64_t done, std::int64_t total, const std::string& item = {});
+    void finish();
+
+private:
+    std::string m_what;
+    bool m_quiet;
+    double m_last = -1;
+    bool m_dirty = false;
+};
+
+} // namespace kizu::cli

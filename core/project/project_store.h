@@ -1,0 +1,181 @@
+// The project store: a project is a folder with a SQLite database (project.kizu) and an
+// images/ folder where each imported image is kept once under its content hash. The store is
+// the only writer of project data; every write is one transaction, and image files are
+// written under a temporary name and renamed before the row that names them is committed.
+#pragma once
+
+#include "core/common/progress.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kizu::project {
+
+enum class Label { Unlabeled = 0, Ok = 1, Ng = 2 };
+enum class Split { None = 0, Train = 1, Test = 2 };
+
+std::string toString(Label label); // "unlabeled", "ok", "ng"
+std::string toString(Split split); // "none", "train", "test"
+Label labelFromString(const std::string& text); // throws InvalidArgument
+Split splitFromString(const std::string& text); // throws InvalidArgument
+
+struct ImageRecord {
+    std::int64_t id = 0;
+    std::string hash;         // sha256 of the file bytes, hex
+    std::string ext;          // ".jpg", ".png", ...
+    std::string originalPath; // where it was imported from
+    std::string source;       // "import", "camera", "cg", ...
+    int width = 0;
+    int height = 0;
+    std::int64_t capturedAt = 0; // unix ms (file mtime for imports)
+    std::int64_t importedAt = 0; // unix ms
+    std::string group;           // near-duplicates share a group; splits never cut a group
+    Label label = Label::Unlabeled;
+    Split split = Split::None;
+    std::string labeledBy;
+    std::int64_t labeledAt = 0;
+    std::string fileName() const; // the original file's name
+};
+
+struct AuditEntry {
+    std::int64_t id = 0;
+    std::int64_t imageId = 0;
+    Label oldLabel = Label::Unlabeled;
+    Label newLabel = Label::Unlabeled;
+    std::string user;
+    std::int64_t at = 0; // unix ms
+};
+
+struct ImportOptions {
+    std::int64_t maxPixels = 100'000'000; // refused before decoding when larger
+    std::string source = "import";
+    std::string group;      // a fixed group for every image, when set
+    std::string groupRegex; // else the first capture group of this regex on the file name
+    bool recursive = true;
+    Label label = Label::Unlabeled; // initial label for new images
+    std::string user;               // who labels (for the audit log); default $USER
+};
+
+struct ImportIssue {
+    std::string path;
+    std::string reason;
+};
+
+struct ImportReport {
+    int imported = 0;   // new images stored
+    int duplicates = 0; // already in the project (same content)
+    int skipped = 0;    // unreadable, not an image, too large ...
+    bool cancelled = false;
+    std::vector<ImportIssue> issues;
+    std::vector<std::int64_t> ids; // ids of the images imported or found as duplicates
+};
+
+struct ImageFilter {
+    std::optional<Label> label;
+    std::optional<Split> split;
+    std::optional<std::string> source;
+    std::optional<std::string> group;
+    enum class Sort { Id, Name, CapturedAt, ImportedAt } sort = Sort::Id;
+    bool descending = false;
+    std::int64_t limit = -1;
+    std::int64_t offset = 0;
+};
+
+struct Stats {
+    // counts[label][split], label and split as their enum values
+    std::int64_t counts[3][3] = {};
+    std::int64_t total() const;
+    std::int64_t byLabel(Label l) const;
+    std::int64_t bySplit(Split s) const;
+};
+
+struct SplitReport {
+    std::int64_t trainImages = 0, testImages = 0;
+    std::int64_t trainGroups = 0, testGroups = 0;
+};
+
+class ProjectStore {
+public:
+    static constexpr int kSchemaVersion = 2;
+    static constexpr const char* kDatabaseName = "project.kizu";
+
+    // Creates a new project in dir (made if missing). Refuses a folder that already holds one.
+    static ProjectStore create(const std::filesystem::path& dir);
+    // Opens an existing project, migrating an older schema. Throws StoreError when dir is not
+    // a project or its schema is newer than this program understands.
+    static ProjectStore open(const std::filesystem::path& dir);
+    static bool isProject(const std::filesystem::path& dir);
+
+    ProjectStore(ProjectStore&&) noexcept;
+    ProjectStore& operator=(ProjectStore&&) noexcept;
+    ~ProjectStore();
+
+    const std::filesystem::path& dir() const;
+    int schemaVersion() const;
+    std::filesystem::path imagePath(const ImageRecord& image) const; // absolute
+
+    // Imports files and folders (recursively): JPEG, PNG, BMP, TIFF. Idempotent by content.
+    // Bad files are skipped and listed in the report; nothing already stored is touched.
+    // Each image is committed on its own, so a crash loses at most the image in flight.
+    ImportReport importPaths(const std::vector<std::filesystem::path>& paths,
+                             const ImportOptions& options = {}, const ProgressFn& progress = {},
+                             const CancelToken* cancel = nullptr);
+    // Stores an encoded image from memory (camera frame, CG render). Returns its id (an
+    // existing id when the same content is already stored).
+    std::int64_t addEncodedImage(const std::string& bytes, const std::string& ext,
+                                 const std::string& source, const std::string& group = {},
+                                 Label label = Label::Unlabeled, const std::string& user = {});
+
+    std::optional<ImageRecord> image(std::int64_t id) const;
+    // Finds an image by id, hash (or a unique prefix of 8+ hex digits), original path or file
+    // name. Throws InvalidArgument when nothing or more than one image matches.
+    ImageRecord findImage(const std::string& ref) const;
+    std::vector<ImageRecord> images(const ImageFilter& filter = {}) const;
+    std::int64_t countImages(const ImageFilter& filter = {}) const;
+    std::vector<std::string> groups() const;
+    std::vector<std::string> sources() const;
+    Stats stats() const;
+
+    // Label changes: one transaction, each change appended to the audit log. Returns how many
+    // images actually changed (setting the same label again is not a change).
+    int setLabel(std::int64_t imageId, Label label, const std::string& user = {});
+    int setLabels(const std::vector<std::int64_t>& imageIds, Label label,
+                  const std::string& user = {});
+    // Labels every image by the name of a folder on its original path: "ok" or "ng"
+    // (case-insensitive; the nearest such folder wins). Returns the number of changes.
+    int labelFromFolders(const std::string& user = {});
+    std::vector<AuditEntry> auditLog(std::optional<std::int64_t> imageId = std::nullopt) const;
+
+    // Assigns train/test by group with a seed: whole groups go to test until the fraction is
+    // reached, the rest to train. With the test split locked, test images stay where they are
+    // and only images without a split are assigned.
+    SplitReport assignSplit(double testFraction, std::uint64_t seed);
+    void setSplit(const std::vector<std::int64_t>& imageIds, Split split);
+    void setTestSplitLocked(bool locked);
+    bool testSplitLocked() const;
+
+    // Copies the images of a split (or all when split is None) into out/ok and out/ng.
+    // Unlabeled images are not exported. Returns the number of files written.
+    std::int64_t exportSplit(Split split, const std::filesystem::path& outDir,
+                             const ProgressFn& progress = {}, const CancelToken* cancel = nullptr);
+
+    // Small key/value settings kept in the project (e.g. the active model).
+    void setMeta(const std::string& key, const std::string& value);
+    std::optional<std::string> meta(const std::string& key) const;
+
+    // "ok" when SQLite's integrity check passes, else its report.
+    std::string integrityCheck() const;
+
+    static std::string defaultUser();
+
+private:
+    struct Impl;
+    explicit ProjectStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m;
+};
+
+} // namespace kizu::project

@@ -1,0 +1,193 @@
+#include "ui/main_window.h"
+
+#include "core/common/error.h"
+#include "core/project/project_store.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QVBoxLayout>
+
+namespace kizu::ui {
+
+using kizu::project::Label;
+using kizu::project::ProjectStore;
+using kizu::project::Split;
+
+namespace {
+QWidget* comingPage(const QString& sentence)
+{
+    auto* w = new QWidget;
+    auto* l = new QVBoxLayout(w);
+    auto* text = new QLabel(sentence);
+    text->setWordWrap(true);
+    text->setAlignment(Qt::AlignCenter);
+    text->setStyleSheet(QStringLiteral("color: palette(mid); font-size: 15px;"));
+    l->addWidget(text);
+    return w;
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    setWindowTitle(QStringLiteral("Kizu"));
+    setWindowIcon(QIcon(QStringLiteral(":/kizu/icons/kizu.svg")));
+    m_pages = new QTabWidget;
+    m_pages->setDocumentMode(true);
+
+    auto* dataset = new QWidget;
+    auto* dl = new QVBoxLayout(dataset);
+    m_overview = new QLabel;
+    m_overview->setAlignment(Qt::AlignCenter);
+    m_overview->setTextFormat(Qt::RichText);
+    dl->addWidget(m_overview);
+    m_pages->addTab(dataset, tr("&Dataset"));
+    m_pages->addTab(comingPage(tr("CG Studio will preview and tune the domain-randomized "
+                                  "scratch renders in 3D.")),
+                    tr("&CG Studio"));
+    m_pages->addTab(comingPage(tr("Train will fine-tune a model from CG-pretrained weights on "
+                                  "a few labeled photos per class.")),
+                    tr("&Train"));
+    m_pages->addTab(comingPage(tr("Compare will put the deep model and the classical "
+                                  "DoG/threshold baseline side by side on the same images.")),
+                    tr("C&ompare"));
+    m_pages->addTab(comingPage(tr("Inspect will run live camera OK/NG inspection with the "
+                                  "active model.")),
+                    tr("&Inspect"));
+    setCentralWidget(m_pages);
+
+    m_counts = new QLabel;
+    statusBar()->addPermanentWidget(m_counts);
+    buildMenus();
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    if (!settings.contains(QStringLiteral("window/geometry"))) resize(1280, 800);
+    refreshCounts();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* newAct = file->addAction(tr("&New Project..."), this, &MainWindow::newProject);
+    newAct->setShortcut(QKeySequence::New);
+    QAction* openAct = file->addAction(tr("&Open Project..."), this, &MainWindow::openProjectDialog);
+    openAct->setShortcut(QKeySequence::Open);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+}
+
+bool MainWindow::openProject(const QString& dir)
+{
+    try {
+        auto store = std::make_unique<ProjectStore>(ProjectStore::open(dir.toStdString()));
+        m_store = std::move(store);
+    } catch (const kizu::Error& e) {
+        QMessageBox::warning(this, tr("Cannot open project"), QString::fromStdString(e.what()));
+        return false;
+    }
+    const QString abs = QFileInfo(dir).absoluteFilePath();
+    setWindowTitle(tr("Kizu - %1").arg(QFileInfo(abs).fileName()));
+    rememberRecent(abs);
+    QSettings().setValue(QStringLiteral("project/last"), abs);
+    refreshCounts();
+    return true;
+}
+
+void MainWindow::refreshCounts()
+{
+    if (!m_store) {
+        m_counts->setText(tr("No project open"));
+        m_overview->setText(tr("<h2>No project open</h2><p>Use File &gt; New Project (Ctrl+N) "
+                               "or File &gt; Open Project (Ctrl+O).</p>"));
+        return;
+    }
+    kizu::project::Stats s;
+    try {
+        s = m_store->stats();
+    } catch (const kizu::Error& e) {
+        statusBar()->showMessage(QString::fromStdString(e.what()));
+        return;
+    }
+    const auto ok = s.byLabel(Label::Ok), ng = s.byLabel(Label::Ng),
+               un = s.byLabel(Label::Unlabeled);
+    const auto train = s.bySplit(Split::Train), test = s.bySplit(Split::Test);
+    m_counts->setText(tr("%1 images | OK %2 | NG %3 | unlabeled %4 | train %5 | test %6")
+                          .arg(s.total()).arg(ok).arg(ng).arg(un).arg(train).arg(test));
+    auto cell = [&](Label l, Split sp) { return QString::number(s.counts[int(l)][int(sp)]); };
+    QString table = QStringLiteral("<h2>%1</h2><table cellpadding='6' border='0'>"
+                                   "<tr><th></th><th>train</th><th>test</th><th>none</th></tr>")
+                        .arg(QDir(QString::fromStdString(m_store->dir().string())).dirName());
+    const std::pair<Label, QString> rows[] = {
+        {Label::Ok, tr("OK")}, {Label::Ng, tr("NG")}, {Label::Unlabeled, tr("unlabeled")}};
+    for (const auto& [l, name] : rows)
+        table += QStringLiteral("<tr><th align='left'>%1</th><td align='right'>%2</td>"
+                                "<td align='right'>%3</td><td align='right'>%4</td></tr>")
+                     .arg(name, cell(l, Split::Train), cell(l, Split::Test), cell(l, Split::None));
+    table += QStringLiteral("</table><p>%1 images in all</p>").arg(s.total());
+    m_overview->setText(table);
+}
+
+void MainWindow::newProject()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("New project folder"));
+    if (dir.isEmpty()) return;
+    try {
+        ProjectStore::create(dir.toStdString());
+    } catch (const kizu::Error& e) {
+        QMessageBox::warning(this, tr("Cannot create project"), QString::fromStdString(e.what()));
+        return;
+    }
+    openProject(dir);
+}
+
+void MainWindow::openProjectDialog()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open project folder"));
+    if (!dir.isEmpty()) openProject(dir);
+}
+
+void MainWindow::rememberRecent(const QString& dir)
+{
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("project/recent")).toStringList();
+    recent.removeAll(dir);
+    recent.prepend(dir);
+    while (recent.size() > 8) recent.removeLast();
+    settings.setValue(QStringLiteral("project/recent"), recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("project/recent")).toStringList();
+    for (const QString& dir : recent)
+        m_recentMenu->addAction(dir, this, [this, dir] { openProject(dir); });
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    event->accept();
+}
+
+} // namespace kizu::ui
