@@ -1,6 +1,7 @@
 #include "app/cli/commands.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -114,6 +115,26 @@ static std::vector<Command>& registry()
 const std::vector<Command>& commands() { return registry(); }
 
 Registrar::Registrar(Command command) { registry().push_back(std::move(command)); }
+
+namespace {
+kizu::CancelToken g_interrupt;
+extern "C" void onInterrupt(int sig)
+{
+    if (g_interrupt.cancelled()) std::_Exit(128 + sig); // a second Ctrl+C stops at once
+    g_interrupt.cancel();
+}
+} // namespace
+
+kizu::CancelToken& interruptToken()
+{
+    static bool installed = [] {
+        std::signal(SIGINT, onInterrupt);
+        std::signal(SIGTERM, onInterrupt);
+        return true;
+    }();
+    (void)installed;
+    return g_interrupt;
+}
 
 std::string projectDir(Args& args)
 {
