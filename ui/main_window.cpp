@@ -17,6 +17,9 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+// Q_INIT_RESOURCE must be used outside any namespace.
+static void initKizuResources() { Q_INIT_RESOURCE(kizu); }
+
 namespace kizu::ui {
 
 using kizu::project::Label;
@@ -37,11 +40,9 @@ QWidget* comingPage(const QString& sentence)
 }
 } // namespace
 
-static void initResources() { Q_INIT_RESOURCE(kizu); }
-
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
-    initResources(); // kizu_ui is a static library: its resources must be registered
+    initKizuResources(); // kizu_ui is a static library: its resources must be registered
     setWindowTitle(QStringLiteral("Kizu"));
     setWindowIcon(QIcon(QStringLiteral(":/kizu/icons/kizu.svg")));
     m_pages = new QTabWidget;
