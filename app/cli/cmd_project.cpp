@@ -1,7 +1,10 @@
 // Project commands: project init/info, import, label, split, list, stats, export.
 #include "app/cli/commands.h"
 #include "core/common/error.h"
+#include "core/project/manifest.h"
 #include "core/project/project_store.h"
+
+#include <cstdlib>
 
 #include <cstdio>
 #include <iostream>
@@ -21,6 +24,20 @@ int projectCmd(Args& args)
         std::string dir = pos.empty() ? projectDir(args) : pos[0];
         auto store = ProjectStore::create(dir);
         std::cout << "Created Kizu project in " << store.dir().string() << "\n";
+        return 0;
+    }
+    if (sub == "demo") {
+        const char* env = std::getenv("KIZU_BSDATA");
+        std::string from = args.value("--from", env && *env ? env : "../shared/data/bsdata");
+        auto pos = args.positionals();
+        args.finish();
+        std::string dir = pos.empty() ? projectDir(args) : pos[0];
+        StderrProgress bar("demo");
+        auto rep = makeDemoProject(dir, from, [&](const Progress& p) { bar(p.done, p.total); },
+                                   &interruptToken());
+        bar.finish();
+        std::cout << "Created demo project in " << dir << " with " << rep.images << " "
+                  << rep.source << " images\n";
         return 0;
     }
     if (sub == "info") {
@@ -110,8 +127,16 @@ int splitCmd(Args& args)
     std::uint64_t seed = std::uint64_t(args.intValue("--seed", 0));
     args.flag("--by-group"); // splitting is always by group; the flag is accepted for clarity
     std::optional<std::string> lock = args.value("--lock");
+    std::optional<std::string> csv = args.value("--from-csv");
+    bool withLabels = args.flag("--with-labels");
     args.finish();
     auto store = ProjectStore::open(dir);
+    if (csv) {
+        auto rep = applyManifest(store, *csv, withLabels);
+        std::cout << "split from " << *csv << ": " << rep.matched << " of " << rep.rows
+                  << " rows matched an image, " << rep.labelChanges << " label change(s)\n";
+        return 0;
+    }
     if (lock) {
         store.setTestSplitLocked(*lock == "on" || *lock == "1" || *lock == "true");
         std::cout << "test split " << (store.testSplitLocked() ? "locked" : "unlocked") << "\n";
@@ -215,8 +240,11 @@ int exportCmd(Args& args)
 
 const Registrar r1{{"project", "create a project or show its state",
                     "Usage: kizu-cli project init [DIR]\n"
+                    "       kizu-cli project demo [DIR] [--from BSDATA_DIR]\n"
                     "       kizu-cli [--project DIR] project info [--json]\n\n"
                     "init creates a project folder (a SQLite database and an images/ folder).\n"
+                    "demo makes a project from the BSData photos ($KIZU_BSDATA or\n"
+                    "../shared/data/bsdata), labeled and split as their manifest says.\n"
                     "info prints the schema version, image count and integrity check.\n\n"
                     "Example:\n  kizu-cli project init ~/kizu/spindles\n",
                     projectCmd}};
@@ -248,10 +276,13 @@ const Registrar r3{{"label", "label images ok, ng or unlabeled",
                     labelCmd}};
 const Registrar r4{{"split", "assign train/test by group",
                     "Usage: kizu-cli [--project DIR] split --test-fraction F [--by-group] [--seed S]\n"
-                    "       kizu-cli [--project DIR] split --lock on|off\n\n"
+                    "       kizu-cli [--project DIR] split --lock on|off\n"
+                    "       kizu-cli [--project DIR] split --from-csv manifest.csv [--with-labels]\n\n"
                     "Whole groups go to test until the fraction is reached (stratified by NG),\n"
                     "so near-duplicates never straddle the split. With the test split locked,\n"
-                    "test images stay in test and only new images are assigned.\n\n"
+                    "test images stay in test and only new images are assigned. --from-csv takes\n"
+                    "the split (and with --with-labels the label) from a CSV with path and split\n"
+                    "columns, matched by file name (BSData's manifest.csv).\n\n"
                     "Example:\n  kizu-cli split --test-fraction 0.25 --by-group --seed 7\n",
                     splitCmd}};
 const Registrar r5{{"list", "list images with label, split and group",
