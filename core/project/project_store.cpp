@@ -766,6 +766,51 @@ std::int64_t ProjectStore::exportSplit(Split split, const fs::path& outDir,
     return written;
 }
 
+void ProjectStore::recordInspections(const std::vector<InspectionRecord>& records)
+{
+    if (records.empty()) return;
+    Transaction tx(m->db);
+    auto s = m->db.prepare("INSERT INTO inspection_results (at, source, verdict, score, model_sha, "
+                           "image_id, latency_ms) VALUES (?,?,?,?,?,?,?)");
+    for (const auto& r : records) {
+        s.reset();
+        s.bind(1, r.at ? r.at : nowMs()).bind(2, r.source).bind(3, r.verdict).bind(4, r.score);
+        s.bind(5, r.modelSha);
+        if (r.imageId) s.bind(6, *r.imageId);
+        else s.bindNull(6);
+        s.bind(7, r.latencyMs).run();
+    }
+    tx.commit();
+}
+
+std::vector<InspectionRecord> ProjectStore::inspections(std::int64_t limit) const
+{
+    auto s = m->db.prepare("SELECT id, at, source, verdict, score, model_sha, image_id, "
+                           "COALESCE(latency_ms, 0) FROM inspection_results ORDER BY id DESC LIMIT ?");
+    s.bind(1, limit);
+    std::vector<InspectionRecord> out;
+    while (s.step()) {
+        InspectionRecord r;
+        r.id = s.int64(0);
+        r.at = s.int64(1);
+        r.source = s.text(2);
+        r.verdict = int(s.int64(3));
+        r.score = s.real(4);
+        r.modelSha = s.text(5);
+        if (!s.isNull(6)) r.imageId = s.int64(6);
+        r.latencyMs = s.real(7);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::int64_t ProjectStore::inspectionCount() const
+{
+    auto s = m->db.prepare("SELECT COUNT(*) FROM inspection_results");
+    s.step();
+    return s.int64(0);
+}
+
 void ProjectStore::setMeta(const std::string& key, const std::string& value)
 {
     Transaction tx(m->db);

@@ -93,6 +93,18 @@ struct Stats {
     std::int64_t bySplit(Split s) const;
 };
 
+// One verdict of live inspection, as stored in the project.
+struct InspectionRecord {
+    std::int64_t id = 0;
+    std::int64_t at = 0;         // unix ms
+    std::string source;          // the frame source's description
+    int verdict = 0;             // 0 OK, 1 NG, 2 fault (no verdict: the camera failed)
+    double score = 0;            // NG score of the method
+    std::string modelSha;        // sha256 of the model file (or the baseline parameters)
+    std::optional<std::int64_t> imageId; // the stored frame, when it was kept (NG frames)
+    double latencyMs = 0;        // capture to verdict
+};
+
 struct SplitReport {
     std::int64_t trainImages = 0, testImages = 0;
     std::int64_t trainGroups = 0, testGroups = 0;
@@ -162,6 +174,11 @@ public:
     // Unlabeled images are not exported. Returns the number of files written.
     std::int64_t exportSplit(Split split, const std::filesystem::path& outDir,
                              const ProgressFn& progress = {}, const CancelToken* cancel = nullptr);
+
+    // Live inspection results: appended in one transaction per call.
+    void recordInspections(const std::vector<InspectionRecord>& records);
+    std::vector<InspectionRecord> inspections(std::int64_t limit = 100) const; // newest first
+    std::int64_t inspectionCount() const;
 
     // Small key/value settings kept in the project (e.g. the active model).
     void setMeta(const std::string& key, const std::string& value);
