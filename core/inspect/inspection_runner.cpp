@@ -37,6 +37,75 @@ void sleepCancellable(int ms, const CancelToken* cancel)
 }
 } // namespace
 
+ResilientSource::ResilientSource(camera::FrameSource& source, const InspectionOptions& options,
+                                 const CancelToken* cancel)
+    : m_source(source), m_options(options), m_cancel(cancel), m_backoffMs(options.reconnectInitialMs)
+{
+}
+
+ResilientSource::Step ResilientSource::next()
+{
+    Step step;
+    if (isCancelled(m_cancel)) {
+        step.end = true;
+        return step;
+    }
+    if (!m_source.isOpen()) {
+        if (m_waitBeforeOpen) {
+            sleepCancellable(m_backoffMs, m_cancel);
+            m_backoffMs = std::min(m_backoffMs * 2, m_options.reconnectMaxMs);
+            if (isCancelled(m_cancel)) {
+                step.end = true;
+                return step;
+            }
+        }
+        try {
+            m_source.open();
+        } catch (const DeviceError& e) {
+            m_waitBeforeOpen = true;
+            if (m_options.maxReconnects >= 0 && ++m_failures > m_options.maxReconnects) {
+                step.end = true;
+            }
+            step.fault = e.what();
+            return step;
+        }
+        if (m_everOpened) {
+            ++m_reconnects;
+            m_justReconnected = true;
+        }
+        m_everOpened = true;
+        m_waitBeforeOpen = false;
+        m_backoffMs = m_options.reconnectInitialMs;
+        m_failures = 0;
+        m_timeouts = 0;
+    }
+    try {
+        step.frame = m_source.grab(m_options.grabTimeoutMs);
+    } catch (const DeviceError& e) {
+        m_source.close();
+        m_waitBeforeOpen = true;
+        step.fault = e.what();
+        return step;
+    }
+    if (!step.frame) {
+        if (m_source.finished()) {
+            step.end = true;
+        } else if (++m_timeouts >= m_options.timeoutsBeforeFault) {
+            m_timeouts = 0;
+            m_source.close();
+            m_waitBeforeOpen = true;
+            step.fault = m_source.description() + ": no frame for " +
+                         std::to_string(m_options.timeoutsBeforeFault * m_options.grabTimeoutMs) +
+                         " ms; reconnecting.";
+        }
+        return step;
+    }
+    m_timeouts = 0;
+    step.reconnected = m_justReconnected;
+    m_justReconnected = false;
+    return step;
+}
+
 InspectionSummary runInspection(camera::FrameSource& source, Classifier& classifier,
                                 project::ProjectStore* store, const InspectionOptions& options,
                                 const std::function<void(const InspectionEvent&)>& onEvent,
@@ -53,76 +122,32 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
     auto emit = [&](const InspectionEvent& e) {
         if (onEvent) onEvent(e);
     };
-    auto fault = [&](const std::string& message) {
-        ++sum.faults;
-        InspectionEvent e;
-        e.state = State::Fault;
-        e.message = message;
-        emit(e);
-        project::InspectionRecord r;
-        r.at = unixMs();
-        r.source = sourceName;
-        r.verdict = 2;
-        r.modelSha = classifier.id();
-        pending.push_back(r);
-        flush(); // a fault is written at once
-    };
-
-    int backoff = options.reconnectInitialMs;
-    int failures = 0;
-    // Opens (or reopens) the source; false when cancelled or out of attempts.
-    auto connect = [&](bool first) -> bool {
-        while (!isCancelled(cancel)) {
-            try {
-                source.open();
-                if (!first) ++sum.reconnects;
-                backoff = options.reconnectInitialMs;
-                return true;
-            } catch (const DeviceError& e) {
-                fault(e.what());
-                if (options.maxReconnects >= 0 && ++failures > options.maxReconnects) return false;
-                sleepCancellable(backoff, cancel);
-                backoff = std::min(backoff * 2, options.reconnectMaxMs);
-            }
-        }
-        return false;
-    };
-
+    ResilientSource resilient(source, options, cancel);
     const auto start = Clock::now();
-    if (!connect(true)) {
-        flush();
-        return sum;
-    }
-    int timeouts = 0;
-    while (!isCancelled(cancel) && (options.maxFrames < 0 || sum.frames < options.maxFrames)) {
-        std::optional<camera::Frame> frame;
-        try {
-            frame = source.grab(options.grabTimeoutMs);
-        } catch (const DeviceError& e) {
-            source.close();
-            fault(e.what());
-            if (!connect(false)) break;
-            continue;
+    while (options.maxFrames < 0 || sum.frames < options.maxFrames) {
+        auto step = resilient.next();
+        if (step.fault) {
+            ++sum.faults;
+            InspectionEvent e;
+            e.state = State::Fault;
+            e.message = *step.fault;
+            emit(e);
+            project::InspectionRecord r;
+            r.at = unixMs();
+            r.source = sourceName;
+            r.verdict = 2;
+            r.modelSha = classifier.id();
+            pending.push_back(r);
+            flush(); // a fault is written at once
         }
-        if (!frame) {
-            if (source.finished()) break;
-            if (++timeouts >= options.timeoutsBeforeFault) {
-                timeouts = 0;
-                source.close();
-                fault(sourceName + ": no frame for " +
-                      std::to_string(options.timeoutsBeforeFault * options.grabTimeoutMs) +
-                      " ms; reconnecting.");
-                if (!connect(false)) break;
-            }
-            continue;
-        }
-        timeouts = 0;
+        if (step.end) break;
+        if (!step.frame) continue;
+        const camera::Frame& frame = *step.frame;
         InspectionEvent e;
-        e.frame = frame->sequence;
-        e.verdict = classifier.classify(frame->image);
+        e.frame = frame.sequence;
+        e.verdict = classifier.classify(frame.image);
         e.state = e.verdict.ng ? State::Ng : State::Ok;
-        e.latencyMs =
-            std::chrono::duration<double, std::milli>(Clock::now() - frame->captured).count();
+        e.latencyMs = std::chrono::duration<double, std::milli>(Clock::now() - frame.captured).count();
         latencies.push_back(e.latencyMs);
         ++sum.frames;
         (e.verdict.ng ? sum.ng : sum.ok)++;
@@ -135,7 +160,7 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
         r.latencyMs = e.latencyMs;
         if (store && e.verdict.ng && options.saveNgFrames) {
             std::vector<uchar> png;
-            cv::imencode(".png", frame->image, png);
+            cv::imencode(".png", frame.image, png);
             e.savedImageId = store->addEncodedImage(std::string(png.begin(), png.end()), ".png",
                                                     "inspect", "", project::Label::Unlabeled);
             r.imageId = e.savedImageId;
@@ -146,6 +171,7 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
     }
     flush();
     source.close();
+    sum.reconnects = resilient.reconnects();
     const double secs = std::chrono::duration<double>(Clock::now() - start).count();
     sum.fps = secs > 0 ? double(sum.frames) / secs : 0;
     sum.latencyP50Ms = percentile(latencies, 0.5);

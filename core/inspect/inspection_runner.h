@@ -46,6 +46,36 @@ struct InspectionOptions {
     int flushEvery = 20;               // results are written in batches of this many
 };
 
+// A frame source that survives its camera: open failures, device errors and runs of timeouts
+// become fault reports, followed by reopen attempts with exponential back-off. One step per
+// call, so the CLI loop and the GUI's capture thread share the same behaviour.
+class ResilientSource {
+public:
+    ResilientSource(camera::FrameSource& source, const InspectionOptions& options,
+                    const CancelToken* cancel);
+    struct Step {
+        std::optional<camera::Frame> frame;
+        std::optional<std::string> fault; // the source failed; it is being reconnected
+        bool reconnected = false;         // this step's frame came right after a reconnect
+        bool end = false;                 // finite source done, cancelled or out of attempts
+    };
+    Step next();
+    std::int64_t reconnects() const { return m_reconnects; }
+    camera::FrameSource& source() { return m_source; }
+
+private:
+    camera::FrameSource& m_source;
+    InspectionOptions m_options;
+    const CancelToken* m_cancel;
+    int m_backoffMs;
+    int m_failures = 0;
+    int m_timeouts = 0;
+    bool m_everOpened = false;
+    bool m_waitBeforeOpen = false;
+    bool m_justReconnected = false;
+    std::int64_t m_reconnects = 0;
+};
+
 // Runs until maxFrames verdicts, the end of a finite source, cancellation or maxReconnects
 // failures. `store` may be null (nothing recorded).
 InspectionSummary runInspection(camera::FrameSource& source, Classifier& classifier,
