@@ -22,6 +22,9 @@ public:
     // Identifies the exact method: the model file's sha256, or the baseline parameters' hash.
     virtual std::string id() const = 0;
     virtual std::string name() const = 0; // for people: "squeezenet1_1 @224", "baseline"
+    // Where the method looks: a CV_32F map in [0,1] of the frame's size (Grad-CAM for a model,
+    // the deciding blobs for the baseline); empty when the method has none.
+    virtual cv::Mat heatmap(const cv::Mat& bgr) { return {}; }
 };
 
 } // namespace kizu::inspect
