@@ -166,6 +166,13 @@ void collectFiles(const fs::path& p, bool recursive, std::vector<fs::path>& out,
     out.insert(out.end(), found.begin(), found.end());
 }
 
+// Issue reasons are printed after the file name; drop the name where the message repeats it.
+std::string withoutPrefix(const std::string& message, const std::string& name)
+{
+    const std::string prefix = name + ": ";
+    return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+}
+
 } // namespace
 
 std::string labelName(Label label)
@@ -451,10 +458,10 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
             }
         } catch (const FormatError& e) {
             ++report.skipped;
-            report.issues.push_back({name, e.what()});
+            report.issues.push_back({name, withoutPrefix(e.what(), name)});
         } catch (const IoError& e) {
             ++report.skipped;
-            report.issues.push_back({name, e.what()});
+            report.issues.push_back({name, withoutPrefix(e.what(), name)});
         }
         ++done;
         kizu::report(progress, {done, total, "import", name});
