@@ -77,7 +77,8 @@ void applyThreads(Args& args)
     if (t > 0) cv::setNumThreads(int(t));
 }
 
-std::vector<LabeledImage> dataFrom(Args& args, const std::string& defaultSplit)
+std::vector<LabeledImage> dataFrom(Args& args, const std::string& defaultSplit,
+                                   std::string* dataDir = nullptr)
 {
     if (args.value("--project"))
         throw UsageError{"--project is not wired to the baseline yet (the project store lands "
@@ -85,6 +86,7 @@ std::vector<LabeledImage> dataFrom(Args& args, const std::string& defaultSplit)
                          "--data"};
     auto data = args.value("--data");
     if (!data) throw UsageError{"--data DIR is required"};
+    if (dataDir) *dataDir = *data;
     std::string split = args.value("--split", defaultSplit);
     if (!fs::exists(fs::path(*data) / "manifest.csv") && split == defaultSplit) split.clear();
     return loadLabeledFolder(*data, split);
@@ -154,8 +156,8 @@ int runTune(Args& args)
     auto out = args.value("--out");
     if (!out) throw UsageError{"--out P.json is required"};
     std::string testSplit = args.value("--test-split", "test");
-    auto data = args.value("--data");
-    auto train = dataFrom(args, "train");
+    std::string data;
+    auto train = dataFrom(args, "train", &data);
     args.finish();
     if (opt.budgetSeconds < 0) throw UsageError{"--budget must be positive"};
 
@@ -176,8 +178,8 @@ int runTune(Args& args)
     bar.finish();
 
     std::optional<EvalReport> test;
-    if (testSplit != "none" && fs::exists(fs::path(*data) / "manifest.csv")) {
-        auto testImages = loadLabeledFolder(*data, testSplit);
+    if (testSplit != "none" && fs::exists(fs::path(data) / "manifest.csv")) {
+        auto testImages = loadLabeledFolder(data, testSplit);
         StderrProgress tbar("baseline eval " + testSplit, quiet);
         test =
             evaluate(testImages, rep.best, [&](const kizu::Progress& p) { tbar(p.done, p.total); });
@@ -187,7 +189,7 @@ int runTune(Args& args)
     nlohmann::json file = rep.best.toJson();
     nlohmann::json note = {
         {"seed", opt.seed},       {"trials", rep.trials}, {"rulesTried", rep.rulesTried},
-        {"seconds", rep.seconds}, {"data", *data},        {"train", rep.train.toJson()}};
+        {"seconds", rep.seconds}, {"data", data},         {"train", rep.train.toJson()}};
     if (test) note["test"] = test->metrics.toJson();
     file["_tuned"] = note;
     kizu::writeFileAtomic(*out, file.dump(2) + "\n");
