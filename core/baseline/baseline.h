@@ -32,19 +32,19 @@ struct BaselineParams {
     double sigma2 = 6.0;        // DoG outer sigma (px), > sigma1
     ThresholdMode thresholdMode = ThresholdMode::Fixed;
     Polarity polarity = Polarity::Dark; // dark defects (pits) give a positive "dark" response
-    double threshold = 12.0;     // fixed level on the response (grey levels, on a mean of 128);
+    double threshold = 15.0;     // fixed level on the response (grey levels, on a mean of 128);
                                  // also the floor under the Otsu and adaptive levels
     double adaptiveK = 4.0;      // adaptive: level = K x local RMS of the response
     double adaptiveBlock = 61.0; // adaptive: side of the local window (px)
     int openRadius = 0;          // morphological opening radius (px at processing scale); 0 = off
     int closeRadius = 1;         // morphological closing radius (px at processing scale); 0 = off
     // --- blob rules: a blob is a defect when it passes every active limit ---
-    double minArea = 40.0;      // px^2
+    double minArea = 60.0;      // px^2
     double maxArea = 0.0;       // px^2; 0 = no upper limit
     double minLength = 0.0;     // long side of the minimum-area rectangle (px); 0 = off
     double minElongation = 1.0; // length / width, >= 1
     double maxElongation = 0.0; // 0 = no upper limit
-    double minContrast = 18.0;  // mean response inside the blob (grey levels); 0 = off
+    double minContrast = 22.0;  // mean response inside the blob (grey levels); 0 = off
     double grindingAngle =
         0.0;               // direction of the grinding marks in the image (deg, 0 = horizontal)
     double minAngle = 0.0; // elongated blobs closer than this to the grinding direction
