@@ -1,0 +1,59 @@
+#include "core/camera/sources.h"
+#include "core/common/error.h"
+
+#include <cstdlib>
+
+namespace kizu::camera {
+
+std::unique_ptr<FrameSource> openSource(const std::string& uri, const CameraSettings& settings)
+{
+    auto startsWith = [&](const char* p) { return uri.rfind(p, 0) == 0; };
+    if (uri == "aravis") return std::make_unique<AravisSource>("", settings);
+    if (startsWith("aravis:")) return std::make_unique<AravisSource>(uri.substr(7), settings);
+    if (startsWith("v4l2:")) {
+        std::string dev = uri.substr(5);
+        if (dev.rfind("/dev/video", 0) == 0) dev = dev.substr(10);
+        char* end = nullptr;
+        long n = std::strtol(dev.c_str(), &end, 10);
+        if (dev.empty() || *end || n < 0)
+            throw InvalidArgument("'" + uri + "': give a device as v4l2:0 or v4l2:/dev/video0.");
+        return std::make_unique<OpenCvSource>(int(n), "", false);
+    }
+    if (startsWith("video:")) return std::make_unique<OpenCvSource>(-1, uri.substr(6), false);
+    if (startsWith("rtsp://") || startsWith("http://") || startsWith("https://"))
+        return std::make_unique<OpenCvSource>(-1, uri, false);
+    if (startsWith("gst:")) return std::make_unique<OpenCvSource>(-1, uri.substr(4), true);
+    if (startsWith("folder:")) {
+        std::string rest = uri.substr(7), query;
+        if (auto q = rest.find('?'); q != std::string::npos) {
+            query = rest.substr(q + 1);
+            rest = rest.substr(0, q);
+        }
+        double fps = 0;
+        bool loop = false;
+        std::size_t pos = 0;
+        while (pos <= query.size() && !query.empty()) {
+            std::size_t amp = query.find('&', pos);
+            std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+            auto eq = kv.find('=');
+            std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "1" : kv.substr(eq + 1);
+            if (k == "fps") {
+                char* end = nullptr;
+                fps = std::strtod(v.c_str(), &end);
+                if (*end || fps < 0) throw InvalidArgument("'" + uri + "': fps must be a number >= 0.");
+            } else if (k == "loop") {
+                loop = v != "0";
+            } else {
+                throw InvalidArgument("'" + uri + "': unknown option '" + k + "' (use fps, loop).");
+            }
+            if (amp == std::string::npos) break;
+            pos = amp + 1;
+        }
+        return std::make_unique<FolderSource>(rest, fps, loop);
+    }
+    throw InvalidArgument("Unknown source '" + uri +
+                          "': use aravis[:ID], v4l2:N, video:FILE, rtsp://..., gst:PIPELINE or "
+                          "folder:DIR[?fps=F&loop=1].");
+}
+
+} // namespace kizu::camera
