@@ -258,7 +258,8 @@ QWidget* BaselinePanel::buildParamEditors()
             for (const auto& c : spec.choices)
                 combo->addItem(QString::fromStdString(c));
             combo->setToolTip(tip);
-            connect(combo, &QComboBox::currentIndexChanged, this, &BaselinePanel::onParamEdited);
+            connect(combo, &QComboBox::currentIndexChanged, this,
+                    [this, key] { onParamEdited(key); });
             m_editors.insert(key, combo);
             form->addRow(label, combo);
             continue;
@@ -278,11 +279,11 @@ QWidget* BaselinePanel::buildParamEditors()
             connect(slider, &QSlider::valueChanged, spin, [this, spin](int v) {
                 if (!m_updating) spin->setValue(v);
             });
-            connect(spin, &QSpinBox::valueChanged, this, [this, slider](int v) {
+            connect(spin, &QSpinBox::valueChanged, this, [this, slider, key](int v) {
                 if (m_updating) return;
                 const QSignalBlocker block(slider);
                 slider->setValue(v);
-                onParamEdited();
+                onParamEdited(key);
             });
             spinBase = spin;
         } else {
@@ -293,11 +294,11 @@ QWidget* BaselinePanel::buildParamEditors()
             connect(slider, &QSlider::valueChanged, spin, [this, spin, spec](int pos) {
                 if (!m_updating) spin->setValue(valueFor(spec, pos));
             });
-            connect(spin, &QDoubleSpinBox::valueChanged, this, [this, slider, spec](double v) {
+            connect(spin, &QDoubleSpinBox::valueChanged, this, [this, slider, spec, key](double v) {
                 if (m_updating) return;
                 const QSignalBlocker block(slider);
                 slider->setValue(sliderFor(spec, v));
-                onParamEdited();
+                onParamEdited(key);
             });
             spinBase = spin;
         }
@@ -343,7 +344,8 @@ int BaselinePanel::currentIndex() const
 void BaselinePanel::setParams(const BaselineParams& params)
 {
     m_updating = true;
-    const nlohmann::json j = params.toJson();
+    m_values = params.toJson();
+    const nlohmann::json& j = m_values;
     for (const ParamSpec& spec : paramSpecs()) {
         const QString key = QString::fromStdString(spec.key);
         const auto& v = j.at(spec.key);
@@ -363,22 +365,12 @@ void BaselinePanel::setParams(const BaselineParams& params)
         }
     }
     m_updating = false;
-    onParamEdited();
+    onParamEdited({});
 }
 
 BaselineParams BaselinePanel::params() const
 {
-    nlohmann::json j = nlohmann::json::object();
-    for (const ParamSpec& spec : paramSpecs()) {
-        QWidget* w = m_editors.value(QString::fromStdString(spec.key));
-        if (auto* combo = qobject_cast<QComboBox*>(w))
-            j[spec.key] = combo->currentText().toStdString();
-        else if (auto* ispin = qobject_cast<QSpinBox*>(w))
-            j[spec.key] = ispin->value();
-        else if (auto* dspin = qobject_cast<QDoubleSpinBox*>(w))
-            j[spec.key] = dspin->value();
-    }
-    return BaselineParams::fromJson(j);
+    return BaselineParams::fromJson(m_values);
 }
 
 void BaselinePanel::setTuneOptions(int trials, int seed)
@@ -400,9 +392,21 @@ QString BaselinePanel::statusText() const
     return m_tuneStatus->text();
 }
 
-void BaselinePanel::onParamEdited()
+void BaselinePanel::onParamEdited(const QString& key)
 {
     if (m_updating) return;
+    // Only the edited value is taken from its editor, so values set by the tuner or a file
+    // keep their full precision instead of the editor's rounding.
+    if (!key.isEmpty()) {
+        QWidget* w = m_editors.value(key);
+        const std::string k = key.toStdString();
+        if (auto* combo = qobject_cast<QComboBox*>(w))
+            m_values[k] = combo->currentText().toStdString();
+        else if (auto* ispin = qobject_cast<QSpinBox*>(w))
+            m_values[k] = ispin->value();
+        else if (auto* dspin = qobject_cast<QDoubleSpinBox*>(w))
+            m_values[k] = dspin->value();
+    }
     Q_EMIT paramsChanged();
     scheduleProcess();
 }

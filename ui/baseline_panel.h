@@ -80,7 +80,7 @@ private:
     QWidget* buildParamEditors();
     void scheduleProcess();
     void process();
-    void onParamEdited();
+    void onParamEdited(const QString& key);
     void showResult(quint64 generation, const QImage& image, bool ng, double score,
                     const QString& details, const QString& error);
     void showError(const QString& message);
@@ -91,6 +91,7 @@ private:
     QHash<QString, QWidget*> m_editors;
     QHash<QString, QSlider*> m_sliders;
     bool m_updating = false;
+    nlohmann::json m_values; // the exact parameters; editors show them rounded
 
     QComboBox* m_imageSelect = nullptr;
     QCheckBox* m_showResponse = nullptr;

@@ -7,6 +7,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/imaging/image_io.h"
+#include "core/project/project_store.h"
 
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -32,14 +33,16 @@ Subcommands:
             NG precision/recall, the confusion matrix and the ROC AUC of the score.
               --params P.json        parameters (default: the built-in defaults)
               --data DIR             ok/ and ng/ folders, or a folder with manifest.csv
-              --split train|test|all which manifest split (with manifest.csv)
+              --project DIR          or: the labeled images of a project (the default
+                                     data source when --data is absent)
+              --split train|test|all which split (manifest or project; default test)
               --csv FILE             per-image CSV: path,label,score,verdict and the
                                      deciding blob (index, area, length, width,
                                      elongation, angle, contrast)
               --json                 print the metrics as JSON on stdout
   tune      Search the parameters that maximise balanced accuracy on the training split
             (seeded random search with local refinement); reports train and test metrics.
-              --data DIR             as for eval
+              --data DIR | --project DIR  as for eval
               --split S              split to tune on (default train)
               --test-split S         split to report on (default test; 'none' to skip)
               --seed S               random seed (default 1)
@@ -54,11 +57,11 @@ Subcommands:
   defaults  Print the default parameters as JSON.
 
 Common options: --threads N (OpenCV threads; default all cores), --quiet (no progress).
-A project as data source (--project DIR --split test) comes with the project store.
 
 Examples:
   kizu-cli baseline eval --params resources/baseline/bsdata_tuned.json \
       --data ../shared/data/bsdata --split test --csv test.csv
+  kizu-cli --project line3 baseline eval --params tuned.json --split test --json
   kizu-cli baseline tune --data ../shared/data/bsdata --split train --seed 7 \
       --trials 120 --out tuned.json
   kizu-cli baseline run --params tuned.json --overlay /tmp/ov photo.jpg
@@ -77,19 +80,52 @@ void applyThreads(Args& args)
     if (t > 0) cv::setNumThreads(int(t));
 }
 
-std::vector<LabeledImage> dataFrom(Args& args, const std::string& defaultSplit,
-                                   std::string* dataDir = nullptr)
+// Where labeled images come from: a folder (ok/ + ng/, or manifest.csv with splits) or a
+// project's labeled images of a split.
+struct DataSource {
+    bool project = false;
+    std::string dir;
+    bool hasSplits() const { return project || fs::exists(fs::path(dir) / "manifest.csv"); }
+};
+
+std::vector<LabeledImage> loadSource(const DataSource& src, const std::string& split)
 {
-    if (args.value("--project"))
-        throw UsageError{"--project is not wired to the baseline yet (the project store lands "
-                         "on main soon); export the split with ok/ and ng/ folders and use "
-                         "--data"};
-    auto data = args.value("--data");
-    if (!data) throw UsageError{"--data DIR is required"};
-    if (dataDir) *dataDir = *data;
-    std::string split = args.value("--split", defaultSplit);
-    if (!fs::exists(fs::path(*data) / "manifest.csv") && split == defaultSplit) split.clear();
-    return loadLabeledFolder(*data, split);
+    if (!src.project) return loadLabeledFolder(src.dir, src.hasSplits() ? split : std::string());
+    auto store = kizu::project::ProjectStore::open(src.dir);
+    kizu::project::ImageFilter filter;
+    if (split != "all") filter.split = kizu::project::splitFromString(split);
+    std::vector<LabeledImage> out;
+    for (const auto& rec : store.images(filter)) {
+        if (rec.label == kizu::project::Label::Unlabeled) continue;
+        out.push_back(
+            {store.imagePath(rec).string(), rec.label == kizu::project::Label::Ng, rec.group});
+    }
+    if (out.empty())
+        throw kizu::InvalidArgument("project " + src.dir + " has no labeled images in split '" +
+                                    split + "' (label images and assign a split first)");
+    return out;
+}
+
+std::vector<LabeledImage> dataFrom(Args& args, const std::string& defaultSplit,
+                                   DataSource* source = nullptr)
+{
+    DataSource src;
+    if (auto data = args.value("--data")) {
+        src.dir = *data;
+    } else {
+        src.project = true;
+        src.dir = projectDir(args);
+        if (!kizu::project::ProjectStore::isProject(src.dir))
+            throw UsageError{"give --data DIR (ok/ and ng/ folders or a manifest.csv) or "
+                             "--project DIR; '" +
+                             src.dir + "' is not a project"};
+    }
+    auto splitOpt = args.value("--split");
+    std::string split = splitOpt.value_or(defaultSplit);
+    if (source) *source = src;
+    if (splitOpt && split != "all" && !src.hasSplits())
+        return loadLabeledFolder(src.dir, split); // explains that the folder has no splits
+    return loadSource(src, split);
 }
 
 void printMetrics(const char* title, const Metrics& m)
@@ -156,8 +192,8 @@ int runTune(Args& args)
     auto out = args.value("--out");
     if (!out) throw UsageError{"--out P.json is required"};
     std::string testSplit = args.value("--test-split", "test");
-    std::string data;
-    auto train = dataFrom(args, "train", &data);
+    DataSource source;
+    auto train = dataFrom(args, "train", &source);
     args.finish();
     if (opt.budgetSeconds < 0) throw UsageError{"--budget must be positive"};
 
@@ -178,8 +214,8 @@ int runTune(Args& args)
     bar.finish();
 
     std::optional<EvalReport> test;
-    if (testSplit != "none" && fs::exists(fs::path(data) / "manifest.csv")) {
-        auto testImages = loadLabeledFolder(data, testSplit);
+    if (testSplit != "none" && source.hasSplits()) {
+        auto testImages = loadSource(source, testSplit);
         StderrProgress tbar("baseline eval " + testSplit, quiet);
         test =
             evaluate(testImages, rep.best, [&](const kizu::Progress& p) { tbar(p.done, p.total); });
@@ -187,9 +223,12 @@ int runTune(Args& args)
     }
 
     nlohmann::json file = rep.best.toJson();
-    nlohmann::json note = {
-        {"seed", opt.seed},       {"trials", rep.trials}, {"rulesTried", rep.rulesTried},
-        {"seconds", rep.seconds}, {"data", data},         {"train", rep.train.toJson()}};
+    nlohmann::json note = {{"seed", opt.seed},
+                           {"trials", rep.trials},
+                           {"rulesTried", rep.rulesTried},
+                           {"seconds", rep.seconds},
+                           {source.project ? "project" : "data", source.dir},
+                           {"train", rep.train.toJson()}};
     if (test) note["test"] = test->metrics.toJson();
     file["_tuned"] = note;
     kizu::writeFileAtomic(*out, file.dump(2) + "\n");
