@@ -253,6 +253,7 @@ QWidget* BaselinePanel::buildParamEditors()
         const QString tip = QString::fromStdString(spec.help);
         auto* label = new QLabel(QString::fromStdString(spec.label), parent);
         label->setToolTip(tip);
+        label->setMinimumWidth(150); // the same column in both groups
         if (spec.kind == ParamSpec::Kind::Choice) {
             auto* combo = new QComboBox(parent);
             for (const auto& c : spec.choices)
@@ -508,10 +509,18 @@ void BaselinePanel::showResult(quint64 generation, const QImage& image, bool ng,
         threshold = params().scoreThreshold;
     } catch (const kizu::Error&) {
     }
-    m_verdict->setText(tr("%1   score %2 (NG from %3)")
-                           .arg(ng ? tr("NG") : tr("OK"))
-                           .arg(score, 0, 'f', 3)
-                           .arg(threshold, 0, 'f', 2));
+    QString text = tr("%1   score %2 (NG from %3)")
+                       .arg(ng ? tr("NG") : tr("OK"))
+                       .arg(score, 0, 'f', 3)
+                       .arg(threshold, 0, 'f', 2);
+    const int index = currentIndex();
+    if (index >= 0 && index < m_images.size() &&
+        m_images[index].label != BaselineImage::Label::Unknown) {
+        const bool labelNg = m_images[index].label == BaselineImage::Label::Ng;
+        text += labelNg == ng ? tr("   \u2713 labeled %1").arg(labelNg ? tr("NG") : tr("OK"))
+                              : tr("   \u2717 labeled %1").arg(labelNg ? tr("NG") : tr("OK"));
+    }
+    m_verdict->setText(text);
     m_details->setText(details);
     m_view->setImage(image);
     Q_EMIT resultReady(ng, score);

@@ -181,6 +181,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(panel.hasResult() && panel.currentIndex() == index, 20000);
         QTest::qWait(500);
         QVERIFY(panel.grab().save(outDir + QStringLiteral("/baseline_panel.png")));
+        // Time for `import -window root` from outside.
+        QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));
     }
 };
 
