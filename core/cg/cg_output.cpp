@@ -1,0 +1,171 @@
+// Output of CG samples: PNG bytes, OBJ meshes, encoded batches in memory, contact sheets.
+#include "core/cg/cg_generator.h"
+
+#include "core/common/error.h"
+#include "core/common/fs_util.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace kizu::cg {
+
+std::string encodePng(const cv::Mat& image)
+{
+    std::vector<std::uint8_t> buf;
+    // Fixed settings: the bytes depend only on the pixels. Level 1 is ~3x faster than the
+    // default and the files are only ~10% larger.
+    const std::vector<int> opts{cv::IMWRITE_PNG_COMPRESSION, 1, cv::IMWRITE_PNG_STRATEGY,
+                                cv::IMWRITE_PNG_STRATEGY_DEFAULT};
+    if (!cv::imencode(".png", image, buf, opts))
+        throw FormatError("Could not encode a " + std::to_string(image.cols) + "x" +
+                          std::to_string(image.rows) + " image as PNG.");
+    return std::string(buf.begin(), buf.end());
+}
+
+namespace {
+void appendNumber(std::string& s, double v)
+{
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 5);
+    s.append(buf, r.ptr);
+}
+} // namespace
+
+void writeObj(const cv::Mat& heightMapUm, double pixelSizeUm, const std::filesystem::path& path)
+{
+    if (heightMapUm.type() != CV_32F || heightMapUm.rows < 2 || heightMapUm.cols < 2)
+        throw InvalidArgument("writeObj needs a float height map of at least 2x2 pixels.");
+    if (!(pixelSizeUm > 0)) throw InvalidArgument("writeObj needs a positive pixel size.");
+    const int rows = heightMapUm.rows, cols = heightMapUm.cols;
+    const double mm = pixelSizeUm / 1000.0;
+    std::string s;
+    s.reserve(std::size_t(rows) * cols * 70);
+    s += "# Kizu CG height map: " + std::to_string(cols) + "x" + std::to_string(rows) +
+         " vertices, units mm, pixel " + std::to_string(pixelSizeUm) + " um\n";
+    s += "o kizu_cg_surface\n";
+    for (int y = 0; y < rows; ++y) {
+        const float* h = heightMapUm.ptr<float>(y);
+        for (int x = 0; x < cols; ++x) {
+            s += "v ";
+            appendNumber(s, x * mm);
+            s += ' ';
+            appendNumber(s, -y * mm); // image rows grow downwards, the mesh's y upwards
+            s += ' ';
+            appendNumber(s, h[x] / 1000.0);
+            s += '\n';
+        }
+    }
+    for (int y = 0; y < rows; ++y) {
+        const float* h = heightMapUm.ptr<float>(y);
+        const float* up = heightMapUm.ptr<float>(std::max(0, y - 1));
+        const float* dn = heightMapUm.ptr<float>(std::min(rows - 1, y + 1));
+        for (int x = 0; x < cols; ++x) {
+            // Central differences in mm; mesh y = -row, so dz/dy has the opposite sign.
+            const int xl = std::max(0, x - 1), xr = std::min(cols - 1, x + 1);
+            const double dzdx = (h[xr] - h[xl]) / 1000.0 / ((xr - xl) * mm);
+            const double dzdy = -(dn[x] - up[x]) / 1000.0 /
+                                ((std::min(rows - 1, y + 1) - std::max(0, y - 1)) * mm);
+            const double inv = 1 / std::sqrt(dzdx * dzdx + dzdy * dzdy + 1);
+            s += "vn ";
+            appendNumber(s, -dzdx * inv);
+            s += ' ';
+            appendNumber(s, -dzdy * inv);
+            s += ' ';
+            appendNumber(s, inv);
+            s += '\n';
+        }
+    }
+    auto id = [cols](int x, int y) { return std::to_string(y * cols + x + 1); };
+    auto corner = [&](int x, int y) {
+        std::string i = id(x, y);
+        return i + "//" + i;
+    };
+    for (int y = 0; y + 1 < rows; ++y)
+        for (int x = 0; x + 1 < cols; ++x) {
+            // Counter-clockwise seen from +z (mesh y points up, image rows down).
+            s += "f " + corner(x, y) + ' ' + corner(x, y + 1) + ' ' + corner(x + 1, y + 1) + '\n';
+            s += "f " + corner(x, y) + ' ' + corner(x + 1, y + 1) + ' ' + corner(x + 1, y) + '\n';
+        }
+    writeFileAtomic(path, s);
+}
+
+std::vector<EncodedSample> renderEncoded(const CgParams& params, std::uint64_t seed, int count,
+                                         const ProgressFn& progress, const CancelToken* cancel)
+{
+    CgGenerator gen(params, seed);
+    std::vector<EncodedSample> out;
+    const int chunk = 32;
+    for (int first = 0; first < count && !isCancelled(cancel); first += chunk) {
+        const int n = std::min(chunk, count - first);
+        std::vector<EncodedSample> part(static_cast<std::size_t>(n));
+        cv::parallel_for_(cv::Range(0, n), [&](const cv::Range& r) {
+            for (int i = r.start; i < r.end; ++i) {
+                CgSample s = gen.render(std::uint64_t(first + i));
+                part[std::size_t(i)] = {s.index, s.ng, encodePng(s.image), encodePng(s.mask),
+                                        std::move(s.sampled)};
+            }
+        });
+        for (auto& e : part) out.push_back(std::move(e));
+        report(progress, {std::int64_t(out.size()), count, "render", {}});
+    }
+    return out;
+}
+
+cv::Mat contactSheet(const CgGenerator& generator, int perRow, int rows, int tileSize,
+                     const std::vector<cv::Mat>& real)
+{
+    if (perRow < 1 || rows < 1 || tileSize < 16)
+        throw InvalidArgument("A contact sheet needs at least one row, one column and 16 px tiles.");
+    const int gap = 4, label = 22;
+    // Indices in order; OK and NG renders fill their own rows.
+    std::vector<CgSample> ok, ng;
+    std::uint64_t index = 0;
+    const std::size_t want = std::size_t(perRow) * rows;
+    while (ok.size() < want || ng.size() < want) {
+        auto batch = renderRange(generator, index, 32);
+        index += 32;
+        for (auto& s : batch) {
+            auto& dst = s.ng ? ng : ok;
+            if (dst.size() < want) dst.push_back(std::move(s));
+        }
+    }
+    const int realRows = real.empty() ? 0 : 1;
+    const int totalRows = 2 * rows + realRows;
+    const int width = gap + perRow * (tileSize + gap);
+    const int height = totalRows * (label + tileSize + gap) + gap;
+    cv::Mat sheet(height, width, CV_8UC3, cv::Scalar(40, 40, 40));
+    auto place = [&](const cv::Mat& img, int row, int col) {
+        cv::Mat tile;
+        cv::resize(img, tile, cv::Size(tileSize, tileSize), 0, 0, cv::INTER_AREA);
+        int x = gap + col * (tileSize + gap), y = row * (label + tileSize + gap) + label;
+        tile.copyTo(sheet(cv::Rect(x, y, tileSize, tileSize)));
+    };
+    auto caption = [&](int row, const std::string& text) {
+        cv::putText(sheet, text, cv::Point(gap, row * (label + tileSize + gap) + label - 6),
+                    cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(230, 230, 230), 1, cv::LINE_AA);
+    };
+    int row = 0;
+    for (int r = 0; r < rows; ++r, ++row) {
+        caption(row, "OK (CG)");
+        for (int c = 0; c < perRow; ++c) place(ok[std::size_t(r * perRow + c)].image, row, c);
+    }
+    for (int r = 0; r < rows; ++r, ++row) {
+        caption(row, "NG (CG)");
+        for (int c = 0; c < perRow; ++c) place(ng[std::size_t(r * perRow + c)].image, row, c);
+    }
+    if (realRows) {
+        caption(row, "Real photos: BSData, Schlagenhauf et al., KIT wbk, CC BY-SA 4.0");
+        for (int c = 0; c < perRow && c < int(real.size()); ++c) {
+            const cv::Mat& img = real[std::size_t(c)];
+            const int side = std::min(img.cols, img.rows);
+            cv::Rect crop((img.cols - side) / 2, (img.rows - side) / 2, side, side);
+            place(img(crop), row, c);
+        }
+    }
+    return sheet;
+}
+
+} // namespace kizu::cg
