@@ -223,7 +223,7 @@ Scene sampleScene(const CgParams& p, std::uint64_t seed, std::uint64_t index)
 
 // Visits the pixels within distance rMax of the segment a-b (a capsule) by scanning along the
 // segment's major axis, so the cost is proportional to the capsule's area, not its bounding
-// box. f(x, y, t, d): t in [0, 1] along the segment, d the distance to it (pixels).
+// box. f(x, y, t, d2): t in [0, 1] along the segment, d2 the squared distance to it (px^2).
 template <class F>
 void forCapsule(int w, int h, double ax, double ay, double bx, double by, double rMax, F&& f)
 {
@@ -237,15 +237,15 @@ void forCapsule(int w, int h, double ax, double ay, double bx, double by, double
     double um = alongX ? ux : uy, un = alongX ? uy : ux;
     const int mExtent = alongX ? w : h, nExtent = alongX ? h : w;
     const double slope = std::abs(um) > 1e-12 ? un / um : 0;
-    const double span = rMax / std::max(std::abs(um), 1e-6) + 1;
+    const double span = rMax / std::max(std::abs(um), 1e-6);
     int m0 = std::max(0, int(std::floor(std::min(am, bm) - rMax)));
     int m1 = std::min(mExtent - 1, int(std::ceil(std::max(am, bm) + rMax)));
     const double r2 = rMax * rMax;
     const double invLen = len > 1e-9 ? 1.0 / len : 0;
     for (int mi = m0; mi <= m1; ++mi) {
         double nc = an + (mi - am) * slope;
-        int n0 = std::max(0, int(std::floor(nc - span)));
-        int n1 = std::min(nExtent - 1, int(std::ceil(nc + span)));
+        int n0 = std::max(0, int(std::ceil(nc - span)));
+        int n1 = std::min(nExtent - 1, int(std::floor(nc + span)));
         double pm = mi - am;
         for (int ni = n0; ni <= n1; ++ni) {
             double pn = ni - an;
@@ -254,9 +254,9 @@ void forCapsule(int w, int h, double ax, double ay, double bx, double by, double
             double d2 = em * em + en * en;
             if (d2 >= r2) continue;
             if (alongX)
-                f(mi, ni, t * invLen, std::sqrt(d2));
+                f(mi, ni, t * invLen, d2);
             else
-                f(ni, mi, t * invLen, std::sqrt(d2));
+                f(ni, mi, t * invLen, d2);
         }
     }
 }
@@ -310,6 +310,12 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
     const double len0 = std::max(2.0, s.striationLengthMm * 1000.0 / s.pixelUm);
     const double count = s.coverage * double(w) * h / (2 * r0 * len0);
     const int striations = int(std::min(200000.0, std::ceil(count)));
+    // Cross-section of a cylinder, sqrt(1 - q), tabulated over q = (d / r)^2.
+    static const std::array<float, 257> profile = [] {
+        std::array<float, 257> t{};
+        for (int i = 0; i <= 256; ++i) t[std::size_t(i)] = float(std::sqrt(std::max(0.0, 1 - i / 255.0)));
+        return t;
+    }();
     for (int i = 0; i < striations; ++i) {
         const double r = r0 * rng.uniform(0.6, 1.4);
         const double len = len0 * rng.uniform(0.5, 1.5);
@@ -320,8 +326,8 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
         const float base = float(-s.reliefUm * rng.uniform(0.0, 0.4));
         const double invR2 = 1.0 / (r * r);
         forCapsule(w, h, cx - ex, cy - ey, cx + ex, cy + ey, r,
-                   [&](int x, int y, double, double d) {
-                       float z = base + relief * float(std::sqrt(1 - d * d * invR2));
+                   [&](int x, int y, double, double d2) {
+                       float z = base + relief * profile[std::size_t(d2 * invR2 * 255.0)];
                        float& hv = height.at<float>(y, x);
                        if (z > hv) hv = z;
                    });
@@ -339,6 +345,43 @@ void addWaviness(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Ma
     cv::Mat wave;
     cv::resize(coarse, wave, height.size(), 0, 0, cv::INTER_CUBIC);
     cv::scaleAdd(wave, s.wavinessUm, height, height);
+}
+
+// Reflectance variation of a ground surface, 1 + noise: fine lines across the grain (long,
+// parallel) and patches stretched along it. The patches are smooth, so they are evaluated on a
+// quarter-resolution grid and interpolated.
+cv::Mat reflectanceStreaks(const Scene& s, std::uint64_t seed, std::uint64_t index, int n)
+{
+    Rng tex(seed, index, kTexture);
+    const double sc = s.textureScalePx;
+    Lattice mid(tex, n + 8, n + 8, s.grindAngle, sc * 10, sc);
+    Lattice coarse(tex, n + 8, n + 8, s.grindAngle, sc * 40, sc * 5);
+    const int step = 4, m = n / step + 2;
+    cv::Mat low(m, m, CV_32F);
+    for (int y = 0; y < m; ++y)
+        for (int x = 0; x < m; ++x)
+            low.at<float>(y, x) = 0.8f * mid.at(x * step, y * step) +
+                                  0.7f * coarse.at(x * step, y * step);
+    cv::Mat map;
+    cv::resize(low, map, cv::Size(m * step, m * step), 0, 0, cv::INTER_LINEAR);
+    map = map(cv::Rect(step / 2, step / 2, n, n)).clone();
+    // Fine lines: a 1-D random profile across the grain, ~1.3 px per value.
+    const double c = std::cos(s.grindAngle), sn = std::sin(s.grindAngle);
+    const int lines = int(3 * n / 1.3) + 8;
+    std::vector<float> fine(std::size_t(lines) + 1);
+    for (auto& v : fine) v = float(tex.uniform(-1, 1));
+    const float amp = float(s.textureNoise);
+    for (int y = 0; y < n; ++y) {
+        float* r = map.ptr<float>(y);
+        for (int x = 0; x < n; ++x) {
+            double v = (-x * sn + y * c) / 1.3 + 1.5 * n / 1.3 + 2;
+            int i = int(v);
+            float f = float(v - i);
+            float line = fine[std::size_t(i)] + (fine[std::size_t(i) + 1] - fine[std::size_t(i)]) * f;
+            r[x] = 1 + amp * (r[x] + 0.5f * line);
+        }
+    }
+    return map;
 }
 
 struct Carving {
@@ -437,7 +480,8 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                     const double ra = rPx * ta, rb = rPx * tb;
                     const double rMax = std::max(ra, rb);
                     forCapsule(w, h, pts[k].x, pts[k].y, pts[k + 1].x, pts[k + 1].y, rMax,
-                               [&](int x, int y, double t, double dist) {
+                               [&](int x, int y, double t, double d2) {
+                                   const double dist = std::sqrt(d2);
                                    double r = ra + (rb - ra) * t;
                                    if (dist >= r) return;
                                    double dp = depth * (ta + (tb - ta) * t);
@@ -470,7 +514,8 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                 const std::uint64_t bumps = rng.next();
                 pits.push_back({{"radiusUm", a}, {"depthUm", dp}});
                 forCapsule(w, h, pc.x, pc.y, pc.x, pc.y, aPx * 1.5,
-                           [&](int x, int y, double, double dist) {
+                           [&](int x, int y, double, double d2) {
+                               const double dist = std::sqrt(d2);
                                double ang = std::atan2(y - pc.y, x - pc.x);
                                double edge = aPx * (1 + h2 * std::sin(2 * ang + p2) +
                                                     h3 * std::sin(3 * ang + p3));
@@ -499,8 +544,8 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                 d.update({{"radiusUm", a}, {"depthUm", dp}});
                 // Pressed in: the grinding texture stays inside, lowered by the sphere cap.
                 forCapsule(w, h, pc.x, pc.y, pc.x, pc.y, std::max(0.8, a * um),
-                           [&](int x, int y, double, double dist) {
-                               double du = dist / um;
+                           [&](int x, int y, double, double d2) {
+                               double du = std::sqrt(d2) / um;
                                double carve = std::sqrt(sphere * sphere - du * du) - (sphere - dp);
                                if (carve <= 0) return;
                                float& hv = c.height.at<float>(y, x);
@@ -539,7 +584,8 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                     const double fade = 1 - 0.6 * done / wk.length;
                     const double r = rPx * fade * (wk.level ? 0.7 : 1.0);
                     forCapsule(w, h, wk.p.x, wk.p.y, q.x, q.y, r,
-                               [&](int x, int y, double, double dist) {
+                               [&](int x, int y, double, double d2) {
+                                   const double dist = std::sqrt(d2);
                                    double dp = depth * fade * (1 - dist / r);
                                    carveMin(c, x, y, float(top - dp), float(0.1 * depth));
                                    darken(c, x, y, float(0.35 + 0.4 * dist / r));
@@ -588,8 +634,36 @@ const std::array<std::uint8_t, 4097>& srgbTable()
     return table;
 }
 
-// Shades the height map (output frame, um) with the lights, the reflected surroundings and
-// the anisotropic microfacet lobe; returns linear RGB.
+// cos over one period through a table: the environment stripes need it per pixel.
+float fastCos(float x)
+{
+    static const std::array<float, 1025> table = [] {
+        std::array<float, 1025> t{};
+        for (int i = 0; i <= 1024; ++i) t[std::size_t(i)] = float(std::cos(2 * kPi * i / 1024));
+        return t;
+    }();
+    float u = x * float(1 / (2 * kPi));
+    u -= std::floor(u);
+    float f = u * 1024;
+    int i = int(f);
+    return table[std::size_t(i)] + (table[std::size_t(i) + 1] - table[std::size_t(i)]) * (f - i);
+}
+
+// exp(-x) for x in [0, 16] through a table; the lobe needs it per pixel and light.
+float fastExpNeg(float x)
+{
+    static const std::array<float, 1026> table = [] {
+        std::array<float, 1026> t{};
+        for (int i = 0; i <= 1025; ++i) t[std::size_t(i)] = float(std::exp(-i / 64.0));
+        return t;
+    }();
+    const float f = x * 64;
+    const int i = int(f);
+    return table[std::size_t(i)] + (table[std::size_t(i) + 1] - table[std::size_t(i)]) * (f - i);
+}
+
+// Shades the height map (output frame, um) with the lights (Lambert plus Ward's anisotropic
+// lobe, smoother along the grain) and the reflected surroundings; returns linear RGB.
 cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv::Mat& heightUm,
               const cv::Mat& dark)
 {
@@ -599,18 +673,14 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
     cv::Mat mean;
     const int k = std::max(3, (n / 28) | 1);
     cv::boxFilter(hp, mean, CV_32F, cv::Size(k, k), cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+    const cv::Mat streakMap = reflectanceStreaks(s, seed, index, n);
 
-    Rng tex(seed, index, kTexture);
-    const double sc = s.textureScalePx;
-    Lattice fine(tex, n, n, s.grindAngle, n * 0.6, 1.3);
-    Lattice mid(tex, n, n, s.grindAngle, sc * 10, sc);
-    Lattice coarse(tex, n, n, s.grindAngle, sc * 40, sc * 5);
-
-    const double cg = std::cos(s.grindAngle), sg = std::sin(s.grindAngle);
-    const float tx = float(cg), ty = float(sg);
+    // Tangent along the grain and bitangent across; the surface slopes are small, so the
+    // frame is taken as constant.
+    const float tx = float(std::cos(s.grindAngle)), ty = float(std::sin(s.grindAngle));
     const double aT0 = s.roughness * (1 - s.anisotropy), aB0 = s.roughness;
     struct L {
-        float lx, ly, lz, r, g, b, aT, aB, norm;
+        float lx, ly, lz, r, g, b, iaT, iaB, norm;
     };
     std::vector<L> lights;
     for (const auto& l : s.lights) {
@@ -618,7 +688,7 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
         double aB = std::sqrt(aB0 * aB0 + l.size * l.size * 0.25 + 1e-4);
         double e = l.intensity;
         lights.push_back({float(l.dir.x), float(l.dir.y), float(l.dir.z), float(l.rgb[0] * e),
-                          float(l.rgb[1] * e), float(l.rgb[2] * e), float(aT), float(aB),
+                          float(l.rgb[1] * e), float(l.rgb[2] * e), float(1 / aT), float(1 / aB),
                           float(1 / (4 * kPi * aT * aB))});
     }
     std::array<float, 3> envRgb{0, 0, 0};
@@ -634,9 +704,21 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
         diffuse[c] = float(s.base[c]) * kd;
     }
     const float occK = float(s.occlusion);
-    const float texAmp = float(s.textureNoise);
-    const cv::Matx33d& H = s.outToCanvas;
-    const float cx = float(s.cameraPos.x), cy = float(s.cameraPos.y), cz = float(s.cameraPos.z);
+    // View vectors vary smoothly (the camera is far compared to the relief): computed on a
+    // coarse grid and interpolated.
+    cv::Mat view;
+    {
+        const int step = 8, m = n / step + 2;
+        cv::Mat coarseView(m, m, CV_32FC3);
+        for (int gy = 0; gy < m; ++gy)
+            for (int gx = 0; gx < m; ++gx) {
+                cv::Point2d pc = applyH(s.outToCanvas, gx * step, gy * step);
+                V3 v{s.cameraPos.x - pc.x, s.cameraPos.y - pc.y, s.cameraPos.z};
+                v = v * (1 / std::sqrt(dot(v, v)));
+                coarseView.at<cv::Vec3f>(gy, gx) = cv::Vec3f(float(v.x), float(v.y), float(v.z));
+            }
+        cv::resize(coarseView, view, cv::Size(m * step, m * step), 0, 0, cv::INTER_LINEAR);
+    }
 
     cv::Mat out(n, n, CV_32FC3);
     for (int y = 0; y < n; ++y) {
@@ -645,57 +727,44 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
         const float* hd = hp.ptr<float>(std::min(n - 1, y + 1));
         const float* mr = mean.ptr<float>(y);
         const float* dr = dark.empty() ? nullptr : dark.ptr<float>(y);
+        const float* sk = streakMap.ptr<float>(y);
+        const float* vw = view.ptr<float>(y);
         float* o = out.ptr<float>(y);
         for (int x = 0; x < n; ++x) {
             const float gx = 0.5f * (hr[std::min(n - 1, x + 1)] - hr[std::max(0, x - 1)]);
             const float gy = 0.5f * (hd[x] - hu[x]);
-            float nx = -gx, ny = -gy, nz = 1;
-            float inv = 1 / std::sqrt(nx * nx + ny * ny + 1);
-            nx *= inv, ny *= inv, nz *= inv;
-            // View vector from the surface point (canvas coordinates) to the camera.
-            double w = H(2, 0) * x + H(2, 1) * y + H(2, 2);
-            float px = float((H(0, 0) * x + H(0, 1) * y + H(0, 2)) / w);
-            float py = float((H(1, 0) * x + H(1, 1) * y + H(1, 2)) / w);
-            float vx = cx - px, vy = cy - py, vz = cz - hr[x];
-            float iv = 1 / std::sqrt(vx * vx + vy * vy + vz * vz);
-            vx *= iv, vy *= iv, vz *= iv;
+            const float inv = 1 / std::sqrt(gx * gx + gy * gy + 1);
+            const float nx = -gx * inv, ny = -gy * inv, nz = inv;
+            const float vx = vw[3 * x], vy = vw[3 * x + 1], vz = vw[3 * x + 2];
             const float ndv = std::max(1e-3f, nx * vx + ny * vy + nz * vz);
-            // Tangent along the grain, made orthogonal to the normal; bitangent across.
-            float tdn = tx * nx + ty * ny;
-            float Tx = tx - tdn * nx, Ty = ty - tdn * ny, Tz = -tdn * nz;
-            float it = 1 / std::sqrt(Tx * Tx + Ty * Ty + Tz * Tz);
-            Tx *= it, Ty *= it, Tz *= it;
-            float Bx = ny * Tz - nz * Ty, By = nz * Tx - nx * Tz, Bz = nx * Ty - ny * Tx;
+            const float bx = -ty, by = tx;
 
-            const float streak = 1 + texAmp * (0.5f * fine.at(x, y) + 0.8f * mid.at(x, y) +
-                                               0.7f * coarse.at(x, y));
-            float sr = 0, sgc = 0, sb = 0, dsum_r = amb, dsum_g = amb, dsum_b = amb;
+            float sr = 0, sgc = 0, sb = 0, dsr = amb, dsg = amb, dsb = amb;
             for (const auto& l : lights) {
-                float ndl = nx * l.lx + ny * l.ly + nz * l.lz;
+                const float ndl = nx * l.lx + ny * l.ly + nz * l.lz;
                 if (ndl <= 0) continue;
-                float hx = l.lx + vx, hy = l.ly + vy, hz = l.lz + vz;
-                float ih = 1 / std::sqrt(hx * hx + hy * hy + hz * hz);
-                hx *= ih, hy *= ih, hz *= ih;
-                float ndh = std::max(1e-3f, nx * hx + ny * hy + nz * hz);
-                float ht = (hx * Tx + hy * Ty + hz * Tz) / l.aT;
-                float hb = (hx * Bx + hy * By + hz * Bz) / l.aB;
-                float ward = l.norm * std::exp(-(ht * ht + hb * hb) / (ndh * ndh)) *
-                             std::sqrt(ndl / ndv);
+                dsr += l.r * ndl, dsg += l.g * ndl, dsb += l.b * ndl;
+                // The lobe's exponent does not depend on the half vector's length.
+                const float hx = l.lx + vx, hy = l.ly + vy, hz = l.lz + vz;
+                const float ndh = nx * hx + ny * hy + nz * hz;
+                if (ndh <= 0) continue;
+                const float ht = (hx * tx + hy * ty) * l.iaT;
+                const float hb = (hx * bx + hy * by) * l.iaB;
+                const float arg = (ht * ht + hb * hb) / (ndh * ndh);
+                if (arg > 15) continue; // below 1e-6 of the peak
+                const float ward = l.norm * fastExpNeg(arg) * std::sqrt(ndl / ndv);
                 sr += l.r * ward, sgc += l.g * ward, sb += l.b * ward;
-                dsum_r += l.r * ndl, dsum_g += l.g * ndl, dsum_b += l.b * ndl;
             }
             // The surroundings seen in the mirror direction: soft stripes (softboxes, windows).
-            float rx = 2 * ndv * nx - vx, ry = 2 * ndv * ny - vy, rz = 2 * ndv * nz - vz;
-            float band = 0.5f + 0.5f * std::cos(envK * (rx * ex + ry * ey) + envPh);
-            float envL = env * (0.12f + band * band * band) * (0.6f + 0.4f * std::max(0.f, rz));
+            const float rx = 2 * ndv * nx - vx, ry = 2 * ndv * ny - vy, rz = 2 * ndv * nz - vz;
+            const float band = 0.5f + 0.5f * fastCos(envK * (rx * ex + ry * ey) + envPh);
+            const float envL =
+                env * (0.12f + band * band * band) * (0.6f + 0.4f * std::max(0.f, rz));
             const float occ = 1 / (1 + occK * std::max(0.f, mr[x] - hr[x]));
-            const float dk = dr ? dr[x] : 1.f;
-            const float shadeK = occ * dk * streak;
-            const float spec[3] = {sr + envL * envRgb[0], sgc + envL * envRgb[1],
-                                   sb + envL * envRgb[2]};
-            const float dif[3] = {dsum_r, dsum_g, dsum_b};
-            for (int c = 0; c < 3; ++c)
-                o[3 * x + c] = shadeK * (f0[c] * spec[c] + diffuse[c] * dif[c]);
+            const float shadeK = occ * (dr ? dr[x] : 1.f) * sk[x];
+            o[3 * x + 0] = shadeK * (f0[0] * (sr + envL * envRgb[0]) + diffuse[0] * dsr);
+            o[3 * x + 1] = shadeK * (f0[1] * (sgc + envL * envRgb[1]) + diffuse[1] * dsg);
+            o[3 * x + 2] = shadeK * (f0[2] * (sb + envL * envRgb[2]) + diffuse[2] * dsb);
         }
     }
     return out;

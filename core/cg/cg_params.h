@@ -26,7 +26,7 @@ struct GeometryParams {
     Range striationRadiusUm{5, 16};    // half width of one grinding striation (a cylinder), um
     Range striationLengthMm{0.4, 3.0}; // length of one striation, mm
     Range striationReliefUm{0.3, 1.5}; // height of a striation's crest above its edges, um
-    Range coverage{1.2, 2.5};          // how many striations cover a surface point on average
+    Range coverage{1.0, 2.0};          // how many striations cover a surface point on average
     Range wavinessUm{0.0, 4.0};        // amplitude of low-frequency form deviation, um
 };
 
