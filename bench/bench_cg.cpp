@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
+#include <fstream>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -18,6 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 double seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+double cpuSeconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
+
+double loadAverage()
+{
+    std::ifstream in("/proc/loadavg");
+    double l = -1;
+    in >> l;
+    return l;
+}
 
 double median(std::vector<double> v)
 {
@@ -37,22 +49,25 @@ int main(int argc, char** argv)
     kizu::cg::CgGenerator gen(params, 42);
     kizu::cg::renderRange(gen, 0, 2 * threads); // warm up pools and tables
 
-    std::vector<double> memRates, diskRates;
+    std::vector<double> memRates, diskRates, memCpuMs, diskCpuMs;
+    const double load = loadAverage();
     for (int r = 0; r < runs; ++r) {
-        double t0 = seconds();
+        double t0 = seconds(), c0 = cpuSeconds();
         int done = 0;
         for (std::uint64_t first = std::uint64_t(r) * count; done < count; done += 64) {
             auto batch = kizu::cg::renderRange(gen, first + std::uint64_t(done), std::min(64, count - done));
             (void)batch;
         }
         memRates.push_back(count / (seconds() - t0));
+        memCpuMs.push_back(1000 * (cpuSeconds() - c0) / count);
     }
     const fs::path dir = fs::temp_directory_path() / ("kizu_bench_cg_" + std::to_string(::getpid()));
     for (int r = 0; r < runs; ++r) {
         fs::remove_all(dir);
-        double t0 = seconds();
+        double t0 = seconds(), c0 = cpuSeconds();
         kizu::cg::generateBatch(params, 42 + std::uint64_t(r), count, dir);
         diskRates.push_back(count / (seconds() - t0));
+        diskCpuMs.push_back(1000 * (cpuSeconds() - c0) / count);
     }
     std::uintmax_t bytes = 0;
     for (const auto& e : fs::recursive_directory_iterator(dir))
@@ -67,6 +82,13 @@ int main(int argc, char** argv)
                        {"runs", runs},
                        {"inMemoryImagesPerSec", median(memRates)},
                        {"toDiskImagesPerSec", median(diskRates)},
+                       {"inMemoryCpuMsPerImage", median(memCpuMs)},
+                       {"toDiskCpuMsPerImage", median(diskCpuMs)},
+                       // What the CPU time allows on idle cores: the machine is shared, so the
+                       // wall-clock rates above depend on what else runs.
+                       {"inMemoryImagesPerSecIfIdle", threads * 1000 / median(memCpuMs)},
+                       {"toDiskImagesPerSecIfIdle", threads * 1000 / median(diskCpuMs)},
+                       {"loadAverageAtStart", load},
                        {"inMemoryRuns", memRates},
                        {"toDiskRuns", diskRates},
                        {"bytesPerImageOnDisk", double(bytes) / count},

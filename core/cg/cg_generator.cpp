@@ -69,9 +69,11 @@ struct Scene {
     double pixelUm = 10; // internal pixel at the centre
     // camera
     double fovMm, tilt, tiltAzimuth, blurPx, dofPx, exposureEv, vignetting;
-    cv::Matx33d outToCanvas; // homography, output pixel -> canvas pixel
-    V3 cameraPos;            // canvas pixel units
-    int canvas = 0;
+    // The surface plane ("canvas", units of the centre pixel) and the image are related by a
+    // homography; geometry is drawn straight into the image through it.
+    cv::Matx33d outToCanvas, canvasToOut;
+    V3 cameraPos; // canvas pixel units
+    int canvas = 0; // side of the canvas square that the view covers
     // surface
     double grindAngle, jitter, striationRadiusUm, striationLengthMm, reliefUm, coverage,
         wavinessUm;
@@ -161,6 +163,7 @@ Scene sampleScene(const CgParams& p, std::uint64_t seed, std::uint64_t index)
         dst[i] = cv::Point2f(float(canPts[i].x + half), float(canPts[i].y + half));
     }
     s.outToCanvas = cv::Matx33d(cv::getPerspectiveTransform(src.data(), dst.data()));
+    s.canvasToOut = s.outToCanvas.inv();
     s.cameraPos = cpos + V3{double(half), double(half), 0};
 
     Rng surf(seed, index, kSurface);
@@ -308,7 +311,15 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
     const int w = height.cols, h = height.rows;
     const double r0 = std::max(0.5, s.striationRadiusUm / s.pixelUm);
     const double len0 = std::max(2.0, s.striationLengthMm * 1000.0 / s.pixelUm);
-    const double count = s.coverage * double(w) * h / (2 * r0 * len0);
+    // Striations are placed on the canvas square the view covers, extended so that those
+    // sticking in from outside are not missing at the border.
+    const double spillX = std::abs(std::cos(s.grindAngle)) * len0 * 0.75 + 3 * r0;
+    const double spillY = std::abs(std::sin(s.grindAngle)) * len0 * 0.75 + 3 * r0;
+    const double side = s.canvas;
+    const double count =
+        s.coverage * (side + 2 * spillX) * (side + 2 * spillY) / (2 * r0 * len0);
+    const cv::Matx33d& g = s.canvasToOut;
+    const double detG = std::abs(cv::determinant(g));
     const int striations = int(std::min(200000.0, std::ceil(count)));
     // Cross-section of a cylinder, sqrt(1 - q), tabulated over q = (d / r)^2.
     static const std::array<float, 257> profile = [] {
@@ -320,12 +331,18 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
         const double r = r0 * rng.uniform(0.6, 1.4);
         const double len = len0 * rng.uniform(0.5, 1.5);
         const double a = s.grindAngle + s.jitter * rng.normal();
-        const double cx = rng.uniform(-len / 2, w + len / 2), cy = rng.uniform(0, h);
+        const double cx = rng.uniform(-spillX, side + spillX);
+        const double cy = rng.uniform(-spillY, side + spillY);
         const double ex = std::cos(a) * len / 2, ey = std::sin(a) * len / 2;
         const float relief = float(s.reliefUm * rng.uniform(0.3, 1.0));
         const float base = float(-s.reliefUm * rng.uniform(0.0, 0.4));
-        const double invR2 = 1.0 / (r * r);
-        forCapsule(w, h, cx - ex, cy - ey, cx + ex, cy + ey, r,
+        // Into the image: a homography keeps segments straight; the width follows the local
+        // scale, sqrt(det J) = sqrt(det G / w^3).
+        const cv::Point2d pa = applyH(g, cx - ex, cy - ey), pb = applyH(g, cx + ex, cy + ey);
+        const double wc = g(2, 0) * cx + g(2, 1) * cy + g(2, 2);
+        const double ri = r * std::sqrt(detG / std::abs(wc * wc * wc));
+        const double invR2 = 1.0 / (ri * ri);
+        forCapsule(w, h, pa.x, pa.y, pb.x, pb.y, ri,
                    [&](int x, int y, double, double d2) {
                        float z = base + relief * profile[std::size_t(d2 * invR2 * 255.0)];
                        float& hv = height.at<float>(y, x);
@@ -385,9 +402,9 @@ cv::Mat reflectanceStreaks(const Scene& s, std::uint64_t seed, std::uint64_t ind
 }
 
 struct Carving {
-    cv::Mat height; // canvas, um
-    cv::Mat mask;   // canvas, 255 on defects
-    cv::Mat dark;   // canvas, reflectance factor (empty when no defect darkens)
+    cv::Mat height; // um
+    cv::Mat mask;   // 255 on defects
+    cv::Mat dark;   // reflectance factor (empty when no defect darkens)
 };
 
 // Lowers the height to `target` (min: material removed) and marks the mask where the surface
@@ -412,7 +429,7 @@ void darken(Carving& c, int x, int y, float factor)
 nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& c)
 {
     const int w = c.height.cols, h = c.height.rows;
-    const double um = 1.0 / s.pixelUm; // um -> canvas px
+    const double um = 1.0 / s.pixelUm; // um -> image px
     double top = 0;
     {
         double mn, mx;
@@ -440,11 +457,12 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
             pick -= pr;
         }
     }
-    // Centres are drawn in the output image (so the defect is in view) and mapped to the canvas.
+    // Centres are drawn inside the image so that the defect is in view. A defect is small, so
+    // it is drawn at the scale of the image centre (the perspective across it is neglected).
     auto centre = [&](nlohmann::json& d) {
         double ox = rng.uniform(0.18, 0.82) * (s.n - 1), oy = rng.uniform(0.18, 0.82) * (s.n - 1);
         d["centerPx"] = {ox / s.oversample, oy / s.oversample};
-        return applyH(s.outToCanvas, ox, oy);
+        return cv::Point2d(ox, oy);
     };
     nlohmann::json list = nlohmann::json::array();
     for (DefectKind kind : kinds) {
@@ -797,7 +815,7 @@ cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat
     // Auto exposure to a mid-grey mean, then the sampled exposure change.
     cv::Scalar m = cv::mean(rgb);
     const double lum = 0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2];
-    const float gain = float(0.2 / std::max(lum, 1e-4) * std::pow(2.0, s.exposureEv));
+    const float gain = float(0.24 / std::max(lum, 1e-4) * std::pow(2.0, s.exposureEv));
 
     const auto& gauss = gaussTable();
     const auto& srgb = srgbTable();
@@ -886,7 +904,7 @@ CgSample CgGenerator::render(std::uint64_t index) const { return render(index, i
 CgSample CgGenerator::render(std::uint64_t index, bool ng) const
 {
     const Scene s = sampleScene(m_params, m_seed, index);
-    cv::Mat surface(s.canvas, s.canvas, CV_32F, cv::Scalar(0));
+    cv::Mat surface(s.n, s.n, CV_32F, cv::Scalar(0));
     grindSurface(s, m_seed, index, surface);
 
     CgSample out;
@@ -895,36 +913,32 @@ CgSample CgGenerator::render(std::uint64_t index, bool ng) const
     out.pixelSizeUm = s.pixelUm * s.oversample;
     nlohmann::json defects = nlohmann::json::array();
     cv::Mat height, mask, dark;
-    // An NG image must show its defect; a defect that ends up invisible (fully outside the
-    // view, or shallower than the grinding marks) is drawn again from the next stream.
+    // An NG image must show its defect; a defect that ends up invisible (shallower than the
+    // grinding marks) is drawn again from the next stream.
     for (int attempt = 0;; ++attempt) {
-        Carving c{ng ? surface.clone() : surface, cv::Mat(surface.size(), CV_8U, cv::Scalar(0)),
-                  cv::Mat()};
-        if (ng) {
-            Rng rng(m_seed, index, kDefects + 1000 * std::uint64_t(attempt));
-            defects = cutDefects(s, m_params, rng, c);
-        }
-        addWaviness(s, m_seed, index, c.height);
-        const cv::Size outSize(s.n, s.n);
-        const int flags = cv::INTER_LINEAR | cv::WARP_INVERSE_MAP;
-        cv::warpPerspective(c.height, height, s.outToCanvas, outSize, flags, cv::BORDER_REPLICATE);
+        Carving c{ng ? surface.clone() : surface, cv::Mat(), cv::Mat()};
         if (!ng) {
+            height = c.height;
             mask = cv::Mat::zeros(s.size, s.size, CV_8U);
             break;
         }
-        cv::warpPerspective(c.mask, mask, s.outToCanvas, outSize, flags, cv::BORDER_CONSTANT);
-        if (!c.dark.empty())
-            cv::warpPerspective(c.dark, dark, s.outToCanvas, outSize, flags,
-                                cv::BORDER_REPLICATE);
-        if (s.oversample > 1)
+        c.mask = cv::Mat(surface.size(), CV_8U, cv::Scalar(0));
+        Rng rng(m_seed, index, kDefects + 1000 * std::uint64_t(attempt));
+        defects = cutDefects(s, m_params, rng, c);
+        height = c.height;
+        mask = c.mask;
+        dark = c.dark;
+        if (s.oversample > 1) {
             cv::resize(mask, mask, cv::Size(s.size, s.size), 0, 0, cv::INTER_AREA);
-        cv::threshold(mask, mask, 63, 255, cv::THRESH_BINARY);
+            cv::threshold(mask, mask, 63, 255, cv::THRESH_BINARY);
+        }
         if (cv::countNonZero(mask) > 0) break;
         if (attempt >= 15)
             throw Error("The CG generator could not place a visible defect for image " +
                         std::to_string(index) +
                         ". Make the defects larger or deeper (depthUm, widthUm, radiusUm).");
     }
+    addWaviness(s, m_seed, index, height);
     cv::Mat rgb = shade(s, m_seed, index, height, dark);
     out.image = develop(s, m_seed, index, rgb);
     if (s.oversample > 1)

@@ -62,8 +62,8 @@ struct CrackParams {
     Range lengthMm{0.4, 1.6};          // length of the main crack line, mm
     Range widthUm{6, 16};              // crack width, um
     Range depthUm{10, 30};             // crack depth, um
-    Range branchProbability{0.05, 0.25}; // chance of a branch at each step of the polyline
-    Range wiggleDeg{8, 30};            // direction change between steps, deg
+    Range branchProbability{0.02, 0.12}; // chance of a branch at each step of the polyline
+    Range wiggleDeg{5, 20};            // direction change between steps, deg
 };
 
 struct LightParams {
@@ -96,8 +96,8 @@ struct CameraParams {
     double oversample = 1;             // render at this multiple and downscale (1..4)
     Range fieldOfViewMm{2.0, 4.5};     // width of the imaged surface (zoom), mm
     Range tiltDeg{0, 18};              // camera tilt away from the surface normal, deg
-    Range focusBlurPx{0.0, 0.9};       // Gaussian blur sigma of the sharp part, px at 224
-    Range depthOfField{0.0, 1.2};      // extra blur towards the far edge when tilted, px at 224
+    Range focusBlurPx{0.0, 0.6};       // Gaussian blur sigma of the sharp part, px at 224
+    Range depthOfField{0.0, 1.0};      // extra blur towards the far edge when tilted, px at 224
     Range exposureEv{-0.6, 0.5};       // exposure change, stops
     Range vignetting{0.0, 0.35};       // brightness lost in the corners, 0..1
 };
