@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <opencv2/imgcodecs.hpp>
+
 namespace fs = std::filesystem;
 using namespace kizu;
 using namespace kizu::cli;
@@ -39,8 +41,10 @@ batch:   --count N --seed S --out DIR [--shard i/n] [--quiet]
          Files DIR/{ok,ng}/cg_000123{.png,_mask.png,.json}, named by the global index.
          Ctrl-C finishes the images in flight and exits (code 130); run the same command
          again to complete the batch. --shard i/n renders only indices with index % n == i.
-sheet:   --out FILE.png [--seed S] [--count 16] [--per-row 8] [--tile 112]
-         [--real DIR [--real-count 8]]   (a row of real photos from DIR for comparison)
+sheet:   --out FILE.png|.jpg [--seed S] [--count 16] [--per-row 8] [--tile 112]
+         [--real DIR]... [--real-count 8] [--real-caption TEXT]
+         16 OK and 16 NG renders in labelled rows; each --real DIR adds a row of photos
+         (centre squares) for comparison, captioned with TEXT (e.g. their licence).
 
 Examples:
   kizu-cli cg render --seed 7 --ng --out /tmp/cg/
@@ -48,6 +52,8 @@ Examples:
   kizu-cli cg batch --count 20000 --seed 1 --out /shared/cg_set \
       --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
   kizu-cli cg sheet --count 16 --out docs/cg_contact_sheet.png
+  kizu-cli cg sheet --count 8 --preset pitting --real ../shared/data/bsdata/ok \
+      --real ../shared/data/bsdata/ng --out docs/cg_vs_bsdata.png
   kizu-cli cg preset show pitting > my.json   # edit, then --params my.json
 )";
 
@@ -163,8 +169,9 @@ int runSheet(Args& args)
     const std::int64_t count = args.intValue("--count", 16);
     const std::int64_t perRow = args.intValue("--per-row", 8);
     const std::int64_t tile = args.intValue("--tile", 112);
-    auto realDir = args.value("--real");
+    const auto realDirs = args.values("--real");
     const std::int64_t realCount = args.intValue("--real-count", perRow);
+    const std::string credit = args.value("--real-caption", "");
     auto out = args.value("--out");
     args.finish();
     if (!out) throw UsageError{"--out FILE.png is required"};
@@ -172,23 +179,35 @@ int runSheet(Args& args)
         throw UsageError{"--count must be a positive multiple of --per-row"};
     if (tile < 16 || tile > 1024) throw UsageError{"--tile must be 16..1024"};
 
-    std::vector<cv::Mat> real;
-    if (realDir) {
+    std::vector<cg::SheetRow> extra;
+    for (const auto& dir : realDirs) {
         std::vector<fs::path> files;
         std::error_code ec;
-        for (const auto& e : fs::directory_iterator(*realDir, ec))
+        for (const auto& e : fs::directory_iterator(dir, ec))
             if (imaging::hasImageExtension(e.path())) files.push_back(e.path());
         if (ec || files.empty())
-            throw IoError("No images found in " + *realDir + ". Give a folder of photos.");
+            throw IoError("No images found in " + dir + ". Give a folder of photos.");
         std::sort(files.begin(), files.end());
+        cg::SheetRow row{"Real: " + fs::path(dir).filename().string() +
+                             (credit.empty() ? "" : " - " + credit),
+                         {}};
         // Spread over the folder: time-lapse series make neighbours near-duplicates.
         const std::size_t want = std::size_t(std::min<std::int64_t>(realCount, perRow));
         for (std::size_t i = 0; i < want && i < files.size(); ++i)
-            real.push_back(imaging::readImage(files[i * files.size() / want]));
+            row.images.push_back(imaging::readImage(files[i * files.size() / want]));
+        extra.push_back(std::move(row));
     }
     const cg::CgGenerator gen(params, seed);
-    cv::Mat sheet = cg::contactSheet(gen, int(perRow), int(count / perRow), int(tile), real);
-    writeFileAtomic(*out, cg::encodePng(sheet));
+    cv::Mat sheet = cg::contactSheet(gen, int(perRow), int(count / perRow), int(tile), extra);
+    // Sheets are for documents: compressed hard (PNG level 9) or as JPEG by extension.
+    std::vector<std::uint8_t> bytes;
+    const std::string ext = fs::path(*out).extension().string();
+    const bool jpeg = ext == ".jpg" || ext == ".jpeg";
+    if (!cv::imencode(jpeg ? ".jpg" : ".png", sheet, bytes,
+                      jpeg ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, 88}
+                           : std::vector<int>{cv::IMWRITE_PNG_COMPRESSION, 9}))
+        throw FormatError("Could not encode the contact sheet.");
+    writeFileAtomic(*out, std::string(bytes.begin(), bytes.end()));
     std::cout << *out << "\n";
     return 0;
 }

@@ -31,6 +31,18 @@ enum Stream : std::uint64_t {
 // Camera distance in image widths: mild perspective, as with a macro lens at working distance.
 constexpr double kCameraDistance = 2.5;
 
+// floor and ceil without a libm call (baseline x86-64 has no rounding instruction).
+inline int floorInt(double x)
+{
+    const int i = int(x);
+    return i - (double(i) > x);
+}
+inline int ceilInt(double x)
+{
+    const int i = int(x);
+    return i + (double(i) < x);
+}
+
 struct V3 {
     double x = 0, y = 0, z = 0;
 };
@@ -241,14 +253,18 @@ void forCapsule(int w, int h, double ax, double ay, double bx, double by, double
     const int mExtent = alongX ? w : h, nExtent = alongX ? h : w;
     const double slope = std::abs(um) > 1e-12 ? un / um : 0;
     const double span = rMax / std::max(std::abs(um), 1e-6);
-    int m0 = std::max(0, int(std::floor(std::min(am, bm) - rMax)));
-    int m1 = std::min(mExtent - 1, int(std::ceil(std::max(am, bm) + rMax)));
+    // Clamped before converting so that far-away capsules cannot overflow an int.
+    const double lo = std::clamp(std::min(am, bm) - rMax, -1.0, double(mExtent));
+    const double hi = std::clamp(std::max(am, bm) + rMax, -1.0, double(mExtent));
+    int m0 = std::max(0, floorInt(lo));
+    int m1 = std::min(mExtent - 1, ceilInt(hi));
     const double r2 = rMax * rMax;
     const double invLen = len > 1e-9 ? 1.0 / len : 0;
     for (int mi = m0; mi <= m1; ++mi) {
         double nc = an + (mi - am) * slope;
-        int n0 = std::max(0, int(std::ceil(nc - span)));
-        int n1 = std::min(nExtent - 1, int(std::floor(nc + span)));
+        if (nc + span < 0 || nc - span > nExtent - 1) continue;
+        int n0 = std::max(0, ceilInt(nc - span));
+        int n1 = std::min(nExtent - 1, floorInt(nc + span));
         double pm = mi - am;
         for (int ni = n0; ni <= n1; ++ni) {
             double pn = ni - an;
@@ -661,7 +677,7 @@ float fastCos(float x)
         return t;
     }();
     float u = x * float(1 / (2 * kPi));
-    u -= std::floor(u);
+    u -= float(floorInt(u));
     float f = u * 1024;
     int i = int(f);
     return table[std::size_t(i)] + (table[std::size_t(i) + 1] - table[std::size_t(i)]) * (f - i);
@@ -806,6 +822,7 @@ cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat
             const float* f = far.ptr<float>(y);
             for (int x = 0; x < n; ++x) {
                 float t = std::clamp(-((x - half) * ca + (y - half) * sa) / half, 0.f, 1.f);
+                if (t <= 0) continue;
                 for (int c = 0; c < 3; ++c) o[3 * x + c] += t * (f[3 * x + c] - o[3 * x + c]);
             }
         }

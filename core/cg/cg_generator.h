@@ -88,9 +88,14 @@ std::string encodePng(const cv::Mat& image);
 // Vertices: rows*cols, faces: 2*(rows-1)*(cols-1). Throws IoError when it cannot be written.
 void writeObj(const cv::Mat& heightMapUm, double pixelSizeUm, const std::filesystem::path& path);
 
-// A labelled grid: one row of `perRow` OK renders and one of NG renders per `rows`, and, when
-// `real` is not empty, a row of real photos (centre crops) for comparison. BGR, CV_8UC3.
+// A row of other images under the renders of a contact sheet (e.g. real photos).
+struct SheetRow {
+    std::string caption;
+    std::vector<cv::Mat> images; // BGR; shown as centre squares
+};
+// A labelled grid: `rows` rows of `perRow` OK renders, as many of NG renders, then `extra`
+// rows for comparison. BGR, CV_8UC3.
 cv::Mat contactSheet(const CgGenerator& generator, int perRow, int rows, int tileSize,
-                     const std::vector<cv::Mat>& real = {});
+                     const std::vector<SheetRow>& extra = {});
 
 } // namespace kizu::cg

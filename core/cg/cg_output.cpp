@@ -115,7 +115,7 @@ std::vector<EncodedSample> renderEncoded(const CgParams& params, std::uint64_t s
 }
 
 cv::Mat contactSheet(const CgGenerator& generator, int perRow, int rows, int tileSize,
-                     const std::vector<cv::Mat>& real)
+                     const std::vector<SheetRow>& extra)
 {
     if (perRow < 1 || rows < 1 || tileSize < 16)
         throw InvalidArgument("A contact sheet needs at least one row, one column and 16 px tiles.");
@@ -132,14 +132,15 @@ cv::Mat contactSheet(const CgGenerator& generator, int perRow, int rows, int til
             if (dst.size() < want) dst.push_back(std::move(s));
         }
     }
-    const int realRows = real.empty() ? 0 : 1;
-    const int totalRows = 2 * rows + realRows;
+    const int totalRows = 2 * rows + int(extra.size());
     const int width = gap + perRow * (tileSize + gap);
     const int height = totalRows * (label + tileSize + gap) + gap;
     cv::Mat sheet(height, width, CV_8UC3, cv::Scalar(40, 40, 40));
     auto place = [&](const cv::Mat& img, int row, int col) {
+        const int side = std::min(img.cols, img.rows);
         cv::Mat tile;
-        cv::resize(img, tile, cv::Size(tileSize, tileSize), 0, 0, cv::INTER_AREA);
+        cv::resize(img(cv::Rect((img.cols - side) / 2, (img.rows - side) / 2, side, side)), tile,
+                   cv::Size(tileSize, tileSize), 0, 0, cv::INTER_AREA);
         int x = gap + col * (tileSize + gap), y = row * (label + tileSize + gap) + label;
         tile.copyTo(sheet(cv::Rect(x, y, tileSize, tileSize)));
     };
@@ -156,14 +157,11 @@ cv::Mat contactSheet(const CgGenerator& generator, int perRow, int rows, int til
         caption(row, "NG (CG)");
         for (int c = 0; c < perRow; ++c) place(ng[std::size_t(r * perRow + c)].image, row, c);
     }
-    if (realRows) {
-        caption(row, "Real photos: BSData, Schlagenhauf et al., KIT wbk, CC BY-SA 4.0");
-        for (int c = 0; c < perRow && c < int(real.size()); ++c) {
-            const cv::Mat& img = real[std::size_t(c)];
-            const int side = std::min(img.cols, img.rows);
-            cv::Rect crop((img.cols - side) / 2, (img.rows - side) / 2, side, side);
-            place(img(crop), row, c);
-        }
+    for (const auto& e : extra) {
+        caption(row, e.caption);
+        for (int c = 0; c < perRow && c < int(e.images.size()); ++c)
+            place(e.images[std::size_t(c)], row, c);
+        ++row;
     }
     return sheet;
 }
