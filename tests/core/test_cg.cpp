@@ -151,6 +151,18 @@ private slots:
         }
     }
 
+    void pngRoundTrip()
+    {
+        const CgSample s = CgGenerator(smallParams(72), 2).render(0, true);
+        for (const cv::Mat& m : {s.image, s.mask}) {
+            const std::string png = encodePng(m);
+            cv::Mat back = cv::imdecode(std::vector<uchar>(png.begin(), png.end()), cv::IMREAD_UNCHANGED);
+            QCOMPARE(back.type(), m.type());
+            QCOMPARE(cv::norm(back, m, cv::NORM_INF), 0.0);
+        }
+        QVERIFY(encodePng(s.mask).size() < 2000); // masks compress to almost nothing
+    }
+
     void labelsAndMasks()
     {
         const CgGenerator gen(smallParams(80), 3);
