@@ -665,13 +665,16 @@ const std::array<float, 4096>& gaussTable()
     return table;
 }
 
-// Linear [0, 1] -> sRGB-encoded 8-bit, through a 4096-entry table.
-const std::array<std::uint8_t, 4097>& srgbTable()
+// The film curve: linear exposure in [0, 4) (steps of 1/4096) -> a soft highlight shoulder
+// (white at 2.5) -> sRGB-encoded 8-bit, as one table.
+constexpr int kFilmScale = 4096, kFilmSize = 4 * kFilmScale;
+const std::array<std::uint8_t, kFilmSize>& filmTable()
 {
-    static const std::array<std::uint8_t, 4097> table = [] {
-        std::array<std::uint8_t, 4097> t{};
-        for (int i = 0; i <= 4096; ++i) {
-            double v = i / 4096.0;
+    static const std::array<std::uint8_t, kFilmSize> table = [] {
+        std::array<std::uint8_t, kFilmSize> t{};
+        for (int i = 0; i < kFilmSize; ++i) {
+            double l = double(i) / kFilmScale;
+            double v = std::min(1.0, l * (1 + l / 6.25) / (1 + l));
             double s = v <= 0.0031308 ? 12.92 * v : 1.055 * std::pow(v, 1 / 2.4) - 0.055;
             t[std::size_t(i)] = std::uint8_t(std::lround(std::clamp(s, 0.0, 1.0) * 255));
         }
@@ -850,7 +853,7 @@ cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat
     const float gain = float(0.24 / std::max(lum, 1e-4) * std::pow(2.0, s.exposureEv));
 
     const auto& gauss = gaussTable();
-    const auto& srgb = srgbTable();
+    const auto& film = filmTable();
     Rng noise(seed, index, kSensor + 100);
     const int size = s.size;
     const float half = float((size - 1) / 2.0);
@@ -863,21 +866,22 @@ cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat
         for (int x = 0; x < size; ++x) {
             const float dx = x - half, dy = y - half;
             const float g = gain * (1 - vig * (dx * dx + dy * dy) * invR2);
-            float v[3];
-            for (int c = 0; c < 3; ++c) {
-                float l = in[3 * x + c] * g;
-                v[c] = l * (1 + l / 6.25f) / (1 + l); // soft shoulder, white at 2.5
+            float v[3] = {in[3 * x] * g, in[3 * x + 1] * g, in[3 * x + 2] * g};
+            // Noise on the linear sensor value; shot noise scales with the signal (green).
+            const std::uint64_t bits = noise.next();
+            const float shotK = sn * std::sqrt(std::max(0.f, v[1]));
+            if (s.grayscale) {
+                const float l = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2] +
+                                rn * gauss[bits & 4095] + shotK * gauss[(bits >> 36) & 4095];
+                const std::uint8_t q = film[std::size_t(std::clamp(int(l * kFilmScale + 0.5f), 0, kFilmSize - 1))];
+                o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = q;
+                continue;
             }
-            if (s.grayscale) v[0] = v[1] = v[2] = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2];
-            std::uint64_t bits = noise.next();
             for (int c = 0; c < 3; ++c) {
-                int cc = s.grayscale ? 0 : c;
-                float read = gauss[(bits >> (cc * 12)) & 4095];
-                float shot = gauss[(bits >> (36 + cc * 9)) & 4095];
-                float val = v[c] + rn * read + sn * std::sqrt(std::max(0.f, v[c])) * shot;
-                int idx = int(std::clamp(val, 0.f, 1.f) * 4096.f + 0.5f);
+                const float l = v[c] + rn * gauss[(bits >> (c * 12)) & 4095] +
+                                shotK * gauss[(bits >> (36 + c * 9)) & 4095];
                 // OpenCV images are BGR.
-                o[3 * x + (2 - c)] = srgb[std::size_t(idx)];
+                o[3 * x + (2 - c)] = film[std::size_t(std::clamp(int(l * kFilmScale + 0.5f), 0, kFilmSize - 1))];
             }
         }
     }
