@@ -85,9 +85,7 @@ struct ImportOutcome {
 
 QLabel* caption(const QString& text)
 {
-    auto* l = new QLabel(text);
-    l->setStyleSheet(QStringLiteral("color: palette(dark);"));
-    return l;
+    return new QLabel(text);
 }
 
 } // namespace
@@ -151,6 +149,12 @@ DatasetPage::DatasetPage(QWidget* parent)
     ll->setSpacing(4);
     ll->addWidget(buildFilterBar());
     ll->addWidget(m_grid, 1);
+    m_counts = new QLabel;
+    m_counts->setObjectName(QStringLiteral("countsLabel"));
+    m_counts->setTextFormat(Qt::RichText);
+    m_counts->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_counts->setContentsMargins(4, 0, 4, 0);
+    ll->addWidget(m_counts);
 
     m_splitter = new QSplitter(Qt::Horizontal);
     m_splitter->addWidget(left);
@@ -193,8 +197,7 @@ DatasetPage::DatasetPage(QWidget* parent)
     QSettings settings;
     m_splitter->restoreState(settings.value(QStringLiteral("dataset/splitter")).toByteArray());
     m_sideSplitter->restoreState(settings.value(QStringLiteral("dataset/side")).toByteArray());
-    const int cellW = settings.value(QStringLiteral("dataset/cellWidth"), 188).toInt();
-    if (cellW != 188) m_grid->setCellSize({cellW, int(cellW * 124.0 / 188)});
+    m_grid->setCellWidth(settings.value(QStringLiteral("dataset/cellWidth"), 188).toInt());
     setStore(nullptr);
 }
 
@@ -210,7 +213,7 @@ void DatasetPage::saveSettings() const
     settings.setValue(QStringLiteral("dataset/splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("dataset/side"), m_sideSplitter->saveState());
     settings.setValue(QStringLiteral("dataset/cellWidth"),
-                      m_grid->thumbnailDelegate()->cellSize().width());
+                      m_grid->cellWidth());
 }
 
 QWidget* DatasetPage::buildFilterBar()
@@ -252,10 +255,6 @@ QWidget* DatasetPage::buildFilterBar()
     for (QComboBox* c : {m_labelFilter, m_splitFilter, m_sourceFilter, m_groupFilter, m_sort})
         connect(c, &QComboBox::currentIndexChanged, this, &DatasetPage::applyFilter);
     l->addStretch(1);
-    m_counts = new QLabel;
-    m_counts->setObjectName(QStringLiteral("countsLabel"));
-    m_counts->setTextFormat(Qt::RichText);
-    l->addWidget(m_counts);
     return bar;
 }
 
@@ -389,6 +388,9 @@ void DatasetPage::setStore(ProjectStore* store)
         m_model->setStore(nullptr, {});
         showError(tr("Cannot read the project"), QString::fromStdString(e.what()));
     }
+    // Tiles shaped like the project's images (a production series shares one size).
+    if (auto first = m_model->record(0); first && first->height > 0)
+        m_grid->setImageAspect(double(first->width) / first->height);
     if (m_model->rowCount() > 0) m_grid->selectRow(0);
     else currentChanged();
     m_grid->setFocus();

@@ -109,13 +109,21 @@ void ThumbnailCache::setProject(const QString& projectDir)
     lock.unlock();
     m_memory.clear();
     m_failed.clear();
+    m_madeFor = m_displaySize;
 }
 
 void ThumbnailCache::setDisplaySize(const QSize& size)
 {
     if (size == m_displaySize) return;
+    // Small changes (the grid following the window's width) keep what is in memory: the
+    // delegate shrinks a slightly large pixmap when painting. Big ones rescale from disk.
+    const bool big = qAbs(size.width() - m_madeFor.width()) > m_madeFor.width() / 6 ||
+                     qAbs(size.height() - m_madeFor.height()) > m_madeFor.height() / 6;
     m_displaySize = size;
-    m_memory.clear(); // rescaled from disk (fast) on the next request
+    if (big) {
+        m_memory.clear();
+        m_madeFor = size;
+    }
 }
 
 QPixmap ThumbnailCache::get(qint64 id, const QString& imageFile, const QString& hash, State* state)
@@ -187,8 +195,8 @@ void ThumbnailCache::deliver(quint64 generation, qint64 id, const QImage& image)
         m_failed.insert(id);
     } else {
         QImage scaled = image;
-        if (image.width() > m_displaySize.width() || image.height() > m_displaySize.height())
-            scaled = image.scaled(m_displaySize, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+        if (image.width() > m_madeFor.width() || image.height() > m_madeFor.height())
+            scaled = image.scaled(m_madeFor, Qt::KeepAspectRatio, Qt::SmoothTransformation);
         auto* pm = new QPixmap(QPixmap::fromImage(scaled));
         m_memory.insert(id, pm, std::max(1, int(qint64(pm->width()) * pm->height() * 4 / 1024)));
     }

@@ -54,6 +54,7 @@ private:
     QCache<qint64, QPixmap> m_memory;
     QSet<qint64> m_failed;
     QSize m_displaySize{160, 96};
+    QSize m_madeFor{160, 96}; // the box the pixmaps in memory were scaled for
 };
 
 } // namespace kizu::ui

@@ -8,6 +8,7 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QPixmap>
+#include <algorithm>
 
 namespace kizu::ui {
 
@@ -22,6 +23,13 @@ constexpr int kText = 18; // the name line
 ThumbnailDelegate::ThumbnailDelegate(QObject* parent) : QStyledItemDelegate(parent) {}
 
 void ThumbnailDelegate::setCellSize(const QSize& size) { m_cell = size; }
+
+QSize ThumbnailDelegate::cellFor(int width, double aspect)
+{
+    const int boxW = width - 2 * kPad;
+    const int boxH = int(boxW / std::clamp(aspect, 1.0, 2.6) + 0.5);
+    return {width, boxH + 2 * kPad + kText};
+}
 
 QSize ThumbnailDelegate::thumbnailBox() const
 {

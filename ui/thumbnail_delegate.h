@@ -14,6 +14,8 @@ class ThumbnailDelegate : public QStyledItemDelegate {
 public:
     explicit ThumbnailDelegate(QObject* parent = nullptr);
 
+    // The cell of the given width whose thumbnail box has the given width/height ratio.
+    static QSize cellFor(int width, double aspect);
     // The whole cell, and the box inside it that the thumbnail is scaled to fit.
     void setCellSize(const QSize& size);
     QSize cellSize() const { return m_cell; }

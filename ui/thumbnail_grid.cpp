@@ -31,17 +31,40 @@ ThumbnailGrid::ThumbnailGrid(ThumbnailCache* cache, QWidget* parent)
     setSelectionMode(QAbstractItemView::ExtendedSelection);
     setSelectionBehavior(QAbstractItemView::SelectItems);
     setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
+    setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOn); // cell widths follow the viewport's
+    setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     setEditTriggers(QAbstractItemView::NoEditTriggers);
     setItemDelegate(m_delegate);
     setMouseTracking(false);
-    setCellSize(m_delegate->cellSize());
+    updateCell();
     m_visibleTimer->setSingleShot(true);
     m_visibleTimer->setInterval(0);
     connect(m_visibleTimer, &QTimer::timeout, this, &ThumbnailGrid::updateVisible);
 }
 
-void ThumbnailGrid::setCellSize(const QSize& size)
+void ThumbnailGrid::setCellWidth(int width)
 {
+    m_cellWidth = std::clamp(width, 110, 420);
+    updateCell();
+}
+
+void ThumbnailGrid::setImageAspect(double aspect)
+{
+    if (!(aspect > 0) || qAbs(aspect - m_aspect) < 0.05) return;
+    m_aspect = aspect;
+    updateCell();
+}
+
+void ThumbnailGrid::updateCell()
+{
+    // Cells grow a little so that whole columns fill the width: no ragged gap on the right.
+    const int slot = m_cellWidth + 2 * spacing();
+    const int avail = viewport()->width() - 1;
+    const int columns = std::max(1, avail / slot);
+    const int width = std::clamp(avail / columns - 2 * spacing(), m_cellWidth, m_cellWidth * 3 / 2);
+    const QSize size = ThumbnailDelegate::cellFor(width, m_aspect);
+    if (size == m_delegate->cellSize() && m_cache->displaySize() == m_delegate->thumbnailBox())
+        return;
     m_delegate->setCellSize(size);
     m_cache->setDisplaySize(m_delegate->thumbnailBox());
     verticalScrollBar()->setSingleStep(size.height() / 3);
@@ -161,6 +184,7 @@ void ThumbnailGrid::paintEvent(QPaintEvent* event)
 void ThumbnailGrid::resizeEvent(QResizeEvent* event)
 {
     QListView::resizeEvent(event);
+    updateCell();
     scheduleVisibleUpdate();
 }
 
@@ -174,11 +198,8 @@ void ThumbnailGrid::wheelEvent(QWheelEvent* event)
 {
     // Ctrl+wheel changes the cell size, like file managers do.
     if (event->modifiers() & Qt::ControlModifier) {
-        const QSize c = m_delegate->cellSize();
         const double f = event->angleDelta().y() > 0 ? 1.15 : 1 / 1.15;
-        const int w = std::clamp(int(c.width() * f), 110, 420);
-        const int h = int(w * double(c.height()) / c.width());
-        if (w != c.width()) setCellSize({w, h});
+        setCellWidth(int(m_cellWidth * f));
         event->accept();
         return;
     }

@@ -21,7 +21,11 @@ public:
     explicit ThumbnailGrid(ThumbnailCache* cache, QWidget* parent = nullptr);
 
     ThumbnailDelegate* thumbnailDelegate() const { return m_delegate; }
-    void setCellSize(const QSize& size);
+    // Cell width in pixels (Ctrl+wheel changes it) and the width/height ratio of the images,
+    // so that wide parts get wide tiles instead of thick black bars.
+    void setCellWidth(int width);
+    int cellWidth() const { return m_cellWidth; }
+    void setImageAspect(double aspect);
     // First and last row whose cell is at least partly on screen; (-1, -1) when empty.
     std::pair<int, int> visibleRows() const;
     // Rows selected, in row order.
@@ -51,6 +55,7 @@ protected:
     void reset() override;
 
 private:
+    void updateCell();
     void scheduleVisibleUpdate();
     void updateVisible();
 
@@ -58,6 +63,8 @@ private:
     ThumbnailDelegate* m_delegate;
     QTimer* m_visibleTimer;
     int m_paintCount = 0;
+    int m_cellWidth = 188;
+    double m_aspect = 4.0 / 3.0;
     bool m_rangeSelection = false; // Shift+arrow or Shift+click in progress
 };
 
