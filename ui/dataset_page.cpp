@@ -26,6 +26,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPainter>
@@ -42,6 +43,7 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 #include <QtConcurrent>
+#include <regex>
 
 namespace kizu::ui {
 
@@ -83,6 +85,17 @@ struct ImportOutcome {
     QString error;
 };
 
+// The store reads the pattern as a std::regex (ECMAScript), so that is what must accept it.
+bool groupPatternValid(const QString& text)
+{
+    try {
+        std::regex re(text.toStdString());
+        return true;
+    } catch (const std::regex_error&) {
+        return false;
+    }
+}
+
 QLabel* caption(const QString& text)
 {
     return new QLabel(text);
@@ -111,7 +124,12 @@ DatasetPage::DatasetPage(QWidget* parent)
     m_undoAction->setEnabled(false);
     connect(m_undoAction, &QAction::triggered, this, &DatasetPage::undo);
     m_redoAction = new QAction(tr("&Redo"), this);
-    m_redoAction->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)});
+    // Ctrl+Shift+Z everywhere, plus the platform's own (Ctrl+Y on Windows); never twice, or
+    // the shortcut would be ambiguous and do nothing.
+    QList<QKeySequence> redoKeys = QKeySequence::keyBindings(QKeySequence::Redo);
+    if (!redoKeys.contains(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)))
+        redoKeys.prepend(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z));
+    m_redoAction->setShortcuts(redoKeys);
     m_redoAction->setEnabled(false);
     connect(m_redoAction, &QAction::triggered, this, &DatasetPage::redo);
     connect(m_undo, &QUndoStack::canUndoChanged, m_undoAction, &QAction::setEnabled);
@@ -141,6 +159,26 @@ DatasetPage::DatasetPage(QWidget* parent)
     toolbar->addSeparator();
     toolbar->addAction(m_undoAction);
     toolbar->addAction(m_redoAction);
+    auto* spacer = new QWidget;
+    spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    toolbar->addWidget(spacer);
+    toolbar->addWidget(new QLabel(tr("Group by ")));
+    m_groupPattern = new QLineEdit;
+    m_groupPattern->setObjectName(QStringLiteral("groupPattern"));
+    m_groupPattern->setPlaceholderText(tr("regex on the file name"));
+    m_groupPattern->setToolTip(
+        tr("Imported images whose file names give the same first capture group form one group "
+           "(near-duplicates: shots of one part). The split never cuts a group.\n"
+           "Example: _(\\d+_\\d+)_crop"));
+    m_groupPattern->setClearButtonEnabled(true);
+    m_groupPattern->setFixedWidth(200);
+    m_groupPattern->setText(QSettings().value(QStringLiteral("import/groupRegex")).toString());
+    connect(m_groupPattern, &QLineEdit::textChanged, this, [this](const QString& text) {
+        const bool ok = groupPatternValid(text);
+        m_groupPattern->setStyleSheet(ok ? QString() : QStringLiteral("color: #c0392b;"));
+        if (ok) QSettings().setValue(QStringLiteral("import/groupRegex"), text);
+    });
+    toolbar->addWidget(m_groupPattern);
 
     // Left: filters over the grid. Right: preview over details, history and split.
     auto* left = new QWidget;
@@ -666,7 +704,8 @@ bool DatasetPage::importPaths(const QStringList& paths)
     std::vector<std::filesystem::path> files;
     for (const QString& p : paths) files.emplace_back(p.toStdString());
     kizu::project::ImportOptions options;
-    options.groupRegex = QSettings().value(QStringLiteral("import/groupRegex")).toString().toStdString();
+    if (groupPatternValid(m_groupPattern->text()))
+        options.groupRegex = m_groupPattern->text().toStdString();
 
     // Progress crosses to the UI thread about 20 times a second, queued on the dialog.
     QPointer<QProgressDialog> guard(dialog);

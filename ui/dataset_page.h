@@ -14,6 +14,7 @@ class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QSpinBox;
 class QSplitter;
@@ -117,6 +118,7 @@ private:
     QComboBox* m_groupFilter;
     QComboBox* m_sort;
     QLabel* m_counts;
+    QLineEdit* m_groupPattern;
     QLabel* m_previewTitle;
     QLabel* m_zoom;
     QLabel* m_details;

@@ -13,6 +13,7 @@
 #include <QComboBox>
 #include <QCheckBox>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
@@ -349,6 +350,9 @@ private Q_SLOTS:
         // Importing again completes the set without duplicates; a bad file is skipped and
         // reported (dropped on the page like from a file manager).
         { std::ofstream(tmp("many") / "broken.png") << "not a png"; }
+        auto* pattern = page.findChild<QLineEdit*>(QStringLiteral("groupPattern"));
+        QVERIFY(pattern);
+        pattern->setText(QStringLiteral("^m(\\d)"));
         QMimeData mime;
         mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(tmp("many").string()))});
         QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
@@ -364,6 +368,14 @@ private Q_SLOTS:
         QCOMPARE(store->countImages(), qint64(300));
         QCOMPARE(page.model()->rowCount(), 300);
         QCOMPARE(store->integrityCheck(), std::string("ok"));
+        // The group pattern applied to what this import added: first digit of the name.
+        int grouped = 0;
+        for (const auto& r : store->images())
+            if (!r.group.empty()) {
+                ++grouped;
+                QCOMPARE(r.group, r.fileName().substr(1, 1));
+            }
+        QCOMPARE(grouped, 300 - first - second);
         page.setStore(nullptr);
     }
 
