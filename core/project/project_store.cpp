@@ -522,9 +522,8 @@ ImageRecord ProjectStore::findImage(const std::string& ref) const
     return hits.front();
 }
 
-std::vector<ImageRecord> ProjectStore::images(const ImageFilter& filter) const
+static std::string orderFor(const ImageFilter& filter)
 {
-    WhereClause w = whereFor(filter);
     std::string order;
     switch (filter.sort) {
     case ImageFilter::Sort::Name: order = "i.original_path"; break;
@@ -532,13 +531,55 @@ std::vector<ImageRecord> ProjectStore::images(const ImageFilter& filter) const
     case ImageFilter::Sort::ImportedAt: order = "i.imported_at"; break;
     default: order = "i.id"; break;
     }
-    std::string sql = std::string(kSelectImage) + w.sql + " ORDER BY " + order +
-                      (filter.descending ? " DESC" : "") + ", i.id LIMIT ? OFFSET ?";
+    return " ORDER BY " + order + (filter.descending ? " DESC" : "") + ", i.id LIMIT ? OFFSET ?";
+}
+
+std::vector<ImageRecord> ProjectStore::images(const ImageFilter& filter) const
+{
+    WhereClause w = whereFor(filter);
+    std::string sql = std::string(kSelectImage) + w.sql + orderFor(filter);
     auto s = m->db.prepare(sql);
     bindWhere(s, w);
     s.bind(int(w.params.size() + 1), filter.limit).bind(int(w.params.size() + 2), filter.offset);
     std::vector<ImageRecord> out;
     while (s.step()) out.push_back(readImage(s));
+    return out;
+}
+
+std::vector<ImageBrief> ProjectStore::imageBriefs(const ImageFilter& filter) const
+{
+    WhereClause w = whereFor(filter);
+    auto s = m->db.prepare("SELECT i.id, COALESCE(l.label, 0), i.split FROM images i "
+                           "LEFT JOIN labels l ON l.image_id = i.id " +
+                           w.sql + orderFor(filter));
+    bindWhere(s, w);
+    s.bind(int(w.params.size() + 1), filter.limit).bind(int(w.params.size() + 2), filter.offset);
+    std::vector<ImageBrief> out;
+    while (s.step()) out.push_back({s.int64(0), Label(s.int64(1)), Split(s.int64(2))});
+    return out;
+}
+
+std::vector<ImageRecord> ProjectStore::imagesByIds(const std::vector<std::int64_t>& ids) const
+{
+    // One statement per chunk of ids, kept under SQLite's limit on bound parameters.
+    constexpr std::size_t kChunk = 500;
+    std::map<std::int64_t, ImageRecord> found;
+    for (std::size_t begin = 0; begin < ids.size(); begin += kChunk) {
+        const std::size_t end = std::min(ids.size(), begin + kChunk);
+        std::string sql = std::string(kSelectImage) + "WHERE i.id IN (";
+        for (std::size_t k = begin; k < end; ++k) sql += k == begin ? "?" : ",?";
+        sql += ")";
+        auto s = m->db.prepare(sql);
+        for (std::size_t k = begin; k < end; ++k) s.bind(int(k - begin + 1), ids[k]);
+        while (s.step()) {
+            ImageRecord r = readImage(s);
+            found.emplace(r.id, std::move(r));
+        }
+    }
+    std::vector<ImageRecord> out;
+    out.reserve(found.size());
+    for (auto id : ids)
+        if (auto it = found.find(id); it != found.end()) out.push_back(it->second);
     return out;
 }
 
