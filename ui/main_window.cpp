@@ -17,6 +17,9 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+// Q_INIT_RESOURCE must be used outside any namespace.
+static void initKizuResources() { Q_INIT_RESOURCE(kizu); }
+
 namespace kizu::ui {
 
 using kizu::project::Label;
@@ -39,6 +42,7 @@ QWidget* comingPage(const QString& sentence)
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
+    initKizuResources(); // kizu_ui is a static library: its resources must be registered
     setWindowTitle(QStringLiteral("Kizu"));
     setWindowIcon(QIcon(QStringLiteral(":/kizu/icons/kizu.svg")));
     m_pages = new QTabWidget;
@@ -130,7 +134,7 @@ void MainWindow::refreshCounts()
     m_counts->setText(tr("%1 images | OK %2 | NG %3 | unlabeled %4 | train %5 | test %6")
                           .arg(s.total()).arg(ok).arg(ng).arg(un).arg(train).arg(test));
     auto cell = [&](Label l, Split sp) { return QString::number(s.counts[int(l)][int(sp)]); };
-    QString table = QStringLiteral("<h2>%1</h2><table cellpadding='6' border='0'>"
+    QString table = QStringLiteral("<h2>%1</h2><table cellpadding='6' border='0' align='center'>"
                                    "<tr><th></th><th>train</th><th>test</th><th>none</th></tr>")
                         .arg(QDir(QString::fromStdString(m_store->dir().string())).dirName());
     const std::pair<Label, QString> rows[] = {

@@ -1,6 +1,7 @@
 #include "app/cli/commands.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -115,6 +116,26 @@ const std::vector<Command>& commands() { return registry(); }
 
 Registrar::Registrar(Command command) { registry().push_back(std::move(command)); }
 
+namespace {
+kizu::CancelToken g_interrupt;
+extern "C" void onInterrupt(int sig)
+{
+    if (g_interrupt.cancelled()) std::_Exit(128 + sig); // a second Ctrl+C stops at once
+    g_interrupt.cancel();
+}
+} // namespace
+
+kizu::CancelToken& interruptToken()
+{
+    static bool installed = [] {
+        std::signal(SIGINT, onInterrupt);
+        std::signal(SIGTERM, onInterrupt);
+        return true;
+    }();
+    (void)installed;
+    return g_interrupt;
+}
+
 std::string projectDir(Args& args)
 {
     if (auto p = args.value("--project")) return *p;
@@ -135,9 +156,10 @@ void StderrProgress::operator()(std::int64_t done, std::int64_t total, const std
                      std::chrono::steady_clock::now().time_since_epoch())
                      .count();
     bool last = total > 0 && done >= total;
-    if (!last && now - m_last < 0.2) return;
-    m_last = now;
     bool tty = ::isatty(2);
+    // A terminal gets a live line; a log file gets a line every few seconds.
+    if (!last && now - m_last < (tty ? 0.2 : 5.0)) return;
+    m_last = now;
     if (total > 0)
         std::fprintf(stderr, "%s%s %lld/%lld (%d%%)%s", tty ? "\r" : "", m_what.c_str(),
                      (long long)done, (long long)total, int(100 * done / total), tty ? "" : "\n");

@@ -2,6 +2,8 @@
 // command with a static Registrar; main() dispatches on the first word.
 #pragma once
 
+#include "core/common/progress.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,6 +53,9 @@ const std::vector<Command>& commands();
 struct Registrar {
     explicit Registrar(Command command);
 };
+
+// A cancel token set by SIGINT/SIGTERM (Ctrl+C): long commands stop after the unit in flight.
+kizu::CancelToken& interruptToken();
 
 // The project folder: --project/-p, else $KIZU_PROJECT, else the current folder.
 std::string projectDir(Args& args);

@@ -3,13 +3,43 @@
 #include "core/common/error.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <dlfcn.h>
+#include <filesystem>
+#include <unistd.h>
 #include <cstdio>
 #include <iostream>
 
 using namespace kizu::cli;
 
+// The learning commands live in kizu-cli-learn.so (it needs LibTorch); load it on demand.
+static std::string loadLearnModule()
+{
+    static std::string error = [] {
+        namespace fs = std::filesystem;
+        std::vector<fs::path> candidates;
+        if (const char* env = std::getenv("KIZU_CLI_MODULE"); env && *env) candidates.emplace_back(env);
+        std::error_code ec;
+        fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+        if (!ec) {
+            candidates.push_back(exe.parent_path() / "kizu-cli-learn.so");
+            candidates.push_back(exe.parent_path().parent_path() / "lib/kizu/kizu-cli-learn.so");
+        }
+        candidates.emplace_back(KIZU_LIBDIR "/kizu-cli-learn.so");
+        std::string why = "kizu-cli-learn.so not found next to kizu-cli or in " KIZU_LIBDIR;
+        for (const auto& c : candidates) {
+            if (!fs::exists(c, ec)) continue;
+            if (dlopen(c.c_str(), RTLD_NOW | RTLD_GLOBAL)) return std::string();
+            why = dlerror();
+        }
+        return why;
+    }();
+    return error;
+}
+
 static void printOverview()
 {
+    loadLearnModule();
     std::cout << "kizu-cli " KIZU_VERSION " - few-shot surface inspection from the command line\n\n"
                  "Usage: kizu-cli [--project DIR] COMMAND [OPTIONS]\n\nCommands:\n";
     auto cmds = commands();
@@ -43,10 +73,20 @@ int main(int argc, char** argv)
     const std::string name = tokens[0];
     tokens.erase(tokens.begin());
     tokens.insert(tokens.end(), global.begin(), global.end());
-    const auto& cmds = commands();
-    auto it = std::find_if(cmds.begin(), cmds.end(), [&](auto& c) { return c.name == name; });
-    if (it == cmds.end()) {
+    auto find = [&] {
+        const auto& cmds = commands();
+        return std::find_if(cmds.begin(), cmds.end(), [&](auto& c) { return c.name == name; });
+    };
+    auto it = find();
+    std::string moduleError;
+    if (it == commands().end()) {
+        moduleError = loadLearnModule();
+        it = find();
+    }
+    if (it == commands().end()) {
         std::cerr << "kizu-cli: unknown command '" << name << "'. Run 'kizu-cli --help' for the list.\n";
+        if (!moduleError.empty())
+            std::cerr << "(The learning commands could not be loaded: " << moduleError << ")\n";
         return 2;
     }
     if (std::find(tokens.begin(), tokens.end(), "--help") != tokens.end() ||

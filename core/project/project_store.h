@@ -18,8 +18,8 @@ namespace kizu::project {
 enum class Label { Unlabeled = 0, Ok = 1, Ng = 2 };
 enum class Split { None = 0, Train = 1, Test = 2 };
 
-std::string toString(Label label); // "unlabeled", "ok", "ng"
-std::string toString(Split split); // "none", "train", "test"
+std::string labelName(Label label); // "unlabeled", "ok", "ng"
+std::string splitName(Split split); // "none", "train", "test"
 Label labelFromString(const std::string& text); // throws InvalidArgument
 Split splitFromString(const std::string& text); // throws InvalidArgument
 

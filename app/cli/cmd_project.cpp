@@ -1,0 +1,300 @@
+// Project commands: project init/info, import, label, split, list, stats, export.
+#include "app/cli/commands.h"
+#include "core/common/error.h"
+#include "core/project/manifest.h"
+#include "core/project/project_store.h"
+
+#include <cstdlib>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace kizu::cli {
+namespace {
+using namespace kizu::project;
+using nlohmann::json;
+
+int projectCmd(Args& args)
+{
+    const std::string sub = args.takeFirst();
+    if (sub == "init") {
+        auto pos = args.positionals();
+        args.finish();
+        std::string dir = pos.empty() ? projectDir(args) : pos[0];
+        auto store = ProjectStore::create(dir);
+        std::cout << "Created Kizu project in " << store.dir().string() << "\n";
+        return 0;
+    }
+    if (sub == "demo") {
+        const char* env = std::getenv("KIZU_BSDATA");
+        std::string from = args.value("--from", env && *env ? env : "../shared/data/bsdata");
+        auto pos = args.positionals();
+        args.finish();
+        std::string dir = pos.empty() ? projectDir(args) : pos[0];
+        StderrProgress bar("demo");
+        auto rep = makeDemoProject(dir, from, [&](const Progress& p) { bar(p.done, p.total); },
+                                   &interruptToken());
+        bar.finish();
+        std::cout << "Created demo project in " << dir << " with " << rep.images << " "
+                  << rep.source << " images\n";
+        return 0;
+    }
+    if (sub == "info") {
+        std::string dir = projectDir(args);
+        bool asJson = args.flag("--json");
+        args.finish();
+        auto store = ProjectStore::open(dir);
+        json j = {{"dir", store.dir().string()},
+                  {"schema_version", store.schemaVersion()},
+                  {"images", store.stats().total()},
+                  {"test_split_locked", store.testSplitLocked()},
+                  {"integrity", store.integrityCheck()}};
+        if (asJson) std::cout << j.dump() << "\n";
+        else
+            for (auto& [k, v] : j.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+        return 0;
+    }
+    throw UsageError{sub.empty() ? "project needs a subcommand" : "unknown subcommand '" + sub + "'"};
+}
+
+int importCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    ImportOptions opt;
+    opt.group = args.value("--group", "");
+    opt.groupRegex = args.value("--group-regex", "");
+    opt.source = args.value("--source", "import");
+    opt.maxPixels = std::int64_t(args.doubleValue("--max-megapixels", 100.0) * 1e6);
+    opt.recursive = !args.flag("--no-recursive");
+    if (auto l = args.value("--label")) opt.label = labelFromString(*l);
+    const bool verbose = args.flag("--verbose");
+    const bool quiet = args.flag("--quiet");
+    auto pos = args.positionals();
+    args.finish();
+    if (pos.empty()) throw UsageError{"import needs files or folders"};
+    auto store = ProjectStore::open(dir);
+    std::vector<std::filesystem::path> paths(pos.begin(), pos.end());
+    StderrProgress bar("import", quiet);
+    std::size_t reported = 0;
+    auto rep = store.importPaths(
+        paths, opt,
+        [&](const Progress& p) {
+            if (verbose) {
+                std::printf("done %s\n", p.item.c_str());
+                std::fflush(stdout);
+            }
+            bar(p.done, p.total);
+        },
+        &interruptToken());
+    bar.finish();
+    for (; reported < rep.issues.size(); ++reported)
+        std::fprintf(stderr, "kizu-cli: skipped %s: %s\n", rep.issues[reported].path.c_str(),
+                     rep.issues[reported].reason.c_str());
+    std::fprintf(stderr, "imported %d new, %d already in the project, %d skipped%s\n", rep.imported,
+                 rep.duplicates, rep.skipped, rep.cancelled ? " (interrupted)" : "");
+    if (rep.cancelled) return 130;
+    return rep.skipped ? 1 : 0;
+}
+
+int labelCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    const bool fromFolders = args.flag("--from-folders");
+    const std::string user = args.value("--user", "");
+    auto pos = args.positionals();
+    args.finish();
+    auto store = ProjectStore::open(dir);
+    if (fromFolders) {
+        if (!pos.empty()) throw UsageError{"--from-folders takes no image arguments"};
+        int n = store.labelFromFolders(user);
+        std::cout << "labeled " << n << " image(s) from their ok/ and ng/ folders\n";
+        return 0;
+    }
+    if (pos.size() < 2) throw UsageError{"label needs IMAGE... and ok|ng|unlabeled"};
+    Label label = labelFromString(pos.back());
+    std::vector<std::int64_t> ids;
+    for (std::size_t k = 0; k + 1 < pos.size(); ++k) ids.push_back(store.findImage(pos[k]).id);
+    int n = store.setLabels(ids, label, user);
+    std::cout << "labeled " << n << " image(s) " << labelName(label) << "\n";
+    return 0;
+}
+
+int splitCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    double frac = args.doubleValue("--test-fraction", 0.2);
+    std::uint64_t seed = std::uint64_t(args.intValue("--seed", 0));
+    args.flag("--by-group"); // splitting is always by group; the flag is accepted for clarity
+    std::optional<std::string> lock = args.value("--lock");
+    std::optional<std::string> csv = args.value("--from-csv");
+    bool withLabels = args.flag("--with-labels");
+    args.finish();
+    auto store = ProjectStore::open(dir);
+    if (csv) {
+        auto rep = applyManifest(store, *csv, withLabels);
+        std::cout << "split from " << *csv << ": " << rep.matched << " of " << rep.rows
+                  << " rows matched an image, " << rep.labelChanges << " label change(s)\n";
+        return 0;
+    }
+    if (lock) {
+        store.setTestSplitLocked(*lock == "on" || *lock == "1" || *lock == "true");
+        std::cout << "test split " << (store.testSplitLocked() ? "locked" : "unlocked") << "\n";
+        return 0;
+    }
+    auto rep = store.assignSplit(frac, seed);
+    std::cout << "train: " << rep.trainImages << " images in " << rep.trainGroups
+              << " groups; test: " << rep.testImages << " images in " << rep.testGroups
+              << " groups\n";
+    return 0;
+}
+
+json toJson(const ImageRecord& r)
+{
+    return {{"id", r.id},          {"hash", r.hash},       {"path", r.originalPath},
+            {"source", r.source},  {"width", r.width},     {"height", r.height},
+            {"group", r.group},    {"label", labelName(r.label)},
+            {"split", splitName(r.split)}, {"captured_at", r.capturedAt}};
+}
+
+ImageFilter filterFrom(Args& args)
+{
+    ImageFilter f;
+    if (auto v = args.value("--label")) f.label = labelFromString(*v);
+    if (auto v = args.value("--split")) f.split = splitFromString(*v);
+    if (auto v = args.value("--source")) f.source = *v;
+    if (auto v = args.value("--group")) f.group = *v;
+    f.limit = args.intValue("--limit", -1);
+    return f;
+}
+
+int listCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    ImageFilter f = filterFrom(args);
+    bool asJson = args.flag("--json");
+    args.finish();
+    auto store = ProjectStore::open(dir);
+    auto all = store.images(f);
+    if (asJson) {
+        json arr = json::array();
+        for (auto& r : all) arr.push_back(toJson(r));
+        std::cout << arr.dump() << "\n";
+        return 0;
+    }
+    for (auto& r : all)
+        std::printf("%6lld  %s  %-9s %-5s %-12s %s\n", (long long)r.id, r.hash.substr(0, 12).c_str(),
+                    labelName(r.label).c_str(), splitName(r.split).c_str(), r.group.c_str(),
+                    r.originalPath.c_str());
+    return 0;
+}
+
+int statsCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    bool asJson = args.flag("--json");
+    args.finish();
+    auto store = ProjectStore::open(dir);
+    Stats s = store.stats();
+    const Label labels[] = {Label::Ok, Label::Ng, Label::Unlabeled};
+    const Split splits[] = {Split::Train, Split::Test, Split::None};
+    if (asJson) {
+        json j;
+        j["total"] = s.total();
+        for (Label l : labels) j["labels"][labelName(l)] = s.byLabel(l);
+        for (Split sp : splits) j["splits"][splitName(sp)] = s.bySplit(sp);
+        for (Label l : labels)
+            for (Split sp : splits) j["counts"][labelName(l)][splitName(sp)] = s.counts[int(l)][int(sp)];
+        j["groups"] = store.groups().size();
+        j["test_split_locked"] = store.testSplitLocked();
+        std::cout << j.dump() << "\n";
+        return 0;
+    }
+    std::printf("%-10s %8s %8s %8s %8s\n", "", "train", "test", "none", "all");
+    for (Label l : labels)
+        std::printf("%-10s %8lld %8lld %8lld %8lld\n", labelName(l).c_str(),
+                    (long long)s.counts[int(l)][1], (long long)s.counts[int(l)][2],
+                    (long long)s.counts[int(l)][0], (long long)s.byLabel(l));
+    std::printf("%-10s %8lld %8lld %8lld %8lld\n", "all", (long long)s.bySplit(Split::Train),
+                (long long)s.bySplit(Split::Test), (long long)s.bySplit(Split::None),
+                (long long)s.total());
+    return 0;
+}
+
+int exportCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    Split split = splitFromString(args.value("--split", "none"));
+    std::string out = args.value("--out", "");
+    bool quiet = args.flag("--quiet");
+    args.finish();
+    if (out.empty()) throw UsageError{"export needs --out FOLDER"};
+    auto store = ProjectStore::open(dir);
+    StderrProgress bar("export", quiet);
+    auto n = store.exportSplit(split, out, [&](const Progress& p) { bar(p.done, p.total); },
+                               &interruptToken());
+    bar.finish();
+    std::cout << "exported " << n << " image(s) into " << out << "/ok and " << out << "/ng\n";
+    return 0;
+}
+
+const Registrar r1{{"project", "create a project or show its state",
+                    "Usage: kizu-cli project init [DIR]\n"
+                    "       kizu-cli project demo [DIR] [--from BSDATA_DIR]\n"
+                    "       kizu-cli [--project DIR] project info [--json]\n\n"
+                    "init creates a project folder (a SQLite database and an images/ folder).\n"
+                    "demo makes a project from the BSData photos ($KIZU_BSDATA or\n"
+                    "../shared/data/bsdata), labeled and split as their manifest says.\n"
+                    "info prints the schema version, image count and integrity check.\n\n"
+                    "Example:\n  kizu-cli project init ~/kizu/spindles\n",
+                    projectCmd}};
+const Registrar r2{{"import", "import image files and folders (recursive)",
+                    "Usage: kizu-cli [--project DIR] import [OPTIONS] FILE|FOLDER...\n\n"
+                    "Imports JPEG, PNG, BMP and TIFF files; folders recursively. Each image is\n"
+                    "stored once under its content hash, so importing again adds nothing.\n"
+                    "Unreadable, truncated or oversized files are skipped and reported.\n\n"
+                    "Options:\n"
+                    "  --group G            put every image in group G (near-duplicates)\n"
+                    "  --group-regex RE     group = first capture of RE on the file name\n"
+                    "  --label ok|ng        label new images on import\n"
+                    "  --source NAME        source tag (default: import)\n"
+                    "  --max-megapixels N   refuse larger images before decoding (default 100)\n"
+                    "  --no-recursive       do not descend into sub-folders\n"
+                    "  --verbose            print 'done PATH' on stdout after each file\n"
+                    "  --quiet              no progress on stderr\n\n"
+                    "Exit status: 0 all imported, 1 some files skipped, 130 interrupted.\n\n"
+                    "Example:\n  kizu-cli -p spindles import --group-regex '_(\\d+_\\d+)_crop' "
+                    "../shared/data/bsdata\n",
+                    importCmd}};
+const Registrar r3{{"label", "label images ok, ng or unlabeled",
+                    "Usage: kizu-cli [--project DIR] label IMAGE... ok|ng|unlabeled\n"
+                    "       kizu-cli [--project DIR] label --from-folders\n\n"
+                    "IMAGE is an id, a hash prefix, a path or a file name. --from-folders labels\n"
+                    "each image by an ok/ or ng/ folder on its original path. Every change is\n"
+                    "written to the audit log (--user NAME, default $USER).\n\n"
+                    "Examples:\n  kizu-cli label 42 ng\n  kizu-cli label --from-folders\n",
+                    labelCmd}};
+const Registrar r4{{"split", "assign train/test by group",
+                    "Usage: kizu-cli [--project DIR] split --test-fraction F [--by-group] [--seed S]\n"
+                    "       kizu-cli [--project DIR] split --lock on|off\n"
+                    "       kizu-cli [--project DIR] split --from-csv manifest.csv [--with-labels]\n\n"
+                    "Whole groups go to test until the fraction is reached (stratified by NG),\n"
+                    "so near-duplicates never straddle the split. With the test split locked,\n"
+                    "test images stay in test and only new images are assigned. --from-csv takes\n"
+                    "the split (and with --with-labels the label) from a CSV with path and split\n"
+                    "columns, matched by file name (BSData's manifest.csv).\n\n"
+                    "Example:\n  kizu-cli split --test-fraction 0.25 --by-group --seed 7\n",
+                    splitCmd}};
+const Registrar r5{{"list", "list images with label, split and group",
+                    "Usage: kizu-cli [--project DIR] list [--label L] [--split S] [--source S]\n"
+                    "                                    [--group G] [--limit N] [--json]\n",
+                    listCmd}};
+const Registrar r6{{"stats", "counts per label and split",
+                    "Usage: kizu-cli [--project DIR] stats [--json]\n", statsCmd}};
+const Registrar r7{{"export", "copy a split's images into ok/ and ng/ folders",
+                    "Usage: kizu-cli [--project DIR] export --out FOLDER [--split train|test|none]\n\n"
+                    "Example:\n  kizu-cli export --split test --out /tmp/testset\n",
+                    exportCmd}};
+
+} // namespace
+} // namespace kizu::cli

@@ -1,0 +1,794 @@
+#include "core/project/project_store.h"
+
+#include "core/common/error.h"
+#include "core/common/fs_util.h"
+#include "core/common/sha256.h"
+#include "core/imaging/image_io.h"
+#include "core/project/schema.h"
+#include "core/project/sqlite_db.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <set>
+#include <sys/stat.h>
+
+namespace kizu::project {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t mtimeMs(const fs::path& p)
+{
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return nowMs();
+    return std::int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+std::string lower(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+// splitmix64: a tiny, portable generator so that splits are identical on every platform.
+struct SplitMix {
+    std::uint64_t state;
+    std::uint64_t next()
+    {
+        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    template <class T> void shuffle(std::vector<T>& v)
+    {
+        for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[next() % i]);
+    }
+};
+
+const char* kSelectImage =
+    "SELECT i.id, i.hash, i.ext, i.original_path, i.source, i.width, i.height, i.captured_at, "
+    "i.imported_at, i.grp, COALESCE(l.label, 0), i.split, COALESCE(l.labeled_by, ''), "
+    "COALESCE(l.labeled_at, 0) FROM images i LEFT JOIN labels l ON l.image_id = i.id ";
+
+ImageRecord readImage(const Statement& s)
+{
+    ImageRecord r;
+    r.id = s.int64(0);
+    r.hash = s.text(1);
+    r.ext = s.text(2);
+    r.originalPath = s.text(3);
+    r.source = s.text(4);
+    r.width = int(s.int64(5));
+    r.height = int(s.int64(6));
+    r.capturedAt = s.int64(7);
+    r.importedAt = s.int64(8);
+    r.group = s.text(9);
+    r.label = Label(s.int64(10));
+    r.split = Split(s.int64(11));
+    r.labeledBy = s.text(12);
+    r.labeledAt = s.int64(13);
+    return r;
+}
+
+struct WhereClause {
+    std::string sql;
+    std::vector<std::string> params; // all bound as text or int by position
+    std::vector<bool> isInt;
+};
+
+WhereClause whereFor(const ImageFilter& f)
+{
+    WhereClause w;
+    std::vector<std::string> parts;
+    if (f.label) {
+        parts.push_back("COALESCE(l.label, 0) = ?");
+        w.params.push_back(std::to_string(int(*f.label)));
+        w.isInt.push_back(true);
+    }
+    if (f.split) {
+        parts.push_back("i.split = ?");
+        w.params.push_back(std::to_string(int(*f.split)));
+        w.isInt.push_back(true);
+    }
+    if (f.source) {
+        parts.push_back("i.source = ?");
+        w.params.push_back(*f.source);
+        w.isInt.push_back(false);
+    }
+    if (f.group) {
+        parts.push_back("i.grp = ?");
+        w.params.push_back(*f.group);
+        w.isInt.push_back(false);
+    }
+    for (std::size_t k = 0; k < parts.size(); ++k) w.sql += (k ? " AND " : "WHERE ") + parts[k];
+    return w;
+}
+
+void bindWhere(Statement& s, const WhereClause& w)
+{
+    for (std::size_t k = 0; k < w.params.size(); ++k) {
+        if (w.isInt[k]) s.bind(int(k + 1), std::int64_t(std::stoll(w.params[k])));
+        else s.bind(int(k + 1), w.params[k]);
+    }
+}
+
+void collectFiles(const fs::path& p, bool recursive, std::vector<fs::path>& out,
+                  std::vector<ImportIssue>& issues)
+{
+    std::error_code ec;
+    auto st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) {
+        issues.push_back({p.string(), "does not exist"});
+        return;
+    }
+    if (fs::is_regular_file(st)) {
+        out.push_back(p); // an explicitly named file is tried whatever its extension
+        return;
+    }
+    if (!fs::is_directory(st)) {
+        issues.push_back({p.string(), "is neither a file nor a folder"});
+        return;
+    }
+    std::vector<fs::path> found;
+    auto visit = [&](const fs::directory_entry& e) {
+        std::error_code fec;
+        if (e.is_regular_file(fec) && imaging::hasImageExtension(e.path()))
+            found.push_back(e.path());
+    };
+    if (recursive) {
+        for (fs::recursive_directory_iterator it(
+                 p, fs::directory_options::skip_permission_denied, ec),
+             end;
+             !ec && it != end; it.increment(ec)) {
+            if (it->path().filename().string().rfind(".", 0) == 0 && it->is_directory()) {
+                it.disable_recursion_pending();
+                continue;
+            }
+            visit(*it);
+        }
+    } else {
+        for (fs::directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) visit(*it);
+    }
+    if (ec) issues.push_back({p.string(), "cannot be listed: " + ec.message()});
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+}
+
+} // namespace
+
+std::string labelName(Label label)
+{
+    switch (label) {
+    case Label::Ok: return "ok";
+    case Label::Ng: return "ng";
+    default: return "unlabeled";
+    }
+}
+
+std::string splitName(Split split)
+{
+    switch (split) {
+    case Split::Train: return "train";
+    case Split::Test: return "test";
+    default: return "none";
+    }
+}
+
+Label labelFromString(const std::string& text)
+{
+    std::string t = lower(text);
+    if (t == "ok" || t == "good") return Label::Ok;
+    if (t == "ng" || t == "bad" || t == "defect") return Label::Ng;
+    if (t == "unlabeled" || t == "unlabelled" || t == "none" || t == "u") return Label::Unlabeled;
+    throw InvalidArgument("Unknown label '" + text + "': use ok, ng or unlabeled.");
+}
+
+Split splitFromString(const std::string& text)
+{
+    std::string t = lower(text);
+    if (t == "train") return Split::Train;
+    if (t == "test") return Split::Test;
+    if (t == "none" || t == "all") return Split::None;
+    throw InvalidArgument("Unknown split '" + text + "': use train, test or none.");
+}
+
+std::string ImageRecord::fileName() const { return fs::path(originalPath).filename().string(); }
+
+std::int64_t Stats::total() const
+{
+    std::int64_t t = 0;
+    for (auto& row : counts)
+        for (auto c : row) t += c;
+    return t;
+}
+
+std::int64_t Stats::byLabel(Label l) const
+{
+    return counts[int(l)][0] + counts[int(l)][1] + counts[int(l)][2];
+}
+
+std::int64_t Stats::bySplit(Split s) const
+{
+    return counts[0][int(s)] + counts[1][int(s)] + counts[2][int(s)];
+}
+
+struct ProjectStore::Impl {
+    fs::path dir;
+    Database db;
+    int version = 0;
+
+    fs::path relImagePath(const std::string& hash, const std::string& ext) const
+    {
+        return fs::path("images") / hash.substr(0, 2) / (hash + ext);
+    }
+
+    std::optional<std::int64_t> idForHash(const std::string& hash)
+    {
+        auto s = db.prepare("SELECT id FROM images WHERE hash = ?");
+        s.bind(1, hash);
+        if (s.step()) return s.int64(0);
+        return std::nullopt;
+    }
+
+    // Inserts the image row (and its label with an audit entry) in one transaction; the
+    // image file must already be in place.
+    std::int64_t insertImage(const std::string& hash, const std::string& ext,
+                             const std::string& originalPath, const std::string& source, int w,
+                             int h, std::int64_t capturedAt, const std::string& group, Label label,
+                             const std::string& user)
+    {
+        Transaction tx(db);
+        auto s = db.prepare("INSERT INTO images (hash, ext, original_path, source, width, height, "
+                            "captured_at, imported_at, grp) VALUES (?,?,?,?,?,?,?,?,?)");
+        s.bind(1, hash).bind(2, ext).bind(3, originalPath).bind(4, source).bind(5, w).bind(6, h);
+        s.bind(7, capturedAt).bind(8, nowMs()).bind(9, group);
+        s.run();
+        std::int64_t id = db.lastInsertId();
+        if (label != Label::Unlabeled) writeLabel(id, Label::Unlabeled, label, user);
+        tx.commit();
+        return id;
+    }
+
+    void writeLabel(std::int64_t id, Label oldLabel, Label label, const std::string& user)
+    {
+        const std::int64_t t = nowMs();
+        auto up = db.prepare("INSERT INTO labels (image_id, label, labeled_by, labeled_at) "
+                             "VALUES (?,?,?,?) ON CONFLICT(image_id) DO UPDATE SET "
+                             "label = excluded.label, labeled_by = excluded.labeled_by, "
+                             "labeled_at = excluded.labeled_at");
+        up.bind(1, id).bind(2, int(label)).bind(3, user).bind(4, t).run();
+        auto au = db.prepare("INSERT INTO audit_log (image_id, old_label, new_label, user, at) "
+                             "VALUES (?,?,?,?,?)");
+        au.bind(1, id).bind(2, int(oldLabel)).bind(3, int(label)).bind(4, user).bind(5, t).run();
+    }
+
+    // Writes the encoded bytes under images/ unless an identical file is already there.
+    void storeFile(const std::string& hash, const std::string& ext, const std::string& bytes)
+    {
+        fs::path target = dir / relImagePath(hash, ext);
+        std::error_code ec;
+        if (fs::exists(target, ec) && fs::file_size(target, ec) == bytes.size()) return;
+        fs::create_directories(target.parent_path(), ec);
+        if (ec)
+            throw IoError("Cannot create " + target.parent_path().string() + ": " + ec.message() +
+                          ".");
+        writeFileAtomic(target, bytes);
+    }
+};
+
+std::string ProjectStore::defaultUser()
+{
+    for (const char* var : {"KIZU_USER", "USER", "LOGNAME"})
+        if (const char* v = std::getenv(var); v && *v) return v;
+    return "operator";
+}
+
+ProjectStore::ProjectStore(std::unique_ptr<Impl> impl) : m(std::move(impl)) {}
+ProjectStore::ProjectStore(ProjectStore&&) noexcept = default;
+ProjectStore& ProjectStore::operator=(ProjectStore&&) noexcept = default;
+ProjectStore::~ProjectStore() = default;
+
+bool ProjectStore::isProject(const fs::path& dir)
+{
+    std::error_code ec;
+    return fs::is_regular_file(dir / kDatabaseName, ec);
+}
+
+static void configure(Database& db)
+{
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+}
+
+static int userVersion(Database& db)
+{
+    auto s = db.prepare("PRAGMA user_version");
+    s.step();
+    return int(s.int64(0));
+}
+
+static void migrate(Database& db, int& version)
+{
+    if (version < 1 || version > ProjectStore::kSchemaVersion) return;
+    while (version < ProjectStore::kSchemaVersion) {
+        Transaction tx(db);
+        if (version == 1) db.exec(schema::kMigrate1to2);
+        tx.commit();
+        version = userVersion(db);
+    }
+}
+
+ProjectStore ProjectStore::create(const fs::path& dir)
+{
+    std::error_code ec;
+    if (isProject(dir))
+        throw StoreError(dir.string() + " already holds a Kizu project; open it instead.");
+    fs::create_directories(dir / "images", ec);
+    if (ec)
+        throw IoError("Cannot create the project folder " + dir.string() + ": " + ec.message() +
+                      ".");
+    auto impl = std::make_unique<Impl>();
+    impl->dir = fs::absolute(dir).lexically_normal();
+    impl->db = Database((dir / kDatabaseName).string(), true);
+    configure(impl->db);
+    {
+        Transaction tx(impl->db);
+        impl->db.exec(schema::kVersion1);
+        tx.commit();
+    }
+    impl->version = 1;
+    migrate(impl->db, impl->version);
+    return ProjectStore(std::move(impl));
+}
+
+ProjectStore ProjectStore::open(const fs::path& dir)
+{
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        throw StoreError(dir.string() + " is not a folder. Create a project with "
+                                        "'kizu-cli project init " +
+                         dir.string() + "'.");
+    if (!isProject(dir))
+        throw StoreError(dir.string() + " is not a Kizu project (no " + kDatabaseName +
+                         "). Create one with 'kizu-cli project init DIR' or choose another folder.");
+    auto impl = std::make_unique<Impl>();
+    impl->dir = fs::absolute(dir).lexically_normal();
+    impl->db = Database((dir / kDatabaseName).string(), false);
+    // A file that is not SQLite fails on the first read, not on open.
+    try {
+        configure(impl->db);
+        impl->version = userVersion(impl->db);
+    } catch (const StoreError& e) {
+        throw StoreError(dir.string() + " does not hold a readable Kizu project database: " +
+                         e.what());
+    }
+    if (impl->version > kSchemaVersion)
+        throw StoreError(dir.string() + " was written by a newer Kizu (schema " +
+                         std::to_string(impl->version) + ", this program knows " +
+                         std::to_string(kSchemaVersion) + "). Update Kizu to open it.");
+    if (impl->version < 1)
+        throw StoreError(dir.string() + ": " + kDatabaseName +
+                         " is not a Kizu project database (no schema version).");
+    migrate(impl->db, impl->version);
+    fs::create_directories(impl->dir / "images", ec);
+    return ProjectStore(std::move(impl));
+}
+
+const fs::path& ProjectStore::dir() const { return m->dir; }
+int ProjectStore::schemaVersion() const { return m->version; }
+
+fs::path ProjectStore::imagePath(const ImageRecord& image) const
+{
+    return m->dir / m->relImagePath(image.hash, image.ext);
+}
+
+ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
+                                       const ImportOptions& options, const ProgressFn& progress,
+                                       const CancelToken* cancel)
+{
+    ImportReport report;
+    std::vector<fs::path> files;
+    for (const auto& p : paths) collectFiles(p, options.recursive, files, report.issues);
+    report.skipped = int(report.issues.size());
+    std::optional<std::regex> groupRe;
+    if (!options.groupRegex.empty()) {
+        try {
+            groupRe.emplace(options.groupRegex);
+        } catch (const std::regex_error& e) {
+            throw InvalidArgument("The group pattern '" + options.groupRegex +
+                                  "' is not a valid regular expression: " + e.what());
+        }
+    }
+    const std::string user = options.user.empty() ? defaultUser() : options.user;
+    const std::int64_t total = std::int64_t(files.size());
+    std::int64_t done = 0;
+    for (const auto& file : files) {
+        if (isCancelled(cancel)) {
+            report.cancelled = true;
+            break;
+        }
+        const std::string name = file.string();
+        try {
+            std::error_code ec;
+            auto size = fs::file_size(file, ec);
+            if (ec) throw IoError(name + ": cannot read: " + ec.message() + ".");
+            std::string bytes = readFile(file);
+            if (bytes.size() != size) throw IoError(name + ": the file changed while reading.");
+            const std::string hash = sha256Hex(bytes);
+            if (auto id = m->idForHash(hash)) {
+                ++report.duplicates;
+                report.ids.push_back(*id);
+            } else {
+                imaging::ImageInfo info;
+                imaging::decode(bytes, name, options.maxPixels, &info);
+                const std::string ext = imaging::extensionFor(info.format);
+                std::string group = options.group;
+                if (group.empty() && groupRe) {
+                    std::smatch match;
+                    const std::string fname = file.filename().string();
+                    if (std::regex_search(fname, match, *groupRe))
+                        group = match.size() > 1 ? match[1].str() : match[0].str();
+                }
+                m->storeFile(hash, ext, bytes);
+                std::int64_t newId = m->insertImage(
+                    hash, ext, fs::absolute(file).lexically_normal().string(), options.source, info.width,
+                    info.height, mtimeMs(file), group, options.label, user);
+                ++report.imported;
+                report.ids.push_back(newId);
+            }
+        } catch (const FormatError& e) {
+            ++report.skipped;
+            report.issues.push_back({name, e.what()});
+        } catch (const IoError& e) {
+            ++report.skipped;
+            report.issues.push_back({name, e.what()});
+        }
+        ++done;
+        kizu::report(progress, {done, total, "import", name});
+    }
+    return report;
+}
+
+std::int64_t ProjectStore::addEncodedImage(const std::string& bytes, const std::string& ext,
+                                           const std::string& source, const std::string& group,
+                                           Label label, const std::string& user)
+{
+    const std::string hash = sha256Hex(bytes);
+    if (auto id = m->idForHash(hash)) return *id;
+    imaging::ImageInfo info;
+    imaging::decode(bytes, source + " image", imaging::kDefaultMaxPixels, &info);
+    const std::string realExt = imaging::extensionFor(info.format);
+    (void)ext;
+    m->storeFile(hash, realExt, bytes);
+    return m->insertImage(hash, realExt, source + ":" + hash.substr(0, 12) + realExt, source,
+                          info.width, info.height, nowMs(), group, label,
+                          user.empty() ? defaultUser() : user);
+}
+
+std::optional<ImageRecord> ProjectStore::image(std::int64_t id) const
+{
+    auto s = m->db.prepare(std::string(kSelectImage) + "WHERE i.id = ?");
+    s.bind(1, id);
+    if (s.step()) return readImage(s);
+    return std::nullopt;
+}
+
+ImageRecord ProjectStore::findImage(const std::string& ref) const
+{
+    if (!ref.empty() && std::all_of(ref.begin(), ref.end(), ::isdigit) && ref.size() < 12) {
+        if (auto r = image(std::stoll(ref))) return *r;
+    }
+    std::vector<ImageRecord> hits;
+    auto collect = [&](const std::string& where, const std::string& arg) {
+        auto s = m->db.prepare(std::string(kSelectImage) + where + " LIMIT 3");
+        s.bind(1, arg);
+        while (s.step()) hits.push_back(readImage(s));
+    };
+    const bool hexLike = ref.size() >= 8 && ref.size() <= 64 &&
+                         std::all_of(ref.begin(), ref.end(), ::isxdigit);
+    if (hexLike) collect("WHERE i.hash LIKE ? || '%'", lower(ref));
+    if (hits.empty()) {
+        std::error_code ec;
+        fs::path abs = fs::absolute(ref, ec).lexically_normal();
+        collect("WHERE i.original_path = ?", abs.string());
+    }
+    if (hits.empty()) collect("WHERE i.original_path LIKE '%/' || ?", fs::path(ref).filename().string());
+    if (hits.empty())
+        throw InvalidArgument("No image in the project matches '" + ref +
+                              "'. Give an id, a hash prefix, a path or a file name "
+                              "('kizu-cli list' shows them).");
+    if (hits.size() > 1)
+        throw InvalidArgument("'" + ref + "' matches more than one image; give its id or hash.");
+    return hits.front();
+}
+
+std::vector<ImageRecord> ProjectStore::images(const ImageFilter& filter) const
+{
+    WhereClause w = whereFor(filter);
+    std::string order;
+    switch (filter.sort) {
+    case ImageFilter::Sort::Name: order = "i.original_path"; break;
+    case ImageFilter::Sort::CapturedAt: order = "i.captured_at"; break;
+    case ImageFilter::Sort::ImportedAt: order = "i.imported_at"; break;
+    default: order = "i.id"; break;
+    }
+    std::string sql = std::string(kSelectImage) + w.sql + " ORDER BY " + order +
+                      (filter.descending ? " DESC" : "") + ", i.id LIMIT ? OFFSET ?";
+    auto s = m->db.prepare(sql);
+    bindWhere(s, w);
+    s.bind(int(w.params.size() + 1), filter.limit).bind(int(w.params.size() + 2), filter.offset);
+    std::vector<ImageRecord> out;
+    while (s.step()) out.push_back(readImage(s));
+    return out;
+}
+
+std::int64_t ProjectStore::countImages(const ImageFilter& filter) const
+{
+    WhereClause w = whereFor(filter);
+    auto s = m->db.prepare("SELECT COUNT(*) FROM images i LEFT JOIN labels l ON l.image_id = i.id " +
+                           w.sql);
+    bindWhere(s, w);
+    s.step();
+    return s.int64(0);
+}
+
+static std::vector<std::string> distinctColumn(const Database& db, const std::string& col)
+{
+    auto s = db.prepare("SELECT DISTINCT " + col + " FROM images WHERE " + col + " != '' ORDER BY 1");
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+}
+
+std::vector<std::string> ProjectStore::groups() const { return distinctColumn(m->db, "grp"); }
+std::vector<std::string> ProjectStore::sources() const { return distinctColumn(m->db, "source"); }
+
+Stats ProjectStore::stats() const
+{
+    Stats st;
+    auto s = m->db.prepare("SELECT COALESCE(l.label, 0), i.split, COUNT(*) FROM images i "
+                           "LEFT JOIN labels l ON l.image_id = i.id GROUP BY 1, 2");
+    while (s.step()) {
+        auto l = s.int64(0), sp = s.int64(1);
+        if (l >= 0 && l < 3 && sp >= 0 && sp < 3) st.counts[l][sp] = s.int64(2);
+    }
+    return st;
+}
+
+int ProjectStore::setLabel(std::int64_t imageId, Label label, const std::string& user)
+{
+    return setLabels({imageId}, label, user);
+}
+
+int ProjectStore::setLabels(const std::vector<std::int64_t>& imageIds, Label label,
+                            const std::string& user)
+{
+    const std::string who = user.empty() ? defaultUser() : user;
+    Transaction tx(m->db);
+    auto cur = m->db.prepare("SELECT COALESCE(l.label, 0) FROM images i LEFT JOIN labels l "
+                             "ON l.image_id = i.id WHERE i.id = ?");
+    int changed = 0;
+    for (auto id : imageIds) {
+        cur.reset();
+        cur.bind(1, id);
+        if (!cur.step())
+            throw InvalidArgument("No image with id " + std::to_string(id) + " in the project.");
+        Label old = Label(cur.int64(0));
+        cur.reset();
+        if (old == label) continue;
+        m->writeLabel(id, old, label, who);
+        ++changed;
+    }
+    tx.commit();
+    return changed;
+}
+
+int ProjectStore::labelFromFolders(const std::string& user)
+{
+    const std::string who = user.empty() ? defaultUser() : user;
+    auto all = images();
+    Transaction tx(m->db);
+    int changed = 0;
+    for (const auto& img : all) {
+        std::optional<Label> found;
+        fs::path p = fs::path(img.originalPath).parent_path();
+        for (; !p.empty() && p != p.root_path(); p = p.parent_path()) {
+            std::string name = lower(p.filename().string());
+            if (name == "ok") found = Label::Ok;
+            else if (name == "ng") found = Label::Ng;
+            if (found) break;
+        }
+        if (!found || *found == img.label) continue;
+        m->writeLabel(img.id, img.label, *found, who);
+        ++changed;
+    }
+    tx.commit();
+    return changed;
+}
+
+std::vector<AuditEntry> ProjectStore::auditLog(std::optional<std::int64_t> imageId) const
+{
+    std::string sql = "SELECT id, image_id, old_label, new_label, user, at FROM audit_log ";
+    if (imageId) sql += "WHERE image_id = ? ";
+    sql += "ORDER BY id";
+    auto s = m->db.prepare(sql);
+    if (imageId) s.bind(1, *imageId);
+    std::vector<AuditEntry> out;
+    while (s.step())
+        out.push_back({s.int64(0), s.int64(1), Label(s.int64(2)), Label(s.int64(3)), s.text(4),
+                       s.int64(5)});
+    return out;
+}
+
+SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
+{
+    if (!(testFraction >= 0.0 && testFraction <= 1.0))
+        throw InvalidArgument("The test fraction must lie between 0 and 1, got " +
+                              std::to_string(testFraction) + ".");
+    const bool locked = testSplitLocked();
+    auto all = images();
+    // A group is a set of near-duplicates; an image without a group is a group of its own.
+    struct Group {
+        std::string key;
+        std::vector<std::int64_t> ids;
+        bool hasNg = false;
+        bool pinnedTest = false;  // locked: already holds test images
+        bool pinnedTrain = false; // locked: already holds train images
+    };
+    std::map<std::string, Group> groups;
+    for (const auto& img : all) {
+        std::string key = img.group.empty() ? "#" + std::to_string(img.id) : "g:" + img.group;
+        Group& g = groups[key];
+        g.key = key;
+        g.ids.push_back(img.id);
+        g.hasNg |= img.label == Label::Ng;
+        if (locked && img.split == Split::Test) g.pinnedTest = true;
+        if (locked && img.split == Split::Train) g.pinnedTrain = true;
+    }
+    // Stratify: NG-bearing groups and the others are each split at the requested fraction.
+    std::vector<Group*> strata[2];
+    std::int64_t testCount[2] = {}, totalCount[2] = {};
+    std::vector<Group*> toTest, toTrain;
+    for (auto& [key, g] : groups) {
+        int k = g.hasNg ? 1 : 0;
+        totalCount[k] += std::int64_t(g.ids.size());
+        if (g.pinnedTest) {
+            toTest.push_back(&g);
+            testCount[k] += std::int64_t(g.ids.size());
+        } else if (g.pinnedTrain) {
+            toTrain.push_back(&g);
+        } else {
+            strata[k].push_back(&g);
+        }
+    }
+    SplitMix rng{seed};
+    for (int k = 0; k < 2; ++k) {
+        rng.shuffle(strata[k]);
+        const double target = testFraction * double(totalCount[k]);
+        for (Group* g : strata[k]) {
+            const double n = double(g->ids.size());
+            if (!locked && std::abs(double(testCount[k]) + n - target) <
+                               std::abs(double(testCount[k]) - target)) {
+                toTest.push_back(g);
+                testCount[k] += std::int64_t(g->ids.size());
+            } else {
+                toTrain.push_back(g);
+            }
+        }
+    }
+    SplitReport rep;
+    Transaction tx(m->db);
+    auto up = m->db.prepare("UPDATE images SET split = ? WHERE id = ?");
+    auto apply = [&](const std::vector<Group*>& gs, Split sp, std::int64_t& images,
+                     std::int64_t& count) {
+        for (Group* g : gs) {
+            ++count;
+            for (auto id : g->ids) {
+                up.reset();
+                up.bind(1, int(sp)).bind(2, id).run();
+                ++images;
+            }
+        }
+    };
+    apply(toTest, Split::Test, rep.testImages, rep.testGroups);
+    apply(toTrain, Split::Train, rep.trainImages, rep.trainGroups);
+    tx.commit();
+    return rep;
+}
+
+void ProjectStore::setSplit(const std::vector<std::int64_t>& imageIds, Split split)
+{
+    Transaction tx(m->db);
+    if (testSplitLocked()) {
+        auto chk = m->db.prepare("SELECT split FROM images WHERE id = ?");
+        for (auto id : imageIds) {
+            chk.reset();
+            chk.bind(1, id);
+            if (chk.step() && Split(chk.int64(0)) == Split::Test && split != Split::Test)
+                throw InvalidArgument("The test split is locked: unlock it before moving test "
+                                      "images out of it.");
+        }
+    }
+    auto up = m->db.prepare("UPDATE images SET split = ? WHERE id = ?");
+    for (auto id : imageIds) {
+        up.reset();
+        up.bind(1, int(split)).bind(2, id).run();
+    }
+    tx.commit();
+}
+
+void ProjectStore::setTestSplitLocked(bool locked) { setMeta("test_split_locked", locked ? "1" : "0"); }
+
+bool ProjectStore::testSplitLocked() const { return meta("test_split_locked").value_or("0") == "1"; }
+
+std::int64_t ProjectStore::exportSplit(Split split, const fs::path& outDir,
+                                       const ProgressFn& progress, const CancelToken* cancel)
+{
+    ImageFilter f;
+    if (split != Split::None) f.split = split;
+    auto all = images(f);
+    std::erase_if(all, [](const ImageRecord& r) { return r.label == Label::Unlabeled; });
+    std::error_code ec;
+    for (const char* sub : {"ok", "ng"}) {
+        fs::create_directories(outDir / sub, ec);
+        if (ec)
+            throw IoError("Cannot create " + (outDir / sub).string() + ": " + ec.message() + ".");
+    }
+    std::set<std::string> used;
+    std::int64_t written = 0;
+    for (const auto& img : all) {
+        if (isCancelled(cancel)) break;
+        fs::path name = fs::path(img.fileName());
+        std::string stem = name.stem().string();
+        std::string file = stem + img.ext;
+        const std::string sub = img.label == Label::Ok ? "ok" : "ng";
+        if (!used.insert(sub + "/" + file).second) {
+            file = stem + "_" + img.hash.substr(0, 8) + img.ext;
+            used.insert(sub + "/" + file);
+        }
+        copyFileAtomic(imagePath(img), outDir / sub / file);
+        ++written;
+        report(progress, {written, std::int64_t(all.size()), "export", file});
+    }
+    return written;
+}
+
+void ProjectStore::setMeta(const std::string& key, const std::string& value)
+{
+    Transaction tx(m->db);
+    auto s = m->db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.bind(1, key).bind(2, value).run();
+    tx.commit();
+}
+
+std::optional<std::string> ProjectStore::meta(const std::string& key) const
+{
+    auto s = m->db.prepare("SELECT value FROM meta WHERE key = ?");
+    s.bind(1, key);
+    if (s.step()) return s.text(0);
+    return std::nullopt;
+}
+
+std::string ProjectStore::integrityCheck() const
+{
+    auto s = m->db.prepare("PRAGMA integrity_check");
+    std::string out;
+    while (s.step()) out += (out.empty() ? "" : "\n") + s.text(0);
+    return out;
+}
+
+} // namespace kizu::project

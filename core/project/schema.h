@@ -1,0 +1,87 @@
+// The project database schema, versioned by PRAGMA user_version. Version 1 is kept verbatim
+// so that tests can build a version-1 file and every later version migrates from it.
+#pragma once
+
+namespace kizu::project::schema {
+
+// Version 1: images, their current labels and the audit log of label changes.
+inline constexpr const char* kVersion1 = R"SQL(
+CREATE TABLE images (
+    id            INTEGER PRIMARY KEY,
+    hash          TEXT    NOT NULL UNIQUE,
+    ext           TEXT    NOT NULL,
+    original_path TEXT    NOT NULL,
+    source        TEXT    NOT NULL,
+    width         INTEGER NOT NULL,
+    height        INTEGER NOT NULL,
+    captured_at   INTEGER NOT NULL,
+    imported_at   INTEGER NOT NULL,
+    grp           TEXT    NOT NULL DEFAULT ''
+);
+CREATE TABLE labels (
+    image_id   INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    label      INTEGER NOT NULL CHECK (label IN (0, 1, 2)),
+    labeled_by TEXT    NOT NULL,
+    labeled_at INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY,
+    image_id  INTEGER NOT NULL REFERENCES images(id),
+    old_label INTEGER NOT NULL,
+    new_label INTEGER NOT NULL,
+    user      TEXT    NOT NULL,
+    at        INTEGER NOT NULL
+);
+PRAGMA user_version = 1;
+)SQL";
+
+// Version 2: train/test split per image, project settings, an append-only audit log, and
+// the tables later modules fill (models, CG batches, inspection results).
+inline constexpr const char* kMigrate1to2 = R"SQL(
+ALTER TABLE images ADD COLUMN split INTEGER NOT NULL DEFAULT 0 CHECK (split IN (0, 1, 2));
+CREATE INDEX images_grp ON images(grp);
+CREATE INDEX images_split ON images(split);
+CREATE INDEX images_source ON images(source);
+CREATE INDEX audit_log_image ON audit_log(image_id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE models (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    file       TEXT    NOT NULL,
+    sha256     TEXT    NOT NULL,
+    arch       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    config     TEXT    NOT NULL DEFAULT '{}',
+    metrics    TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE TABLE cg_batches (
+    id         INTEGER PRIMARY KEY,
+    seed       INTEGER NOT NULL,
+    count      INTEGER NOT NULL,
+    params     TEXT    NOT NULL,
+    folder     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE inspection_results (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    source    TEXT    NOT NULL,
+    verdict   INTEGER NOT NULL,
+    score     REAL    NOT NULL,
+    model_id  INTEGER REFERENCES models(id),
+    model_sha TEXT    NOT NULL DEFAULT '',
+    image_id  INTEGER REFERENCES images(id),
+    latency_ms REAL
+);
+CREATE INDEX inspection_results_at ON inspection_results(at);
+PRAGMA user_version = 2;
+)SQL";
+
+} // namespace kizu::project::schema

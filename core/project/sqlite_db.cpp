@@ -1,0 +1,148 @@
+#include "core/project/sqlite_db.h"
+
+#include "core/common/error.h"
+
+#include <sqlite3.h>
+
+namespace kizu::project {
+
+Database::Database(const std::string& file, bool create) : m_file(file)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(file.c_str(), &m_db, flags, nullptr) != SQLITE_OK) {
+        std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw StoreError("Cannot open the project database " + file + ": " + msg +
+                         ". Check that the folder is a Kizu project and is writable.");
+    }
+    sqlite3_extended_result_codes(m_db, 1);
+    sqlite3_busy_timeout(m_db, 10000);
+}
+
+Database::Database(Database&& o) noexcept : m_db(o.m_db), m_file(std::move(o.m_file))
+{
+    o.m_db = nullptr;
+}
+
+Database& Database::operator=(Database&& o) noexcept
+{
+    if (this != &o) {
+        if (m_db) sqlite3_close_v2(m_db);
+        m_db = o.m_db;
+        m_file = std::move(o.m_file);
+        o.m_db = nullptr;
+    }
+    return *this;
+}
+
+Database::~Database()
+{
+    if (m_db) sqlite3_close_v2(m_db);
+}
+
+void Database::fail(const std::string& what) const
+{
+    std::string msg = m_db ? sqlite3_errmsg(m_db) : "no database";
+    int code = m_db ? sqlite3_extended_errcode(m_db) : 0;
+    std::string hint;
+    if ((code & 0xff) == SQLITE_FULL) hint = " The disk is full: free some space and try again.";
+    else if ((code & 0xff) == SQLITE_READONLY) hint = " The project folder is read-only.";
+    else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
+        hint = " The database file is damaged or not a Kizu project.";
+    throw StoreError(what + " failed in " + m_file + ": " + msg + "." + hint);
+}
+
+void Database::exec(const std::string& sql)
+{
+    char* err = nullptr;
+    if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        int code = sqlite3_extended_errcode(m_db) & 0xff;
+        std::string hint;
+        if (code == SQLITE_FULL) hint = " The disk is full: free some space and try again.";
+        else if (code == SQLITE_READONLY) hint = " The project folder is read-only.";
+        else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+            hint = " The database file is damaged or not a Kizu project.";
+        throw StoreError("Database update failed in " + m_file + ": " + msg + "." + hint);
+    }
+}
+
+Statement Database::prepare(const std::string& sql) const
+{
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(m_db, sql.c_str(), int(sql.size()), &stmt, nullptr) != SQLITE_OK)
+        fail("Preparing a query");
+    return Statement(*this, stmt);
+}
+
+std::int64_t Database::lastInsertId() const { return sqlite3_last_insert_rowid(m_db); }
+int Database::changes() const { return sqlite3_changes(m_db); }
+
+Statement::~Statement()
+{
+    if (m_stmt) sqlite3_finalize(m_stmt);
+}
+
+Statement& Statement::bind(int index, std::int64_t v)
+{
+    sqlite3_bind_int64(m_stmt, index, v);
+    return *this;
+}
+
+Statement& Statement::bind(int index, double v)
+{
+    sqlite3_bind_double(m_stmt, index, v);
+    return *this;
+}
+
+Statement& Statement::bind(int index, const std::string& v)
+{
+    sqlite3_bind_text(m_stmt, index, v.data(), int(v.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::bindNull(int index)
+{
+    sqlite3_bind_null(m_stmt, index);
+    return *this;
+}
+
+bool Statement::step()
+{
+    int rc = sqlite3_step(m_stmt);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    m_db->fail("A database query");
+}
+
+void Statement::reset()
+{
+    sqlite3_reset(m_stmt);
+    sqlite3_clear_bindings(m_stmt);
+}
+
+std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
+double Statement::real(int col) const { return sqlite3_column_double(m_stmt, col); }
+std::string Statement::text(int col) const
+{
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
+    return p ? std::string(p, std::size_t(sqlite3_column_bytes(m_stmt, col))) : std::string();
+}
+bool Statement::isNull(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+
+Transaction::Transaction(Database& db) : m_db(db) { m_db.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction()
+{
+    if (!m_done) sqlite3_exec(m_db.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit()
+{
+    m_db.exec("COMMIT");
+    m_done = true;
+}
+
+} // namespace kizu::project

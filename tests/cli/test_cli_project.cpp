@@ -1,0 +1,180 @@
+// kizu-cli end to end: the real binary on real files. A kill -9 in the middle of a large
+// import, bad input on the command line, and the BSData photos imported and labeled.
+// kizu-test-timeout: 600
+#include "common/test_support.h"
+#include "core/project/project_store.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <csignal>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+using namespace kizu::project;
+using kizu::test::runCli;
+
+class TestCliProject : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    QString tmp(const QString& sub) const { return m_tmp.filePath(sub); }
+
+private Q_SLOTS:
+    void versionAndHelp()
+    {
+        auto r = runCli({"--version"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.startsWith("kizu-cli "));
+        r = runCli({"--help"});
+        QCOMPARE(r.exitCode, 0);
+        for (const char* cmd : {"import", "label", "split", "list", "stats", "export", "project"})
+            QVERIFY2(r.out.contains(cmd), cmd);
+        r = runCli({"import", "--help"});
+        QVERIFY(r.out.contains("Example"));
+        r = runCli({"frobnicate"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("unknown command"));
+    }
+
+    void refusesFolderThatIsNotAProject()
+    {
+        QDir().mkpath(tmp("plain"));
+        auto r = runCli({"--project", tmp("plain"), "stats"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("is not a Kizu project"), r.err.constData());
+        QCOMPARE(r.err.count('\n'), 1); // one line
+    }
+
+    void badFilesAreReportedOneLineEach()
+    {
+        const QString p = tmp("bad");
+        QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
+        QDir().mkpath(tmp("badsrc"));
+        cv::Mat m(20, 30, CV_8UC3, cv::Scalar(10, 200, 30));
+        QVERIFY(cv::imwrite(tmp("badsrc/good.png").toStdString(), m));
+        QFile f(tmp("badsrc/broken.jpg"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("\xff\xd8\xff\xe0garbage");
+        f.close();
+        auto r = runCli({"-p", p, "import", "--quiet", tmp("badsrc")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("skipped " + tmp("badsrc/broken.jpg").toUtf8()), r.err.constData());
+        QVERIFY(r.err.contains("imported 1 new"));
+        r = runCli({"-p", p, "stats", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(r.out).object()["total"].toInt(), 1);
+    }
+
+    // kill -9 during a large import: the project opens, passes the integrity check, and holds
+    // every image whose import had been reported finished before the kill.
+    void killDuringImportLosesNothingCommitted()
+    {
+        const QString src = tmp("many");
+        QDir().mkpath(src);
+        const int n = 600;
+        for (int i = 0; i < n; ++i) {
+            cv::Mat m(96, 128, CV_8UC3, cv::Scalar(i % 251, (i * 7) % 253, (i * 13) % 255));
+            cv::putText(m, std::to_string(i), {5, 60}, cv::FONT_HERSHEY_SIMPLEX, 1.2,
+                        cv::Scalar(255, 255, 255), 2);
+            QVERIFY(cv::imwrite(QString("%1/img_%2.png").arg(src).arg(i, 4, 10, QChar('0')).toStdString(), m));
+        }
+        const QString p = tmp("killed");
+        QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
+        QSet<QString> finished;
+        for (int round = 0; round < 3; ++round) {
+            QProcess proc;
+            proc.start(KIZU_CLI_PATH, {"-p", p, "import", "--verbose", "--quiet", src});
+            QVERIFY(proc.waitForStarted());
+            // Let it get some way in, then kill it without warning.
+            QByteArray out;
+            QElapsedTimer t;
+            t.start();
+            const int want = 40 + round * 150;
+            while (out.count("\ndone ") + out.startsWith("done ") < want && t.elapsed() < 60000) {
+                proc.waitForReadyRead(100);
+                out += proc.readAllStandardOutput();
+                if (proc.state() != QProcess::Running) break;
+            }
+            QVERIFY2(proc.state() == QProcess::Running, "import finished before it could be killed");
+            ::kill(pid_t(proc.processId()), SIGKILL);
+            proc.waitForFinished();
+            out += proc.readAllStandardOutput();
+            for (const QByteArray& line : out.split('\n'))
+                if (line.startsWith("done ")) finished.insert(QString::fromUtf8(line.mid(5)));
+            auto store = ProjectStore::open(p.toStdString());
+            QCOMPARE(store.integrityCheck(), std::string("ok"));
+            auto imgs = store.images();
+            QSet<QString> stored;
+            for (auto& r : imgs) {
+                stored.insert(QString::fromStdString(r.originalPath));
+                QVERIFY(std::filesystem::exists(store.imagePath(r))); // no row without its file
+            }
+            for (const QString& f : finished)
+                QVERIFY2(stored.contains(QFileInfo(f).absoluteFilePath()), qPrintable(f));
+            QVERIFY(int(imgs.size()) >= int(finished.size()));
+            QVERIFY(int(imgs.size()) <= int(finished.size()) + 1); // at most the one in flight
+        }
+        // Importing again completes the project: every image exactly once.
+        auto r = runCli({"-p", p, "import", "--quiet", src}, 300000);
+        QCOMPARE(r.exitCode, 0);
+        auto store = ProjectStore::open(p.toStdString());
+        QCOMPARE(store.countImages(), std::int64_t(n));
+        QCOMPARE(store.integrityCheck(), std::string("ok"));
+    }
+
+    void labelSplitListExport()
+    {
+        const QString src = tmp("small");
+        for (int i = 0; i < 12; ++i) {
+            const QString sub = i < 8 ? "ok" : "ng";
+            QDir().mkpath(src + "/" + sub);
+            cv::Mat m(16, 16, CV_8UC3, cv::Scalar(i * 20, 0, 0));
+            QVERIFY(cv::imwrite(QString("%1/%2/g%3_%4.png").arg(src, sub).arg(i / 2).arg(i).toStdString(), m));
+        }
+        const QString p = tmp("small_p");
+        QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
+        QCOMPARE(runCli({"-p", p, "import", "--quiet", "--group-regex", "^g(\\d+)_", src}).exitCode, 0);
+        QCOMPARE(runCli({"-p", p, "label", "--from-folders"}).exitCode, 0);
+        auto r = runCli({"-p", p, "label", "g0_0.png", "ng"});
+        QCOMPARE(r.exitCode, 0);
+        r = runCli({"-p", p, "label", "g0_0.png", "maybe"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY(r.err.contains("Unknown label"));
+        QCOMPARE(runCli({"-p", p, "split", "--test-fraction", "0.34", "--by-group", "--seed", "3"}).exitCode, 0);
+        r = runCli({"-p", p, "stats", "--json"});
+        auto j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["labels"].toObject()["ng"].toInt(), 5);
+        QCOMPARE(j["labels"].toObject()["ok"].toInt(), 7);
+        const int test = j["splits"].toObject()["test"].toInt();
+        QVERIFY(test >= 2 && test <= 6);
+        QCOMPARE(test % 2, 0); // whole groups of two
+        r = runCli({"-p", p, "list", "--split", "test", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(r.out).array().size(), test);
+        r = runCli({"-p", p, "export", "--split", "test", "--out", tmp("exp")});
+        QCOMPARE(r.exitCode, 0);
+        const int exported = QDir(tmp("exp/ok")).entryList(QDir::Files).size() +
+                             QDir(tmp("exp/ng")).entryList(QDir::Files).size();
+        QCOMPARE(exported, test);
+    }
+
+    void bsdataEndToEnd()
+    {
+        KIZU_REQUIRE_BSDATA(bsdata);
+        const QString p = tmp("bsdata");
+        QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
+        auto r = runCli({"-p", p, "import", "--quiet", "--group-regex", "_(\\d+_\\d+)_crop", bsdata}, 300000);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY(r.err.contains("imported 855 new"));
+        QCOMPARE(runCli({"-p", p, "label", "--from-folders"}).exitCode, 0);
+        r = runCli({"-p", p, "stats", "--json"});
+        auto j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["labels"].toObject()["ok"].toInt(), 688);
+        QCOMPARE(j["labels"].toObject()["ng"].toInt(), 167);
+        QCOMPARE(j["groups"].toInt(), 15);
+        // Idempotent on the real photos too.
+        r = runCli({"-p", p, "import", "--quiet", bsdata}, 300000);
+        QVERIFY(r.err.contains("imported 0 new, 855 already"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliProject)
+#include "test_cli_project.moc"

@@ -1,0 +1,343 @@
+// The project store: round trips, migration from version 1, idempotent import, grouped split,
+// audit log, and the bad inputs that must be refused without losing anything.
+#include "core/common/error.h"
+#include "core/common/fs_util.h"
+#include "core/common/sha256.h"
+#include "core/project/project_store.h"
+#include "core/project/schema.h"
+#include "core/project/sqlite_db.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+#include <fstream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+using namespace kizu::project;
+namespace fs = std::filesystem;
+
+namespace {
+// A distinct small image per index so that content hashes differ.
+void writeImage(const fs::path& file, int index, int w = 64, int h = 48)
+{
+    fs::create_directories(file.parent_path());
+    cv::Mat m(h, w, CV_8UC3, cv::Scalar(index % 256, (index / 256) % 256, 90));
+    cv::line(m, {index % w, 0}, {w - 1 - index % w, h - 1}, cv::Scalar(255, 255, 255), 2);
+    QVERIFY(cv::imwrite(file.string(), m));
+}
+} // namespace
+
+class TestProjectStore : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    fs::path tmp(const char* sub) const { return fs::path(m_tmp.path().toStdString()) / sub; }
+
+private Q_SLOTS:
+    void createAndReopen()
+    {
+        const fs::path dir = tmp("p1");
+        {
+            auto s = ProjectStore::create(dir);
+            QCOMPARE(s.schemaVersion(), ProjectStore::kSchemaVersion);
+            QVERIFY(fs::is_directory(dir / "images"));
+            s.setMeta("k", "v");
+        }
+        QVERIFY(ProjectStore::isProject(dir));
+        auto s = ProjectStore::open(dir);
+        QCOMPARE(s.meta("k").value_or(""), std::string("v"));
+        QCOMPARE(s.integrityCheck(), std::string("ok"));
+        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, ProjectStore::create(dir));
+        // WAL and foreign keys are on.
+        Database db((dir / ProjectStore::kDatabaseName).string(), false);
+        auto q = db.prepare("PRAGMA journal_mode");
+        QVERIFY(q.step());
+        QCOMPARE(q.text(0), std::string("wal"));
+    }
+
+    void importRoundTripAndIdempotent()
+    {
+        const fs::path src = tmp("src1");
+        for (int i = 0; i < 6; ++i) writeImage(src / (i < 3 ? "ok" : "ng") / ("img" + std::to_string(i) + (i % 2 ? ".png" : ".bmp")), i);
+        writeImage(src / "sub" / "deep" / "x.tif", 50);
+        auto s = ProjectStore::create(tmp("p2"));
+        ImportOptions opt;
+        opt.groupRegex = "img(\\d)";
+        auto rep = s.importPaths({src}, opt);
+        QCOMPARE(rep.imported, 7);
+        QCOMPARE(rep.skipped, 0);
+        auto all = s.images();
+        QCOMPARE(int(all.size()), 7);
+        for (const auto& r : all) {
+            QCOMPARE(r.width, 64);
+            QCOMPARE(r.height, 48);
+            QCOMPARE(r.hash.size(), std::size_t(64));
+            QVERIFY(fs::exists(s.imagePath(r)));
+            QCOMPARE(kizu::sha256File(s.imagePath(r)), r.hash);
+            QCOMPARE(r.label, Label::Unlabeled);
+        }
+        QCOMPARE(s.findImage("img3.png").group, std::string("3"));
+        QCOMPARE(s.findImage("img4.bmp").ext, std::string(".bmp"));
+        QCOMPARE(s.findImage("x.tif").group, std::string(""));
+        // Importing the same files again adds nothing.
+        auto again = s.importPaths({src}, opt);
+        QCOMPARE(again.imported, 0);
+        QCOMPARE(again.duplicates, 7);
+        QCOMPARE(s.countImages(), std::int64_t(7));
+        // Labels from folders, then the stats.
+        QCOMPARE(s.labelFromFolders("tester"), 6);
+        auto st = s.stats();
+        QCOMPARE(st.byLabel(Label::Ok), std::int64_t(3));
+        QCOMPARE(st.byLabel(Label::Ng), std::int64_t(3));
+        QCOMPARE(st.byLabel(Label::Unlabeled), std::int64_t(1));
+        ImageFilter f;
+        f.label = Label::Ng;
+        QCOMPARE(s.countImages(f), std::int64_t(3));
+        QCOMPARE(int(s.images(f).size()), 3);
+        // Export writes ok/ and ng/ files with the same content.
+        auto n = s.exportSplit(Split::None, tmp("export1"));
+        QCOMPARE(n, std::int64_t(6));
+        int files = 0;
+        for (auto& e : fs::recursive_directory_iterator(tmp("export1")))
+            files += e.is_regular_file();
+        QCOMPARE(files, 6);
+    }
+
+    void addEncodedImage()
+    {
+        auto s = ProjectStore::create(tmp("p3"));
+        cv::Mat m(10, 12, CV_8UC3, cv::Scalar(1, 2, 3));
+        std::vector<uchar> buf;
+        cv::imencode(".png", m, buf);
+        std::string bytes(buf.begin(), buf.end());
+        auto id = s.addEncodedImage(bytes, ".png", "camera", "", Label::Ng, "op");
+        QCOMPARE(s.addEncodedImage(bytes, ".png", "camera"), id);
+        auto r = s.image(id);
+        QVERIFY(r);
+        QCOMPARE(r->source, std::string("camera"));
+        QCOMPARE(r->label, Label::Ng);
+        QCOMPARE(r->width, 12);
+        QCOMPARE(int(s.auditLog(id).size()), 1);
+    }
+
+    void auditLog()
+    {
+        const fs::path src = tmp("src4");
+        writeImage(src / "a.png", 1);
+        auto s = ProjectStore::create(tmp("p4"));
+        auto id = s.importPaths({src}).ids.at(0);
+        QCOMPARE(s.setLabel(id, Label::Ok, "alice"), 1);
+        QCOMPARE(s.setLabel(id, Label::Ok, "alice"), 0); // no change, no entry
+        QCOMPARE(s.setLabel(id, Label::Ng, "bob"), 1);
+        QCOMPARE(s.setLabel(id, Label::Unlabeled, "carol"), 1);
+        auto log = s.auditLog(id);
+        QCOMPARE(int(log.size()), 3);
+        QCOMPARE(log[0].oldLabel, Label::Unlabeled);
+        QCOMPARE(log[0].newLabel, Label::Ok);
+        QCOMPARE(log[0].user, std::string("alice"));
+        QCOMPARE(log[1].oldLabel, Label::Ok);
+        QCOMPARE(log[1].newLabel, Label::Ng);
+        QCOMPARE(log[1].user, std::string("bob"));
+        QCOMPARE(log[2].newLabel, Label::Unlabeled);
+        QVERIFY(log[0].at > 1'600'000'000'000LL);
+        QVERIFY(log[0].at <= log[2].at);
+        QCOMPARE(s.image(id)->labeledBy, std::string("carol"));
+        // The log is append-only, even for someone with SQL access.
+        Database db((tmp("p4") / ProjectStore::kDatabaseName).string(), false);
+        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, db.exec("UPDATE audit_log SET user = 'mallory'"));
+        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, db.exec("DELETE FROM audit_log"));
+        QCOMPARE(int(s.auditLog(id).size()), 3);
+        // A label for an unknown image is refused and changes nothing.
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.setLabels({id, 9999}, Label::Ok));
+        QCOMPARE(s.image(id)->label, Label::Unlabeled);
+        QCOMPARE(int(s.auditLog().size()), 3);
+    }
+
+    void groupedSplitInvariants()
+    {
+        const fs::path src = tmp("src5");
+        // 30 groups of 1..5 near-duplicates, a quarter of the groups NG.
+        int idx = 0;
+        for (int g = 0; g < 30; ++g)
+            for (int k = 0; k <= g % 5; ++k)
+                writeImage(src / (g % 4 == 0 ? "ng" : "ok") /
+                               ("g" + std::to_string(g) + "_" + std::to_string(k) + ".png"),
+                           idx++);
+        auto s = ProjectStore::create(tmp("p5"));
+        ImportOptions opt;
+        opt.groupRegex = "^g(\\d+)_";
+        QCOMPARE(s.importPaths({src}, opt).imported, idx);
+        s.labelFromFolders();
+        auto rep = s.assignSplit(0.3, 42);
+        QCOMPARE(rep.trainImages + rep.testImages, std::int64_t(idx));
+        auto splitOf = [&] {
+            std::map<std::int64_t, Split> m;
+            for (auto& r : s.images()) m[r.id] = r.split;
+            return m;
+        };
+        auto check = [&] {
+            std::map<std::string, std::set<Split>> perGroup;
+            for (auto& r : s.images()) {
+                QVERIFY(r.split != Split::None);
+                perGroup[r.group].insert(r.split);
+            }
+            for (auto& [g, splits] : perGroup) QCOMPARE(int(splits.size()), 1); // never straddles
+        };
+        check();
+        const double frac = double(rep.testImages) / idx;
+        QVERIFY2(frac > 0.2 && frac < 0.4, qPrintable(QString::number(frac)));
+        ImageFilter ngTest;
+        ngTest.label = Label::Ng;
+        ngTest.split = Split::Test;
+        QVERIFY(s.countImages(ngTest) > 0); // stratified: NG on both sides
+        ngTest.split = Split::Train;
+        QVERIFY(s.countImages(ngTest) > 0);
+        // Same seed, same split; another seed, another split.
+        auto first = splitOf();
+        s.assignSplit(0.3, 42);
+        QVERIFY(splitOf() == first);
+        s.assignSplit(0.3, 43);
+        QVERIFY(splitOf() != first);
+        check();
+        // Locked: test images stay in test, new images join their group's side.
+        auto beforeLock = splitOf();
+        s.setTestSplitLocked(true);
+        writeImage(src / "ok" / "g1_9.png", 999);
+        s.importPaths({src / "ok" / "g1_9.png"}, opt);
+        s.assignSplit(0.9, 7);
+        auto after = splitOf();
+        for (auto& [id, sp] : beforeLock)
+            if (sp == Split::Test) QCOMPARE(after[id], Split::Test);
+        check();
+        std::int64_t anyTest = 0;
+        for (auto& [id, sp] : beforeLock)
+            if (sp == Split::Test) anyTest = id;
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.setSplit({anyTest}, Split::Train));
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.assignSplit(1.5, 1));
+    }
+
+    void migrationFromVersion1()
+    {
+        // A version-1 database file as the first release wrote it, with one labeled image.
+        const fs::path dir = tmp("p6");
+        fs::create_directories(dir / "images");
+        {
+            Database db((dir / ProjectStore::kDatabaseName).string(), true);
+            db.exec(schema::kVersion1);
+            db.exec("INSERT INTO images (hash, ext, original_path, source, width, height, "
+                    "captured_at, imported_at, grp) VALUES ('ab" + std::string(62, '0') +
+                    "', '.png', '/x/ok/a.png', 'import', 4, 3, 1, 2, 'g')");
+            db.exec("INSERT INTO labels VALUES (1, 1, 'old', 3)");
+            db.exec("INSERT INTO audit_log (image_id, old_label, new_label, user, at) "
+                    "VALUES (1, 0, 1, 'old', 3)");
+        }
+        auto s = ProjectStore::open(dir);
+        QCOMPARE(s.schemaVersion(), 2);
+        auto r = s.image(1);
+        QVERIFY(r);
+        QCOMPARE(r->label, Label::Ok);
+        QCOMPARE(r->split, Split::None);
+        QCOMPARE(r->group, std::string("g"));
+        QCOMPARE(int(s.auditLog().size()), 1);
+        s.setSplit({1}, Split::Test); // the new column works
+        QCOMPARE(s.image(1)->split, Split::Test);
+        QCOMPARE(s.integrityCheck(), std::string("ok"));
+        Database db((dir / ProjectStore::kDatabaseName).string(), false);
+        auto v = db.prepare("PRAGMA user_version");
+        v.step();
+        QCOMPARE(v.int64(0), std::int64_t(2));
+    }
+
+    void badInputsAreSkippedAndReported()
+    {
+        const fs::path src = tmp("src7");
+        writeImage(src / "good.png", 7);
+        writeImage(src / "good2.jpg", 8);
+        // Truncated JPEG: the first half of a valid file.
+        std::string jpg = kizu::readFile(src / "good2.jpg");
+        kizu::writeFileAtomic(src / "truncated.jpg", jpg.substr(0, jpg.size() / 2));
+        kizu::writeFileAtomic(src / "empty.png", "");
+        kizu::writeFileAtomic(src / "text.png", "this is not an image at all");
+        // A PNG header claiming 20000 x 20000 pixels: refused before decoding.
+        std::string png = kizu::readFile(src / "good.png");
+        std::string huge = png;
+        const unsigned char dims[8] = {0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20};
+        huge.replace(16, 8, reinterpret_cast<const char*>(dims), 8);
+        kizu::writeFileAtomic(src / "huge.png", huge);
+        auto s = ProjectStore::create(tmp("p7"));
+        auto rep = s.importPaths({src, src / "missing.png"});
+        QCOMPARE(rep.imported, 2);
+        QCOMPARE(rep.skipped, 5);
+        std::map<std::string, std::string> why;
+        for (auto& i : rep.issues) why[fs::path(i.path).filename().string()] = i.reason;
+        QVERIFY(why["truncated.jpg"].find("truncated") != std::string::npos);
+        QVERIFY(why["empty.png"].find("empty") != std::string::npos);
+        QVERIFY(why["text.png"].find("not a supported image") != std::string::npos);
+        QVERIFY2(why["huge.png"].find("above the limit") != std::string::npos, why["huge.png"].c_str());
+        QVERIFY(why["missing.png"].find("does not exist") != std::string::npos);
+        for (auto& [name, reason] : why) QVERIFY2(reason.find(name) != std::string::npos || name == "missing.png", reason.c_str());
+        QCOMPARE(s.countImages(), std::int64_t(2));
+        // A lower limit refuses the good image too.
+        ImportOptions small;
+        small.maxPixels = 100;
+        writeImage(src / "other.png", 9);
+        auto rep2 = s.importPaths({src / "other.png"}, small);
+        QCOMPARE(rep2.skipped, 1);
+        QCOMPARE(s.countImages(), std::int64_t(2));
+    }
+
+    void notAProjectIsRefused()
+    {
+        const fs::path plain = tmp("plain");
+        fs::create_directories(plain);
+        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, ProjectStore::open(plain));
+        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, ProjectStore::open(tmp("nonexistent")));
+        // A file with the database's name that is not SQLite.
+        const fs::path fake = tmp("fake");
+        fs::create_directories(fake);
+        kizu::writeFileAtomic(fake / ProjectStore::kDatabaseName, std::string(4096, 'x'));
+        try {
+            ProjectStore::open(fake);
+            QFAIL("a garbage database was opened");
+        } catch (const kizu::StoreError& e) {
+            QVERIFY2(std::string(e.what()).find(fake.string()) != std::string::npos, e.what());
+        }
+        // A project written by a newer Kizu.
+        const fs::path newer = tmp("newer");
+        { ProjectStore::create(newer); }
+        {
+            Database db((newer / ProjectStore::kDatabaseName).string(), false);
+            db.exec("PRAGMA user_version = 99");
+        }
+        try {
+            ProjectStore::open(newer);
+            QFAIL("a newer schema was opened");
+        } catch (const kizu::StoreError& e) {
+            QVERIFY2(std::string(e.what()).find("newer Kizu") != std::string::npos, e.what());
+        }
+    }
+
+    void findImageAndLabels()
+    {
+        QCOMPARE(labelFromString("NG"), Label::Ng);
+        QCOMPARE(labelFromString("ok"), Label::Ok);
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, labelFromString("maybe"));
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, splitFromString("validation"));
+        const fs::path src = tmp("src8");
+        writeImage(src / "one.png", 11);
+        writeImage(src / "a" / "dup.png", 12);
+        writeImage(src / "b" / "dup.png", 13);
+        auto s = ProjectStore::create(tmp("p8"));
+        s.importPaths({src});
+        auto one = s.findImage("one.png");
+        QCOMPARE(s.findImage(one.hash.substr(0, 10)).id, one.id);
+        QCOMPARE(s.findImage(std::to_string(one.id)).id, one.id);
+        QCOMPARE(s.findImage((src / "one.png").string()).id, one.id);
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.findImage("dup.png")); // ambiguous
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.findImage("nothing.png"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestProjectStore)
+#include "test_project_store.moc"
