@@ -46,7 +46,8 @@ cv::Mat blend(const cv::Mat& degenerate, const cv::Mat& img, double factor)
     return out;
 }
 
-cv::Mat affineInverse(const cv::Mat& img, double a, double b, double c, double d, double e, double f)
+cv::Mat affineInverse(const cv::Mat& img, double a, double b, double c, double d, double e,
+                      double f)
 {
     // PIL's Image.transform(AFFINE, (a,b,c,d,e,f)): output (x,y) samples input (ax+by+c, dx+ey+f).
     cv::Mat m = (cv::Mat_<double>(2, 3) << a, b, c, d, e, f);
@@ -60,7 +61,8 @@ cv::Mat perChannel(const cv::Mat& img, const std::function<void(cv::Mat&)>& fn)
 {
     std::vector<cv::Mat> ch;
     cv::split(img, ch);
-    for (auto& c : ch) fn(c);
+    for (auto& c : ch)
+        fn(c);
     cv::Mat out;
     cv::merge(ch, out);
     return out;
@@ -69,7 +71,8 @@ cv::Mat perChannel(const cv::Mat& img, const std::function<void(cv::Mat&)>& fn)
 cv::Mat lut(const cv::Mat& img, const std::function<int(int)>& fn)
 {
     cv::Mat table(1, 256, CV_8U);
-    for (int i = 0; i < 256; ++i) table.at<unsigned char>(i) = cv::saturate_cast<unsigned char>(fn(i));
+    for (int i = 0; i < 256; ++i)
+        table.at<unsigned char>(i) = cv::saturate_cast<unsigned char>(fn(i));
     cv::Mat out;
     cv::LUT(img, table, out);
     return out;
@@ -77,26 +80,48 @@ cv::Mat lut(const cv::Mat& img, const std::function<int(int)>& fn)
 
 } // namespace
 
-std::uint64_t mixSeed(std::uint64_t a, std::uint64_t b) { return splitmix(splitmix(a) + b); }
+std::uint64_t mixSeed(std::uint64_t a, std::uint64_t b)
+{
+    return splitmix(splitmix(a) + b);
+}
 
 std::string toString(AugOp op)
 {
-    static const char* names[] = {"AutoContrast", "Equalize", "Invert", "Rotate",
-                                  "PosterizeIncreasing", "SolarizeIncreasing", "SolarizeAdd",
-                                  "ColorIncreasing", "ContrastIncreasing", "BrightnessIncreasing",
-                                  "SharpnessIncreasing", "ShearX", "ShearY", "TranslateXRel",
+    static const char* names[] = {"AutoContrast",
+                                  "Equalize",
+                                  "Invert",
+                                  "Rotate",
+                                  "PosterizeIncreasing",
+                                  "SolarizeIncreasing",
+                                  "SolarizeAdd",
+                                  "ColorIncreasing",
+                                  "ContrastIncreasing",
+                                  "BrightnessIncreasing",
+                                  "SharpnessIncreasing",
+                                  "ShearX",
+                                  "ShearY",
+                                  "TranslateXRel",
                                   "TranslateYRel"};
     return names[int(op)];
 }
 
 const std::vector<AugOp>& randAugmentOps()
 {
-    static const std::vector<AugOp> ops{
-        AugOp::AutoContrast, AugOp::Equalize, AugOp::Invert, AugOp::Rotate,
-        AugOp::PosterizeIncreasing, AugOp::SolarizeIncreasing, AugOp::SolarizeAdd,
-        AugOp::ColorIncreasing, AugOp::ContrastIncreasing, AugOp::BrightnessIncreasing,
-        AugOp::SharpnessIncreasing, AugOp::ShearX, AugOp::ShearY, AugOp::TranslateXRel,
-        AugOp::TranslateYRel};
+    static const std::vector<AugOp> ops{AugOp::AutoContrast,
+                                        AugOp::Equalize,
+                                        AugOp::Invert,
+                                        AugOp::Rotate,
+                                        AugOp::PosterizeIncreasing,
+                                        AugOp::SolarizeIncreasing,
+                                        AugOp::SolarizeAdd,
+                                        AugOp::ColorIncreasing,
+                                        AugOp::ContrastIncreasing,
+                                        AugOp::BrightnessIncreasing,
+                                        AugOp::SharpnessIncreasing,
+                                        AugOp::ShearX,
+                                        AugOp::ShearY,
+                                        AugOp::TranslateXRel,
+                                        AugOp::TranslateYRel};
     return ops;
 }
 
@@ -216,7 +241,8 @@ cv::Mat augment(const cv::Mat& input, int outSize, const AugmentConfig& cfg, std
         bool found = false;
         for (int attempt = 0; attempt < 10 && !found; ++attempt) {
             const double target = area * rng.uniform(cfg.cropScaleMin, cfg.cropScaleMax);
-            const double ratio = std::exp(rng.uniform(std::log(cfg.cropRatioMin), std::log(cfg.cropRatioMax)));
+            const double ratio =
+                std::exp(rng.uniform(std::log(cfg.cropRatioMin), std::log(cfg.cropRatioMax)));
             const int w = int(std::lround(std::sqrt(target * ratio)));
             const int h = int(std::lround(std::sqrt(target / ratio)));
             if (w > 0 && h > 0 && w <= img.cols && h <= img.rows) {
@@ -235,7 +261,8 @@ cv::Mat augment(const cv::Mat& input, int outSize, const AugmentConfig& cfg, std
     if (crop.cols == outSize && crop.rows == outSize)
         out = crop.clone();
     else
-        cv::resize(crop, out, cv::Size(outSize, outSize), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+        cv::resize(crop, out, cv::Size(outSize, outSize), 0, 0,
+                   shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
     if (cfg.hflip && rng.uniform() < 0.5) cv::flip(out, out, 1);
     if (cfg.vflip && rng.uniform() < 0.5) cv::flip(out, out, 0);
     if (cfg.randAugment) {

@@ -98,7 +98,8 @@ std::vector<LabeledPath> readManifest(const fs::path& dir, const std::string& sp
 std::vector<LabeledPath> listFolder(const fs::path& dir, const std::string& split)
 {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) throw IoError("Data folder " + dir.string() + " does not exist.");
+    if (!fs::is_directory(dir, ec))
+        throw IoError("Data folder " + dir.string() + " does not exist.");
     std::vector<LabeledPath> out;
     if (fs::exists(dir / "manifest.csv", ec)) {
         if (!split.empty() && split != "train" && split != "test")
@@ -118,14 +119,16 @@ std::vector<LabeledPath> listFolder(const fs::path& dir, const std::string& spli
             }
         }
         if (!fs::is_directory(dir / "ok", ec) && !fs::is_directory(dir / "ng", ec))
-            throw InvalidArgument(dir.string() + " holds neither ok/ and ng/ folders nor a "
-                                                 "manifest.csv; put OK images in ok/ and NG images in ng/.");
+            throw InvalidArgument(dir.string() +
+                                  " holds neither ok/ and ng/ folders nor a "
+                                  "manifest.csv; put OK images in ok/ and NG images in ng/.");
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
     return out;
 }
 
-std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int perClass, std::uint64_t seed)
+std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int perClass,
+                                   std::uint64_t seed)
 {
     if (perClass <= 0) throw InvalidArgument("--shots must be at least 1.");
     std::vector<LabeledPath> out;
@@ -133,7 +136,8 @@ std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int pe
         std::vector<LabeledPath> cls;
         for (const auto& p : items)
             if (p.label == c) cls.push_back(p);
-        std::sort(cls.begin(), cls.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+        std::sort(cls.begin(), cls.end(),
+                  [](const auto& a, const auto& b) { return a.path < b.path; });
         // Fisher-Yates with our own mixing, so the draw is the same with every standard library.
         for (std::size_t i = cls.size(); i > 1; --i) {
             std::size_t j = mixSeed(mixSeed(seed, 0x5307 + std::uint64_t(c)), i) % i;
@@ -149,7 +153,8 @@ std::string dataHash(const std::vector<LabeledPath>& items)
 {
     std::vector<std::string> lines;
     lines.reserve(items.size());
-    for (const auto& p : items) lines.push_back(sha256File(p.path) + " " + std::to_string(p.label));
+    for (const auto& p : items)
+        lines.push_back(sha256File(p.path) + " " + std::to_string(p.label));
     std::sort(lines.begin(), lines.end());
     Sha256 h;
     for (const auto& l : lines) {
@@ -162,7 +167,8 @@ std::string dataHash(const std::vector<LabeledPath>& items)
 std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>& items)
 {
     std::pair<std::int64_t, std::int64_t> c{0, 0};
-    for (const auto& p : items) (p.label == kNg ? c.second : c.first)++;
+    for (const auto& p : items)
+        (p.label == kNg ? c.second : c.first)++;
     return c;
 }
 
@@ -173,16 +179,20 @@ cv::Mat loadSquare(const fs::path& file, int size)
     imaging::ImageInfo info = imaging::probe(bytes, name);
     cv::Mat im;
     int factor = 1;
-    if (info.format == imaging::Format::Jpeg && info.width * std::int64_t(info.height) <= imaging::kDefaultMaxPixels) {
-        while (factor < 8 && info.width / (factor * 2) >= size && info.height / (factor * 2) >= size)
+    if (info.format == imaging::Format::Jpeg &&
+        info.width * std::int64_t(info.height) <= imaging::kDefaultMaxPixels) {
+        while (factor < 8 && info.width / (factor * 2) >= size &&
+               info.height / (factor * 2) >= size)
             factor *= 2;
     }
     if (factor > 1) {
-        int flag = factor == 2 ? cv::IMREAD_REDUCED_COLOR_2
-                               : factor == 4 ? cv::IMREAD_REDUCED_COLOR_4 : cv::IMREAD_REDUCED_COLOR_8;
+        int flag = factor == 2   ? cv::IMREAD_REDUCED_COLOR_2
+                   : factor == 4 ? cv::IMREAD_REDUCED_COLOR_4
+                                 : cv::IMREAD_REDUCED_COLOR_8;
         cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
         im = cv::imdecode(buf, flag);
-        if (im.empty()) throw FormatError(name + ": the JPEG data is damaged and cannot be decoded.");
+        if (im.empty())
+            throw FormatError(name + ": the JPEG data is damaged and cannot be decoded.");
     } else {
         im = imaging::decode(bytes, name);
     }

@@ -28,7 +28,8 @@ struct LabeledPath {
 // Images under dir/ok and dir/ng. With a split ("train" or "test"), dir must hold a
 // manifest.csv with columns path,label,group,split (the BSData layout); only that split is kept.
 // Throws InvalidArgument when the folder has neither layout, IoError when unreadable.
-std::vector<LabeledPath> listFolder(const std::filesystem::path& dir, const std::string& split = {});
+std::vector<LabeledPath> listFolder(const std::filesystem::path& dir,
+                                    const std::string& split = {});
 
 // The labelled images of a project's split ("train", "test", or "" for all labelled ones).
 std::vector<LabeledPath> listProject(const std::filesystem::path& dir, const std::string& split);

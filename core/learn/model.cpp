@@ -20,8 +20,8 @@
 #include <thread>
 
 namespace kizu::learn {
-using nlohmann::json;
 using detail::StateDict;
+using nlohmann::json;
 
 namespace {
 constexpr int kFormatVersion = 1;
@@ -48,7 +48,9 @@ std::string nowIso()
 
 json metaJson(const ModelInfo& i)
 {
-    auto parse = [](const std::string& s) { return s.empty() ? json() : json::parse(s, nullptr, false); };
+    auto parse = [](const std::string& s) {
+        return s.empty() ? json() : json::parse(s, nullptr, false);
+    };
     return json{{"arch", i.arch},
                 {"input_size", i.inputSize},
                 {"mean", i.mean},
@@ -76,7 +78,8 @@ ModelInfo infoFromJson(const json& j, const std::string& name)
         i.threshold = j.at("threshold").get<double>();
         i.init = j.value("init", "");
         i.steps = j.value("steps", std::int64_t(0));
-        if (j.contains("train_config") && !j["train_config"].is_null()) i.trainConfig = j["train_config"].dump();
+        if (j.contains("train_config") && !j["train_config"].is_null())
+            i.trainConfig = j["train_config"].dump();
         i.dataHash = j.value("data_hash", "");
         if (j.contains("metrics") && !j["metrics"].is_null()) i.metrics = j["metrics"].dump();
         i.createdAt = j.value("created_at", "");
@@ -102,13 +105,15 @@ ModelInfo infoFromJson(const json& j, const std::string& name)
 c10::Dict<std::string, torch::Tensor> toDict(const StateDict& s)
 {
     c10::Dict<std::string, torch::Tensor> d;
-    for (const auto& [k, v] : s) d.insert(k, v.detach().to(torch::kCPU).contiguous());
+    for (const auto& [k, v] : s)
+        d.insert(k, v.detach().to(torch::kCPU).contiguous());
     return d;
 }
 
 StateDict fromDict(const torch::IValue& v, const std::string& name, const std::string& field)
 {
-    if (!v.isGenericDict()) throw FormatError(name + ": '" + field + "' is not a tensor dictionary.");
+    if (!v.isGenericDict())
+        throw FormatError(name + ": '" + field + "' is not a tensor dictionary.");
     StateDict out;
     for (const auto& kv : v.toGenericDict()) {
         if (!kv.key().isString() || !kv.value().isTensor())
@@ -129,7 +134,8 @@ torch::IValue field(const torch::IValue& root, const std::string& key, const std
 {
     auto d = root.toGenericDict();
     auto it = d.find(torch::IValue(key));
-    if (it == d.end()) throw FormatError(name + ": the model file lacks its '" + key + "' part; it is damaged.");
+    if (it == d.end())
+        throw FormatError(name + ": the model file lacks its '" + key + "' part; it is damaged.");
     return it->value();
 }
 
@@ -138,8 +144,8 @@ std::shared_ptr<Model::Impl> implFromArchive(const torch::IValue& root, const st
     auto fmt = field(root, "kizu_format", name);
     if (!fmt.isInt()) throw FormatError(name + ": damaged format marker.");
     if (fmt.toInt() > kFormatVersion)
-        throw FormatError(name + " was written by a newer Kizu (format " + std::to_string(fmt.toInt()) +
-                          "); update Kizu to open it.");
+        throw FormatError(name + " was written by a newer Kizu (format " +
+                          std::to_string(fmt.toInt()) + "); update Kizu to open it.");
     auto metaV = field(root, "meta", name);
     if (!metaV.isString()) throw FormatError(name + ": damaged model description.");
     json meta = json::parse(metaV.toStringRef(), nullptr, false);
@@ -200,8 +206,9 @@ std::shared_ptr<Model::Impl> loadModelFile(const std::filesystem::path& file)
     ensureThreads();
     torch::IValue root = readKizuOrWeights(file);
     if (!isKizuArchive(root))
-        throw FormatError(file.string() + " is not a Kizu model file (it looks like a plain weights "
-                                          "file; use it with --init imagenet:FILE or cg:FILE).");
+        throw FormatError(file.string() +
+                          " is not a Kizu model file (it looks like a plain weights "
+                          "file; use it with --init imagenet:FILE or cg:FILE).");
     return implFromArchive(root, file.string());
 }
 
@@ -220,7 +227,10 @@ void setTorchThreads(int threads)
     torch::set_num_threads(n);
 }
 
-bool cudaAvailable() { return torch::cuda::is_available(); }
+bool cudaAvailable()
+{
+    return torch::cuda::is_available();
+}
 
 Model::Model(std::shared_ptr<Impl> impl) : m(std::move(impl)) {}
 
@@ -248,12 +258,19 @@ Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint6
         path = init.substr(3);
     }
     if (kind != "scratch") {
-        if (path.empty()) throw InvalidArgument("--init " + init + " needs a file name after the colon.");
+        if (path.empty())
+            throw InvalidArgument("--init " + init + " needs a file name after the colon.");
+        std::error_code ec;
+        if (kind == "file" && !std::filesystem::exists(path, ec))
+            throw InvalidArgument("Unknown initialisation '" + init +
+                                  "': use scratch, imagenet:FILE, "
+                                  "cg:FILE or the name of an existing Kizu model file.");
         torch::IValue root = readKizuOrWeights(path);
         if (isKizuArchive(root)) {
             if (kind == "imagenet")
-                throw InvalidArgument(path + " is a Kizu model file, not torchvision ImageNet weights; "
-                                             "use --init cg:FILE or --init FILE.");
+                throw InvalidArgument(path +
+                                      " is a Kizu model file, not torchvision ImageNet weights; "
+                                      "use --init cg:FILE or --init FILE.");
             auto src = implFromArchive(root, path);
             if (src->info.arch != impl->info.arch)
                 throw InvalidArgument(path + " holds a " + src->info.arch + " model, but a " +
@@ -262,8 +279,10 @@ Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint6
             detail::loadStateDict(*impl->net, detail::stateDict(*src->net), path, false);
         } else {
             if (kind == "file")
-                throw InvalidArgument(path + " is not a Kizu model file; for torchvision weights use "
-                                             "--init imagenet:" + path + ".");
+                throw InvalidArgument(path +
+                                      " is not a Kizu model file; for torchvision weights use "
+                                      "--init imagenet:" +
+                                      path + ".");
             detail::loadStateDict(*impl->net, detail::readTorchvisionFile(path),
                                   path + " (" + impl->info.arch + ")", true);
         }
@@ -272,7 +291,10 @@ Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint6
     return Model(impl);
 }
 
-Model Model::load(const std::filesystem::path& file) { return Model(detail::loadModelFile(file)); }
+Model Model::load(const std::filesystem::path& file)
+{
+    return Model(detail::loadModelFile(file));
+}
 
 void Model::save(const std::filesystem::path& file) const
 {
@@ -282,8 +304,14 @@ void Model::save(const std::filesystem::path& file) const
     detail::saveModelFile(copy, file);
 }
 
-const ModelInfo& Model::info() const { return m->info; }
-ModelInfo& Model::info() { return m->info; }
+const ModelInfo& Model::info() const
+{
+    return m->info;
+}
+ModelInfo& Model::info()
+{
+    return m->info;
+}
 
 void Model::setDevice(const std::string& device)
 {
@@ -300,7 +328,10 @@ void Model::setDevice(const std::string& device)
     m->net->to(m->device);
 }
 
-std::string Model::device() const { return m->device.str(); }
+std::string Model::device() const
+{
+    return m->device.str();
+}
 
 std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
 {
@@ -320,19 +351,26 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
     return out;
 }
 
-float Model::predict(const cv::Mat& image) const { return predict(std::vector<cv::Mat>{image}).at(0); }
+float Model::predict(const cv::Mat& image) const
+{
+    return predict(std::vector<cv::Mat>{image}).at(0);
+}
 
 float Model::predictFile(const std::filesystem::path& file) const
 {
     return predict(loadSquare(file, m->info.inputSize));
 }
 
-std::string Model::weightsHash() const { return detail::hashState(detail::stateDict(*m->net)); }
+std::string Model::weightsHash() const
+{
+    return detail::hashState(detail::stateDict(*m->net));
+}
 
 std::int64_t Model::parameterCount() const
 {
     std::int64_t n = 0;
-    for (const auto& p : m->net->parameters()) n += p.numel();
+    for (const auto& p : m->net->parameters())
+        n += p.numel();
     return n;
 }
 
@@ -349,9 +387,11 @@ std::vector<float> torchvisionLogits(const std::string& arch, const std::filesys
     detail::loadStateDict(*net, state, pth.string(), false);
     net->eval();
     if (input.size() != std::size_t(batch) * 3 * size * size)
-        throw InvalidArgument("torchvisionLogits: input size does not match batch x 3 x size x size.");
+        throw InvalidArgument(
+            "torchvisionLogits: input size does not match batch x 3 x size x size.");
     c10::InferenceMode guard;
-    auto x = torch::from_blob(const_cast<float*>(input.data()), {batch, 3, size, size}, torch::kFloat32);
+    auto x =
+        torch::from_blob(const_cast<float*>(input.data()), {batch, 3, size, size}, torch::kFloat32);
     auto y = net->forward(x).contiguous();
     return std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
 }

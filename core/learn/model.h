@@ -27,13 +27,13 @@ struct ModelInfo {
     std::array<float, 3> mean{0.485f, 0.456f, 0.406f}; // RGB, torchvision convention
     std::array<float, 3> std{0.229f, 0.224f, 0.225f};
     std::vector<std::string> classNames{"ok", "ng"};
-    double threshold = 0.5;   // an image is NG when its NG score >= threshold
-    std::string init;         // how the weights started: scratch, imagenet:FILE, cg:FILE, FILE
-    std::int64_t steps = 0;   // training steps done
-    std::string trainConfig;  // JSON of the TrainConfig
-    std::string dataHash;     // dataHash() of the training data
-    std::string metrics;      // JSON: metrics measured when the model was made
-    std::string createdAt;    // ISO 8601 UTC
+    double threshold = 0.5;  // an image is NG when its NG score >= threshold
+    std::string init;        // how the weights started: scratch, imagenet:FILE, cg:FILE, FILE
+    std::int64_t steps = 0;  // training steps done
+    std::string trainConfig; // JSON of the TrainConfig
+    std::string dataHash;    // dataHash() of the training data
+    std::string metrics;     // JSON: metrics measured when the model was made
+    std::string createdAt;   // ISO 8601 UTC
     std::string kizuVersion;
 };
 

@@ -16,7 +16,10 @@ namespace kizu::learn::detail {
 namespace nn = torch::nn;
 namespace {
 
-torch::Tensor reluInPlace(torch::Tensor t) { return t.relu_(); }
+torch::Tensor reluInPlace(torch::Tensor t)
+{
+    return t.relu_();
+}
 
 nn::Conv2d conv(int in, int out, int k, int stride = 1, int pad = 0, bool bias = false)
 {
@@ -38,8 +41,9 @@ struct BasicBlockImpl : BlockImpl {
         conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
         bn2 = register_module("bn2", nn::BatchNorm2d(planes));
         if (stride != 1 || inplanes != planes)
-            downsample = register_module(
-                "downsample", nn::Sequential(conv(inplanes, planes, 1, stride), nn::BatchNorm2d(planes)));
+            downsample =
+                register_module("downsample", nn::Sequential(conv(inplanes, planes, 1, stride),
+                                                             nn::BatchNorm2d(planes)));
     }
     torch::Tensor forward(torch::Tensor x) override
     {
@@ -64,9 +68,9 @@ struct BottleneckImpl : BlockImpl {
         conv3 = register_module("conv3", conv(planes, planes * 4, 1));
         bn3 = register_module("bn3", nn::BatchNorm2d(planes * 4));
         if (stride != 1 || inplanes != planes * 4)
-            downsample = register_module("downsample",
-                                         nn::Sequential(conv(inplanes, planes * 4, 1, stride),
-                                                        nn::BatchNorm2d(planes * 4)));
+            downsample =
+                register_module("downsample", nn::Sequential(conv(inplanes, planes * 4, 1, stride),
+                                                             nn::BatchNorm2d(planes * 4)));
     }
     torch::Tensor forward(torch::Tensor x) override
     {
@@ -92,7 +96,8 @@ struct ResNet : Net {
         int inplanes = 64;
         conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
         bn1 = register_module("bn1", nn::BatchNorm2d(64));
-        maxpool = register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
+        maxpool =
+            register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
         auto layer = [&](int planes, int n, int stride) {
             nn::Sequential seq;
             for (int i = 0; i < n; ++i) {
@@ -155,11 +160,11 @@ struct SqueezeNet : Net {
         auto pool = [] { return nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).ceil_mode(true)); };
         auto relu = [] { return nn::ReLU(nn::ReLUOptions(true)); };
         features = register_module(
-            "features",
-            nn::Sequential(conv(3, 64, 3, 2, 0, true), relu(), pool(), Fire(64, 16, 64, 64),
-                           Fire(128, 16, 64, 64), pool(), Fire(128, 32, 128, 128),
-                           Fire(256, 32, 128, 128), pool(), Fire(256, 48, 192, 192),
-                           Fire(384, 48, 192, 192), Fire(384, 64, 256, 256), Fire(512, 64, 256, 256)));
+            "features", nn::Sequential(conv(3, 64, 3, 2, 0, true), relu(), pool(),
+                                       Fire(64, 16, 64, 64), Fire(128, 16, 64, 64), pool(),
+                                       Fire(128, 32, 128, 128), Fire(256, 32, 128, 128), pool(),
+                                       Fire(256, 48, 192, 192), Fire(384, 48, 192, 192),
+                                       Fire(384, 64, 256, 256), Fire(512, 64, 256, 256)));
         finalConv = conv(512, numClasses, 1, 1, 0, true);
         classifier = register_module(
             "classifier", nn::Sequential(nn::Dropout(0.5), finalConv, relu(),
@@ -196,9 +201,12 @@ std::string shapeText(const torch::Tensor& t)
 
 std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses)
 {
-    if (arch == "resnet18") return std::make_shared<ResNet>(false, std::array{2, 2, 2, 2}, numClasses);
-    if (arch == "resnet34") return std::make_shared<ResNet>(false, std::array{3, 4, 6, 3}, numClasses);
-    if (arch == "resnet50") return std::make_shared<ResNet>(true, std::array{3, 4, 6, 3}, numClasses);
+    if (arch == "resnet18")
+        return std::make_shared<ResNet>(false, std::array{2, 2, 2, 2}, numClasses);
+    if (arch == "resnet34")
+        return std::make_shared<ResNet>(false, std::array{3, 4, 6, 3}, numClasses);
+    if (arch == "resnet50")
+        return std::make_shared<ResNet>(true, std::array{3, 4, 6, 3}, numClasses);
     if (arch == "squeezenet1_1") return std::make_shared<SqueezeNet>(numClasses);
     throw InvalidArgument("Unknown model architecture '" + arch +
                           "'. Choose one of: resnet18, resnet34, resnet50, squeezenet1_1.");
@@ -207,8 +215,10 @@ std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses)
 StateDict stateDict(Net& net)
 {
     StateDict out;
-    for (auto& p : net.named_parameters(true)) out[p.key()] = p.value().detach();
-    for (auto& b : net.named_buffers(true)) out[b.key()] = b.value().detach();
+    for (auto& p : net.named_parameters(true))
+        out[p.key()] = p.value().detach();
+    for (auto& b : net.named_buffers(true))
+        out[b.key()] = b.value().detach();
     return out;
 }
 
@@ -238,7 +248,8 @@ void loadStateDict(Net& net, const StateDict& state, const std::string& what, bo
         if (!mine.count(k)) unknown.push_back(k);
     auto list = [](const std::vector<std::string>& v) {
         std::string s;
-        for (std::size_t i = 0; i < v.size() && i < 3; ++i) s += (i ? ", " : "") + v[i];
+        for (std::size_t i = 0; i < v.size() && i < 3; ++i)
+            s += (i ? ", " : "") + v[i];
         if (v.size() > 3) s += ", ... (" + std::to_string(v.size()) + " in all)";
         return s;
     };
@@ -265,8 +276,9 @@ torch::IValue readArchive(const std::filesystem::path& file, const std::string& 
     const std::string name = file.string();
     if (bytes.size() < 4 || bytes.compare(0, 4, "PK\x03\x04") != 0) {
         if (bytes.size() >= 2 && (unsigned char)bytes[0] == 0x80)
-            throw FormatError(name + " is a torch.save file in the old (pre-1.6) format. Re-save it "
-                                     "in Python with torch.save(torch.load(f), f2) to convert it.");
+            throw FormatError(name +
+                              " is a torch.save file in the old (pre-1.6) format. Re-save it "
+                              "in Python with torch.save(torch.load(f), f2) to convert it.");
         throw FormatError(name + " is not a model or weights file (no zip archive inside).");
     }
     try {
@@ -309,7 +321,8 @@ StateDict readTorchvisionFile(const std::filesystem::path& file)
         std::string k = kv.key().toStringRef();
         if (k.rfind("module.", 0) == 0) k = k.substr(7); // saved from DataParallel
         if (!kv.value().isTensor())
-            throw FormatError(file.string() + ": entry " + k + " is not a tensor; not a state dict.");
+            throw FormatError(file.string() + ": entry " + k +
+                              " is not a tensor; not a state dict.");
         out[k] = kv.value().toTensor();
     }
     if (out.empty()) throw FormatError(file.string() + " holds no tensors.");
@@ -322,7 +335,8 @@ std::string hashState(const StateDict& state)
     for (const auto& [k, v] : state) {
         auto t = v.detach().to(torch::kCPU).contiguous();
         h.update(k);
-        for (auto s : t.sizes()) h.update(&s, sizeof(s));
+        for (auto s : t.sizes())
+            h.update(&s, sizeof(s));
         auto st = std::string(c10::toString(t.scalar_type()));
         h.update(st);
         h.update(t.data_ptr(), t.numel() * t.element_size());

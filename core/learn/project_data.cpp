@@ -15,7 +15,8 @@ std::vector<LabeledPath> listProject(const std::filesystem::path& dir, const std
     std::vector<LabeledPath> out;
     for (const auto& rec : store.images(filter)) {
         if (rec.label == project::Label::Unlabeled) continue;
-        out.push_back({store.imagePath(rec), rec.label == project::Label::Ng ? kNg : kOk, rec.group});
+        out.push_back(
+            {store.imagePath(rec), rec.label == project::Label::Ng ? kNg : kOk, rec.group});
     }
     if (out.empty())
         throw InvalidArgument("The project in " + dir.string() + " has no labelled images" +

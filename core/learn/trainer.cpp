@@ -34,14 +34,16 @@ public:
         m_endless = src.size() == 0;
         if (m_endless) return;
         if (balanced) {
-            for (std::int64_t i = 0; i < src.size(); ++i) m_classes[src.label(i) == kNg ? 1 : 0].push_back(i);
+            for (std::int64_t i = 0; i < src.size(); ++i)
+                m_classes[src.label(i) == kNg ? 1 : 0].push_back(i);
             if (m_classes[0].empty() || m_classes[1].empty())
                 throw InvalidArgument(std::string("The training data has no ") +
                                       (m_classes[0].empty() ? "OK" : "NG") +
                                       " images; both classes are needed.");
             m_numClasses = 2;
         } else {
-            for (std::int64_t i = 0; i < src.size(); ++i) m_classes[0].push_back(i);
+            for (std::int64_t i = 0; i < src.size(); ++i)
+                m_classes[0].push_back(i);
             m_numClasses = 1;
         }
     }
@@ -56,7 +58,10 @@ public:
         if (m_pass[c] != pass || m_perm[c].empty()) {
             m_perm[c] = cls;
             for (std::size_t i = m_perm[c].size(); i > 1; --i) {
-                auto j = mixSeed(mixSeed(m_seed ^ kSaltSample, std::uint64_t(c) * 1000003 + std::uint64_t(pass)), i) % i;
+                auto j = mixSeed(mixSeed(m_seed ^ kSaltSample,
+                                         std::uint64_t(c) * 1000003 + std::uint64_t(pass)),
+                                 i) %
+                         i;
                 std::swap(m_perm[c][i - 1], m_perm[c][j]);
             }
             m_pass[c] = pass;
@@ -145,16 +150,31 @@ private:
 json configJson(const TrainConfig& c)
 {
     const auto& a = c.augment;
-    return json{{"arch", c.arch}, {"input_size", c.inputSize}, {"init", c.init}, {"steps", c.steps},
-                {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr}, {"momentum", c.momentum},
-                {"weight_decay", c.weightDecay}, {"label_smoothing", c.labelSmoothing},
-                {"warmup_steps", c.warmupSteps}, {"balanced", c.balanced}, {"seed", c.seed},
+    return json{{"arch", c.arch},
+                {"input_size", c.inputSize},
+                {"init", c.init},
+                {"steps", c.steps},
+                {"epochs", c.epochs},
+                {"batch", c.batch},
+                {"lr", c.lr},
+                {"momentum", c.momentum},
+                {"weight_decay", c.weightDecay},
+                {"label_smoothing", c.labelSmoothing},
+                {"warmup_steps", c.warmupSteps},
+                {"balanced", c.balanced},
+                {"seed", c.seed},
                 {"device", c.device},
                 {"augment",
-                 {{"rand_augment", a.randAugment}, {"num_ops", a.numOps}, {"magnitude", a.magnitude},
-                  {"magnitude_std", a.magnitudeStd}, {"op_probability", a.opProbability},
-                  {"random_resized_crop", a.randomResizedCrop}, {"crop_scale", {a.cropScaleMin, a.cropScaleMax}},
-                  {"crop_ratio", {a.cropRatioMin, a.cropRatioMax}}, {"hflip", a.hflip}, {"vflip", a.vflip}}}};
+                 {{"rand_augment", a.randAugment},
+                  {"num_ops", a.numOps},
+                  {"magnitude", a.magnitude},
+                  {"magnitude_std", a.magnitudeStd},
+                  {"op_probability", a.opProbability},
+                  {"random_resized_crop", a.randomResizedCrop},
+                  {"crop_scale", {a.cropScaleMin, a.cropScaleMax}},
+                  {"crop_ratio", {a.cropRatioMin, a.cropRatioMax}},
+                  {"hflip", a.hflip},
+                  {"vflip", a.vflip}}}};
 }
 
 std::int64_t warmupOf(const TrainConfig& c, std::int64_t total)
@@ -164,7 +184,10 @@ std::int64_t warmupOf(const TrainConfig& c, std::int64_t total)
 
 } // namespace
 
-std::string toJson(const TrainConfig& config) { return configJson(config).dump(); }
+std::string toJson(const TrainConfig& config)
+{
+    return configJson(config).dump();
+}
 
 std::int64_t plannedSteps(const TrainConfig& c, std::int64_t dataSize)
 {
@@ -173,7 +196,8 @@ std::int64_t plannedSteps(const TrainConfig& c, std::int64_t dataSize)
     if (c.epochs > 0) {
         if (dataSize <= 0)
             throw InvalidArgument("An endless sample source needs a budget in steps, not epochs.");
-        return std::max<std::int64_t>(1, std::int64_t(std::ceil(c.epochs * double(dataSize) / c.batch)));
+        return std::max<std::int64_t>(
+            1, std::int64_t(std::ceil(c.epochs * double(dataSize) / c.batch)));
     }
     throw InvalidArgument("Give a training budget: a number of steps or of epochs.");
 }
@@ -191,7 +215,8 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
                   const CancelToken* cancel)
 {
     const auto t0 = Clock::now();
-    if (cfg.inputSize < 32 || cfg.inputSize > 4096) throw InvalidArgument("Input size must be between 32 and 4096 pixels.");
+    if (cfg.inputSize < 32 || cfg.inputSize > 4096)
+        throw InvalidArgument("Input size must be between 32 and 4096 pixels.");
     const std::int64_t total = plannedSteps(cfg, data.size());
     setTorchThreads(cfg.threads);
     const std::string dataHash = data.hash();
@@ -206,11 +231,13 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
         auto impl = detail::loadModelFile(cfg.checkpoint);
         json ck = json::parse(impl->extraMeta.empty() ? "{}" : impl->extraMeta, nullptr, false);
         if (!ck.is_object() || !ck.contains("step"))
-            throw FormatError(cfg.checkpoint.string() + " is a model file, not a training checkpoint.");
+            throw FormatError(cfg.checkpoint.string() +
+                              " is a model file, not a training checkpoint.");
         auto differs = [&](const char* what, const json& a, const json& b) {
             if (a != b)
-                throw InvalidArgument("Checkpoint " + cfg.checkpoint.string() + " was made with another " + what +
-                                      " (" + a.dump() + ", now " + b.dump() +
+                throw InvalidArgument("Checkpoint " + cfg.checkpoint.string() +
+                                      " was made with another " + what + " (" + a.dump() +
+                                      ", now " + b.dump() +
                                       "); resume with the same settings or delete the checkpoint.");
         };
         differs("training configuration", ck.value("config", json()), cfgJson);
@@ -236,16 +263,21 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     const torch::Device device = impl.device;
     impl.info.trainConfig = cfgJson.dump();
     impl.info.dataHash = dataHash;
-    for (auto& [k, v] : momentum) v = v.to(device);
+    for (auto& [k, v] : momentum)
+        v = v.to(device);
 
     auto writeCheckpoint = [&](std::int64_t stepsDone) {
         if (cfg.checkpoint.empty()) return;
         Model::Impl ck = impl;
         ck.info.steps = stepsDone;
-        for (auto& [k, v] : momentum) ck.extra["optim." + k] = v;
-        ck.extraMeta = json{{"step", stepsDone}, {"total_steps", total}, {"config", cfgJson},
-                            {"data_hash", dataHash}}
-                           .dump();
+        for (auto& [k, v] : momentum)
+            ck.extra["optim." + k] = v;
+        ck.extraMeta = json{
+            {"step", stepsDone},
+            {"total_steps", total},
+            {"config", cfgJson},
+            {"data_hash",
+             dataHash}}.dump();
         detail::saveModelFile(ck, cfg.checkpoint);
     };
 
@@ -260,8 +292,10 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
             const std::int64_t g = step * cfg.batch + i;
             const std::int64_t idx = sampler.index(g);
             Sample s = data.get(idx);
-            if (s.image.empty()) throw FormatError("Training sample " + std::to_string(idx) + " has no image.");
-            ims.push_back(augment(s.image, cfg.inputSize, cfg.augment, mixSeed(cfg.seed ^ kSaltAugment, std::uint64_t(g))));
+            if (s.image.empty())
+                throw FormatError("Training sample " + std::to_string(idx) + " has no image.");
+            ims.push_back(augment(s.image, cfg.inputSize, cfg.augment,
+                                  mixSeed(cfg.seed ^ kSaltAugment, std::uint64_t(g))));
             labels.push_back(endless ? s.label : data.label(idx));
         }
         b.x = detail::toInputTensor(ims, impl.info);
@@ -285,43 +319,63 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
             Batch b = prefetch.take(step);
             torch::manual_seed(mixSeed(cfg.seed ^ kSaltDropout, std::uint64_t(step)) >> 1);
             const double lr = learningRate(cfg, step, total);
-            for (auto& p : params) p.value().mutable_grad() = torch::Tensor();
-            auto logits = net.forward(b.x.to(device));
-            auto loss = torch::nn::functional::cross_entropy(
-                logits, b.y.to(device),
-                torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(cfg.labelSmoothing));
-            loss.backward();
-            {
-                // SGD with momentum and weight decay, as torch.optim.SGD does it.
-                torch::NoGradGuard noGrad;
-                for (auto& p : params) {
-                    auto& w = p.value();
-                    if (!w.grad().defined()) continue;
-                    auto d = w.grad();
-                    if (cfg.weightDecay != 0) d = d.add(w, cfg.weightDecay);
-                    if (cfg.momentum != 0) {
-                        auto it = momentum.find(p.key());
-                        if (it == momentum.end())
-                            it = momentum.emplace(p.key(), d.clone()).first;
-                        else
-                            it->second.mul_(cfg.momentum).add_(d);
-                        d = it->second;
+            try {
+                for (auto& p : params)
+                    p.value().mutable_grad() = torch::Tensor();
+                auto logits = net.forward(b.x.to(device));
+                auto loss = torch::nn::functional::cross_entropy(
+                    logits, b.y.to(device),
+                    torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+                        cfg.labelSmoothing));
+                loss.backward();
+                {
+                    // SGD with momentum and weight decay, as torch.optim.SGD does it.
+                    torch::NoGradGuard noGrad;
+                    for (auto& p : params) {
+                        auto& w = p.value();
+                        if (!w.grad().defined()) continue;
+                        auto d = w.grad();
+                        if (cfg.weightDecay != 0) d = d.add(w, cfg.weightDecay);
+                        if (cfg.momentum != 0) {
+                            auto it = momentum.find(p.key());
+                            if (it == momentum.end())
+                                it = momentum.emplace(p.key(), d.clone()).first;
+                            else
+                                it->second.mul_(cfg.momentum).add_(d);
+                            d = it->second;
+                        }
+                        w.add_(d, -lr);
                     }
-                    w.add_(d, -lr);
                 }
+                lastLoss = loss.item<double>();
+                lastLr = lr;
+            } catch (const c10::Error& e) {
+                std::string why = e.what_without_backtrace();
+                if (why.size() > 300) why = why.substr(0, 300) + "...";
+                throw InvalidArgument("Training failed at step " + std::to_string(step + 1) + ": " +
+                                      why +
+                                      (why.find("per channel") != std::string::npos
+                                           ? " (batch 1 needs a larger --size for this model)"
+                                           : ""));
             }
-            lastLoss = loss.item<double>();
-            lastLr = lr;
             done = step + 1;
             if (!std::isfinite(lastLoss))
                 throw InvalidArgument("Training diverged (the loss is not a number) at step " +
                                       std::to_string(done) + "; lower the learning rate.");
             const double secs = std::chrono::duration<double>(Clock::now() - loopStart).count();
-            TrainProgress p{done, total, lastLoss, lr, secs > 0 ? double(done - start) * cfg.batch / secs : 0, "train"};
+            TrainProgress p{done,
+                            total,
+                            lastLoss,
+                            lastLr,
+                            secs > 0 ? double(done - start) * cfg.batch / secs : 0,
+                            "train"};
             if (progress) progress(p);
-            const bool dueSteps = cfg.checkpointEverySteps > 0 && done % cfg.checkpointEverySteps == 0;
-            const bool dueTime = cfg.checkpointEverySeconds > 0 &&
-                                 std::chrono::duration<double>(Clock::now() - lastCheckpoint).count() >= cfg.checkpointEverySeconds;
+            const bool dueSteps =
+                cfg.checkpointEverySteps > 0 && done % cfg.checkpointEverySteps == 0;
+            const bool dueTime =
+                cfg.checkpointEverySeconds > 0 &&
+                std::chrono::duration<double>(Clock::now() - lastCheckpoint).count() >=
+                    cfg.checkpointEverySeconds;
             if (done < total && (dueSteps || dueTime)) {
                 writeCheckpoint(done);
                 lastCheckpoint = Clock::now();
@@ -334,7 +388,8 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     impl.info.steps = done;
     writeCheckpoint(done);
     if (!result.cancelled && cfg.chooseThreshold) {
-        if (progress) progress({done, total, lastLoss, lastLr, result.imagesPerSecond, "threshold"});
+        if (progress)
+            progress({done, total, lastLoss, lastLr, result.imagesPerSecond, "threshold"});
         const std::int64_t n = endless ? cfg.thresholdSamples : data.size();
         std::vector<float> scores;
         std::vector<int> labels;

@@ -23,7 +23,7 @@ struct TrainConfig {
     std::int64_t steps = 0;       // the budget: steps, or else epochs (passes over the data)
     double epochs = 0;
     int batch = 16;
-    double lr = 0;                // 0: 0.4 * batch / 1024 (the study's rule)
+    double lr = 0; // 0: 0.4 * batch / 1024 (the study's rule)
     double momentum = 0.9;
     double weightDecay = 2e-5;
     double labelSmoothing = 0.1;
@@ -31,32 +31,32 @@ struct TrainConfig {
     bool balanced = true;          // half OK, half NG in every batch
     std::uint64_t seed = 0;
     AugmentConfig augment;
-    int threads = 0;            // 0: all cores
-    std::string device = "cpu"; // or "cuda"
-    std::filesystem::path checkpoint; // empty: no checkpoints
+    int threads = 0;                       // 0: all cores
+    std::string device = "cpu";            // or "cuda"
+    std::filesystem::path checkpoint;      // empty: no checkpoints
     std::int64_t checkpointEverySteps = 0; // 0: only by time
     double checkpointEverySeconds = 60;
-    bool resume = false; // continue from `checkpoint` when it exists
-    bool chooseThreshold = true; // pick the NG threshold on the (unaugmented) training data
+    bool resume = false;                 // continue from `checkpoint` when it exists
+    bool chooseThreshold = true;         // pick the NG threshold on the (unaugmented) training data
     std::int64_t thresholdSamples = 512; // samples used for that from an endless source
 };
 
 std::string toJson(const TrainConfig& config);
 
 struct TrainProgress {
-    std::int64_t step = 0;  // steps done
+    std::int64_t step = 0; // steps done
     std::int64_t totalSteps = 0;
-    double loss = 0;        // of the last step
-    double lr = 0;          // of the last step
+    double loss = 0;            // of the last step
+    double lr = 0;              // of the last step
     double imagesPerSecond = 0; // over the run so far (this session)
-    std::string stage;      // "train", "threshold"
+    std::string stage;          // "train", "threshold"
 };
 using TrainProgressFn = std::function<void(const TrainProgress&)>;
 
 struct TrainResult {
     std::optional<Model> model; // set unless an error was thrown
     bool cancelled = false;
-    std::int64_t steps = 0;         // total steps done, including resumed ones
+    std::int64_t steps = 0;            // total steps done, including resumed ones
     std::int64_t resumedFromStep = -1; // -1 when not resumed
     double finalLoss = 0;
     double imagesPerSecond = 0;
@@ -73,7 +73,7 @@ double learningRate(const TrainConfig& config, std::int64_t step, std::int64_t t
 // helper thread owned by this call (an implementation detail of data loading; it ends before
 // train() returns). A cancelled run writes its checkpoint (when one is configured) and returns
 // with cancelled set. Throws InvalidArgument, IoError, FormatError.
-TrainResult train(const TrainConfig& config, SampleSource& data, const TrainProgressFn& progress = {},
-                  const CancelToken* cancel = nullptr);
+TrainResult train(const TrainConfig& config, SampleSource& data,
+                  const TrainProgressFn& progress = {}, const CancelToken* cancel = nullptr);
 
 } // namespace kizu::learn
