@@ -13,6 +13,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDoubleSpinBox>
 #include <QDragEnterEvent>
@@ -38,6 +39,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableWidget>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QUndoStack>
@@ -429,9 +431,24 @@ void DatasetPage::setStore(ProjectStore* store)
     // Tiles shaped like the project's images (a production series shares one size).
     if (auto first = m_model->record(0); first && first->height > 0)
         m_grid->setImageAspect(double(first->width) / first->height);
-    if (m_model->rowCount() > 0) m_grid->selectRow(0);
+    // Back where the operator left off in this project, else at the start.
+    const int resume = store ? m_model->rowOf(QSettings().value(resumeKey()).toLongLong()) : -1;
+    if (m_model->rowCount() > 0) m_grid->selectRow(std::max(0, resume));
     else currentChanged();
+    if (resume > 0) // once the page has its final size and the grid its layout
+        QTimer::singleShot(0, m_grid, [this, id = m_model->idAt(resume)] {
+            if (int r = m_model->rowOf(id); r >= 0)
+                m_grid->scrollTo(m_model->index(r), QAbstractItemView::PositionAtCenter);
+        });
     m_grid->setFocus();
+}
+
+QString DatasetPage::resumeKey() const
+{
+    // One key per project folder; the path is hashed because QSettings reads '/' as a group.
+    const QByteArray dir = m_store ? QByteArray::fromStdString(m_store->dir().string()) : QByteArray();
+    return QStringLiteral("dataset/resume/") +
+           QString::fromLatin1(QCryptographicHash::hash(dir, QCryptographicHash::Sha1).toHex().left(16));
 }
 
 void DatasetPage::refillChoices()
@@ -531,6 +548,7 @@ void DatasetPage::currentChanged()
     if (!rec) return;
     if (rec->id != m_shownId) {
         m_shownId = rec->id;
+        QSettings().setValue(resumeKey(), qint64(rec->id));
         m_preview->showFile(QString::fromStdString(m_store->imagePath(*rec).string()));
         m_previewTitle->setText(QStringLiteral("<b>%1</b>").arg(
             QString::fromStdString(rec->fileName()).toHtmlEscaped()));

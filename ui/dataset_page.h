@@ -97,6 +97,7 @@ private:
     void selectIds(const std::vector<qint64>& ids);
     void showError(const QString& title, const QString& text);
     void saveSettings() const;
+    QString resumeKey() const;
 
     kizu::project::ProjectStore* m_store = nullptr;
     ThumbnailCache* m_cache;

@@ -69,6 +69,8 @@ void ThumbnailGrid::updateCell()
     m_cache->setDisplaySize(m_delegate->thumbnailBox());
     verticalScrollBar()->setSingleStep(size.height() / 3);
     doItemsLayout();
+    // Cells changed size: keep the current image in view.
+    if (currentIndex().isValid()) scrollTo(currentIndex());
 }
 
 std::pair<int, int> ThumbnailGrid::visibleRows() const
