@@ -109,7 +109,8 @@ std::pair<int, int> ThumbnailGrid::visibleRows() const
 QList<int> ThumbnailGrid::selectedRows() const
 {
     QList<int> rows;
-    for (const QModelIndex& i : selectionModel()->selectedIndexes()) rows.append(i.row());
+    for (const QModelIndex& i : selectionModel()->selectedIndexes())
+        rows.append(i.row());
     std::sort(rows.begin(), rows.end());
     return rows;
 }
@@ -136,12 +137,23 @@ void ThumbnailGrid::keyPressEvent(QKeyEvent* event)
     }
     if (!(event->modifiers() & (Qt::ControlModifier | Qt::AltModifier | Qt::MetaModifier))) {
         switch (event->key()) {
-        case Qt::Key_O: Q_EMIT labelRequested(Label::Ok); return;
-        case Qt::Key_N: Q_EMIT labelRequested(Label::Ng); return;
-        case Qt::Key_U: Q_EMIT labelRequested(Label::Unlabeled); return;
-        case Qt::Key_F: Q_EMIT fitRequested(); return;
-        case Qt::Key_1: Q_EMIT actualSizeRequested(); return;
-        default: break;
+        case Qt::Key_O:
+            Q_EMIT labelRequested(Label::Ok);
+            return;
+        case Qt::Key_N:
+            Q_EMIT labelRequested(Label::Ng);
+            return;
+        case Qt::Key_U:
+            Q_EMIT labelRequested(Label::Unlabeled);
+            return;
+        case Qt::Key_F:
+            Q_EMIT fitRequested();
+            return;
+        case Qt::Key_1:
+            Q_EMIT actualSizeRequested();
+            return;
+        default:
+            break;
         }
     }
     m_rangeSelection = event->modifiers() & Qt::ShiftModifier;
@@ -232,7 +244,8 @@ void ThumbnailGrid::updateVisible()
     const auto [first, last] = visibleRows();
     QSet<qint64> ids;
     if (first >= 0)
-        for (int r = first; r <= last; ++r) ids.insert(m->idAt(r));
+        for (int r = first; r <= last; ++r)
+            ids.insert(m->idAt(r));
     m_cache->retainOnly(ids);
 }
 

@@ -10,8 +10,8 @@
 #include "ui/thumbnail_grid.h"
 #include "ui/thumbnail_model.h"
 
-#include <QComboBox>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
@@ -25,9 +25,9 @@
 #include <QtTest>
 #include <fstream>
 #include <map>
-#include <set>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 
 using namespace kizu::project;
 using kizu::ui::DatasetPage;
@@ -39,7 +39,8 @@ void writeImage(const fs::path& file, int index, int w, int h)
 {
     fs::create_directories(file.parent_path());
     cv::Mat m(h, w, CV_8UC3, cv::Scalar(index * 7 % 256, (index * 13) % 256, 90));
-    cv::circle(m, {(index * 17) % w, (index * 11) % h}, 9 + index % 20, cv::Scalar(255, 255, 255), -1);
+    cv::circle(m, {(index * 17) % w, (index * 11) % h}, 9 + index % 20, cv::Scalar(255, 255, 255),
+               -1);
     cv::putText(m, std::to_string(index), {10, h / 2}, cv::FONT_HERSHEY_SIMPLEX, 1.0,
                 cv::Scalar(0, 0, 0), 2);
     QVERIFY(cv::imwrite(file.string(), m));
@@ -60,7 +61,10 @@ class TestDatasetPage : public QObject {
     std::unique_ptr<ProjectStore> m_store;
     std::unique_ptr<DatasetPage> m_page;
 
-    fs::path tmp(const std::string& sub) const { return fs::path(m_tmp.path().toStdString()) / sub; }
+    fs::path tmp(const std::string& sub) const
+    {
+        return fs::path(m_tmp.path().toStdString()) / sub;
+    }
     ThumbnailModel* model() const { return m_page->model(); }
     Label storedLabel(int row) const { return m_store->image(model()->idAt(row))->label; }
 
@@ -74,8 +78,8 @@ private Q_SLOTS:
         // 24 photos in 8 groups of 3 (320x240: large enough for the disk thumbnail cache) and
         // 6 "cg" renders.
         for (int i = 0; i < 24; ++i)
-            writeImage(tmp("src") / ("part_" + std::to_string(i / 3) + "_shot" + std::to_string(i) +
-                                     ".png"),
+            writeImage(tmp("src") /
+                           ("part_" + std::to_string(i / 3) + "_shot" + std::to_string(i) + ".png"),
                        i, 320, 240);
         for (int i = 0; i < 6; ++i)
             writeImage(tmp("cg") / ("render" + std::to_string(i) + ".png"), 100 + i, 96, 64);
@@ -88,8 +92,8 @@ private Q_SLOTS:
         opt.source = "cg";
         QCOMPARE(m_store->importPaths({tmp("cg")}, opt).imported, 6);
         // A few labels before the page opens, so that "next unlabeled" has something to skip.
-        const auto all = m_store->images({std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                                          ImageFilter::Sort::Name});
+        const auto all = m_store->images(
+            {std::nullopt, std::nullopt, std::nullopt, std::nullopt, ImageFilter::Sort::Name});
         m_store->setLabels({all[1].id, all[2].id}, Label::Ok, "setup");
         m_store->setLabels({all[3].id}, Label::Ng, "setup");
 
@@ -184,10 +188,12 @@ private Q_SLOTS:
         const Label before[] = {storedLabel(2), storedLabel(3), storedLabel(4), storedLabel(5)};
         QCOMPARE(before[1], Label::Ng);
         QTest::keyClick(grid, Qt::Key_N);
-        for (int r = 2; r <= 5; ++r) QCOMPARE(storedLabel(r), Label::Ng);
+        for (int r = 2; r <= 5; ++r)
+            QCOMPARE(storedLabel(r), Label::Ng);
         QCOMPARE(grid->currentIndex().row(), 6);
         m_page->undo();
-        for (int r = 2; r <= 5; ++r) QCOMPARE(storedLabel(r), before[r - 2]);
+        for (int r = 2; r <= 5; ++r)
+            QCOMPARE(storedLabel(r), before[r - 2]);
         QCOMPARE(grid->selectedRows(), (QList<int>{2, 4, 5})); // those that changed
         // Every change and every undo is in the audit log.
         QCOMPARE(m_store->auditLog(model()->idAt(4)).back().newLabel, Label::Unlabeled);
@@ -211,8 +217,10 @@ private Q_SLOTS:
         QCOMPARE(model()->rowCount(), int(s.byLabel(Label::Ng)));
         QCOMPARE(model()->counts().byLabel[int(Label::Ng)], s.byLabel(Label::Ng));
         QCOMPARE(model()->counts().byLabel[int(Label::Ok)], 0);
-        QVERIFY(counts->text().contains(QStringLiteral("<b>%1</b> shown").arg(s.byLabel(Label::Ng))));
-        for (int r = 0; r < model()->rowCount(); ++r) QCOMPARE(storedLabel(r), Label::Ng);
+        QVERIFY(
+            counts->text().contains(QStringLiteral("<b>%1</b> shown").arg(s.byLabel(Label::Ng))));
+        for (int r = 0; r < model()->rowCount(); ++r)
+            QCOMPARE(storedLabel(r), Label::Ng);
 
         label->setCurrentIndex(comboIndex(label, QStringLiteral("OK")));
         split->setCurrentIndex(comboIndex(split, QStringLiteral("Test")));
@@ -261,8 +269,8 @@ private Q_SLOTS:
                                  10000);
         const auto rec = *model()->record(row);
         QVERIFY(rec.width >= kizu::ui::ThumbnailCache::kDiskSide);
-        const fs::path thumb = m_projectDir / "cache" / "thumbs" / rec.hash.substr(0, 2) /
-                               (rec.hash + ".jpg");
+        const fs::path thumb =
+            m_projectDir / "cache" / "thumbs" / rec.hash.substr(0, 2) / (rec.hash + ".jpg");
         QTRY_VERIFY(fs::exists(thumb));
         const QPixmap pm =
             model()->data(model()->index(row), ThumbnailModel::ThumbnailRole).value<QPixmap>();
@@ -291,7 +299,8 @@ private Q_SLOTS:
             if (!r.group.empty()) byGroup[r.group].insert(r.split);
             test += r.split == Split::Test;
         }
-        for (const auto& [g, splits] : byGroup) QCOMPARE(int(splits.size()), 1); // no group cut
+        for (const auto& [g, splits] : byGroup)
+            QCOMPARE(int(splits.size()), 1); // no group cut
         QVERIFY(test >= 3 && test <= 12);
         for (int r = 0; r < model()->rowCount(); ++r)
             QCOMPARE(model()->splitAt(r), m_store->image(model()->idAt(r))->split);
@@ -303,14 +312,16 @@ private Q_SLOTS:
         for (const auto& r : all)
             if (r.split == Split::Test) testIds.push_back(r.id);
         m_page->assignSplit(0.5, 99); // locked: today's test images stay
-        for (auto id : testIds) QCOMPARE(m_store->image(id)->split, Split::Test);
+        for (auto id : testIds)
+            QCOMPARE(m_store->image(id)->split, Split::Test);
         lock->setChecked(false);
         QVERIFY(!m_store->testSplitLocked());
     }
 
     void cancelledImportLeavesConsistentProject()
     {
-        for (int i = 0; i < 300; ++i) writeImage(tmp("many") / ("m" + std::to_string(i) + ".png"), 1000 + i, 200, 150);
+        for (int i = 0; i < 300; ++i)
+            writeImage(tmp("many") / ("m" + std::to_string(i) + ".png"), 1000 + i, 200, 150);
         auto store = std::make_unique<ProjectStore>(ProjectStore::create(tmp("p_cancel")));
         DatasetPage page;
         page.resize(900, 600);
@@ -344,18 +355,22 @@ private Q_SLOTS:
         // and the page shows them.
         QCOMPARE(store->integrityCheck(), std::string("ok"));
         QCOMPARE(store->countImages(), qint64(first + second));
-        for (const auto& r : store->images()) QVERIFY(fs::exists(store->imagePath(r)));
+        for (const auto& r : store->images())
+            QVERIFY(fs::exists(store->imagePath(r)));
         QCOMPARE(page.model()->rowCount(), first + second);
 
         // Importing again completes the set without duplicates; a bad file is skipped and
         // reported (dropped on the page like from a file manager).
-        { std::ofstream(tmp("many") / "broken.png") << "not a png"; }
+        {
+            std::ofstream(tmp("many") / "broken.png") << "not a png";
+        }
         auto* pattern = page.findChild<QLineEdit*>(QStringLiteral("groupPattern"));
         QVERIFY(pattern);
         pattern->setText(QStringLiteral("^m(\\d)"));
         QMimeData mime;
         mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(tmp("many").string()))});
-        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton,
+                              Qt::NoModifier);
         QCoreApplication::sendEvent(&page, &enter);
         QVERIFY(enter.isAccepted());
         QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
@@ -387,7 +402,8 @@ private Q_SLOTS:
         QCOMPARE(w.datasetPage()->model()->rowCount(), 30);
         const auto counts = w.statusBar()->findChildren<QLabel*>();
         bool found = false;
-        for (auto* l : counts) found |= l->text().contains(QStringLiteral("30 images"));
+        for (auto* l : counts)
+            found |= l->text().contains(QStringLiteral("30 images"));
         QVERIFY(found);
         QCOMPARE(QSettings().value(QStringLiteral("project/last")).toString(),
                  QString::fromStdString(fs::absolute(m_projectDir).string()));
@@ -397,7 +413,8 @@ private Q_SLOTS:
         QTest::keyClick(w.datasetPage()->grid(), Qt::Key_N);
         QCOMPARE(w.store()->stats().byLabel(Label::Ng), before + 1);
         found = false;
-        for (auto* l : counts) found |= l->text().contains(QStringLiteral("NG %1").arg(before + 1));
+        for (auto* l : counts)
+            found |= l->text().contains(QStringLiteral("NG %1").arg(before + 1));
         QVERIFY(found);
     }
 };
