@@ -199,15 +199,12 @@ DatasetPage::DatasetPage(QWidget* parent)
     m_counts->setTextFormat(Qt::RichText);
     m_counts->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_counts->setContentsMargins(4, 0, 4, 0);
-    auto* keys = new QLabel(tr("O OK · N NG · U unlabeled · arrows move · F fit · 1 1:1 · "
-                               "Ctrl+Z undo"));
-    keys->setStyleSheet(QStringLiteral("color: palette(mid);"));
-    keys->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    keys->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    auto* keys = new QLabel(tr("Keys: O / N / U label, F fit, 1 actual size, Ctrl+Z undo"));
+    keys->setStyleSheet(QStringLiteral("color: #6b7078;"));
     auto* footer = new QHBoxLayout;
     footer->setContentsMargins(0, 0, 4, 0);
-    footer->addWidget(m_counts, 3);
-    footer->addWidget(keys, 2);
+    footer->addWidget(m_counts, 1);
+    footer->addWidget(keys);
     ll->addLayout(footer);
 
     m_splitter = new QSplitter(Qt::Horizontal);
