@@ -761,18 +761,22 @@ bool DatasetPage::importPaths(const QStringList& paths)
     QPointer<QProgressDialog> guard(dialog);
     auto timer = std::make_shared<QElapsedTimer>();
     timer->start();
-    kizu::ProgressFn progress = [this, dialog, timer](const kizu::Progress& p) {
+    // The worker may report once more after the page is gone (closing mid-import), so it
+    // posts to the application object and the UI side checks its guards there.
+    QPointer<DatasetPage> self(this);
+    kizu::ProgressFn progress = [self, guard, timer](const kizu::Progress& p) {
         if (timer->elapsed() < 50 && p.done != p.total) return;
         timer->restart();
         const QString item = QFileInfo(QString::fromStdString(p.item)).fileName();
         QMetaObject::invokeMethod(
-            dialog,
-            [this, dialog, p, item] {
-                dialog->setMaximum(int(p.total));
-                dialog->setValue(int(p.done));
-                dialog->setLabelText(
+            qApp,
+            [self, guard, p, item] {
+                if (!self || !guard) return;
+                guard->setMaximum(int(p.total));
+                guard->setValue(int(p.done));
+                guard->setLabelText(
                     tr("Importing %1 of %2\n%3").arg(p.done).arg(p.total).arg(item));
-                Q_EMIT importProgress(p.done, p.total);
+                Q_EMIT self->importProgress(p.done, p.total);
             },
             Qt::QueuedConnection);
     };

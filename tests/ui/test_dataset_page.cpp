@@ -21,6 +21,7 @@
 #include <QStatusBar>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QUndoStack>
 #include <QtTest>
 #include <fstream>
@@ -286,6 +287,39 @@ private Q_SLOTS:
         const double fitted = preview->zoom();
         preview->zoomBy(2.0);
         QVERIFY(qAbs(preview->zoom() - 2 * fitted) < 1e-6);
+    }
+
+    void thumbnailRequestsScrolledAwayAreDropped()
+    {
+        kizu::ui::ThumbnailCache cache;
+        cache.setProject(QString::fromStdString(tmp("thumbs_only").string())); // cold
+        QSignalSpy ready(&cache, &kizu::ui::ThumbnailCache::ready);
+        const auto all = m_store->images();
+        for (const auto& r : all)
+            QVERIFY(cache
+                        .get(r.id, QString::fromStdString(m_store->imagePath(r).string()),
+                             QString::fromStdString(r.hash))
+                        .isNull());
+        QVERIFY(cache.pending() > 0);
+        // The view scrolled: only the last image is still on screen. Jobs already running may
+        // finish; every queued one is dropped.
+        cache.retainOnly({all.back().id});
+        const int maxThreads = std::max(1, QThread::idealThreadCount() - 1);
+        QVERIFY2(cache.pending() <= maxThreads + 1, qPrintable(QString::number(cache.pending())));
+        cache.waitForIdle();
+        QTRY_COMPARE(cache.pending(), 0);
+        QVERIFY(ready.size() <= maxThreads + 1);
+        QVERIFY(ready.size() >= 1);
+        kizu::ui::ThumbnailCache::State state;
+        // Served last-in first-out, the image still on screen was made.
+        QVERIFY(!cache.get(all.back().id, {}, {}, &state).isNull());
+        QCOMPARE(state, kizu::ui::ThumbnailCache::State::Ready);
+        // A file that cannot be read fails once and is not retried.
+        cache.get(-5, QStringLiteral("/nonexistent.png"), QStringLiteral("00ff"));
+        QTRY_COMPARE(cache.pending(), 0);
+        cache.get(-5, QStringLiteral("/nonexistent.png"), QStringLiteral("00ff"), &state);
+        QCOMPARE(state, kizu::ui::ThumbnailCache::State::Failed);
+        QCOMPARE(cache.pending(), 0);
     }
 
     void splitControl()
