@@ -172,6 +172,16 @@ private Q_SLOTS:
         grid->selectRow(0);
         QTest::keyClick(grid, Qt::Key_Right);
         QCOMPARE(grid->currentIndex().row(), 1);
+        // Down goes to the cell below (same column, next line of the wrapped grid).
+        QTest::keyClick(grid, Qt::Key_Down);
+        const int below = grid->currentIndex().row();
+        QVERIFY(below > 2);
+        QCOMPARE(grid->visualRect(grid->currentIndex()).x(),
+                 grid->visualRect(model()->index(1)).x());
+        QTest::keyClick(grid, Qt::Key_Up);
+        QCOMPARE(grid->currentIndex().row(), 1);
+        QTest::keyClick(grid, Qt::Key_PageDown);
+        QVERIFY(grid->currentIndex().row() > below);
         QTest::keyClick(grid, Qt::Key_End);
         QCOMPARE(grid->currentIndex().row(), model()->rowCount() - 1);
         QTest::keyClick(grid, Qt::Key_Home);
