@@ -844,12 +844,20 @@ void DatasetPage::dragEnterEvent(QDragEnterEvent* event)
     for (const QUrl& u : event->mimeData()->urls())
         if (u.isLocalFile()) {
             event->acceptProposedAction();
+            m_grid->setDropHint(true);
             return;
         }
 }
 
+void DatasetPage::dragLeaveEvent(QDragLeaveEvent* event)
+{
+    m_grid->setDropHint(false);
+    QWidget::dragLeaveEvent(event);
+}
+
 void DatasetPage::dropEvent(QDropEvent* event)
 {
+    m_grid->setDropHint(false);
     QStringList paths;
     for (const QUrl& u : event->mimeData()->urls())
         if (u.isLocalFile()) paths.append(u.toLocalFile());

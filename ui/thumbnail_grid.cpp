@@ -6,6 +6,7 @@
 
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QPainter>
 #include <QScrollBar>
 #include <QTimer>
 #include <algorithm>
@@ -186,9 +187,32 @@ void ThumbnailGrid::setSelection(const QRect& rect, QItemSelectionModel::Selecti
     QListView::setSelection(rect, command);
 }
 
+void ThumbnailGrid::setDropHint(bool on)
+{
+    if (on == m_dropHint) return;
+    m_dropHint = on;
+    viewport()->update();
+}
+
 void ThumbnailGrid::paintEvent(QPaintEvent* event)
 {
     QListView::paintEvent(event);
+    if (m_dropHint) {
+        QPainter p(viewport());
+        p.setRenderHint(QPainter::Antialiasing);
+        const QRect r = viewport()->rect().adjusted(8, 8, -8, -8);
+        QColor fill = palette().color(QPalette::Highlight);
+        fill.setAlpha(40);
+        p.setBrush(fill);
+        p.setPen(QPen(palette().color(QPalette::Highlight), 2, Qt::DashLine));
+        p.drawRoundedRect(r, 10, 10);
+        QFont f = font();
+        f.setPixelSize(18);
+        f.setBold(true);
+        p.setFont(f);
+        p.setPen(palette().color(QPalette::Highlight).darker(120));
+        p.drawText(r, Qt::AlignCenter, tr("Drop to import into this project"));
+    }
     if (model() && model()->rowCount() > 0) {
         ++m_paintCount;
         Q_EMIT painted();

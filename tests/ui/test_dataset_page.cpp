@@ -417,8 +417,10 @@ private Q_SLOTS:
                               Qt::NoModifier);
         QCoreApplication::sendEvent(&page, &enter);
         QVERIFY(enter.isAccepted());
+        QVERIFY(page.grid()->dropHint());
         QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
         QCoreApplication::sendEvent(&page, &drop);
+        QVERIFY(!page.grid()->dropHint());
         QVERIFY(finished.wait(60000));
         QCOMPARE(finished.last().at(0).toInt(), 300 - first - second);
         QCOMPARE(finished.last().at(1).toInt(), first + second);
