@@ -80,7 +80,10 @@ void generate(const fs::path& dir, int n)
         std::snprintf(name, sizeof name, "/gen/part_%06d.png", i);
         ins.reset();
         ins.bind(1, hash).bind(2, std::string(".png")).bind(3, std::string(name));
-        ins.bind(4, std::string("bench")).bind(5, 32).bind(6, 32).bind(7, std::int64_t(t0 + i * 1000LL));
+        ins.bind(4, std::string("bench"))
+            .bind(5, 32)
+            .bind(6, 32)
+            .bind(7, std::int64_t(t0 + i * 1000LL));
         ins.bind(8, t0).bind(9, "g" + std::to_string(i / 10)).bind(10, i % 4 == 0 ? 2 : 1);
         ins.run();
         if (i % 3 != 0) {
@@ -128,7 +131,8 @@ int main(int argc, char** argv)
         if (a == "--frames") frames = std::atoi(argv[i + 1]);
         if (a == "--project") dir = argv[i + 1];
     }
-    if (dir.empty()) dir = fs::temp_directory_path() / ("kizu_bench_dataset_" + std::to_string(images));
+    if (dir.empty())
+        dir = fs::temp_directory_path() / ("kizu_bench_dataset_" + std::to_string(images));
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
 
@@ -180,12 +184,12 @@ int main(int argc, char** argv)
     {
         auto s = ProjectStore::open(dir);
         auto q0 = Clock::now();
-        auto briefs = s.imageBriefs({std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                                     ImageFilter::Sort::Name});
+        auto briefs = s.imageBriefs(
+            {std::nullopt, std::nullopt, std::nullopt, std::nullopt, ImageFilter::Sort::Name});
         j["brief_query_ms"] = since(q0);
         q0 = Clock::now();
-        auto all = s.images({std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                             ImageFilter::Sort::Name});
+        auto all = s.images(
+            {std::nullopt, std::nullopt, std::nullopt, std::nullopt, ImageFilter::Sort::Name});
         j["full_record_query_ms"] = since(q0); // what loading every record eagerly would cost
     }
 
@@ -202,14 +206,14 @@ int main(int argc, char** argv)
             grid->viewport()->repaint();
         }
         const double ms = since(s0);
-        return nlohmann::json{{"step_px", step}, {"frames", done}, {"ms", ms},
-                              {"fps", done / (ms / 1000.0)}};
+        return nlohmann::json{
+            {"step_px", step}, {"frames", done}, {"ms", ms}, {"fps", done / (ms / 1000.0)}};
     };
     const int rowH = grid->thumbnailDelegate()->cellSize().height() + 2 * grid->spacing();
-    j["scroll_slow"] = scroll(rowH / 4, frames);        // reading speed
+    j["scroll_slow"] = scroll(rowH / 4, frames);                   // reading speed
     j["scroll_fast"] = scroll(grid->viewport()->height(), frames); // a page per frame
-    j["scroll_fps"] = std::min(j["scroll_slow"]["fps"].get<double>(),
-                               j["scroll_fast"]["fps"].get<double>());
+    j["scroll_fps"] =
+        std::min(j["scroll_slow"]["fps"].get<double>(), j["scroll_fast"]["fps"].get<double>());
     j["rss_mb"] = rssMb();
     j["goal"] = {{"first_paint_ms", 1000}, {"scroll_fps", 30}};
     j["cpus"] = QThread::idealThreadCount();

@@ -13,6 +13,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDoubleSpinBox>
 #include <QDragEnterEvent>
@@ -38,6 +39,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTableWidget>
+#include <QTimer>
 #include <QToolBar>
 #include <QToolButton>
 #include <QUndoStack>
@@ -57,9 +59,12 @@ namespace {
 QString labelText(Label l)
 {
     switch (l) {
-    case Label::Ok: return QStringLiteral("OK");
-    case Label::Ng: return QStringLiteral("NG");
-    default: return DatasetPage::tr("unlabeled");
+    case Label::Ok:
+        return QStringLiteral("OK");
+    case Label::Ng:
+        return QStringLiteral("NG");
+    default:
+        return DatasetPage::tr("unlabeled");
     }
 }
 
@@ -104,8 +109,9 @@ QLabel* caption(const QString& text)
 } // namespace
 
 DatasetPage::DatasetPage(QWidget* parent)
-    : QWidget(parent), m_cache(new ThumbnailCache(this)), m_model(new ThumbnailModel(m_cache, this)),
-      m_grid(new ThumbnailGrid(m_cache)), m_preview(new ImagePreview), m_undo(new QUndoStack(this))
+    : QWidget(parent), m_cache(new ThumbnailCache(this)),
+      m_model(new ThumbnailModel(m_cache, this)), m_grid(new ThumbnailGrid(m_cache)),
+      m_preview(new ImagePreview), m_undo(new QUndoStack(this))
 {
     setAcceptDrops(true);
     m_grid->setModel(m_model);
@@ -147,8 +153,9 @@ DatasetPage::DatasetPage(QWidget* parent)
     toolbar->addAction(m_importFiles);
     toolbar->addAction(m_importFolder);
     toolbar->addSeparator();
-    const std::pair<Label, QString> labels[] = {
-        {Label::Ok, tr("OK  (O)")}, {Label::Ng, tr("NG  (N)")}, {Label::Unlabeled, tr("Unlabeled  (U)")}};
+    const std::pair<Label, QString> labels[] = {{Label::Ok, tr("OK  (O)")},
+                                                {Label::Ng, tr("NG  (N)")},
+                                                {Label::Unlabeled, tr("Unlabeled  (U)")}};
     for (const auto& [label, text] : labels) {
         auto* a = toolbar->addAction(dotIcon(ThumbnailDelegate::labelColor(int(label))), text);
         a->setToolTip(tr("Label the selected images %1 and move on to the next unlabeled one")
@@ -192,7 +199,13 @@ DatasetPage::DatasetPage(QWidget* parent)
     m_counts->setTextFormat(Qt::RichText);
     m_counts->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_counts->setContentsMargins(4, 0, 4, 0);
-    ll->addWidget(m_counts);
+    auto* keys = new QLabel(tr("Keys: O / N / U label, F fit, 1 actual size, Ctrl+Z undo"));
+    keys->setStyleSheet(QStringLiteral("color: #6b7078;"));
+    auto* footer = new QHBoxLayout;
+    footer->setContentsMargins(0, 0, 4, 0);
+    footer->addWidget(m_counts, 1);
+    footer->addWidget(keys);
+    ll->addLayout(footer);
 
     m_splitter = new QSplitter(Qt::Horizontal);
     m_splitter->addWidget(left);
@@ -250,8 +263,7 @@ void DatasetPage::saveSettings() const
     QSettings settings;
     settings.setValue(QStringLiteral("dataset/splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("dataset/side"), m_sideSplitter->saveState());
-    settings.setValue(QStringLiteral("dataset/cellWidth"),
-                      m_grid->cellWidth());
+    settings.setValue(QStringLiteral("dataset/cellWidth"), m_grid->cellWidth());
 }
 
 QWidget* DatasetPage::buildFilterBar()
@@ -365,7 +377,8 @@ QWidget* DatasetPage::buildSidePanel()
     m_testFraction->setRange(0.0, 0.9);
     m_testFraction->setSingleStep(0.05);
     m_testFraction->setDecimals(2);
-    m_testFraction->setValue(QSettings().value(QStringLiteral("dataset/testFraction"), 0.25).toDouble());
+    m_testFraction->setValue(
+        QSettings().value(QStringLiteral("dataset/testFraction"), 0.25).toDouble());
     m_testFraction->setToolTip(tr("Share of images that go to the test split; whole groups move "
                                   "together, so near-duplicates never straddle the split"));
     m_seed = new QSpinBox;
@@ -429,9 +442,28 @@ void DatasetPage::setStore(ProjectStore* store)
     // Tiles shaped like the project's images (a production series shares one size).
     if (auto first = m_model->record(0); first && first->height > 0)
         m_grid->setImageAspect(double(first->width) / first->height);
-    if (m_model->rowCount() > 0) m_grid->selectRow(0);
-    else currentChanged();
+    // Back where the operator left off in this project, else at the start.
+    const int resume = store ? m_model->rowOf(QSettings().value(resumeKey()).toLongLong()) : -1;
+    if (m_model->rowCount() > 0)
+        m_grid->selectRow(std::max(0, resume));
+    else
+        currentChanged();
+    if (resume > 0) // once the page has its final size and the grid its layout
+        QTimer::singleShot(0, m_grid, [this, id = m_model->idAt(resume)] {
+            if (int r = m_model->rowOf(id); r >= 0)
+                m_grid->scrollTo(m_model->index(r), QAbstractItemView::PositionAtCenter);
+        });
     m_grid->setFocus();
+}
+
+QString DatasetPage::resumeKey() const
+{
+    // One key per project folder; the path is hashed because QSettings reads '/' as a group.
+    const QByteArray dir =
+        m_store ? QByteArray::fromStdString(m_store->dir().string()) : QByteArray();
+    return QStringLiteral("dataset/resume/") +
+           QString::fromLatin1(
+               QCryptographicHash::hash(dir, QCryptographicHash::Sha1).toHex().left(16));
 }
 
 void DatasetPage::refillChoices()
@@ -450,7 +482,8 @@ void DatasetPage::refillChoices()
         const QVariant keep = c->currentData();
         c->clear();
         c->addItem(DatasetPage::tr("All"), QVariant());
-        for (const auto& s : items) c->addItem(QString::fromStdString(s), QString::fromStdString(s));
+        for (const auto& s : items)
+            c->addItem(QString::fromStdString(s), QString::fromStdString(s));
         const int i = keep.isValid() ? c->findData(keep) : 0;
         c->setCurrentIndex(std::max(0, i));
     };
@@ -467,11 +500,23 @@ ImageFilter DatasetPage::currentFilter() const
     if (auto v = m_sourceFilter->currentData(); v.isValid()) f.source = v.toString().toStdString();
     if (auto v = m_groupFilter->currentData(); v.isValid()) f.group = v.toString().toStdString();
     switch (m_sort->currentData().toInt()) {
-    case 0: f.sort = ImageFilter::Sort::Name; break;
-    case 1: f.sort = ImageFilter::Sort::Name; f.descending = true; break;
-    case 2: f.sort = ImageFilter::Sort::CapturedAt; break;
-    case 3: f.sort = ImageFilter::Sort::CapturedAt; f.descending = true; break;
-    default: f.sort = ImageFilter::Sort::Id; break;
+    case 0:
+        f.sort = ImageFilter::Sort::Name;
+        break;
+    case 1:
+        f.sort = ImageFilter::Sort::Name;
+        f.descending = true;
+        break;
+    case 2:
+        f.sort = ImageFilter::Sort::CapturedAt;
+        break;
+    case 3:
+        f.sort = ImageFilter::Sort::CapturedAt;
+        f.descending = true;
+        break;
+    default:
+        f.sort = ImageFilter::Sort::Id;
+        break;
     }
     return f;
 }
@@ -486,8 +531,10 @@ void DatasetPage::applyFilter()
         return;
     }
     const int row = m_model->rowOf(keep);
-    if (m_model->rowCount() > 0) m_grid->selectRow(row >= 0 ? row : 0);
-    else currentChanged();
+    if (m_model->rowCount() > 0)
+        m_grid->selectRow(row >= 0 ? row : 0);
+    else
+        currentChanged();
 }
 
 void DatasetPage::reload()
@@ -515,7 +562,8 @@ void DatasetPage::currentChanged()
 {
     const QModelIndex cur = m_grid->currentIndex();
     const int selected = int(m_grid->selectionModel()->selectedIndexes().size());
-    for (QAction* a : m_labelActions) a->setEnabled(m_store && (selected > 0 || cur.isValid()));
+    for (QAction* a : m_labelActions)
+        a->setEnabled(m_store && (selected > 0 || cur.isValid()));
     if (!cur.isValid()) {
         m_shownId = -1;
         m_preview->showMessage(m_store && m_model->rowCount() == 0
@@ -531,24 +579,25 @@ void DatasetPage::currentChanged()
     if (!rec) return;
     if (rec->id != m_shownId) {
         m_shownId = rec->id;
+        QSettings().setValue(resumeKey(), qint64(rec->id));
         m_preview->showFile(QString::fromStdString(m_store->imagePath(*rec).string()));
-        m_previewTitle->setText(QStringLiteral("<b>%1</b>").arg(
-            QString::fromStdString(rec->fileName()).toHtmlEscaped()));
+        m_previewTitle->setText(QStringLiteral("<b>%1</b>")
+                                    .arg(QString::fromStdString(rec->fileName()).toHtmlEscaped()));
         m_previewTitle->setToolTip(QString::fromStdString(rec->originalPath));
     }
     const Label label = m_model->labelAt(cur.row());
     const Split split = m_model->splitAt(cur.row());
-    QString text = tr("%1 %2 &nbsp;·&nbsp; %3 &nbsp;·&nbsp; %4 x %5 px &nbsp;·&nbsp; group %6 "
-                      "&nbsp;·&nbsp; source %7 &nbsp;·&nbsp; id %8")
-                       .arg(dot(ThumbnailDelegate::labelColor(int(label))), labelText(label),
-                            split == Split::None ? tr("no split")
-                                                 : QString::fromStdString(splitName(split)))
-                       .arg(rec->width)
-                       .arg(rec->height)
-                       .arg(rec->group.empty() ? tr("(none)")
-                                               : QString::fromStdString(rec->group).toHtmlEscaped(),
-                            QString::fromStdString(rec->source).toHtmlEscaped())
-                       .arg(rec->id);
+    QString text =
+        tr("%1 %2 &nbsp;·&nbsp; %3 &nbsp;·&nbsp; %4 x %5 px &nbsp;·&nbsp; group %6 "
+           "&nbsp;·&nbsp; source %7 &nbsp;·&nbsp; id %8")
+            .arg(dot(ThumbnailDelegate::labelColor(int(label))), labelText(label),
+                 split == Split::None ? tr("no split") : QString::fromStdString(splitName(split)))
+            .arg(rec->width)
+            .arg(rec->height)
+            .arg(rec->group.empty() ? tr("(none)")
+                                    : QString::fromStdString(rec->group).toHtmlEscaped(),
+                 QString::fromStdString(rec->source).toHtmlEscaped())
+            .arg(rec->id);
     if (selected > 1) text = tr("<b>%1 images selected</b> &nbsp;·&nbsp; ").arg(selected) + text;
     m_details->setText(text);
     refreshHistory();
@@ -584,7 +633,8 @@ void DatasetPage::labelSelected(Label label)
 {
     if (!m_store || m_model->rowCount() == 0) return;
     QList<int> rows = m_grid->selectedRows();
-    if (rows.isEmpty() && m_grid->currentIndex().isValid()) rows.append(m_grid->currentIndex().row());
+    if (rows.isEmpty() && m_grid->currentIndex().isValid())
+        rows.append(m_grid->currentIndex().row());
     if (rows.isEmpty()) return;
     std::vector<qint64> ids;
     std::vector<Label> old;
@@ -594,10 +644,9 @@ void DatasetPage::labelSelected(Label label)
             old.push_back(m_model->labelAt(r));
         }
     if (!ids.empty())
-        m_undo->push(new LabelCommand(std::move(ids), std::move(old), label,
-                                      [this](const std::vector<qint64>& i, Label l) {
-                                          return applyLabels(i, l);
-                                      }));
+        m_undo->push(new LabelCommand(
+            std::move(ids), std::move(old), label,
+            [this](const std::vector<qint64>& i, Label l) { return applyLabels(i, l); }));
     // On to the next image that still needs a label.
     const int next = m_model->nextUnlabeled(rows.last());
     if (next >= 0) {
@@ -702,7 +751,8 @@ bool DatasetPage::importPaths(const QStringList& paths)
 
     const std::filesystem::path dir = m_store->dir();
     std::vector<std::filesystem::path> files;
-    for (const QString& p : paths) files.emplace_back(p.toStdString());
+    for (const QString& p : paths)
+        files.emplace_back(p.toStdString());
     kizu::project::ImportOptions options;
     if (groupPatternValid(m_groupPattern->text()))
         options.groupRegex = m_groupPattern->text().toStdString();
@@ -711,17 +761,22 @@ bool DatasetPage::importPaths(const QStringList& paths)
     QPointer<QProgressDialog> guard(dialog);
     auto timer = std::make_shared<QElapsedTimer>();
     timer->start();
-    kizu::ProgressFn progress = [this, dialog, timer](const kizu::Progress& p) {
+    // The worker may report once more after the page is gone (closing mid-import), so it
+    // posts to the application object and the UI side checks its guards there.
+    QPointer<DatasetPage> self(this);
+    kizu::ProgressFn progress = [self, guard, timer](const kizu::Progress& p) {
         if (timer->elapsed() < 50 && p.done != p.total) return;
         timer->restart();
         const QString item = QFileInfo(QString::fromStdString(p.item)).fileName();
         QMetaObject::invokeMethod(
-            dialog,
-            [this, dialog, p, item] {
-                dialog->setMaximum(int(p.total));
-                dialog->setValue(int(p.done));
-                dialog->setLabelText(tr("Importing %1 of %2\n%3").arg(p.done).arg(p.total).arg(item));
-                Q_EMIT importProgress(p.done, p.total);
+            qApp,
+            [self, guard, p, item] {
+                if (!self || !guard) return;
+                guard->setMaximum(int(p.total));
+                guard->setValue(int(p.done));
+                guard->setLabelText(
+                    tr("Importing %1 of %2\n%3").arg(p.done).arg(p.total).arg(item));
+                Q_EMIT self->importProgress(p.done, p.total);
             },
             Qt::QueuedConnection);
     };
@@ -749,7 +804,8 @@ bool DatasetPage::importPaths(const QStringList& paths)
                 .arg(r.imported)
                 .arg(r.duplicates)
                 .arg(r.skipped)
-                .arg(r.cancelled ? tr(" (cancelled; everything imported so far is kept)") : QString());
+                .arg(r.cancelled ? tr(" (cancelled; everything imported so far is kept)")
+                                 : QString());
         Q_EMIT statusMessage(tr("Import: %1").arg(summary));
         if (r.skipped > 0) {
             QString details;
@@ -788,19 +844,28 @@ void DatasetPage::dragEnterEvent(QDragEnterEvent* event)
     for (const QUrl& u : event->mimeData()->urls())
         if (u.isLocalFile()) {
             event->acceptProposedAction();
+            m_grid->setDropHint(true);
             return;
         }
 }
 
+void DatasetPage::dragLeaveEvent(QDragLeaveEvent* event)
+{
+    m_grid->setDropHint(false);
+    QWidget::dragLeaveEvent(event);
+}
+
 void DatasetPage::dropEvent(QDropEvent* event)
 {
+    m_grid->setDropHint(false);
     QStringList paths;
     for (const QUrl& u : event->mimeData()->urls())
         if (u.isLocalFile()) paths.append(u.toLocalFile());
     if (paths.isEmpty()) return;
     event->acceptProposedAction();
     // After the drop returns: the drag source must not wait on our dialog.
-    QMetaObject::invokeMethod(this, [this, paths] { importPaths(paths); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, paths] { importPaths(paths); }, Qt::QueuedConnection);
 }
 
 void DatasetPage::confirmAssignSplit()

@@ -78,6 +78,7 @@ Q_SIGNALS:
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
+    void dragLeaveEvent(QDragLeaveEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
 private:
@@ -97,6 +98,7 @@ private:
     void selectIds(const std::vector<qint64>& ids);
     void showError(const QString& title, const QString& text);
     void saveSettings() const;
+    QString resumeKey() const;
 
     kizu::project::ProjectStore* m_store = nullptr;
     ThumbnailCache* m_cache;

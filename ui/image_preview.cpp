@@ -62,8 +62,10 @@ void ImagePreview::showFile(const QString& file)
         watcher->deleteLater();
         if (request != m_request) return; // another image was asked for meanwhile
         const Loaded r = watcher->result();
-        if (r.image.isNull()) showMessage(r.error);
-        else showImage(r.image);
+        if (r.image.isNull())
+            showMessage(r.error);
+        else
+            showImage(r.image);
         Q_EMIT loaded(file, !r.image.isNull());
     });
     watcher->setFuture(QtConcurrent::run(loadImage, file));
@@ -93,9 +95,15 @@ void ImagePreview::showMessage(const QString& text)
     centerOn(m_message);
 }
 
-bool ImagePreview::hasImage() const { return !m_imageSize.isEmpty(); }
+bool ImagePreview::hasImage() const
+{
+    return !m_imageSize.isEmpty();
+}
 
-double ImagePreview::zoom() const { return transform().m11(); }
+double ImagePreview::zoom() const
+{
+    return transform().m11();
+}
 
 void ImagePreview::fit()
 {
@@ -136,12 +144,21 @@ void ImagePreview::wheelEvent(QWheelEvent* event)
 void ImagePreview::keyPressEvent(QKeyEvent* event)
 {
     switch (event->key()) {
-    case Qt::Key_F: fit(); return;
-    case Qt::Key_1: actualSize(); return;
+    case Qt::Key_F:
+        fit();
+        return;
+    case Qt::Key_1:
+        actualSize();
+        return;
     case Qt::Key_Plus:
-    case Qt::Key_Equal: zoomBy(1.25); return;
-    case Qt::Key_Minus: zoomBy(0.8); return;
-    default: QGraphicsView::keyPressEvent(event);
+    case Qt::Key_Equal:
+        zoomBy(1.25);
+        return;
+    case Qt::Key_Minus:
+        zoomBy(0.8);
+        return;
+    default:
+        QGraphicsView::keyPressEvent(event);
     }
 }
 

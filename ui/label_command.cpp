@@ -11,9 +11,12 @@ namespace {
 QString labelText(Label l)
 {
     switch (l) {
-    case Label::Ok: return QStringLiteral("OK");
-    case Label::Ng: return QStringLiteral("NG");
-    default: return QCoreApplication::translate("LabelCommand", "unlabeled");
+    case Label::Ok:
+        return QStringLiteral("OK");
+    case Label::Ng:
+        return QStringLiteral("NG");
+    default:
+        return QCoreApplication::translate("LabelCommand", "unlabeled");
     }
 }
 } // namespace
@@ -38,9 +41,11 @@ void LabelCommand::undo()
 {
     // One store call per earlier label: each is one transaction.
     std::map<int, std::vector<qint64>> byOld;
-    for (std::size_t k = 0; k < m_ids.size(); ++k) byOld[int(m_old[k])].push_back(m_ids[k]);
+    for (std::size_t k = 0; k < m_ids.size(); ++k)
+        byOld[int(m_old[k])].push_back(m_ids[k]);
     bool ok = true;
-    for (const auto& [label, ids] : byOld) ok = m_apply(ids, Label(label)) && ok;
+    for (const auto& [label, ids] : byOld)
+        ok = m_apply(ids, Label(label)) && ok;
     if (!ok) setObsolete(true);
 }
 

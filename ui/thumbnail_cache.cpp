@@ -62,7 +62,8 @@ QImage makeThumbnail(const QString& cacheDir, const QString& file, const QString
         if (cv::imencode(".jpg", thumb, jpeg, {cv::IMWRITE_JPEG_QUALITY, 88})) {
             // A cache, not project data: written under a temporary name and renamed, no fsync.
             QDir().mkpath(QFileInfo(cached).absolutePath());
-            const QString tmp = cached + QStringLiteral(".tmp%1").arg(quintptr(QThread::currentThreadId()));
+            const QString tmp =
+                cached + QStringLiteral(".tmp%1").arg(quintptr(QThread::currentThreadId()));
             QFile out(tmp);
             if (out.open(QIODevice::WriteOnly) &&
                 out.write(reinterpret_cast<const char*>(jpeg.data()), qint64(jpeg.size())) ==
@@ -220,6 +221,9 @@ int ThumbnailCache::pending() const
     return int(m_shared->queued.size());
 }
 
-void ThumbnailCache::waitForIdle() { m_pool.waitForDone(); }
+void ThumbnailCache::waitForIdle()
+{
+    m_pool.waitForDone();
+}
 
 } // namespace kizu::ui

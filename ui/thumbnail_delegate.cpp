@@ -22,7 +22,10 @@ constexpr int kText = 18; // the name line
 
 ThumbnailDelegate::ThumbnailDelegate(QObject* parent) : QStyledItemDelegate(parent) {}
 
-void ThumbnailDelegate::setCellSize(const QSize& size) { m_cell = size; }
+void ThumbnailDelegate::setCellSize(const QSize& size)
+{
+    m_cell = size;
+}
 
 QSize ThumbnailDelegate::cellFor(int width, double aspect)
 {
@@ -39,9 +42,12 @@ QSize ThumbnailDelegate::thumbnailBox() const
 QColor ThumbnailDelegate::labelColor(int label)
 {
     switch (Label(label)) {
-    case Label::Ok: return QColor(0x2e, 0xa0, 0x43);
-    case Label::Ng: return QColor(0xd7, 0x3a, 0x3a);
-    default: return QColor(0x8a, 0x8f, 0x98);
+    case Label::Ok:
+        return QColor(0x2e, 0xa0, 0x43);
+    case Label::Ng:
+        return QColor(0xd7, 0x3a, 0x3a);
+    default:
+        return QColor(0x8a, 0x8f, 0x98);
     }
 }
 
@@ -84,8 +90,8 @@ void ThumbnailDelegate::paint(QPainter* p, const QStyleOptionViewItem& option,
                            tile.top() + (tile.height() - s.height()) / 2, s.width(), s.height());
         p->drawPixmap(target, pm);
     } else {
-        const auto state = ThumbnailCache::State(
-            index.data(ThumbnailModel::ThumbnailStateRole).toInt());
+        const auto state =
+            ThumbnailCache::State(index.data(ThumbnailModel::ThumbnailStateRole).toInt());
         p->setPen(QColor(0x9a, 0x9e, 0xa6));
         p->drawText(tile, Qt::AlignCenter,
                     state == ThumbnailCache::State::Failed ? tr("cannot read") : QString());
@@ -102,7 +108,8 @@ void ThumbnailDelegate::paint(QPainter* p, const QStyleOptionViewItem& option,
 
     // Label chip, bottom left of the tile.
     if (Label(label) != Label::Unlabeled) {
-        const QString text = Label(label) == Label::Ok ? QStringLiteral("OK") : QStringLiteral("NG");
+        const QString text =
+            Label(label) == Label::Ok ? QStringLiteral("OK") : QStringLiteral("NG");
         const QRect chip(tile.left() + 4, tile.bottom() - fm.height() - 6,
                          fm.horizontalAdvance(text) + 10, fm.height() + 3);
         p->setPen(Qt::NoPen);

@@ -6,6 +6,7 @@
 
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QPainter>
 #include <QScrollBar>
 #include <QTimer>
 #include <algorithm>
@@ -69,6 +70,8 @@ void ThumbnailGrid::updateCell()
     m_cache->setDisplaySize(m_delegate->thumbnailBox());
     verticalScrollBar()->setSingleStep(size.height() / 3);
     doItemsLayout();
+    // Cells changed size: keep the current image in view.
+    if (currentIndex().isValid()) scrollTo(currentIndex());
 }
 
 std::pair<int, int> ThumbnailGrid::visibleRows() const
@@ -107,7 +110,8 @@ std::pair<int, int> ThumbnailGrid::visibleRows() const
 QList<int> ThumbnailGrid::selectedRows() const
 {
     QList<int> rows;
-    for (const QModelIndex& i : selectionModel()->selectedIndexes()) rows.append(i.row());
+    for (const QModelIndex& i : selectionModel()->selectedIndexes())
+        rows.append(i.row());
     std::sort(rows.begin(), rows.end());
     return rows;
 }
@@ -134,12 +138,23 @@ void ThumbnailGrid::keyPressEvent(QKeyEvent* event)
     }
     if (!(event->modifiers() & (Qt::ControlModifier | Qt::AltModifier | Qt::MetaModifier))) {
         switch (event->key()) {
-        case Qt::Key_O: Q_EMIT labelRequested(Label::Ok); return;
-        case Qt::Key_N: Q_EMIT labelRequested(Label::Ng); return;
-        case Qt::Key_U: Q_EMIT labelRequested(Label::Unlabeled); return;
-        case Qt::Key_F: Q_EMIT fitRequested(); return;
-        case Qt::Key_1: Q_EMIT actualSizeRequested(); return;
-        default: break;
+        case Qt::Key_O:
+            Q_EMIT labelRequested(Label::Ok);
+            return;
+        case Qt::Key_N:
+            Q_EMIT labelRequested(Label::Ng);
+            return;
+        case Qt::Key_U:
+            Q_EMIT labelRequested(Label::Unlabeled);
+            return;
+        case Qt::Key_F:
+            Q_EMIT fitRequested();
+            return;
+        case Qt::Key_1:
+            Q_EMIT actualSizeRequested();
+            return;
+        default:
+            break;
         }
     }
     m_rangeSelection = event->modifiers() & Qt::ShiftModifier;
@@ -172,9 +187,32 @@ void ThumbnailGrid::setSelection(const QRect& rect, QItemSelectionModel::Selecti
     QListView::setSelection(rect, command);
 }
 
+void ThumbnailGrid::setDropHint(bool on)
+{
+    if (on == m_dropHint) return;
+    m_dropHint = on;
+    viewport()->update();
+}
+
 void ThumbnailGrid::paintEvent(QPaintEvent* event)
 {
     QListView::paintEvent(event);
+    if (m_dropHint) {
+        QPainter p(viewport());
+        p.setRenderHint(QPainter::Antialiasing);
+        const QRect r = viewport()->rect().adjusted(8, 8, -8, -8);
+        QColor fill = palette().color(QPalette::Highlight);
+        fill.setAlpha(40);
+        p.setBrush(fill);
+        p.setPen(QPen(palette().color(QPalette::Highlight), 2, Qt::DashLine));
+        p.drawRoundedRect(r, 10, 10);
+        QFont f = font();
+        f.setPixelSize(18);
+        f.setBold(true);
+        p.setFont(f);
+        p.setPen(palette().color(QPalette::Highlight).darker(120));
+        p.drawText(r, Qt::AlignCenter, tr("Drop to import into this project"));
+    }
     if (model() && model()->rowCount() > 0) {
         ++m_paintCount;
         Q_EMIT painted();
@@ -230,7 +268,8 @@ void ThumbnailGrid::updateVisible()
     const auto [first, last] = visibleRows();
     QSet<qint64> ids;
     if (first >= 0)
-        for (int r = first; r <= last; ++r) ids.insert(m->idAt(r));
+        for (int r = first; r <= last; ++r)
+            ids.insert(m->idAt(r));
     m_cache->retainOnly(ids);
 }
 

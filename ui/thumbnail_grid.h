@@ -32,6 +32,9 @@ public:
     QList<int> selectedRows() const;
     // Selects exactly `row`, makes it current and scrolls to it.
     void selectRow(int row);
+    // A "drop to import" frame over the grid while files are dragged over the page.
+    void setDropHint(bool on);
+    bool dropHint() const { return m_dropHint; }
     // How many times the viewport has been painted with items in it (for benchmarks).
     int paintCount() const { return m_paintCount; }
 
@@ -65,6 +68,7 @@ private:
     int m_paintCount = 0;
     int m_cellWidth = 188;
     double m_aspect = 4.0 / 3.0;
+    bool m_dropHint = false;
     bool m_rangeSelection = false; // Shift+arrow or Shift+click in progress
 };
 

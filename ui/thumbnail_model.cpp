@@ -41,7 +41,8 @@ void ThumbnailModel::reload()
     m_rows = std::move(rows);
     m_rowOf.clear();
     m_rowOf.reserve(qsizetype(m_rows.size()));
-    for (std::size_t k = 0; k < m_rows.size(); ++k) m_rowOf.insert(m_rows[k].id, int(k));
+    for (std::size_t k = 0; k < m_rows.size(); ++k)
+        m_rowOf.insert(m_rows[k].id, int(k));
     m_blocks.clear();
     endResetModel();
     recount();
@@ -61,7 +62,8 @@ std::optional<ImageRecord> ThumbnailModel::record(int row) const
         const int begin = block * kBlock;
         const int end = std::min(int(m_rows.size()), begin + kBlock);
         std::vector<std::int64_t> ids;
-        for (int r = begin; r < end; ++r) ids.push_back(m_rows[std::size_t(r)].id);
+        for (int r = begin; r < end; ++r)
+            ids.push_back(m_rows[std::size_t(r)].id);
         std::vector<ImageRecord> found;
         try {
             found = m_store->imagesByIds(ids);
@@ -88,9 +90,12 @@ QVariant ThumbnailModel::data(const QModelIndex& index, int role) const
     if (!index.isValid() || index.row() >= int(m_rows.size())) return {};
     const auto& brief = m_rows[std::size_t(index.row())];
     switch (role) {
-    case IdRole: return QVariant::fromValue(qint64(brief.id));
-    case LabelRole: return int(brief.label);
-    case SplitRole: return int(brief.split);
+    case IdRole:
+        return QVariant::fromValue(qint64(brief.id));
+    case LabelRole:
+        return int(brief.label);
+    case SplitRole:
+        return int(brief.split);
     case Qt::DisplayRole: {
         auto r = record(index.row());
         return r ? QString::fromStdString(r->fileName()) : QString();
@@ -115,7 +120,8 @@ QVariant ThumbnailModel::data(const QModelIndex& index, int role) const
                                   QString::fromStdString(r->hash), &state);
         return role == ThumbnailRole ? QVariant::fromValue(pm) : QVariant(int(state));
     }
-    default: return {};
+    default:
+        return {};
     }
 }
 

@@ -19,9 +19,9 @@ class ThumbnailModel : public QAbstractListModel {
 public:
     enum Role {
         IdRole = Qt::UserRole + 1,
-        LabelRole,     // int(kizu::project::Label)
-        SplitRole,     // int(kizu::project::Split)
-        ThumbnailRole, // QPixmap, null while it is being made
+        LabelRole,          // int(kizu::project::Label)
+        SplitRole,          // int(kizu::project::Split)
+        ThumbnailRole,      // QPixmap, null while it is being made
         ThumbnailStateRole, // int(ThumbnailCache::State)
     };
 

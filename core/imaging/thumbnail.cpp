@@ -25,7 +25,8 @@ int thumbnailReduction(int width, int height, int maxSide)
 {
     const int longer = std::max(width, height);
     int factor = 1;
-    while (factor < 8 && longer / (factor * 2) >= maxSide) factor *= 2;
+    while (factor < 8 && longer / (factor * 2) >= maxSide)
+        factor *= 2;
     return factor;
 }
 

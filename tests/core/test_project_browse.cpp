@@ -46,8 +46,8 @@ private Q_SLOTS:
             {Label::Unlabeled, Split::None},
             {std::nullopt, std::nullopt, std::string("cg")},
             {std::nullopt, std::nullopt, std::nullopt, std::string("g1")},
-            {std::nullopt, std::nullopt, std::nullopt, std::nullopt, ImageFilter::Sort::Id, false, 7,
-             3},
+            {std::nullopt, std::nullopt, std::nullopt, std::nullopt, ImageFilter::Sort::Id, false,
+             7, 3},
         };
         for (const auto& f : filters) {
             const auto full = s.images(f);
@@ -72,7 +72,8 @@ private Q_SLOTS:
         QCOMPARE(some[1].label, Label::Ok);
         QCOMPARE(some[2].group, std::string("g0"));
         std::vector<std::int64_t> many;
-        for (int k = 0; k < 1200; ++k) many.push_back(ids[std::size_t(k) % ids.size()]);
+        for (int k = 0; k < 1200; ++k)
+            many.push_back(ids[std::size_t(k) % ids.size()]);
         QCOMPARE(s.imagesByIds(many).size(), many.size());
         QVERIFY(s.imagesByIds({}).empty());
     }
@@ -99,9 +100,9 @@ private Q_SLOTS:
         truncated.resize(truncated.size() / 3);
         QVERIFY_THROWS_EXCEPTION(kizu::FormatError,
                                  kizu::imaging::makeThumbnail(truncated, "e.jpg", 64));
-        QVERIFY_THROWS_EXCEPTION(kizu::FormatError, kizu::imaging::makeThumbnail(
-                                                        encoded(7, 800, 600, ".jpg"), "f.jpg", 64,
-                                                        1000));
+        QVERIFY_THROWS_EXCEPTION(
+            kizu::FormatError,
+            kizu::imaging::makeThumbnail(encoded(7, 800, 600, ".jpg"), "f.jpg", 64, 1000));
     }
 };
 

@@ -10,8 +10,8 @@
 #include "ui/thumbnail_grid.h"
 #include "ui/thumbnail_model.h"
 
-#include <QComboBox>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
@@ -21,13 +21,14 @@
 #include <QStatusBar>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QUndoStack>
 #include <QtTest>
 #include <fstream>
 #include <map>
-#include <set>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 
 using namespace kizu::project;
 using kizu::ui::DatasetPage;
@@ -39,7 +40,8 @@ void writeImage(const fs::path& file, int index, int w, int h)
 {
     fs::create_directories(file.parent_path());
     cv::Mat m(h, w, CV_8UC3, cv::Scalar(index * 7 % 256, (index * 13) % 256, 90));
-    cv::circle(m, {(index * 17) % w, (index * 11) % h}, 9 + index % 20, cv::Scalar(255, 255, 255), -1);
+    cv::circle(m, {(index * 17) % w, (index * 11) % h}, 9 + index % 20, cv::Scalar(255, 255, 255),
+               -1);
     cv::putText(m, std::to_string(index), {10, h / 2}, cv::FONT_HERSHEY_SIMPLEX, 1.0,
                 cv::Scalar(0, 0, 0), 2);
     QVERIFY(cv::imwrite(file.string(), m));
@@ -60,7 +62,10 @@ class TestDatasetPage : public QObject {
     std::unique_ptr<ProjectStore> m_store;
     std::unique_ptr<DatasetPage> m_page;
 
-    fs::path tmp(const std::string& sub) const { return fs::path(m_tmp.path().toStdString()) / sub; }
+    fs::path tmp(const std::string& sub) const
+    {
+        return fs::path(m_tmp.path().toStdString()) / sub;
+    }
     ThumbnailModel* model() const { return m_page->model(); }
     Label storedLabel(int row) const { return m_store->image(model()->idAt(row))->label; }
 
@@ -74,8 +79,8 @@ private Q_SLOTS:
         // 24 photos in 8 groups of 3 (320x240: large enough for the disk thumbnail cache) and
         // 6 "cg" renders.
         for (int i = 0; i < 24; ++i)
-            writeImage(tmp("src") / ("part_" + std::to_string(i / 3) + "_shot" + std::to_string(i) +
-                                     ".png"),
+            writeImage(tmp("src") /
+                           ("part_" + std::to_string(i / 3) + "_shot" + std::to_string(i) + ".png"),
                        i, 320, 240);
         for (int i = 0; i < 6; ++i)
             writeImage(tmp("cg") / ("render" + std::to_string(i) + ".png"), 100 + i, 96, 64);
@@ -88,8 +93,8 @@ private Q_SLOTS:
         opt.source = "cg";
         QCOMPARE(m_store->importPaths({tmp("cg")}, opt).imported, 6);
         // A few labels before the page opens, so that "next unlabeled" has something to skip.
-        const auto all = m_store->images({std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                                          ImageFilter::Sort::Name});
+        const auto all = m_store->images(
+            {std::nullopt, std::nullopt, std::nullopt, std::nullopt, ImageFilter::Sort::Name});
         m_store->setLabels({all[1].id, all[2].id}, Label::Ok, "setup");
         m_store->setLabels({all[3].id}, Label::Ng, "setup");
 
@@ -167,6 +172,16 @@ private Q_SLOTS:
         grid->selectRow(0);
         QTest::keyClick(grid, Qt::Key_Right);
         QCOMPARE(grid->currentIndex().row(), 1);
+        // Down goes to the cell below (same column, next line of the wrapped grid).
+        QTest::keyClick(grid, Qt::Key_Down);
+        const int below = grid->currentIndex().row();
+        QVERIFY(below > 2);
+        QCOMPARE(grid->visualRect(grid->currentIndex()).x(),
+                 grid->visualRect(model()->index(1)).x());
+        QTest::keyClick(grid, Qt::Key_Up);
+        QCOMPARE(grid->currentIndex().row(), 1);
+        QTest::keyClick(grid, Qt::Key_PageDown);
+        QVERIFY(grid->currentIndex().row() > below);
         QTest::keyClick(grid, Qt::Key_End);
         QCOMPARE(grid->currentIndex().row(), model()->rowCount() - 1);
         QTest::keyClick(grid, Qt::Key_Home);
@@ -184,10 +199,12 @@ private Q_SLOTS:
         const Label before[] = {storedLabel(2), storedLabel(3), storedLabel(4), storedLabel(5)};
         QCOMPARE(before[1], Label::Ng);
         QTest::keyClick(grid, Qt::Key_N);
-        for (int r = 2; r <= 5; ++r) QCOMPARE(storedLabel(r), Label::Ng);
+        for (int r = 2; r <= 5; ++r)
+            QCOMPARE(storedLabel(r), Label::Ng);
         QCOMPARE(grid->currentIndex().row(), 6);
         m_page->undo();
-        for (int r = 2; r <= 5; ++r) QCOMPARE(storedLabel(r), before[r - 2]);
+        for (int r = 2; r <= 5; ++r)
+            QCOMPARE(storedLabel(r), before[r - 2]);
         QCOMPARE(grid->selectedRows(), (QList<int>{2, 4, 5})); // those that changed
         // Every change and every undo is in the audit log.
         QCOMPARE(m_store->auditLog(model()->idAt(4)).back().newLabel, Label::Unlabeled);
@@ -211,8 +228,10 @@ private Q_SLOTS:
         QCOMPARE(model()->rowCount(), int(s.byLabel(Label::Ng)));
         QCOMPARE(model()->counts().byLabel[int(Label::Ng)], s.byLabel(Label::Ng));
         QCOMPARE(model()->counts().byLabel[int(Label::Ok)], 0);
-        QVERIFY(counts->text().contains(QStringLiteral("<b>%1</b> shown").arg(s.byLabel(Label::Ng))));
-        for (int r = 0; r < model()->rowCount(); ++r) QCOMPARE(storedLabel(r), Label::Ng);
+        QVERIFY(
+            counts->text().contains(QStringLiteral("<b>%1</b> shown").arg(s.byLabel(Label::Ng))));
+        for (int r = 0; r < model()->rowCount(); ++r)
+            QCOMPARE(storedLabel(r), Label::Ng);
 
         label->setCurrentIndex(comboIndex(label, QStringLiteral("OK")));
         split->setCurrentIndex(comboIndex(split, QStringLiteral("Test")));
@@ -261,8 +280,8 @@ private Q_SLOTS:
                                  10000);
         const auto rec = *model()->record(row);
         QVERIFY(rec.width >= kizu::ui::ThumbnailCache::kDiskSide);
-        const fs::path thumb = m_projectDir / "cache" / "thumbs" / rec.hash.substr(0, 2) /
-                               (rec.hash + ".jpg");
+        const fs::path thumb =
+            m_projectDir / "cache" / "thumbs" / rec.hash.substr(0, 2) / (rec.hash + ".jpg");
         QTRY_VERIFY(fs::exists(thumb));
         const QPixmap pm =
             model()->data(model()->index(row), ThumbnailModel::ThumbnailRole).value<QPixmap>();
@@ -280,6 +299,39 @@ private Q_SLOTS:
         QVERIFY(qAbs(preview->zoom() - 2 * fitted) < 1e-6);
     }
 
+    void thumbnailRequestsScrolledAwayAreDropped()
+    {
+        kizu::ui::ThumbnailCache cache;
+        cache.setProject(QString::fromStdString(tmp("thumbs_only").string())); // cold
+        QSignalSpy ready(&cache, &kizu::ui::ThumbnailCache::ready);
+        const auto all = m_store->images();
+        for (const auto& r : all)
+            QVERIFY(cache
+                        .get(r.id, QString::fromStdString(m_store->imagePath(r).string()),
+                             QString::fromStdString(r.hash))
+                        .isNull());
+        QVERIFY(cache.pending() > 0);
+        // The view scrolled: only the last image is still on screen. Jobs already running may
+        // finish; every queued one is dropped.
+        cache.retainOnly({all.back().id});
+        const int maxThreads = std::max(1, QThread::idealThreadCount() - 1);
+        QVERIFY2(cache.pending() <= maxThreads + 1, qPrintable(QString::number(cache.pending())));
+        cache.waitForIdle();
+        QTRY_COMPARE(cache.pending(), 0);
+        QVERIFY(ready.size() <= maxThreads + 1);
+        QVERIFY(ready.size() >= 1);
+        kizu::ui::ThumbnailCache::State state;
+        // Served last-in first-out, the image still on screen was made.
+        QVERIFY(!cache.get(all.back().id, {}, {}, &state).isNull());
+        QCOMPARE(state, kizu::ui::ThumbnailCache::State::Ready);
+        // A file that cannot be read fails once and is not retried.
+        cache.get(-5, QStringLiteral("/nonexistent.png"), QStringLiteral("00ff"));
+        QTRY_COMPARE(cache.pending(), 0);
+        cache.get(-5, QStringLiteral("/nonexistent.png"), QStringLiteral("00ff"), &state);
+        QCOMPARE(state, kizu::ui::ThumbnailCache::State::Failed);
+        QCOMPARE(cache.pending(), 0);
+    }
+
     void splitControl()
     {
         m_page->assignSplit(0.25, 7);
@@ -291,7 +343,8 @@ private Q_SLOTS:
             if (!r.group.empty()) byGroup[r.group].insert(r.split);
             test += r.split == Split::Test;
         }
-        for (const auto& [g, splits] : byGroup) QCOMPARE(int(splits.size()), 1); // no group cut
+        for (const auto& [g, splits] : byGroup)
+            QCOMPARE(int(splits.size()), 1); // no group cut
         QVERIFY(test >= 3 && test <= 12);
         for (int r = 0; r < model()->rowCount(); ++r)
             QCOMPARE(model()->splitAt(r), m_store->image(model()->idAt(r))->split);
@@ -303,14 +356,16 @@ private Q_SLOTS:
         for (const auto& r : all)
             if (r.split == Split::Test) testIds.push_back(r.id);
         m_page->assignSplit(0.5, 99); // locked: today's test images stay
-        for (auto id : testIds) QCOMPARE(m_store->image(id)->split, Split::Test);
+        for (auto id : testIds)
+            QCOMPARE(m_store->image(id)->split, Split::Test);
         lock->setChecked(false);
         QVERIFY(!m_store->testSplitLocked());
     }
 
     void cancelledImportLeavesConsistentProject()
     {
-        for (int i = 0; i < 300; ++i) writeImage(tmp("many") / ("m" + std::to_string(i) + ".png"), 1000 + i, 200, 150);
+        for (int i = 0; i < 300; ++i)
+            writeImage(tmp("many") / ("m" + std::to_string(i) + ".png"), 1000 + i, 200, 150);
         auto store = std::make_unique<ProjectStore>(ProjectStore::create(tmp("p_cancel")));
         DatasetPage page;
         page.resize(900, 600);
@@ -344,22 +399,28 @@ private Q_SLOTS:
         // and the page shows them.
         QCOMPARE(store->integrityCheck(), std::string("ok"));
         QCOMPARE(store->countImages(), qint64(first + second));
-        for (const auto& r : store->images()) QVERIFY(fs::exists(store->imagePath(r)));
+        for (const auto& r : store->images())
+            QVERIFY(fs::exists(store->imagePath(r)));
         QCOMPARE(page.model()->rowCount(), first + second);
 
         // Importing again completes the set without duplicates; a bad file is skipped and
         // reported (dropped on the page like from a file manager).
-        { std::ofstream(tmp("many") / "broken.png") << "not a png"; }
+        {
+            std::ofstream(tmp("many") / "broken.png") << "not a png";
+        }
         auto* pattern = page.findChild<QLineEdit*>(QStringLiteral("groupPattern"));
         QVERIFY(pattern);
         pattern->setText(QStringLiteral("^m(\\d)"));
         QMimeData mime;
         mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(tmp("many").string()))});
-        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton,
+                              Qt::NoModifier);
         QCoreApplication::sendEvent(&page, &enter);
         QVERIFY(enter.isAccepted());
+        QVERIFY(page.grid()->dropHint());
         QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
         QCoreApplication::sendEvent(&page, &drop);
+        QVERIFY(!page.grid()->dropHint());
         QVERIFY(finished.wait(60000));
         QCOMPARE(finished.last().at(0).toInt(), 300 - first - second);
         QCOMPARE(finished.last().at(1).toInt(), first + second);
@@ -387,7 +448,8 @@ private Q_SLOTS:
         QCOMPARE(w.datasetPage()->model()->rowCount(), 30);
         const auto counts = w.statusBar()->findChildren<QLabel*>();
         bool found = false;
-        for (auto* l : counts) found |= l->text().contains(QStringLiteral("30 images"));
+        for (auto* l : counts)
+            found |= l->text().contains(QStringLiteral("30 images"));
         QVERIFY(found);
         QCOMPARE(QSettings().value(QStringLiteral("project/last")).toString(),
                  QString::fromStdString(fs::absolute(m_projectDir).string()));
@@ -397,7 +459,8 @@ private Q_SLOTS:
         QTest::keyClick(w.datasetPage()->grid(), Qt::Key_N);
         QCOMPARE(w.store()->stats().byLabel(Label::Ng), before + 1);
         found = false;
-        for (auto* l : counts) found |= l->text().contains(QStringLiteral("NG %1").arg(before + 1));
+        for (auto* l : counts)
+            found |= l->text().contains(QStringLiteral("NG %1").arg(before + 1));
         QVERIFY(found);
     }
 };
