@@ -21,16 +21,18 @@ Shard parseShard(const std::string& text)
     char slash = 0, extra = 0;
     if (std::sscanf(text.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' ||
         n < 1 || i < 0 || i >= n)
-        throw InvalidArgument("Invalid shard '" + text +
-                              "': write i/n with 0 <= i < n, e.g. 0/4 for the first of four "
-                              "(in a Slurm array job: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).");
+        throw InvalidArgument(
+            "Invalid shard '" + text +
+            "': write i/n with 0 <= i < n, e.g. 0/4 for the first of four "
+            "(in a Slurm array job: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).");
     return {i, n};
 }
 
 std::string batchStem(std::uint64_t index, std::int64_t count)
 {
     int digits = 6;
-    for (std::int64_t c = std::max<std::int64_t>(count - 1, 0); c >= 1000000; c /= 10) ++digits;
+    for (std::int64_t c = std::max<std::int64_t>(count - 1, 0); c >= 1000000; c /= 10)
+        ++digits;
     std::string num = std::to_string(index);
     if (int(num.size()) < digits) num.insert(0, std::size_t(digits) - num.size(), '0');
     return "cg_" + num;

@@ -46,10 +46,22 @@ inline int ceilInt(double x)
 struct V3 {
     double x = 0, y = 0, z = 0;
 };
-V3 operator+(V3 a, V3 b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
-V3 operator*(V3 a, double s) { return {a.x * s, a.y * s, a.z * s}; }
-double dot(V3 a, V3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
-V3 cross(V3 a, V3 b) { return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x}; }
+V3 operator+(V3 a, V3 b)
+{
+    return {a.x + b.x, a.y + b.y, a.z + b.z};
+}
+V3 operator*(V3 a, double s)
+{
+    return {a.x * s, a.y * s, a.z * s};
+}
+double dot(V3 a, V3 b)
+{
+    return a.x * b.x + a.y * b.y + a.z * b.z;
+}
+V3 cross(V3 a, V3 b)
+{
+    return {a.y * b.z - a.z * b.y, a.z * b.x - a.x * b.z, a.x * b.y - a.y * b.x};
+}
 // Rodrigues: v rotated by angle around the unit axis k.
 V3 rotate(V3 v, V3 k, double angle)
 {
@@ -67,10 +79,14 @@ enum class DefectKind { Scratch, Pit, Dent, Crack };
 const char* kindName(DefectKind k)
 {
     switch (k) {
-    case DefectKind::Scratch: return "scratch";
-    case DefectKind::Pit: return "pit";
-    case DefectKind::Dent: return "dent";
-    case DefectKind::Crack: return "crack";
+    case DefectKind::Scratch:
+        return "scratch";
+    case DefectKind::Pit:
+        return "pit";
+    case DefectKind::Dent:
+        return "dent";
+    case DefectKind::Crack:
+        return "crack";
     }
     return "?";
 }
@@ -84,11 +100,10 @@ struct Scene {
     // The surface plane ("canvas", units of the centre pixel) and the image are related by a
     // homography; geometry is drawn straight into the image through it.
     cv::Matx33d outToCanvas, canvasToOut;
-    V3 cameraPos; // canvas pixel units
+    V3 cameraPos;   // canvas pixel units
     int canvas = 0; // side of the canvas square that the view covers
     // surface
-    double grindAngle, jitter, striationRadiusUm, striationLengthMm, reliefUm, coverage,
-        wavinessUm;
+    double grindAngle, jitter, striationRadiusUm, striationLengthMm, reliefUm, coverage, wavinessUm;
     // light and material
     std::vector<Light> lights;
     double ambient, environment, envBands, envAngle, envPhase, occlusion;
@@ -116,7 +131,8 @@ std::array<double, 3> temperatureToRgb(double kelvin)
     auto lin = [](double c) { return std::pow(std::clamp(c, 0.0, 255.0) / 255.0, 2.2); };
     std::array<double, 3> rgb{lin(r), lin(g), lin(b)};
     double lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
-    for (auto& c : rgb) c /= std::max(lum, 1e-6);
+    for (auto& c : rgb)
+        c /= std::max(lum, 1e-6);
     return rgb;
 }
 
@@ -222,7 +238,8 @@ Scene sampleScene(const CgParams& p, std::uint64_t seed, std::uint64_t index)
         s.base = {0.86, 0.70, 0.42};
     }
     const double jit = mat.uniform(m.colorJitter);
-    for (auto& c : s.base) c = std::clamp(c * (1 + jit * mat.uniform(-1, 1)), 0.02, 1.0);
+    for (auto& c : s.base)
+        c = std::clamp(c * (1 + jit * mat.uniform(-1, 1)), 0.02, 1.0);
     s.metallic = mat.uniform(m.metallic);
     s.roughness = mat.uniform(m.roughness);
     s.anisotropy = mat.uniform(m.anisotropy);
@@ -297,7 +314,8 @@ public:
         m_w = int(std::ceil(umax) - m_u0) + 3;
         m_h = int(std::ceil(vmax) - m_v0) + 3;
         m_values.resize(std::size_t(m_w) * m_h);
-        for (auto& v : m_values) v = float(rng.uniform(-1, 1));
+        for (auto& v : m_values)
+            v = float(rng.uniform(-1, 1));
     }
     float at(double x, double y) const
     {
@@ -332,15 +350,15 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
     const double spillX = std::abs(std::cos(s.grindAngle)) * len0 * 0.75 + 3 * r0;
     const double spillY = std::abs(std::sin(s.grindAngle)) * len0 * 0.75 + 3 * r0;
     const double side = s.canvas;
-    const double count =
-        s.coverage * (side + 2 * spillX) * (side + 2 * spillY) / (2 * r0 * len0);
+    const double count = s.coverage * (side + 2 * spillX) * (side + 2 * spillY) / (2 * r0 * len0);
     const cv::Matx33d& g = s.canvasToOut;
     const double detG = std::abs(cv::determinant(g));
     const int striations = int(std::min(200000.0, std::ceil(count)));
     // Cross-section of a cylinder, sqrt(1 - q), tabulated over q = (d / r)^2.
     static const std::array<float, 257> profile = [] {
         std::array<float, 257> t{};
-        for (int i = 0; i <= 256; ++i) t[std::size_t(i)] = float(std::sqrt(std::max(0.0, 1 - i / 255.0)));
+        for (int i = 0; i <= 256; ++i)
+            t[std::size_t(i)] = float(std::sqrt(std::max(0.0, 1 - i / 255.0)));
         return t;
     }();
     for (int i = 0; i < striations; ++i) {
@@ -358,12 +376,11 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
         const double wc = g(2, 0) * cx + g(2, 1) * cy + g(2, 2);
         const double ri = r * std::sqrt(detG / std::abs(wc * wc * wc));
         const double invR2 = 1.0 / (ri * ri);
-        forCapsule(w, h, pa.x, pa.y, pb.x, pb.y, ri,
-                   [&](int x, int y, double, double d2) {
-                       float z = base + relief * profile[std::size_t(d2 * invR2 * 255.0)];
-                       float& hv = height.at<float>(y, x);
-                       if (z > hv) hv = z;
-                   });
+        forCapsule(w, h, pa.x, pa.y, pb.x, pb.y, ri, [&](int x, int y, double, double d2) {
+            float z = base + relief * profile[std::size_t(d2 * invR2 * 255.0)];
+            float& hv = height.at<float>(y, x);
+            if (z > hv) hv = z;
+        });
     }
 }
 
@@ -386,7 +403,8 @@ void addWaviness(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Ma
     if (s.wavinessUm <= 0) return;
     Rng rng(seed, index, kSurface + 200);
     cv::Mat coarse(4, 4, CV_32F);
-    for (int i = 0; i < 16; ++i) coarse.at<float>(i / 4, i % 4) = float(rng.uniform(-1, 1));
+    for (int i = 0; i < 16; ++i)
+        coarse.at<float>(i / 4, i % 4) = float(rng.uniform(-1, 1));
     cv::Mat& wave = scratch().wave;
     cv::resize(coarse, wave, height.size(), 0, 0, cv::INTER_CUBIC);
     cv::scaleAdd(wave, s.wavinessUm, height, height);
@@ -405,8 +423,8 @@ cv::Mat reflectanceStreaks(const Scene& s, std::uint64_t seed, std::uint64_t ind
     cv::Mat low(m, m, CV_32F);
     for (int y = 0; y < m; ++y)
         for (int x = 0; x < m; ++x)
-            low.at<float>(y, x) = 0.8f * mid.at(x * step, y * step) +
-                                  0.7f * coarse.at(x * step, y * step);
+            low.at<float>(y, x) =
+                0.8f * mid.at(x * step, y * step) + 0.7f * coarse.at(x * step, y * step);
     cv::Mat& big = scratch().streak;
     cv::resize(low, big, cv::Size(m * step, m * step), 0, 0, cv::INTER_LINEAR);
     cv::Mat map = big(cv::Rect(step / 2, step / 2, n, n));
@@ -414,7 +432,8 @@ cv::Mat reflectanceStreaks(const Scene& s, std::uint64_t seed, std::uint64_t ind
     const double c = std::cos(s.grindAngle), sn = std::sin(s.grindAngle);
     const int lines = int(3 * n / 1.3) + 8;
     std::vector<float> fine(std::size_t(lines) + 1);
-    for (auto& v : fine) v = float(tex.uniform(-1, 1));
+    for (auto& v : fine)
+        v = float(tex.uniform(-1, 1));
     const float amp = float(s.textureNoise);
     for (int y = 0; y < n; ++y) {
         float* r = map.ptr<float>(y);
@@ -422,7 +441,8 @@ cv::Mat reflectanceStreaks(const Scene& s, std::uint64_t seed, std::uint64_t ind
             double v = (-x * sn + y * c) / 1.3 + 1.5 * n / 1.3 + 2;
             int i = int(v);
             float f = float(v - i);
-            float line = fine[std::size_t(i)] + (fine[std::size_t(i) + 1] - fine[std::size_t(i)]) * f;
+            float line =
+                fine[std::size_t(i)] + (fine[std::size_t(i) + 1] - fine[std::size_t(i)]) * f;
             r[x] = 1 + amp * (r[x] + 0.5f * line);
         }
     }
@@ -475,7 +495,8 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
         if (rng.chance(pr)) kinds.push_back(k);
     if (kinds.empty()) {
         double total = 0;
-        for (auto [k, pr] : probs) total += pr;
+        for (auto [k, pr] : probs)
+            total += pr;
         double pick = rng.uniform(0, total);
         for (auto [k, pr] : probs) {
             if (pick < pr || k == DefectKind::Crack) {
@@ -506,8 +527,11 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                 const double bend = rng.uniform(p.scratch.bendDeg) * kDeg;
                 const double toGrain = rng.uniform(p.scratch.angleToGrainDeg) * kDeg;
                 double a = s.grindAngle + (rng.chance(0.5) ? toGrain : -toGrain);
-                d.update({{"segments", segs}, {"lengthMm", lengthPx / um / 1000.0},
-                          {"widthUm", width}, {"depthUm", depth}, {"bendDeg", bend / kDeg},
+                d.update({{"segments", segs},
+                          {"lengthMm", lengthPx / um / 1000.0},
+                          {"widthUm", width},
+                          {"depthUm", depth},
+                          {"bendDeg", bend / kDeg},
                           {"angleToGrainDeg", toGrain / kDeg}});
                 // The chain's joints, then shifted so that its middle lies on the centre.
                 std::vector<cv::Point2d> pts{{0, 0}};
@@ -517,7 +541,8 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                     a += bend * rng.uniform(-1, 1);
                 }
                 cv::Point2d mid = (pts[segs / 2] + pts[(segs + 1) / 2]) * 0.5;
-                for (auto& q : pts) q += ctr - mid;
+                for (auto& q : pts)
+                    q += ctr - mid;
                 // Width and depth taper towards the ends, as a tool point entering and leaving.
                 auto taper = [&](double t) { return std::max(0.3, std::sqrt(std::sin(kPi * t))); };
                 const double rPx = std::max(0.6, width / 2 * um);
@@ -559,25 +584,27 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                 const double p2 = rng.uniform(0, 2 * kPi), p3 = rng.uniform(0, 2 * kPi);
                 const std::uint64_t bumps = rng.next();
                 pits.push_back({{"radiusUm", a}, {"depthUm", dp}});
-                forCapsule(w, h, pc.x, pc.y, pc.x, pc.y, aPx * 1.5,
-                           [&](int x, int y, double, double d2) {
-                               const double dist = std::sqrt(d2);
-                               double ang = std::atan2(y - pc.y, x - pc.x);
-                               double edge = aPx * (1 + h2 * std::sin(2 * ang + p2) +
-                                                    h3 * std::sin(3 * ang + p3));
-                               if (dist >= edge) return;
-                               double q = dist / edge; // 0 centre .. 1 rim
-                               double du = q * a;
-                               double z = top - dp + sphere - std::sqrt(sphere * sphere - du * du);
-                               // A rough, corroded bottom.
-                               std::uint64_t hsh = hashCombine(bumps, std::uint64_t(y) * 65536 + x);
-                               z += 0.2 * dp * (double(hsh >> 11) * 0x1.0p-53 - 0.5) * (1 - q);
-                               carveMin(c, x, y, float(z), float(0.15 * dp));
-                               darken(c, x, y, float(1 - darkening * (1 - q * q)));
-                           });
+                forCapsule(
+                    w, h, pc.x, pc.y, pc.x, pc.y, aPx * 1.5, [&](int x, int y, double, double d2) {
+                        const double dist = std::sqrt(d2);
+                        double ang = std::atan2(y - pc.y, x - pc.x);
+                        double edge =
+                            aPx * (1 + h2 * std::sin(2 * ang + p2) + h3 * std::sin(3 * ang + p3));
+                        if (dist >= edge) return;
+                        double q = dist / edge; // 0 centre .. 1 rim
+                        double du = q * a;
+                        double z = top - dp + sphere - std::sqrt(sphere * sphere - du * du);
+                        // A rough, corroded bottom.
+                        std::uint64_t hsh = hashCombine(bumps, std::uint64_t(y) * 65536 + x);
+                        z += 0.2 * dp * (double(hsh >> 11) * 0x1.0p-53 - 0.5) * (1 - q);
+                        carveMin(c, x, y, float(z), float(0.15 * dp));
+                        darken(c, x, y, float(1 - darkening * (1 - q * q)));
+                    });
             }
-            cluster.update({{"count", count}, {"clusterSpreadMm", spreadPx / um / 1000.0},
-                            {"darkening", darkening}, {"pits", pits}});
+            cluster.update({{"count", count},
+                            {"clusterSpreadMm", spreadPx / um / 1000.0},
+                            {"darkening", darkening},
+                            {"pits", pits}});
             list.push_back(cluster);
         } else if (kind == DefectKind::Dent) {
             const int count = rng.integer(p.dent.count);
@@ -608,8 +635,10 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
             const double depth = rng.uniform(p.crack.depthUm);
             const double branch = rng.uniform(p.crack.branchProbability);
             const double wiggle = rng.uniform(p.crack.wiggleDeg) * kDeg;
-            d.update({{"lengthMm", lengthPx / um / 1000.0}, {"widthUm", width},
-                      {"depthUm", depth}, {"branchProbability", branch},
+            d.update({{"lengthMm", lengthPx / um / 1000.0},
+                      {"widthUm", width},
+                      {"depthUm", depth},
+                      {"branchProbability", branch},
                       {"wiggleDeg", wiggle / kDeg}});
             const double rPx = std::max(0.7, width / 2 * um);
             const double step = std::max(2.0, 3 * rPx);
@@ -620,13 +649,15 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                 int level;
             };
             const double a0 = rng.uniform(0, 2 * kPi);
-            std::vector<Walk> walks{{start, a0, lengthPx / 2, 0}, {start, a0 + kPi, lengthPx / 2, 0}};
+            std::vector<Walk> walks{{start, a0, lengthPx / 2, 0},
+                                    {start, a0 + kPi, lengthPx / 2, 0}};
             int segments = 0;
             while (!walks.empty() && segments < 4000) {
                 Walk wk = walks.back();
                 walks.pop_back();
                 for (double done = 0; done < wk.length && segments < 4000; done += step) {
-                    cv::Point2d q = wk.p + cv::Point2d(std::cos(wk.angle), std::sin(wk.angle)) * step;
+                    cv::Point2d q =
+                        wk.p + cv::Point2d(std::cos(wk.angle), std::sin(wk.angle)) * step;
                     const double fade = 1 - 0.6 * done / wk.length;
                     const double r = rPx * fade * (wk.level ? 0.7 : 1.0);
                     forCapsule(w, h, wk.p.x, wk.p.y, q.x, q.y, r,
@@ -640,10 +671,9 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                     wk.p = q;
                     wk.angle += wiggle * rng.uniform(-1, 1);
                     if (wk.level < 2 && rng.chance(branch))
-                        walks.push_back({q, wk.angle + (rng.chance(0.5) ? 1 : -1) *
-                                                           rng.uniform(20, 60) * kDeg,
-                                         (wk.length - done) * rng.uniform(0.3, 0.7),
-                                         wk.level + 1});
+                        walks.push_back(
+                            {q, wk.angle + (rng.chance(0.5) ? 1 : -1) * rng.uniform(20, 60) * kDeg,
+                             (wk.length - done) * rng.uniform(0.3, 0.7), wk.level + 1});
                 }
             }
             list.push_back(d);
@@ -659,7 +689,8 @@ const std::array<float, 4096>& gaussTable()
     static const std::array<float, 4096> table = [] {
         std::array<float, 4096> t{};
         Rng rng(0x6B697A75ull);
-        for (auto& v : t) v = float(rng.normal());
+        for (auto& v : t)
+            v = float(rng.normal());
         return t;
     }();
     return table;
@@ -688,7 +719,8 @@ float fastCos(float x)
 {
     static const std::array<float, 1025> table = [] {
         std::array<float, 1025> t{};
-        for (int i = 0; i <= 1024; ++i) t[std::size_t(i)] = float(std::cos(2 * kPi * i / 1024));
+        for (int i = 0; i <= 1024; ++i)
+            t[std::size_t(i)] = float(std::cos(2 * kPi * i / 1024));
         return t;
     }();
     float u = x * float(1 / (2 * kPi));
@@ -703,7 +735,8 @@ float fastExpNeg(float x)
 {
     static const std::array<float, 1026> table = [] {
         std::array<float, 1026> t{};
-        for (int i = 0; i <= 1025; ++i) t[std::size_t(i)] = float(std::exp(-i / 64.0));
+        for (int i = 0; i <= 1025; ++i)
+            t[std::size_t(i)] = float(std::exp(-i / 64.0));
         return t;
     }();
     const float f = x * 64;
@@ -744,7 +777,8 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
     }
     std::array<float, 3> envRgb{0, 0, 0};
     for (const auto& l : s.lights)
-        for (int c = 0; c < 3; ++c) envRgb[c] += float(l.rgb[c] / s.lights.size());
+        for (int c = 0; c < 3; ++c)
+            envRgb[c] += float(l.rgb[c] / s.lights.size());
     const float ex = float(std::cos(s.envAngle)), ey = float(std::sin(s.envAngle));
     const float envK = float(s.envBands * kPi), envPh = float(s.envPhase);
     const float env = float(s.environment), amb = float(s.ambient);
@@ -826,8 +860,8 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
 // optional grayscale. Returns the 8-bit BGR image at the output size.
 cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat rgb)
 {
-    if (s.blurPx > 0.05) cv::GaussianBlur(rgb, rgb, cv::Size(), s.blurPx, s.blurPx,
-                                          cv::BORDER_REFLECT);
+    if (s.blurPx > 0.05)
+        cv::GaussianBlur(rgb, rgb, cv::Size(), s.blurPx, s.blurPx, cv::BORDER_REFLECT);
     const int n = rgb.rows;
     if (s.dofPx > 0.05 && s.tilt > 1 * kDeg) {
         cv::Mat& far = scratch().far;
@@ -841,7 +875,8 @@ cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat
             for (int x = 0; x < n; ++x) {
                 float t = std::clamp(-((x - half) * ca + (y - half) * sa) / half, 0.f, 1.f);
                 if (t <= 0) continue;
-                for (int c = 0; c < 3; ++c) o[3 * x + c] += t * (f[3 * x + c] - o[3 * x + c]);
+                for (int c = 0; c < 3; ++c)
+                    o[3 * x + c] += t * (f[3 * x + c] - o[3 * x + c]);
             }
         }
     }
@@ -873,7 +908,8 @@ cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat
             if (s.grayscale) {
                 const float l = 0.2126f * v[0] + 0.7152f * v[1] + 0.0722f * v[2] +
                                 rn * gauss[bits & 4095] + shotK * gauss[(bits >> 36) & 4095];
-                const std::uint8_t q = film[std::size_t(std::clamp(int(l * kFilmScale + 0.5f), 0, kFilmSize - 1))];
+                const std::uint8_t q =
+                    film[std::size_t(std::clamp(int(l * kFilmScale + 0.5f), 0, kFilmSize - 1))];
                 o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = q;
                 continue;
             }
@@ -881,7 +917,8 @@ cv::Mat develop(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::Mat
                 const float l = v[c] + rn * gauss[(bits >> (c * 12)) & 4095] +
                                 shotK * gauss[(bits >> (36 + c * 9)) & 4095];
                 // OpenCV images are BGR.
-                o[3 * x + (2 - c)] = film[std::size_t(std::clamp(int(l * kFilmScale + 0.5f), 0, kFilmSize - 1))];
+                o[3 * x + (2 - c)] =
+                    film[std::size_t(std::clamp(int(l * kFilmScale + 0.5f), 0, kFilmSize - 1))];
             }
         }
     }
@@ -892,29 +929,43 @@ nlohmann::json sceneJson(const Scene& s)
 {
     nlohmann::json lights = nlohmann::json::array();
     for (const auto& l : s.lights)
-        lights.push_back({{"azimuthDeg", l.azimuthDeg}, {"elevationDeg", l.elevationDeg},
-                          {"temperatureK", l.temperatureK}, {"intensity", l.intensity},
+        lights.push_back({{"azimuthDeg", l.azimuthDeg},
+                          {"elevationDeg", l.elevationDeg},
+                          {"temperatureK", l.temperatureK},
+                          {"intensity", l.intensity},
                           {"size", l.size}});
     return {
         {"imageSize", s.size},
         {"oversample", s.oversample},
         {"pixelSizeUm", s.pixelUm * s.oversample},
         {"geometry",
-         {{"grindAngleDeg", s.grindAngle / kDeg}, {"angleJitterDeg", s.jitter / kDeg},
-          {"striationRadiusUm", s.striationRadiusUm}, {"striationLengthMm", s.striationLengthMm},
-          {"striationReliefUm", s.reliefUm}, {"coverage", s.coverage},
+         {{"grindAngleDeg", s.grindAngle / kDeg},
+          {"angleJitterDeg", s.jitter / kDeg},
+          {"striationRadiusUm", s.striationRadiusUm},
+          {"striationLengthMm", s.striationLengthMm},
+          {"striationReliefUm", s.reliefUm},
+          {"coverage", s.coverage},
           {"wavinessUm", s.wavinessUm}}},
         {"lights",
-         {{"list", lights}, {"ambient", s.ambient}, {"environment", s.environment},
-          {"environmentBands", s.envBands}, {"occlusion", s.occlusion}}},
+         {{"list", lights},
+          {"ambient", s.ambient},
+          {"environment", s.environment},
+          {"environmentBands", s.envBands},
+          {"occlusion", s.occlusion}}},
         {"material",
-         {{"family", s.family}, {"baseColorRgb", s.base}, {"metallic", s.metallic},
-          {"roughness", s.roughness}, {"anisotropy", s.anisotropy},
+         {{"family", s.family},
+          {"baseColorRgb", s.base},
+          {"metallic", s.metallic},
+          {"roughness", s.roughness},
+          {"anisotropy", s.anisotropy},
           {"textureNoise", s.textureNoise}}},
         {"camera",
-         {{"fieldOfViewMm", s.fovMm}, {"tiltDeg", s.tilt / kDeg},
-          {"tiltAzimuthDeg", s.tiltAzimuth / kDeg}, {"focusBlurPx", s.blurPx / s.oversample},
-          {"depthOfFieldPx", s.dofPx / s.oversample}, {"exposureEv", s.exposureEv},
+         {{"fieldOfViewMm", s.fovMm},
+          {"tiltDeg", s.tilt / kDeg},
+          {"tiltAzimuthDeg", s.tiltAzimuth / kDeg},
+          {"focusBlurPx", s.blurPx / s.oversample},
+          {"depthOfFieldPx", s.dofPx / s.oversample},
+          {"exposureEv", s.exposureEv},
           {"vignetting", s.vignetting}}},
         {"sensor",
          {{"readNoise", s.readNoise}, {"shotNoise", s.shotNoise}, {"grayscale", s.grayscale}}},
@@ -935,7 +986,10 @@ bool CgGenerator::isNg(std::uint64_t index) const
     return ((index & 1) == 0) == firstIsNg;
 }
 
-CgSample CgGenerator::render(std::uint64_t index) const { return render(index, isNg(index)); }
+CgSample CgGenerator::render(std::uint64_t index) const
+{
+    return render(index, isNg(index));
+}
 
 CgSample CgGenerator::render(std::uint64_t index, bool ng) const
 {
@@ -1006,7 +1060,10 @@ CgStream::CgStream(CgParams params, std::uint64_t seed, std::uint64_t firstIndex
 {
 }
 
-CgSample CgStream::next() { return m_generator.render(m_next++); }
+CgSample CgStream::next()
+{
+    return m_generator.render(m_next++);
+}
 
 std::vector<CgSample> CgStream::nextBatch(int count)
 {
