@@ -376,8 +376,11 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
         const double wc = g(2, 0) * cx + g(2, 1) * cy + g(2, 2);
         const double ri = r * std::sqrt(detG / std::abs(wc * wc * wc));
         const double invR2 = 1.0 / (ri * ri);
-        forCapsule(w, h, pa.x, pa.y, pb.x, pb.y, ri, [&](int x, int y, double, double d2) {
-            float z = base + relief * profile[std::size_t(d2 * invR2 * 255.0)];
+        // The crest fades out over the last sixth at each end, so that overlapping striations
+        // blend into long grooves instead of showing steps where one ends.
+        forCapsule(w, h, pa.x, pa.y, pb.x, pb.y, ri, [&](int x, int y, double t, double d2) {
+            const float fade = float(std::min(1.0, 6 * t * (1 - t)));
+            float z = base + relief * fade * profile[std::size_t(d2 * invR2 * 255.0)];
             float& hv = height.at<float>(y, x);
             if (z > hv) hv = z;
         });
@@ -615,14 +618,17 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
                 const double dp = rng.uniform(p.dent.depthUm);
                 const double sphere = (a * a + dp * dp) / (2 * dp);
                 d.update({{"radiusUm", a}, {"depthUm", dp}});
-                // Pressed in: the grinding texture stays inside, lowered by the sphere cap.
+                // Pressed in: lowered by the sphere cap, the grinding marks inside flattened
+                // (the pressure smooths their crests) and the spot slightly burnished.
                 forCapsule(w, h, pc.x, pc.y, pc.x, pc.y, std::max(0.8, a * um),
                            [&](int x, int y, double, double d2) {
                                double du = std::sqrt(d2) / um;
                                double carve = std::sqrt(sphere * sphere - du * du) - (sphere - dp);
                                if (carve <= 0) return;
+                               const double q = carve / dp; // 1 at the centre, 0 at the rim
                                float& hv = c.height.at<float>(y, x);
-                               hv -= float(carve);
+                               hv = float(hv * (1 - 0.8 * q) - carve);
+                               darken(c, x, y, float(1 - 0.15 * q));
                                if (carve > 0.3 * dp) c.mask.at<std::uint8_t>(y, x) = 255;
                            });
                 list.push_back(d);

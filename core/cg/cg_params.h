@@ -44,7 +44,7 @@ struct ScratchParams {
 struct PitParams {
     double probability = 0.4;         // chance that an NG image has a cluster of pits
     Range count{1, 7};                // pits in the cluster (whole number)
-    Range radiusUm{25, 110};          // radius of one pit's opening, um
+    Range radiusUm{35, 110};          // radius of one pit's opening, um
     Range depthUm{5, 30};             // depth of one pit, um
     Range clusterSpreadMm{0.05, 0.4}; // radius of the cluster, mm
     Range darkening{0.3, 0.75};       // reflectance lost inside a pit (corrosion), 0..1
@@ -53,8 +53,8 @@ struct PitParams {
 struct DentParams {
     double probability = 0.2; // chance that an NG image has dents
     Range count{1, 2};        // dents per image (whole number)
-    Range radiusUm{120, 400}; // radius of a dent's footprint, um
-    Range depthUm{2, 8};      // depth of a dent (a pressed-in sphere cap), um
+    Range radiusUm{100, 300}; // radius of a dent's footprint, um
+    Range depthUm{4, 14};     // depth of a dent (a pressed-in sphere cap), um
 };
 
 struct CrackParams {
