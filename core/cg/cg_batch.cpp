@@ -158,30 +158,30 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
     removeStaleTemps(outDir / "ng", shard);
 
     BatchResult result;
-    std::vector<std::uint64_t> todo;
+    std::vector<std::uint64_t> pending;
     for (std::int64_t i = shard.index; i < count; i += shard.count) {
         ++result.total;
         const auto idx = std::uint64_t(i);
         if (isComplete(pathsFor(outDir, gen.isNg(idx), batchStem(idx, count))))
             ++result.skipped;
         else
-            todo.push_back(idx);
+            pending.push_back(idx);
     }
     report(progress, {result.skipped, result.total, "render", {}});
 
     const int block = std::max(4, 4 * cv::getNumThreads());
-    for (std::size_t first = 0; first < todo.size(); first += std::size_t(block)) {
+    for (std::size_t first = 0; first < pending.size(); first += std::size_t(block)) {
         if (isCancelled(cancel)) {
             result.cancelled = true;
             break;
         }
-        const int n = int(std::min<std::size_t>(std::size_t(block), todo.size() - first));
+        const int n = int(std::min<std::size_t>(std::size_t(block), pending.size() - first));
         std::exception_ptr error;
         std::mutex errorMutex;
         cv::parallel_for_(cv::Range(0, n), [&](const cv::Range& r) {
             for (int i = r.start; i < r.end; ++i) {
                 try {
-                    const std::uint64_t idx = todo[first + std::size_t(i)];
+                    const std::uint64_t idx = pending[first + std::size_t(i)];
                     CgSample s = gen.render(idx);
                     const std::string stem = batchStem(idx, count);
                     const Paths p = pathsFor(outDir, s.ng, stem);
@@ -203,7 +203,7 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
         if (error) std::rethrow_exception(error);
         result.rendered += n;
         report(progress, {result.skipped + result.rendered, result.total, "render",
-                          batchStem(todo[first + std::size_t(n) - 1], count)});
+                          batchStem(pending[first + std::size_t(n) - 1], count)});
     }
     return result;
 }

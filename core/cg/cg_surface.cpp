@@ -45,15 +45,37 @@ void grindSurface(const Scene& s, std::uint64_t seed, std::uint64_t index, cv::M
         const cv::Point2d pa = applyH(g, cx - ex, cy - ey), pb = applyH(g, cx + ex, cy + ey);
         const double wc = g(2, 0) * cx + g(2, 1) * cy + g(2, 2);
         const double ri = r * std::sqrt(detG / std::abs(wc * wc * wc));
-        const double invR2 = 1.0 / (ri * ri);
         // The crest fades out over the last sixth at each end, so that overlapping striations
-        // blend into long grooves instead of showing steps where one ends.
-        forCapsule(w, h, pa.x, pa.y, pb.x, pb.y, ri, [&](int x, int y, double t, double d2) {
-            const float fade = float(std::min(1.0, 6 * t * (1 - t)));
-            float z = base + relief * fade * profile[std::size_t(d2 * invR2 * 255.0)];
-            float& hv = height.at<float>(y, x);
-            if (z > hv) hv = z;
-        });
+        // blend into long grooves instead of showing steps where one ends; so the ends need no
+        // caps, and a striation is scanned column by column (or row by row when steep) with
+        // the distance to its axis growing linearly across it.
+        const bool alongX = std::abs(pb.x - pa.x) >= std::abs(pb.y - pa.y);
+        double am = alongX ? pa.x : pa.y, an = alongX ? pa.y : pa.x;
+        double bm = alongX ? pb.x : pb.y, bn = alongX ? pb.y : pb.x;
+        if (am > bm) std::swap(am, bm), std::swap(an, bn);
+        const double lenM = bm - am;
+        if (lenM < 1e-6) continue;
+        const double slope = (bn - an) / lenM;
+        const double cos2 = 1 / (1 + slope * slope); // squared cosine of the axis' angle
+        const double span = ri / std::sqrt(cos2);
+        const double k = cos2 / (ri * ri) * 255.0; // (distance / r)^2 * 255 per minor step^2
+        const int mExtent = alongX ? w : h, nExtent = alongX ? h : w;
+        const int m0 = std::max(0, ceilInt(std::clamp(am, -1.0, double(mExtent))));
+        const int m1 = std::min(mExtent - 1, floorInt(std::clamp(bm, -1.0, double(mExtent))));
+        for (int mi = m0; mi <= m1; ++mi) {
+            const double t = (mi - am) / lenM;
+            const float crest = relief * float(std::min(1.0, 6 * t * (1 - t)));
+            const double nc = an + (mi - am) * slope;
+            if (nc + span < 0 || nc - span > nExtent - 1) continue;
+            const int n0 = std::max(0, ceilInt(nc - span));
+            const int n1 = std::min(nExtent - 1, floorInt(nc + span));
+            for (int ni = n0; ni <= n1; ++ni) {
+                const double dn = ni - nc;
+                const float z = base + crest * profile[std::size_t(dn * dn * k)];
+                float& hv = alongX ? height.at<float>(ni, mi) : height.at<float>(mi, ni);
+                if (z > hv) hv = z;
+            }
+        }
     }
 }
 
