@@ -3,6 +3,7 @@
 #include "core/cg/cg_scene.h"
 
 #include <algorithm>
+#include <bit>
 
 #include <opencv2/imgproc.hpp>
 
@@ -120,34 +121,119 @@ const std::array<std::uint8_t, kFilmSize>& filmTable()
     return table;
 }
 
-// cos over one period through a table: the environment stripes need it per pixel.
-float fastCos(float x)
+// exp(-x) for x in [0, 16] without a table or libm call, so that loops using it vectorize:
+// 2^(-x log2 e), split into an integer power (built in the exponent bits) and a polynomial
+// for the fraction (relative error below 2e-7).
+inline float expNeg(float x)
 {
-    static const std::array<float, 1025> table = [] {
-        std::array<float, 1025> t{};
-        for (int i = 0; i <= 1024; ++i)
-            t[std::size_t(i)] = float(std::cos(2 * kPi * i / 1024));
-        return t;
-    }();
-    float u = x * float(1 / (2 * kPi));
-    u -= float(floorInt(u));
-    float f = u * 1024;
-    int i = int(f);
-    return table[std::size_t(i)] + (table[std::size_t(i) + 1] - table[std::size_t(i)]) * (f - i);
+    const float y = -x * 1.44269504f;
+    float fi = float(int(y)); // truncates towards zero, i.e. rounds up for y <= 0
+    fi -= float(fi > y);
+    const float f = y - fi; // [0, 1)
+    const float p =
+        1 +
+        f * (0.693147182f +
+             f * (0.240226507f + f * (0.0555041087f + f * (0.00961812911f + f * 0.00133335581f))));
+    return p * std::bit_cast<float>((int(fi) + 127) << 23);
 }
 
-// exp(-x) for x in [0, 16] through a table; the lobe needs it per pixel and light.
-float fastExpNeg(float x)
+// A soft periodic stripe in [0, 1] (1 at phase 0, 0 at half a period), shaped like
+// (1 + cos x) / 2 but made of a smoothstep so that it vectorizes.
+inline float stripe(float x)
 {
-    static const std::array<float, 1026> table = [] {
-        std::array<float, 1026> t{};
-        for (int i = 0; i <= 1025; ++i)
-            t[std::size_t(i)] = float(std::exp(-i / 64.0));
-        return t;
-    }();
-    const float f = x * 64;
-    const int i = int(f);
-    return table[std::size_t(i)] + (table[std::size_t(i) + 1] - table[std::size_t(i)]) * (f - i);
+    float u = x * float(1 / (2 * kPi));
+    float r = float(int(u)); // nearest whole number, in two steps without libm
+    r += float(u - r > 0.5f);
+    r -= float(u - r < -0.5f);
+    const float w = std::min(1.f, 2 * std::abs(u - r));
+    return 1 - w * w * (3 - 2 * w);
+}
+
+// One light's contribution to a row: Lambert into D*, Ward's anisotropic lobe into S*.
+// Separate, with restrict pointers and the light by value, so that the loop vectorizes.
+struct ShadeLight {
+    float lx, ly, lz, r, g, b, iaT, iaB, norm;
+};
+void addLight(int n, const ShadeLight l, float tx, float ty, const float* __restrict NX,
+              const float* __restrict NY, const float* __restrict NZ, const float* __restrict VX,
+              const float* __restrict VY, const float* __restrict VZ, const float* __restrict NDV,
+              float* __restrict SR, float* __restrict SG, float* __restrict SB,
+              float* __restrict DR, float* __restrict DG, float* __restrict DB)
+{
+    const float bx = -ty, by = tx;
+    for (int x = 0; x < n; ++x) {
+        const float nx = NX[x], ny = NY[x], nz = NZ[x];
+        const float ndl = nx * l.lx + ny * l.ly + nz * l.lz;
+        const float ndlc = std::max(ndl, 0.f);
+        DR[x] += l.r * ndlc, DG[x] += l.g * ndlc, DB[x] += l.b * ndlc;
+        // The lobe's exponent does not depend on the half vector's length.
+        const float hx = l.lx + VX[x], hy = l.ly + VY[x], hz = l.lz + VZ[x];
+        const float ndh = nx * hx + ny * hy + nz * hz;
+        const float ht = (hx * tx + hy * ty) * l.iaT;
+        const float hb = (hx * bx + hy * by) * l.iaB;
+        const float arg = (ht * ht + hb * hb) / std::max(ndh * ndh, 1e-12f);
+        const float lit = float(ndl > 0) * float(ndh > 0);
+        const float ward = lit * l.norm * expNeg(std::min(arg, 16.f)) * std::sqrt(ndlc / NDV[x]);
+        SR[x] += l.r * ward, SG[x] += l.g * ward, SB[x] += l.b * ward;
+    }
+}
+
+// Normals (central differences of a row of heights padded by one pixel at each end), N.V,
+// and the row's accumulators reset.
+void normalsRow(int n, const float* __restrict row, const float* __restrict hu,
+                const float* __restrict hd, const float* __restrict VX, const float* __restrict VY,
+                const float* __restrict VZ, float amb, float* __restrict NX, float* __restrict NY,
+                float* __restrict NZ, float* __restrict NDV, float* __restrict SR,
+                float* __restrict SG, float* __restrict SB, float* __restrict DR,
+                float* __restrict DG, float* __restrict DB)
+{
+    for (int x = 0; x < n; ++x) {
+        const float gx = 0.5f * (row[x + 2] - row[x]);
+        const float gy = 0.5f * (hd[x] - hu[x]);
+        const float inv = 1 / std::sqrt(gx * gx + gy * gy + 1);
+        NX[x] = -gx * inv, NY[x] = -gy * inv, NZ[x] = inv;
+        NDV[x] = std::max(1e-3f, NX[x] * VX[x] + NY[x] * VY[x] + NZ[x] * VZ[x]);
+        SR[x] = SG[x] = SB[x] = 0;
+        DR[x] = DG[x] = DB[x] = amb;
+    }
+}
+
+struct ShadeConstants {
+    float ex, ey, envK, envPh, env, occK;
+    std::array<float, 3> f0, diffuse, envRgb;
+};
+
+// The reflected surroundings, cavity occlusion and reflectance, combined into linear RGB.
+void composeRow(int n, const ShadeConstants k, const float* __restrict NX,
+                const float* __restrict NY, const float* __restrict NZ, const float* __restrict VX,
+                const float* __restrict VY, const float* __restrict VZ, const float* __restrict NDV,
+                float* __restrict SR, float* __restrict SG, float* __restrict SB,
+                const float* __restrict DR, const float* __restrict DG, const float* __restrict DB,
+                const float* __restrict hr, const float* __restrict mr, const float* __restrict dr,
+                const float* __restrict sk, float* __restrict o)
+{
+    const float f0r = k.f0[0], f0g = k.f0[1], f0b = k.f0[2];
+    const float er = k.envRgb[0], eg = k.envRgb[1], eb = k.envRgb[2];
+    const float dfr = k.diffuse[0], dfg = k.diffuse[1], dfb = k.diffuse[2];
+    for (int x = 0; x < n; ++x) {
+        const float nx = NX[x], ny = NY[x], nz = NZ[x], ndv = NDV[x];
+        // The surroundings seen in the mirror direction: soft stripes (softboxes, windows).
+        const float rx = 2 * ndv * nx - VX[x], ry = 2 * ndv * ny - VY[x];
+        const float rz = 2 * ndv * nz - VZ[x];
+        const float band = stripe(k.envK * (rx * k.ex + ry * k.ey) + k.envPh);
+        const float envL = k.env * (0.12f + band * band * band) * (0.6f + 0.4f * std::max(0.f, rz));
+        const float occ = 1 / (1 + k.occK * std::max(0.f, mr[x] - hr[x]));
+        const float shadeK = occ * dr[x] * sk[x];
+        // Results go back into S* (in place) and are interleaved below.
+        SR[x] = shadeK * (f0r * (SR[x] + envL * er) + dfr * DR[x]);
+        SG[x] = shadeK * (f0g * (SG[x] + envL * eg) + dfg * DG[x]);
+        SB[x] = shadeK * (f0b * (SB[x] + envL * eb) + dfb * DB[x]);
+    }
+    for (int x = 0; x < n; ++x) {
+        o[3 * x] = SR[x];
+        o[3 * x + 1] = SG[x];
+        o[3 * x + 2] = SB[x];
+    }
 }
 
 } // namespace
@@ -171,10 +257,7 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
     // frame is taken as constant.
     const float tx = float(std::cos(s.grindAngle)), ty = float(std::sin(s.grindAngle));
     const double aT0 = s.roughness * (1 - s.anisotropy), aB0 = s.roughness;
-    struct L {
-        float lx, ly, lz, r, g, b, iaT, iaB, norm;
-    };
-    std::vector<L> lights;
+    std::vector<ShadeLight> lights;
     for (const auto& l : s.lights) {
         double aT = std::sqrt(aT0 * aT0 + l.size * l.size * 0.25 + 1e-4);
         double aB = std::sqrt(aB0 * aB0 + l.size * l.size * 0.25 + 1e-4);
@@ -215,51 +298,45 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
 
     cv::Mat& out = sc.rgb;
     out.create(n, n, CV_32FC3);
+    // Row by row in passes over plain arrays, without branches, so that the compiler
+    // vectorizes them (4 or 8 pixels at a time).
+    const ShadeConstants consts{ex, ey, envK, envPh, env, occK, f0, diffuse, envRgb};
+    std::vector<float> buf(std::size_t(n + 2) * 15, 0.f);
+    float* row = buf.data(); // heights with one replicated pixel at each end
+    float* NX = row + (n + 2);
+    float* NY = NX + n;
+    float* NZ = NY + n;
+    float* VX = NZ + n;
+    float* VY = VX + n;
+    float* VZ = VY + n;
+    float* NDV = VZ + n;
+    float* SR = NDV + n;
+    float* SG = SR + n;
+    float* SB = SG + n;
+    float* DR = SB + n;
+    float* DG = DR + n;
+    float* DB = DG + n;
+    const std::vector<float> ones(std::size_t(n), 1.f);
     for (int y = 0; y < n; ++y) {
         const float* hr = hp.ptr<float>(y);
         const float* hu = hp.ptr<float>(std::max(0, y - 1));
         const float* hd = hp.ptr<float>(std::min(n - 1, y + 1));
         const float* mr = mean.ptr<float>(y);
-        const float* dr = dark.empty() ? nullptr : dark.ptr<float>(y);
+        const float* dr = dark.empty() ? ones.data() : dark.ptr<float>(y);
         const float* sk = streakMap.ptr<float>(y);
         const float* vw = view.ptr<float>(y);
         float* o = out.ptr<float>(y);
+        std::copy(hr, hr + n, row + 1);
+        row[0] = hr[0];
+        row[n + 1] = hr[n - 1];
         for (int x = 0; x < n; ++x) {
-            const float gx = 0.5f * (hr[std::min(n - 1, x + 1)] - hr[std::max(0, x - 1)]);
-            const float gy = 0.5f * (hd[x] - hu[x]);
-            const float inv = 1 / std::sqrt(gx * gx + gy * gy + 1);
-            const float nx = -gx * inv, ny = -gy * inv, nz = inv;
-            const float vx = vw[3 * x], vy = vw[3 * x + 1], vz = vw[3 * x + 2];
-            const float ndv = std::max(1e-3f, nx * vx + ny * vy + nz * vz);
-            const float bx = -ty, by = tx;
-
-            float sr = 0, sgc = 0, sb = 0, dsr = amb, dsg = amb, dsb = amb;
-            for (const auto& l : lights) {
-                const float ndl = nx * l.lx + ny * l.ly + nz * l.lz;
-                if (ndl <= 0) continue;
-                dsr += l.r * ndl, dsg += l.g * ndl, dsb += l.b * ndl;
-                // The lobe's exponent does not depend on the half vector's length.
-                const float hx = l.lx + vx, hy = l.ly + vy, hz = l.lz + vz;
-                const float ndh = nx * hx + ny * hy + nz * hz;
-                if (ndh <= 0) continue;
-                const float ht = (hx * tx + hy * ty) * l.iaT;
-                const float hb = (hx * bx + hy * by) * l.iaB;
-                const float arg = (ht * ht + hb * hb) / (ndh * ndh);
-                if (arg > 15) continue; // below 1e-6 of the peak
-                const float ward = l.norm * fastExpNeg(arg) * std::sqrt(ndl / ndv);
-                sr += l.r * ward, sgc += l.g * ward, sb += l.b * ward;
-            }
-            // The surroundings seen in the mirror direction: soft stripes (softboxes, windows).
-            const float rx = 2 * ndv * nx - vx, ry = 2 * ndv * ny - vy, rz = 2 * ndv * nz - vz;
-            const float band = 0.5f + 0.5f * fastCos(envK * (rx * ex + ry * ey) + envPh);
-            const float envL =
-                env * (0.12f + band * band * band) * (0.6f + 0.4f * std::max(0.f, rz));
-            const float occ = 1 / (1 + occK * std::max(0.f, mr[x] - hr[x]));
-            const float shadeK = occ * (dr ? dr[x] : 1.f) * sk[x];
-            o[3 * x + 0] = shadeK * (f0[0] * (sr + envL * envRgb[0]) + diffuse[0] * dsr);
-            o[3 * x + 1] = shadeK * (f0[1] * (sgc + envL * envRgb[1]) + diffuse[1] * dsg);
-            o[3 * x + 2] = shadeK * (f0[2] * (sb + envL * envRgb[2]) + diffuse[2] * dsb);
+            VX[x] = vw[3 * x], VY[x] = vw[3 * x + 1], VZ[x] = vw[3 * x + 2];
         }
+        normalsRow(n, row, hu, hd, VX, VY, VZ, amb, NX, NY, NZ, NDV, SR, SG, SB, DR, DG, DB);
+        for (const auto& l : lights)
+            addLight(n, l, tx, ty, NX, NY, NZ, VX, VY, VZ, NDV, SR, SG, SB, DR, DG, DB);
+        composeRow(n, consts, NX, NY, NZ, VX, VY, VZ, NDV, SR, SG, SB, DR, DG, DB, hr, mr, dr, sk,
+                   o);
     }
     return out;
 }
