@@ -174,7 +174,7 @@ void forCapsule(int w, int h, double ax, double ay, double bx, double by, double
 // image made the kernel clear fresh pages, about 8 % of the time. Nothing in them outlives
 // one render call.
 struct Scratch {
-    cv::Mat wave, streakLow, streak, hp, mean, view, rgb, far;
+    cv::Mat wave, streak, hp, mean, view, rgb, far;
 };
 Scratch& scratch();
 
