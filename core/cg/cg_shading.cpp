@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <tuple>
 
 #include <opencv2/imgproc.hpp>
 
@@ -301,21 +302,14 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
     // Row by row in passes over plain arrays, without branches, so that the compiler
     // vectorizes them (4 or 8 pixels at a time).
     const ShadeConstants consts{ex, ey, envK, envPh, env, occK, f0, diffuse, envRgb};
-    std::vector<float> buf(std::size_t(n + 2) * 15, 0.f);
-    float* row = buf.data(); // heights with one replicated pixel at each end
-    float* NX = row + (n + 2);
-    float* NY = NX + n;
-    float* NZ = NY + n;
-    float* VX = NZ + n;
-    float* VY = VX + n;
-    float* VZ = VY + n;
-    float* NDV = VZ + n;
-    float* SR = NDV + n;
-    float* SG = SR + n;
-    float* SB = SG + n;
-    float* DR = SB + n;
-    float* DG = DR + n;
-    float* DB = DG + n;
+    // One row: heights padded by a replicated pixel at each end, normals, view vectors, N.V,
+    // specular and diffuse sums.
+    std::vector<float> row(std::size_t(n) + 2);
+    std::array<std::vector<float>, 13> a;
+    for (auto& v : a)
+        v.assign(std::size_t(n), 0.f);
+    auto [NX, NY, NZ, VX, VY, VZ, NDV, SR, SG, SB, DR, DG, DB] =
+        std::apply([](auto&... v) { return std::tuple{v.data()...}; }, a);
     const std::vector<float> ones(std::size_t(n), 1.f);
     for (int y = 0; y < n; ++y) {
         const float* hr = hp.ptr<float>(y);
@@ -326,13 +320,13 @@ cv::Mat shade(const Scene& s, std::uint64_t seed, std::uint64_t index, const cv:
         const float* sk = streakMap.ptr<float>(y);
         const float* vw = view.ptr<float>(y);
         float* o = out.ptr<float>(y);
-        std::copy(hr, hr + n, row + 1);
+        std::copy(hr, hr + n, row.begin() + 1);
         row[0] = hr[0];
         row[n + 1] = hr[n - 1];
         for (int x = 0; x < n; ++x) {
             VX[x] = vw[3 * x], VY[x] = vw[3 * x + 1], VZ[x] = vw[3 * x + 2];
         }
-        normalsRow(n, row, hu, hd, VX, VY, VZ, amb, NX, NY, NZ, NDV, SR, SG, SB, DR, DG, DB);
+        normalsRow(n, row.data(), hu, hd, VX, VY, VZ, amb, NX, NY, NZ, NDV, SR, SG, SB, DR, DG, DB);
         for (const auto& l : lights)
             addLight(n, l, tx, ty, NX, NY, NZ, VX, VY, VZ, NDV, SR, SG, SB, DR, DG, DB);
         composeRow(n, consts, NX, NY, NZ, VX, VY, VZ, NDV, SR, SG, SB, DR, DG, DB, hr, mr, dr, sk,
