@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <fstream>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
@@ -19,9 +19,16 @@
 namespace fs = std::filesystem;
 
 namespace {
-double seconds() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double seconds()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
 
-double cpuSeconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
+double cpuSeconds()
+{
+    return double(std::clock()) / CLOCKS_PER_SEC;
+}
 
 double loadAverage()
 {
@@ -55,13 +62,15 @@ int main(int argc, char** argv)
         double t0 = seconds(), c0 = cpuSeconds();
         int done = 0;
         for (std::uint64_t first = std::uint64_t(r) * count; done < count; done += 64) {
-            auto batch = kizu::cg::renderRange(gen, first + std::uint64_t(done), std::min(64, count - done));
+            auto batch =
+                kizu::cg::renderRange(gen, first + std::uint64_t(done), std::min(64, count - done));
             (void)batch;
         }
         memRates.push_back(count / (seconds() - t0));
         memCpuMs.push_back(1000 * (cpuSeconds() - c0) / count);
     }
-    const fs::path dir = fs::temp_directory_path() / ("kizu_bench_cg_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("kizu_bench_cg_" + std::to_string(::getpid()));
     for (int r = 0; r < runs; ++r) {
         fs::remove_all(dir);
         double t0 = seconds(), c0 = cpuSeconds();

@@ -145,9 +145,9 @@ int runBatch(Args& args)
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     StderrProgress bar("cg batch", quiet);
-    auto result = cg::generateBatch(params, seed, count, *out, shard,
-                                    [&](const Progress& p) { bar(p.done, p.total, p.item); },
-                                    &cancel);
+    auto result = cg::generateBatch(
+        params, seed, count, *out, shard, [&](const Progress& p) { bar(p.done, p.total, p.item); },
+        &cancel);
     bar.finish();
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
@@ -242,7 +242,8 @@ int runCg(Args& args)
     throw UsageError{"unknown cg subcommand '" + sub + "'"};
 }
 
-const Registrar kRegistrar{{"cg", "render domain-randomized CG images of ground metal (render, batch, sheet, preset)",
-                            kHelp, runCg}};
+const Registrar kRegistrar{
+    {"cg", "render domain-randomized CG images of ground metal (render, batch, sheet, preset)",
+     kHelp, runCg}};
 
 } // namespace

@@ -21,16 +21,18 @@ Shard parseShard(const std::string& text)
     char slash = 0, extra = 0;
     if (std::sscanf(text.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' ||
         n < 1 || i < 0 || i >= n)
-        throw InvalidArgument("Invalid shard '" + text +
-                              "': write i/n with 0 <= i < n, e.g. 0/4 for the first of four "
-                              "(in a Slurm array job: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).");
+        throw InvalidArgument(
+            "Invalid shard '" + text +
+            "': write i/n with 0 <= i < n, e.g. 0/4 for the first of four "
+            "(in a Slurm array job: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).");
     return {i, n};
 }
 
 std::string batchStem(std::uint64_t index, std::int64_t count)
 {
     int digits = 6;
-    for (std::int64_t c = std::max<std::int64_t>(count - 1, 0); c >= 1000000; c /= 10) ++digits;
+    for (std::int64_t c = std::max<std::int64_t>(count - 1, 0); c >= 1000000; c /= 10)
+        ++digits;
     std::string num = std::to_string(index);
     if (int(num.size()) < digits) num.insert(0, std::size_t(digits) - num.size(), '0');
     return "cg_" + num;
@@ -156,30 +158,30 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
     removeStaleTemps(outDir / "ng", shard);
 
     BatchResult result;
-    std::vector<std::uint64_t> todo;
+    std::vector<std::uint64_t> pending;
     for (std::int64_t i = shard.index; i < count; i += shard.count) {
         ++result.total;
         const auto idx = std::uint64_t(i);
         if (isComplete(pathsFor(outDir, gen.isNg(idx), batchStem(idx, count))))
             ++result.skipped;
         else
-            todo.push_back(idx);
+            pending.push_back(idx);
     }
     report(progress, {result.skipped, result.total, "render", {}});
 
     const int block = std::max(4, 4 * cv::getNumThreads());
-    for (std::size_t first = 0; first < todo.size(); first += std::size_t(block)) {
+    for (std::size_t first = 0; first < pending.size(); first += std::size_t(block)) {
         if (isCancelled(cancel)) {
             result.cancelled = true;
             break;
         }
-        const int n = int(std::min<std::size_t>(std::size_t(block), todo.size() - first));
+        const int n = int(std::min<std::size_t>(std::size_t(block), pending.size() - first));
         std::exception_ptr error;
         std::mutex errorMutex;
         cv::parallel_for_(cv::Range(0, n), [&](const cv::Range& r) {
             for (int i = r.start; i < r.end; ++i) {
                 try {
-                    const std::uint64_t idx = todo[first + std::size_t(i)];
+                    const std::uint64_t idx = pending[first + std::size_t(i)];
                     CgSample s = gen.render(idx);
                     const std::string stem = batchStem(idx, count);
                     const Paths p = pathsFor(outDir, s.ng, stem);
@@ -201,7 +203,7 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
         if (error) std::rethrow_exception(error);
         result.rendered += n;
         report(progress, {result.skipped + result.rendered, result.total, "render",
-                          batchStem(todo[first + std::size_t(n) - 1], count)});
+                          batchStem(pending[first + std::size_t(n) - 1], count)});
     }
     return result;
 }

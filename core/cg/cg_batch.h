@@ -20,7 +20,7 @@ struct Shard {
 Shard parseShard(const std::string& text);
 
 struct BatchResult {
-    std::int64_t total = 0;   // indices of this shard
+    std::int64_t total = 0; // indices of this shard
     std::int64_t rendered = 0;
     std::int64_t skipped = 0; // already complete from an earlier run
     bool cancelled = false;

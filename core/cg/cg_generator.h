@@ -23,11 +23,11 @@ constexpr int kGeneratorVersion = 1;
 struct CgSample {
     std::uint64_t index = 0;
     bool ng = false;
-    cv::Mat image;     // CV_8UC3 BGR, imageSize x imageSize
-    cv::Mat mask;      // CV_8U, 255 where a defect is visible, 0 elsewhere (all 0 for OK)
-    cv::Mat heightMap; // CV_32F, surface height in um as seen by the camera
-    double pixelSizeUm = 0;   // lateral size of one pixel of heightMap at the image centre, um
-    nlohmann::json sampled;   // every sampled value: label, lights, material, defects, camera
+    cv::Mat image;          // CV_8UC3 BGR, imageSize x imageSize
+    cv::Mat mask;           // CV_8U, 255 where a defect is visible, 0 elsewhere (all 0 for OK)
+    cv::Mat heightMap;      // CV_32F, surface height in um as seen by the camera
+    double pixelSizeUm = 0; // lateral size of one pixel of heightMap at the image centre, um
+    nlohmann::json sampled; // every sampled value: label, lights, material, defects, camera
 };
 
 class CgGenerator {

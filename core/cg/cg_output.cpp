@@ -16,7 +16,8 @@ namespace kizu::cg {
 namespace {
 void putU32(std::string& s, std::uint32_t v)
 {
-    for (int shift = 24; shift >= 0; shift -= 8) s += char((v >> shift) & 0xFF);
+    for (int shift = 24; shift >= 0; shift -= 8)
+        s += char((v >> shift) & 0xFF);
 }
 
 void putChunk(std::string& s, const char* type, const std::string& data)
@@ -25,8 +26,8 @@ void putChunk(std::string& s, const char* type, const std::string& data)
     const std::size_t start = s.size();
     s.append(type, 4);
     s += data;
-    const auto crc = crc32(0, reinterpret_cast<const Bytef*>(s.data() + start),
-                           uInt(s.size() - start));
+    const auto crc =
+        crc32(0, reinterpret_cast<const Bytef*>(s.data() + start), uInt(s.size() - start));
     putU32(s, std::uint32_t(crc));
 }
 } // namespace
@@ -79,9 +80,9 @@ std::string encodePng(const cv::Mat& image)
     std::string ihdr;
     putU32(ihdr, std::uint32_t(w));
     putU32(ihdr, std::uint32_t(h));
-    ihdr += char(8);              // bit depth
+    ihdr += char(8);               // bit depth
     ihdr += char(ch == 1 ? 0 : 2); // grey or RGB
-    ihdr += std::string(3, '\0'); // deflate, adaptive filtering, no interlace
+    ihdr += std::string(3, '\0');  // deflate, adaptive filtering, no interlace
     putChunk(png, "IHDR", ihdr);
     putChunk(png, "IDAT", idat);
     putChunk(png, "IEND", {});
@@ -129,8 +130,8 @@ void writeObj(const cv::Mat& heightMapUm, double pixelSizeUm, const std::filesys
             // Central differences in mm; mesh y = -row, so dz/dy has the opposite sign.
             const int xl = std::max(0, x - 1), xr = std::min(cols - 1, x + 1);
             const double dzdx = (h[xr] - h[xl]) / 1000.0 / ((xr - xl) * mm);
-            const double dzdy = -(dn[x] - up[x]) / 1000.0 /
-                                ((std::min(rows - 1, y + 1) - std::max(0, y - 1)) * mm);
+            const double dzdy =
+                -(dn[x] - up[x]) / 1000.0 / ((std::min(rows - 1, y + 1) - std::max(0, y - 1)) * mm);
             const double inv = 1 / std::sqrt(dzdx * dzdx + dzdy * dzdy + 1);
             s += "vn ";
             appendNumber(s, -dzdx * inv);
@@ -171,7 +172,8 @@ std::vector<EncodedSample> renderEncoded(const CgParams& params, std::uint64_t s
                                         std::move(s.sampled)};
             }
         });
-        for (auto& e : part) out.push_back(std::move(e));
+        for (auto& e : part)
+            out.push_back(std::move(e));
         report(progress, {std::int64_t(out.size()), count, "render", {}});
     }
     return out;
@@ -181,7 +183,8 @@ cv::Mat contactSheet(const CgGenerator& generator, int perRow, int rows, int til
                      const std::vector<SheetRow>& extra)
 {
     if (perRow < 1 || rows < 1 || tileSize < 16)
-        throw InvalidArgument("A contact sheet needs at least one row, one column and 16 px tiles.");
+        throw InvalidArgument(
+            "A contact sheet needs at least one row, one column and 16 px tiles.");
     const int gap = 4, label = 22;
     // Indices in order; OK and NG renders fill their own rows.
     std::vector<CgSample> ok, ng;
@@ -214,11 +217,13 @@ cv::Mat contactSheet(const CgGenerator& generator, int perRow, int rows, int til
     int row = 0;
     for (int r = 0; r < rows; ++r, ++row) {
         caption(row, "OK (CG)");
-        for (int c = 0; c < perRow; ++c) place(ok[std::size_t(r * perRow + c)].image, row, c);
+        for (int c = 0; c < perRow; ++c)
+            place(ok[std::size_t(r * perRow + c)].image, row, c);
     }
     for (int r = 0; r < rows; ++r, ++row) {
         caption(row, "NG (CG)");
-        for (int c = 0; c < perRow; ++c) place(ng[std::size_t(r * perRow + c)].image, row, c);
+        for (int c = 0; c < perRow; ++c)
+            place(ng[std::size_t(r * perRow + c)].image, row, c);
     }
     for (const auto& e : extra) {
         caption(row, e.caption);

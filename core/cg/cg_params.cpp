@@ -215,7 +215,8 @@ void validate(const CgParams& params)
         throw InvalidArgument("CG parameters material.steelWeight, aluminiumWeight and "
                               "brassWeight are all 0: give at least one base colour a weight.");
     if (params.scratch.probability + params.pit.probability + params.dent.probability +
-            params.crack.probability <= 0)
+            params.crack.probability <=
+        0)
         throw InvalidArgument("CG parameters scratch/pit/dent/crack.probability are all 0: NG "
                               "images need at least one defect kind with a probability above 0.");
 }
@@ -308,15 +309,15 @@ nlohmann::json presetJson(const std::string& name)
     const auto* p = findPreset(name);
     if (!p) {
         std::string known;
-        for (const auto& n : presetNames()) known += (known.empty() ? "" : ", ") + n;
+        for (const auto& n : presetNames())
+            known += (known.empty() ? "" : ", ") + n;
         throw InvalidArgument("Unknown CG preset '" + name + "'. Known presets: " + known +
                               ". Or pass your own file with --params FILE.json.");
     }
     try {
         return nlohmann::json::parse(p->json);
     } catch (const nlohmann::json::exception& e) {
-        throw FormatError("The built-in CG preset '" + name + "' is not valid JSON: " +
-                          e.what());
+        throw FormatError("The built-in CG preset '" + name + "' is not valid JSON: " + e.what());
     }
 }
 } // namespace

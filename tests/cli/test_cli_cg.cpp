@@ -80,9 +80,11 @@ private slots:
         QVERIFY(bad.open(QIODevice::WriteOnly));
         bad.write(R"({"scratch": {"widthUm": [-10, 30]}})");
         bad.close();
-        auto r = runCli({"cg", "render", "--seed", "1", "--params", bad.fileName(), "--out", tmp.filePath("x")});
+        auto r = runCli({"cg", "render", "--seed", "1", "--params", bad.fileName(), "--out",
+                         tmp.filePath("x")});
         QCOMPARE(r.exitCode, 1);
-        QVERIFY2(r.err.contains("scratch.widthUm") && r.err.contains("bad.json"), r.err.constData());
+        QVERIFY2(r.err.contains("scratch.widthUm") && r.err.contains("bad.json"),
+                 r.err.constData());
         auto usage = runCli({"cg", "batch", "--seed", "1", "--out", tmp.path()});
         QCOMPARE(usage.exitCode, 2);
         QVERIFY(usage.err.contains("--count"));
@@ -92,7 +94,8 @@ private slots:
     void renderOne()
     {
         QTemporaryDir tmp;
-        auto r = runCli({"cg", "render", "--seed", "4", "--ng", "--size", "64", "--out", tmp.filePath("s")});
+        auto r = runCli(
+            {"cg", "render", "--seed", "4", "--ng", "--size", "64", "--out", tmp.filePath("s")});
         QCOMPARE(r.exitCode, 0);
         cv::Mat img = cv::imread(tmp.filePath("s.png").toStdString(), cv::IMREAD_UNCHANGED);
         cv::Mat mask = cv::imread(tmp.filePath("s_mask.png").toStdString(), cv::IMREAD_UNCHANGED);
@@ -101,7 +104,8 @@ private slots:
         QVERIFY(cv::countNonZero(mask) > 0);
         QFile side(tmp.filePath("s.json"));
         QVERIFY(side.open(QIODevice::ReadOnly));
-        QCOMPARE(QJsonDocument::fromJson(side.readAll()).object()["label"].toString(), QString("ng"));
+        QCOMPARE(QJsonDocument::fromJson(side.readAll()).object()["label"].toString(),
+                 QString("ng"));
         QFile obj(tmp.filePath("s.obj"));
         QVERIFY(obj.open(QIODevice::ReadOnly));
         int v = 0, f = 0;
@@ -113,7 +117,8 @@ private slots:
         QCOMPARE(v, 64 * 64);
         QCOMPARE(f, 2 * 63 * 63);
         // Same seed, same bytes.
-        auto again = runCli({"cg", "render", "--seed", "4", "--ng", "--size", "64", "--out", tmp.filePath("t")});
+        auto again = runCli(
+            {"cg", "render", "--seed", "4", "--ng", "--size", "64", "--out", tmp.filePath("t")});
         QCOMPARE(again.exitCode, 0);
         QFile a(tmp.filePath("s.png")), b(tmp.filePath("t.png"));
         QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
@@ -124,7 +129,8 @@ private slots:
     {
         QTemporaryDir tmp;
         const QString ref = tmp.filePath("ref"), dir = tmp.filePath("killed");
-        const QStringList common{"cg", "batch", "--count", "400", "--seed", "21", "--size", "64", "--quiet"};
+        const QStringList common{"cg", "batch",  "--count", "400",    "--seed",
+                                 "21", "--size", "64",      "--quiet"};
         auto full = runCli(common + QStringList{"--out", ref});
         QCOMPARE(full.exitCode, 0);
         const auto want = hashTree(ref);
@@ -138,7 +144,8 @@ private slots:
         for (auto it = left.cbegin(); it != left.cend(); ++it) {
             const QString name = QFileInfo(it.key()).fileName();
             if (name.startsWith('.')) continue;
-            QVERIFY2(want.value(it.key()) == it.value() || !name.endsWith(".json"), qPrintable(it.key()));
+            QVERIFY2(want.value(it.key()) == it.value() || !name.endsWith(".json"),
+                     qPrintable(it.key()));
         }
 
         auto resumed = runCli(common + QStringList{"--out", dir});
@@ -150,7 +157,8 @@ private slots:
         for (auto it = got.cbegin(); it != got.cend(); ++it) {
             const QString path = dir + "/" + it.key();
             if (path.endsWith(".png"))
-                QVERIFY2(!cv::imread(path.toStdString(), cv::IMREAD_UNCHANGED).empty(), qPrintable(path));
+                QVERIFY2(!cv::imread(path.toStdString(), cv::IMREAD_UNCHANGED).empty(),
+                         qPrintable(path));
         }
     }
 
@@ -158,13 +166,15 @@ private slots:
     {
         QTemporaryDir tmp;
         const QString dir = tmp.filePath("int");
-        const QStringList args{"cg", "batch", "--count", "600", "--seed", "3", "--size", "64", "--out", dir};
+        const QStringList args{"cg", "batch",  "--count", "600",   "--seed",
+                               "3",  "--size", "64",      "--out", dir};
         QCOMPARE(interruptedBatch(args, dir, 20, SIGINT), 130);
         const int partial = countSidecars(dir);
         QVERIFY(partial >= 20 && partial < 600);
         // Only complete files: no temp files after a clean interruption.
         QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-        while (it.hasNext()) QVERIFY2(!QFileInfo(it.next()).fileName().startsWith('.'), qPrintable(it.filePath()));
+        while (it.hasNext())
+            QVERIFY2(!QFileInfo(it.next()).fileName().startsWith('.'), qPrintable(it.filePath()));
         auto rest = runCli(args + QStringList{"--quiet"});
         QCOMPARE(rest.exitCode, 0);
         QCOMPARE(countSidecars(dir), 600);
@@ -173,10 +183,13 @@ private slots:
     void shardsCoverTheBatch()
     {
         QTemporaryDir tmp;
-        const QStringList common{"cg", "batch", "--count", "30", "--seed", "8", "--size", "48", "--quiet"};
+        const QStringList common{"cg", "batch",  "--count", "30",     "--seed",
+                                 "8",  "--size", "48",      "--quiet"};
         QCOMPARE(runCli(common + QStringList{"--out", tmp.filePath("one")}).exitCode, 0);
         for (const char* shard : {"0/4", "1/4", "2/4", "3/4"})
-            QCOMPARE(runCli(common + QStringList{"--out", tmp.filePath("many"), "--shard", shard}).exitCode, 0);
+            QCOMPARE(runCli(common + QStringList{"--out", tmp.filePath("many"), "--shard", shard})
+                         .exitCode,
+                     0);
         QCOMPARE(hashTree(tmp.filePath("many")), hashTree(tmp.filePath("one")));
         auto bad = runCli(common + QStringList{"--out", tmp.filePath("x"), "--shard", "4/4"});
         QCOMPARE(bad.exitCode, 1);

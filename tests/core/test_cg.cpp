@@ -99,21 +99,29 @@ private slots:
         CgParams p;
         p.scratch.widthUm = {-5, 20};
         std::string m = expectInvalid([&] { validate(p); });
-        QVERIFY2(m.find("scratch.widthUm") != std::string::npos && m.find("-5") != std::string::npos, m.c_str());
+        QVERIFY2(m.find("scratch.widthUm") != std::string::npos &&
+                     m.find("-5") != std::string::npos,
+                 m.c_str());
 
         p = CgParams{};
         p.lights.elevationDeg = {60, 30};
         m = expectInvalid([&] { CgGenerator g(p, 1); });
-        QVERIFY2(m.find("lights.elevationDeg") != std::string::npos && m.find("empty range") != std::string::npos, m.c_str());
+        QVERIFY2(m.find("lights.elevationDeg") != std::string::npos &&
+                     m.find("empty range") != std::string::npos,
+                 m.c_str());
 
-        m = expectInvalid([] { paramsFromJson(nlohmann::json::parse(R"({"pit": {"probability": 1.5}})")); });
+        m = expectInvalid(
+            [] { paramsFromJson(nlohmann::json::parse(R"({"pit": {"probability": 1.5}})")); });
         QVERIFY2(m.find("pit.probability") != std::string::npos, m.c_str());
 
-        m = expectInvalid([] { paramsFromJson(nlohmann::json::parse(R"({"scratch": {"widht": [1, 2]}})")); });
+        m = expectInvalid(
+            [] { paramsFromJson(nlohmann::json::parse(R"({"scratch": {"widht": [1, 2]}})")); });
         QVERIFY2(m.find("scratch.widht") != std::string::npos, m.c_str());
 
         m = expectInvalid([] { loadPreset("no_such_preset"); });
-        QVERIFY2(m.find("no_such_preset") != std::string::npos && m.find("pitting") != std::string::npos, m.c_str());
+        QVERIFY2(m.find("no_such_preset") != std::string::npos &&
+                     m.find("pitting") != std::string::npos,
+                 m.c_str());
 
         p = CgParams{};
         p.scratch.probability = p.pit.probability = p.dent.probability = p.crack.probability = 0;
@@ -156,7 +164,8 @@ private slots:
         const CgSample s = CgGenerator(smallParams(72), 2).render(0, true);
         for (const cv::Mat& m : {s.image, s.mask}) {
             const std::string png = encodePng(m);
-            cv::Mat back = cv::imdecode(std::vector<uchar>(png.begin(), png.end()), cv::IMREAD_UNCHANGED);
+            cv::Mat back =
+                cv::imdecode(std::vector<uchar>(png.begin(), png.end()), cv::IMREAD_UNCHANGED);
             QCOMPARE(back.type(), m.type());
             QCOMPARE(cv::norm(back, m, cv::NORM_INF), 0.0);
         }
@@ -181,7 +190,8 @@ private slots:
             QCOMPARE(binary, 80 * 80);
             if (s.ng) {
                 ++ng;
-                QVERIFY2(defectPixels > 0, ("empty mask for NG index " + std::to_string(s.index)).c_str());
+                QVERIFY2(defectPixels > 0,
+                         ("empty mask for NG index " + std::to_string(s.index)).c_str());
                 QVERIFY(!s.sampled["defects"].empty());
             } else {
                 QCOMPARE(defectPixels, 0);
@@ -196,7 +206,8 @@ private slots:
         // Every defect kind on its own still gives a visible mask.
         for (const char* kind : {"scratch", "pit", "dent", "crack"}) {
             CgParams p = smallParams(64);
-            p.scratch.probability = p.pit.probability = p.dent.probability = p.crack.probability = 0;
+            p.scratch.probability = p.pit.probability = p.dent.probability = p.crack.probability =
+                0;
             nlohmann::json j = paramsToJson(p);
             j[kind]["probability"] = 1.0;
             const CgGenerator g(paramsFromJson(j), 11);
@@ -239,7 +250,8 @@ private slots:
                     QVERIFY(bool(ls >> corner));
                     const auto sep = corner.find("//");
                     QVERIFY(sep != std::string::npos);
-                    const int a = std::stoi(corner.substr(0, sep)), b = std::stoi(corner.substr(sep + 2));
+                    const int a = std::stoi(corner.substr(0, sep)),
+                              b = std::stoi(corner.substr(sep + 2));
                     QCOMPARE(a, b);
                     QVERIFY(a >= 1 && a <= 40 * 40);
                 }
@@ -269,8 +281,10 @@ private slots:
         QCOMPARE(int(enc.size()), 6);
         int ng = 0;
         for (const auto& e : enc) {
-            cv::Mat img = cv::imdecode(std::vector<uchar>(e.png.begin(), e.png.end()), cv::IMREAD_UNCHANGED);
-            cv::Mat mask = cv::imdecode(std::vector<uchar>(e.maskPng.begin(), e.maskPng.end()), cv::IMREAD_UNCHANGED);
+            cv::Mat img =
+                cv::imdecode(std::vector<uchar>(e.png.begin(), e.png.end()), cv::IMREAD_UNCHANGED);
+            cv::Mat mask = cv::imdecode(std::vector<uchar>(e.maskPng.begin(), e.maskPng.end()),
+                                        cv::IMREAD_UNCHANGED);
             QCOMPARE(img.type(), CV_8UC3);
             QCOMPARE(mask.type(), CV_8U);
             QCOMPARE(cv::countNonZero(mask) > 0, e.ng);
@@ -292,7 +306,9 @@ private slots:
         QVERIFY(!full.cancelled);
         const auto want = hashTree(root / "full");
         QCOMPARE(int(want.size()), 3 * count);
-        QVERIFY(want.count("ng/" + batchStem(0, count) + ".png") + want.count("ok/" + batchStem(0, count) + ".png") == 1);
+        QVERIFY(want.count("ng/" + batchStem(0, count) + ".png") +
+                    want.count("ok/" + batchStem(0, count) + ".png") ==
+                1);
 
         // Three shards into one folder: no gap, no overlap, same bytes.
         std::int64_t total = 0;
@@ -309,7 +325,10 @@ private slots:
         const fs::path dir = root / "sharded";
         fs::path victim;
         for (const auto& [rel, h] : want)
-            if (rel.find("_mask") == std::string::npos && rel.ends_with(".png")) { victim = dir / rel; break; }
+            if (rel.find("_mask") == std::string::npos && rel.ends_with(".png")) {
+                victim = dir / rel;
+                break;
+            }
         fs::remove(victim);
         fs::path truncated;
         for (const auto& [rel, h] : want)
