@@ -80,7 +80,10 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     top->addWidget(refresh);
     top->addWidget(folder);
     top->addSpacing(16);
-    m_method = new QLabel(tr("Method: none"));
+    top->addWidget(new QLabel(tr("Method:")));
+    m_method = new QComboBox;
+    m_method->setMinimumWidth(220);
+    m_method->setToolTip(tr("The active model (Train page) or the classical baseline"));
     top->addWidget(m_method);
     top->addSpacing(16);
     m_start = new QPushButton(tr("Start (F5)"));
@@ -169,11 +172,22 @@ InspectPage::~InspectPage() { m_pipeline->stop(); }
 
 void InspectPage::setProject(kizu::project::ProjectStore* store) { m_store = store; }
 
+void InspectPage::clearMethods()
+{
+    m_factories.clear();
+    m_method->clear();
+}
+
+void InspectPage::addMethod(const QString& name, ClassifierFactory factory)
+{
+    m_factories.append(std::move(factory));
+    m_method->addItem(name);
+}
+
 void InspectPage::setClassifierFactory(ClassifierFactory factory, const QString& methodName)
 {
-    m_factory = std::move(factory);
-    m_methodName = methodName;
-    m_method->setText(tr("Method: %1").arg(methodName.isEmpty() ? tr("none") : methodName));
+    clearMethods();
+    addMethod(methodName, std::move(factory));
 }
 
 void InspectPage::setSourceUri(const QString& uri)
@@ -203,10 +217,11 @@ void InspectPage::startInspection()
     std::unique_ptr<inspect::Classifier> cls;
     std::unique_ptr<camera::FrameSource> src;
     try {
-        if (!m_factory)
+        const int k = m_method->currentIndex();
+        if (k < 0 || k >= m_factories.size())
             throw kizu::InvalidArgument("No method to inspect with: make a model active on the "
                                         "Train page, or choose the baseline.");
-        cls = m_factory();
+        cls = m_factories[k]();
         src = camera::openSource(sourceUri().toStdString());
     } catch (const kizu::Error& e) {
         QMessageBox::warning(this, tr("Cannot start inspection"), QString::fromStdString(e.what()));

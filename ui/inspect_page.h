@@ -32,7 +32,10 @@ public:
     ~InspectPage() override;
 
     void setProject(kizu::project::ProjectStore* store); // may be null
-    void setClassifierFactory(ClassifierFactory factory, const QString& methodName);
+    // The methods offered in the Method box; the first is the default.
+    void clearMethods();
+    void addMethod(const QString& name, ClassifierFactory factory);
+    void setClassifierFactory(ClassifierFactory factory, const QString& methodName); // just one
     void setSourceUri(const QString& uri);
     QString sourceUri() const;
     InspectPipeline* pipeline() const { return m_pipeline; }
@@ -59,11 +62,10 @@ private:
 
     InspectPipeline* m_pipeline;
     kizu::project::ProjectStore* m_store = nullptr;
-    ClassifierFactory m_factory;
-    QString m_methodName;
+    QList<ClassifierFactory> m_factories;
     InspectResult m_last;
     QComboBox* m_source;
-    QLabel* m_method;
+    QComboBox* m_method;
     QPushButton* m_start;
     QPushButton* m_stop;
     QCheckBox* m_heatmap;

@@ -2,7 +2,13 @@
 
 #include "core/common/error.h"
 #include "core/project/project_store.h"
+#include "core/baseline/baseline.h"
+#include "core/inspect/baseline_classifier.h"
+#include "core/learn/model_classifier.h"
+#include "core/learn/versions.h"
+#include "ui/baseline_panel.h"
 #include "ui/dataset_page.h"
+#include "ui/inspect_page.h"
 
 #include <QAction>
 #include <QApplication>
@@ -61,12 +67,23 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_pages->addTab(comingPage(tr("Train will fine-tune a model from CG-pretrained weights on "
                                   "a few labeled photos per class.")),
                     tr("&Train"));
-    m_pages->addTab(comingPage(tr("Compare will put the deep model and the classical "
-                                  "DoG/threshold baseline side by side on the same images.")),
-                    tr("C&ompare"));
-    m_pages->addTab(comingPage(tr("Inspect will run live camera OK/NG inspection with the "
-                                  "active model.")),
-                    tr("&Inspect"));
+    // Compare: the classical baseline, tuned and judged on the project's test split; the deep
+    // models join it here side by side.
+    m_baseline = new BaselinePanel;
+    m_pages->addTab(m_baseline, tr("C&ompare"));
+    connect(m_baseline, &BaselinePanel::paramsChanged, this, [this] {
+        if (m_store) m_store->setMeta("baseline_params", m_baseline->params().toJson().dump());
+    });
+    m_inspect = new InspectPage;
+    m_pages->addTab(m_inspect, tr("&Inspect"));
+    connect(this, &MainWindow::projectChanged, m_inspect, &InspectPage::setProject);
+    connect(m_inspect, &InspectPage::imageCaptured, this, [this] {
+        refreshCounts();
+        if (m_store) m_dataset->setStore(m_store.get());
+    });
+    connect(m_pages, &QTabWidget::currentChanged, this, [this](int index) {
+        if (m_pages->widget(index) == m_inspect) updateInspectMethods();
+    });
     setCentralWidget(m_pages);
 
     m_counts = new QLabel;
@@ -80,8 +97,129 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     refreshCounts();
 }
 
+bool MainWindow::showPage(const QString& name)
+{
+    const QStringList names{"dataset", "cg", "train", "compare", "inspect"};
+    const int k = names.indexOf(name.toLower());
+    if (k < 0) return false;
+    m_pages->setCurrentIndex(k);
+    return true;
+}
+
+void MainWindow::updateInspectMethods()
+{
+    m_inspect->clearMethods();
+    if (m_store) {
+        if (auto active = m_store->meta("active_model"); active && !active->empty()) {
+            const std::string file = *active;
+            m_inspect->addMethod(tr("Active model: %1").arg(QFileInfo(QString::fromStdString(file)).fileName()),
+                                 [file] { return std::make_unique<kizu::learn::ModelClassifier>(file); });
+        }
+    }
+    const auto params = m_baseline->params();
+    m_inspect->addMethod(tr("Classical baseline"), [params] {
+        return std::make_unique<kizu::inspect::BaselineClassifier>(params);
+    });
+}
+
+void MainWindow::updateBaselineImages()
+{
+    QList<BaselineImage> list;
+    if (m_store) {
+        // The test split when there is one, else every labeled image.
+        kizu::project::ImageFilter f;
+        f.split = Split::Test;
+        auto images = m_store->images(f);
+        if (images.empty()) images = m_store->images();
+        for (const auto& img : images) {
+            if (img.label == Label::Unlabeled) continue;
+            list.append({QString::fromStdString(m_store->imagePath(img).string()),
+                         img.label == Label::Ng ? BaselineImage::Label::Ng : BaselineImage::Label::Ok});
+        }
+        if (auto saved = m_store->meta("baseline_params")) {
+            try {
+                m_baseline->setParams(kizu::baseline::BaselineParams::fromJson(nlohmann::json::parse(*saved)));
+            } catch (const std::exception&) {
+                // stale or hand-edited parameters: keep the panel's own
+            }
+        }
+    }
+    m_baseline->setImages(list);
+}
+
+QString MainWindow::pageHelp(int index) const
+{
+    switch (index) {
+    case 0:
+        return tr("<h3>Dataset</h3><p>Turn photos into a labeled set. Import files or folders "
+                  "(Ctrl+I, Ctrl+Shift+I, or drag and drop), then label at keyboard speed.</p>"
+                  "<table cellpadding='3'>"
+                  "<tr><td><b>O</b> / <b>N</b> / <b>U</b></td><td>label OK / NG / unlabeled; "
+                  "the selection moves to the next unlabeled image</td></tr>"
+                  "<tr><td><b>Arrows, Page Up/Down, Home/End</b></td><td>move</td></tr>"
+                  "<tr><td><b>Ctrl+Z</b> / <b>Ctrl+Shift+Z</b></td><td>undo / redo (the audit "
+                  "log keeps both)</td></tr>"
+                  "<tr><td><b>F</b> / <b>1</b> / wheel</td><td>preview: fit / 1:1 / zoom</td></tr>"
+                  "</table><p>The split box assigns train/test by group, so near-duplicates "
+                  "never straddle it; lock the test split once results depend on it.</p>");
+    case 1:
+        return tr("<h3>CG Studio</h3><p>Preview and tune the domain-randomized renders of "
+                  "ground metal with scratches, pits, dents and cracks. Until the page lands, "
+                  "use <tt>kizu-cli cg render</tt>, <tt>cg batch</tt> and <tt>cg preset</tt>.</p>");
+    case 2:
+        return tr("<h3>Train</h3><p>Fine-tune a model from CG-pretrained weights on a few "
+                  "labeled photos per class. Until the page lands, use <tt>kizu-cli train</tt> "
+                  "and <tt>kizu-cli eval</tt>; make a model active with "
+                  "<tt>kizu-cli model activate FILE</tt>.</p>");
+    case 3:
+        return tr("<h3>Compare</h3><p>The classical baseline (Difference of Gaussians, "
+                  "threshold, labeling, blob rules) on the project's test split. Move a slider "
+                  "and the overlay of the selected image follows; Tune searches the parameters "
+                  "on labeled images in the background. The parameters are saved in the project "
+                  "and used by the Inspect page.</p>");
+    case 4:
+        return tr("<h3>Inspect</h3><p>Live OK/NG inspection. Choose a source (a GigE Vision "
+                  "or USB3 Vision camera, a USB camera as v4l2:N, a video, or a folder replay) "
+                  "and a method, then start.</p><table cellpadding='3'>"
+                  "<tr><td><b>F5</b> / <b>Esc</b></td><td>start / stop</td></tr>"
+                  "<tr><td><b>C</b></td><td>store the frame on screen in the project</td></tr>"
+                  "<tr><td><b>H</b></td><td>heatmap overlay</td></tr></table>"
+                  "<p>A camera that stops delivering shows <b>FAULT</b>, never OK, and is "
+                  "reconnected with back-off. NG frames and every verdict are stored in the "
+                  "project.</p>");
+    default:
+        return {};
+    }
+}
+
+void MainWindow::showPageHelp()
+{
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Kizu Help"));
+    box.setTextFormat(Qt::RichText);
+    box.setText(pageHelp(m_pages->currentIndex()));
+    box.exec();
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(
+        this, tr("About Kizu"),
+        tr("<h3>Kizu %1</h3><p>Few-shot inspection of ground metal surfaces, with CG pretraining "
+           "and a classical DoG/threshold baseline.</p>"
+           "<p>Qt %2 &middot; LibTorch %3 &middot; OpenCV %4</p>"
+           "<p><b>Data</b>: the BSData photos (Schlagenhauf et al., KIT wbk, Data in Brief 39, "
+           "2021) are licensed CC BY-SA 4.0 and are not shipped. <b>Weights</b>: ImageNet "
+           "SqueezeNet 1.1 (Iandola et al., BSD 2-Clause) when the user provides it; Kizu's "
+           "CG-pretrained weights are made from synthetic renders only.</p>")
+            .arg(QStringLiteral(KIZU_VERSION), QString::fromLatin1(qVersion()),
+                 QString::fromStdString(kizu::learn::torchVersion()),
+                 QString::fromStdString(kizu::learn::opencvVersion())));
+}
+
 MainWindow::~MainWindow()
 {
+    m_inspect->stopInspection();
     m_dataset->setStore(nullptr); // before the store it points to closes
 }
 
@@ -104,6 +242,19 @@ void MainWindow::buildMenus()
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(m_dataset->undoAction());
     edit->addAction(m_dataset->redoAction());
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    const QStringList pageNames{tr("Dataset"), tr("CG Studio"), tr("Train"), tr("Compare"), tr("Inspect")};
+    for (int k = 0; k < pageNames.size(); ++k) {
+        QAction* a = view->addAction(pageNames[k], this, [this, k] { m_pages->setCurrentIndex(k); });
+        a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + k)));
+    }
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* pageHelp = help->addAction(tr("Help on This Page"), this, &MainWindow::showPageHelp);
+    pageHelp->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&About Kizu"), this, &MainWindow::showAbout);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
     updateProjectActions();
 }
 
@@ -131,6 +282,7 @@ bool MainWindow::openProject(const QString& dir)
     // Pages switch to the new store before the old one closes.
     m_store.swap(store);
     Q_EMIT projectChanged(m_store.get());
+    updateBaselineImages();
     store.reset();
     updateProjectActions();
     const QString abs = QFileInfo(dir).absoluteFilePath();

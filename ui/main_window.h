@@ -15,6 +15,8 @@ class ProjectStore;
 namespace kizu::ui {
 
 class DatasetPage;
+class InspectPage;
+class BaselinePanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -27,6 +29,10 @@ public:
     kizu::project::ProjectStore* store() const { return m_store.get(); }
     QTabWidget* pages() const { return m_pages; }
     DatasetPage* datasetPage() const { return m_dataset; }
+    InspectPage* inspectPage() const { return m_inspect; }
+    BaselinePanel* baselinePanel() const { return m_baseline; }
+    // Shows a page by name: dataset, cg, train, compare, inspect. False for an unknown name.
+    bool showPage(const QString& name);
 
 Q_SIGNALS:
     // A project was opened (or closed: nullptr). Pages keep the pointer until the next signal.
@@ -45,10 +51,20 @@ private:
     void rememberRecent(const QString& dir);
     void rebuildRecentMenu();
     void updateProjectActions();
+    void updateInspectMethods();
+    void updateBaselineImages();
+    void showAbout();
+    void showPageHelp();
+public:
+    // The F1 help of a page (rich text): what it is for and its shortcuts.
+    QString pageHelp(int index) const;
+private:
 
     std::unique_ptr<kizu::project::ProjectStore> m_store;
     QTabWidget* m_pages = nullptr;
     DatasetPage* m_dataset = nullptr;
+    InspectPage* m_inspect = nullptr;
+    BaselinePanel* m_baseline = nullptr;
     QLabel* m_counts = nullptr;
     class QMenu* m_recentMenu = nullptr;
 };

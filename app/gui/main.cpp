@@ -1,4 +1,5 @@
 // kizu: the inspection station's GUI. Thin: application object, main window, nothing else.
+#include "ui/inspect_page.h"
 #include "ui/main_window.h"
 
 #include <QApplication>
@@ -17,12 +18,29 @@ int main(int argc, char** argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("project"), QStringLiteral("Project folder to open"));
+    QCommandLineOption page(QStringLiteral("page"),
+                            QStringLiteral("Page to show: dataset, cg, train, compare, inspect"),
+                            QStringLiteral("name"));
+    QCommandLineOption inspect(QStringLiteral("inspect"),
+                               QStringLiteral("Start live inspection from this source at once "
+                                              "(station mode), e.g. aravis:192.168.1.20"),
+                               QStringLiteral("source"));
+    parser.addOption(page);
+    parser.addOption(inspect);
     parser.process(app);
 
     kizu::ui::MainWindow window;
     QString project = parser.positionalArguments().value(0);
     if (project.isEmpty()) project = QSettings().value(QStringLiteral("project/last")).toString();
     if (!project.isEmpty()) window.openProject(project);
+    if (parser.isSet(page) && !window.showPage(parser.value(page)))
+        qWarning("kizu: unknown page '%s'", qPrintable(parser.value(page)));
     window.show();
+    if (parser.isSet(inspect)) {
+        window.showPage(QStringLiteral("inspect"));
+        window.inspectPage()->setSourceUri(parser.value(inspect));
+        QMetaObject::invokeMethod(window.inspectPage(), &kizu::ui::InspectPage::startInspection,
+                                  Qt::QueuedConnection);
+    }
     return app.exec();
 }

@@ -1,0 +1,141 @@
+// Live inspection from the command line (one JSON line per frame and a summary), and the
+// project's active model. In the learning module because a model needs LibTorch.
+#include "app/cli/commands.h"
+#include "core/baseline/baseline.h"
+#include "core/camera/frame_source.h"
+#include "core/common/error.h"
+#include "core/inspect/baseline_classifier.h"
+#include "core/inspect/inspection_runner.h"
+#include "core/learn/model_classifier.h"
+#include "core/project/project_store.h"
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace kizu::cli {
+namespace {
+using nlohmann::json;
+
+int inspectCmd(Args& args)
+{
+    const std::string source = args.value("--source", "");
+    const auto modelFile = args.value("--model");
+    const auto baselineFile = args.value("--baseline");
+    const bool noProject = args.flag("--no-project");
+    const bool quiet = args.flag("--quiet");
+    inspect::InspectionOptions opt;
+    opt.maxFrames = args.intValue("--frames", -1);
+    opt.grabTimeoutMs = int(args.intValue("--timeout", 2000));
+    opt.maxReconnects = int(args.intValue("--max-reconnects", -1));
+    opt.saveNgFrames = !args.flag("--no-save-ng");
+    const int threads = int(args.intValue("--threads", 0));
+    std::string dir;
+    if (!noProject) dir = projectDir(args);
+    args.finish();
+    if (source.empty()) throw UsageError{"inspect needs --source URI"};
+    if (modelFile && baselineFile) throw UsageError{"give --model or --baseline, not both"};
+    learn::setTorchThreads(threads);
+
+    std::optional<project::ProjectStore> store;
+    if (!noProject) store.emplace(project::ProjectStore::open(dir));
+    std::unique_ptr<inspect::Classifier> cls;
+    if (baselineFile) {
+        cls = std::make_unique<inspect::BaselineClassifier>(baseline::BaselineParams::load(*baselineFile));
+    } else {
+        std::string file = modelFile.value_or("");
+        if (file.empty() && store) file = store->meta("active_model").value_or("");
+        if (file.empty())
+            throw InvalidArgument("No model: give --model FILE.kizumodel (or --baseline P.json), "
+                                  "or make one active with 'kizu-cli model activate FILE'.");
+        cls = std::make_unique<learn::ModelClassifier>(file);
+    }
+    auto src = camera::openSource(source);
+    auto sum = inspect::runInspection(
+        *src, *cls, store ? &*store : nullptr, opt,
+        [&](const inspect::InspectionEvent& e) {
+            if (quiet) return;
+            json j;
+            if (e.state == inspect::State::Fault) {
+                j = {{"verdict", "FAULT"}, {"message", e.message}};
+            } else {
+                j = {{"frame", e.frame},
+                     {"verdict", e.state == inspect::State::Ng ? "NG" : "OK"},
+                     {"score", e.verdict.score},
+                     {"threshold", e.verdict.threshold},
+                     {"latency_ms", e.latencyMs}};
+                if (e.savedImageId) j["saved_image"] = *e.savedImageId;
+            }
+            std::cout << j.dump() << std::endl;
+        },
+        &interruptToken());
+    json s = {{"summary", true},
+              {"method", cls->name()},
+              {"method_id", cls->id()},
+              {"source", src->description()},
+              {"frames", sum.frames},
+              {"ok", sum.ok},
+              {"ng", sum.ng},
+              {"faults", sum.faults},
+              {"reconnects", sum.reconnects},
+              {"fps", sum.fps},
+              {"latency_p50_ms", sum.latencyP50Ms},
+              {"latency_p99_ms", sum.latencyP99Ms},
+              {"source_timeouts", sum.source.timeouts},
+              {"source_incomplete", sum.source.incomplete},
+              {"lost_packets", sum.source.lostPackets}};
+    std::cout << s.dump() << std::endl;
+    return sum.faults > 0 && sum.frames == 0 ? 1 : 0;
+}
+
+int modelCmd(Args& args)
+{
+    const std::string sub = args.takeFirst();
+    const std::string dir = projectDir(args);
+    auto pos = args.positionals();
+    args.finish();
+    auto store = project::ProjectStore::open(dir);
+    if (sub == "activate") {
+        if (pos.size() != 1) throw UsageError{"model activate needs FILE.kizumodel"};
+        const auto file = std::filesystem::absolute(pos[0]).lexically_normal();
+        learn::ModelClassifier check(file); // refuses a damaged or foreign file
+        store.setMeta("active_model", file.string());
+        std::cout << "active model: " << file.string() << " (" << check.name() << ", sha256 "
+                  << check.id().substr(0, 12) << ")\n";
+        return 0;
+    }
+    if (sub == "show") {
+        auto file = store.meta("active_model").value_or("");
+        std::cout << (file.empty() ? "no active model" : file) << "\n";
+        return 0;
+    }
+    throw UsageError{sub.empty() ? "model needs activate or show" : "unknown subcommand '" + sub + "'"};
+}
+
+const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
+                    "Usage: kizu-cli [--project DIR] inspect --source URI [--model FILE | "
+                    "--baseline P.json] [OPTIONS]\n\n"
+                    "Verdicts go into the project (NG frames are kept as images) unless\n"
+                    "--no-project. Without --model/--baseline the project's active model is used.\n"
+                    "A camera that stops delivering gives FAULT lines and is reconnected with\n"
+                    "back-off. Ctrl+C stops and prints the summary.\n\n"
+                    "Options:\n"
+                    "  --frames N           stop after N verdicts\n"
+                    "  --timeout MS         wait per frame before counting a timeout (2000)\n"
+                    "  --max-reconnects N   give up after N failed reconnects (default: never)\n"
+                    "  --no-save-ng         do not keep NG frames\n"
+                    "  --threads N          LibTorch threads (default: all cores)\n"
+                    "  --quiet              only the summary\n\n"
+                    "Examples:\n"
+                    "  kizu-cli -p line3 inspect --source aravis:192.168.1.20\n"
+                    "  kizu-cli inspect --no-project --source 'folder:shots?fps=30' --model m.kizumodel "
+                    "--frames 300\n",
+                    inspectCmd}};
+const Registrar r2{{"model", "make a model the project's active model",
+                    "Usage: kizu-cli [--project DIR] model activate FILE.kizumodel\n"
+                    "       kizu-cli [--project DIR] model show\n\n"
+                    "The active model is what the Inspect page and 'kizu-cli inspect' use.\n",
+                    modelCmd}};
+
+} // namespace
+} // namespace kizu::cli
