@@ -109,7 +109,9 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     capture->setToolTip(tr("Store the frame on screen in the project, unlabeled"));
     m_log = new QTableWidget(0, 4);
     m_log->setHorizontalHeaderLabels({tr("Time"), tr("Frame"), tr("Verdict"), tr("Score")});
-    m_log->horizontalHeader()->setStretchLastSection(true);
+    m_log->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_log->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_log->verticalHeader()->setDefaultSectionSize(22);
     m_log->verticalHeader()->setVisible(false);
     m_log->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_log->setSelectionMode(QAbstractItemView::NoSelection);
