@@ -244,7 +244,8 @@ const Registrar r1{{"project", "create a project or show its state",
                     "       kizu-cli [--project DIR] project info [--json]\n\n"
                     "init creates a project folder (a SQLite database and an images/ folder).\n"
                     "demo makes a project from the BSData photos ($KIZU_BSDATA or\n"
-                    "../shared/data/bsdata), labeled and split as their manifest says.\n"
+                    "../shared/data/bsdata), labeled and split as their manifest says, or,\n"
+                    "without them, from 160 labeled CG renders made on the spot.\n"
                     "info prints the schema version, image count and integrity check.\n\n"
                     "Example:\n  kizu-cli project init ~/kizu/spindles\n",
                     projectCmd}};

@@ -1,5 +1,7 @@
 #include "core/project/manifest.h"
 
+#include "core/cg/cg_generator.h"
+#include "core/cg/cg_params.h"
 #include "core/common/error.h"
 
 #include <fstream>
@@ -88,18 +90,27 @@ DemoReport makeDemoProject(const fs::path& dir, const fs::path& bsdataDir,
                            const ProgressFn& progress, const CancelToken* cancel)
 {
     std::error_code ec;
-    if (bsdataDir.empty() || !fs::exists(bsdataDir / "manifest.csv", ec))
-        throw InvalidArgument("No demo photos found at '" + bsdataDir.string() +
-                              "': set KIZU_BSDATA to the BSData folder (with manifest.csv).");
+    if (!bsdataDir.empty() && fs::exists(bsdataDir / "manifest.csv", ec)) {
+        auto store = ProjectStore::create(dir);
+        ImportOptions opt;
+        opt.groupRegex = "_(\\d+_\\d+)_crop";
+        opt.source = "bsdata";
+        store.importPaths({bsdataDir / "ok", bsdataDir / "ng"}, opt, progress, cancel);
+        store.labelFromFolders("demo");
+        applyManifest(store, bsdataDir / "manifest.csv", true, "demo");
+        store.setTestSplitLocked(true);
+        return {"bsdata", store.countImages()};
+    }
+    // No photos at hand: labeled CG renders made on the spot (default preset, seed 1).
     auto store = ProjectStore::create(dir);
-    ImportOptions opt;
-    opt.groupRegex = "_(\\d+_\\d+)_crop";
-    opt.source = "bsdata";
-    store.importPaths({bsdataDir / "ok", bsdataDir / "ng"}, opt, progress, cancel);
-    store.labelFromFolders("demo");
-    applyManifest(store, bsdataDir / "manifest.csv", true, "demo");
+    const int count = 160;
+    auto samples = cg::renderEncoded(cg::loadPreset("default"), 1, count, progress, cancel);
+    for (const auto& s : samples)
+        store.addEncodedImage(s.png, ".png", "cg", "cg_" + std::to_string(s.index / 2),
+                              s.ng ? Label::Ng : Label::Ok, "demo");
+    store.assignSplit(0.25, 1);
     store.setTestSplitLocked(true);
-    return {"bsdata", store.countImages()};
+    return {"cg", store.countImages()};
 }
 
 } // namespace kizu::project

@@ -27,7 +27,7 @@ struct DemoReport {
 };
 
 // Creates a demo project in dir: the BSData photos when bsdataDir holds them (imported,
-// grouped, labeled and split as its manifest says); throws InvalidArgument otherwise.
+// grouped, labeled and split as its manifest says), else 160 labeled CG renders.
 DemoReport makeDemoProject(const std::filesystem::path& dir,
                            const std::filesystem::path& bsdataDir,
                            const ProgressFn& progress = {}, const CancelToken* cancel = nullptr);

@@ -156,6 +156,20 @@ private Q_SLOTS:
         QCOMPARE(exported, test);
     }
 
+    void demoProjectWithoutPhotosIsMadeOfCgRenders()
+    {
+        const QString p = tmp("demo_cg");
+        auto r = runCli({"project", "demo", p, "--from", tmp("no-such-folder")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY(r.out.contains("160 cg images"));
+        auto store = ProjectStore::open(p.toStdString());
+        auto s = store.stats();
+        QCOMPARE(s.byLabel(Label::Ok), std::int64_t(80));
+        QCOMPARE(s.byLabel(Label::Ng), std::int64_t(80));
+        QVERIFY(s.bySplit(Split::Test) > 0 && s.bySplit(Split::Train) > s.bySplit(Split::Test));
+        QVERIFY(store.testSplitLocked());
+    }
+
     void bsdataEndToEnd()
     {
         KIZU_REQUIRE_BSDATA(bsdata);
