@@ -38,7 +38,8 @@ render:  --seed S [--index I] [--ng | --ok] --out DIR_OR_PREFIX
          Writes PREFIX.png, PREFIX_mask.png, PREFIX.obj, PREFIX.json. An existing folder
          (or one ending in /) gets PREFIX = DIR/cg_S_I.
 batch:   --count N --seed S --out DIR [--shard i/n] [--quiet]
-         Files DIR/{ok,ng}/cg_000123{.png,_mask.png,.json}, named by the global index.
+         Files DIR/{ok,ng}/cg_000123{.png,.json} and masks DIR/masks/{ok,ng}/cg_000123.png,
+         named by the global index.
          Ctrl-C finishes the images in flight and exits (code 130); run the same command
          again to complete the batch. --shard i/n renders only indices with index % n == i.
 sheet:   --out FILE.png|.jpg [--seed S] [--count 16] [--per-row 8] [--tile 112]

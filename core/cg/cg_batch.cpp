@@ -71,8 +71,11 @@ struct Paths {
 
 Paths pathsFor(const fs::path& outDir, bool ng, const std::string& stem)
 {
-    const fs::path dir = outDir / (ng ? "ng" : "ok");
-    return {dir / (stem + ".png"), dir / (stem + "_mask.png"), dir / (stem + ".json")};
+    // Masks live apart (masks/ok, masks/ng) so that ok/ and ng/ hold training images only and
+    // can be imported or trained on as they are.
+    const char* label = ng ? "ng" : "ok";
+    const fs::path dir = outDir / label;
+    return {dir / (stem + ".png"), outDir / "masks" / label / (stem + ".png"), dir / (stem + ".json")};
 }
 
 std::uintmax_t fileSize(const fs::path& p)
@@ -144,7 +147,7 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
                               std::to_string(shard.count) + ".");
     const CgGenerator gen(params, seed);
     std::error_code ec;
-    for (const char* sub : {"ok", "ng"}) {
+    for (const char* sub : {"ok", "ng", "masks/ok", "masks/ng"}) {
         fs::create_directories(outDir / sub, ec);
         if (ec)
             throw IoError("Cannot create " + (outDir / sub).string() + ": " + ec.message() +
@@ -154,8 +157,7 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
                            {"seed", seed},
                            {"count", count},
                            {"params", paramsToJson(params)}});
-    removeStaleTemps(outDir / "ok", shard);
-    removeStaleTemps(outDir / "ng", shard);
+    for (const char* sub : {"ok", "ng", "masks/ok", "masks/ng"}) removeStaleTemps(outDir / sub, shard);
 
     BatchResult result;
     std::vector<std::uint64_t> pending;
@@ -191,7 +193,7 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
                     nlohmann::json side = s.sampled;
                     side["files"] = {{"image", p.image.filename().string()},
                                      {"imageBytes", png.size()},
-                                     {"mask", p.mask.filename().string()},
+                                     {"mask", fs::relative(p.mask, outDir).string()},
                                      {"maskBytes", mask.size()}};
                     writeQuick(p.sidecar, side.dump(2) + "\n");
                 } catch (...) {

@@ -325,14 +325,14 @@ private slots:
         const fs::path dir = root / "sharded";
         fs::path victim;
         for (const auto& [rel, h] : want)
-            if (rel.find("_mask") == std::string::npos && rel.ends_with(".png")) {
+            if (!rel.starts_with("masks/") && rel.ends_with(".png")) {
                 victim = dir / rel;
                 break;
             }
         fs::remove(victim);
         fs::path truncated;
         for (const auto& [rel, h] : want)
-            if (rel.ends_with("_mask.png") && dir / rel != victim) truncated = dir / rel;
+            if (rel.starts_with("masks/") && dir / rel != victim) truncated = dir / rel;
         fs::resize_file(truncated, 10);
         std::ofstream(victim.parent_path() / ".cg_000003.png.tmp999_1") << "junk";
         CancelToken none;
