@@ -24,6 +24,11 @@ mkdir -p "$work/src/ok" "$work/src/ng"
 cp resources/icons/kizu.svg "$work/src/ok/not-an-image.png"   # must be skipped, not crash
 /usr/bin/kizu-cli -p "$work/p" import --quiet "$work/src" || [ $? -eq 1 ]
 /usr/bin/kizu-cli -p "$work/p" stats --json
-if [ -x scripts/package-smoke-learn.sh ]; then scripts/package-smoke-learn.sh "$work"; fi
+# The learning path from the installed files: render CG, train a few steps, evaluate.
+/usr/bin/kizu-cli cg batch --count 16 --seed 3 --size 64 --out "$work/cg" --quiet
+/usr/bin/kizu-cli train --data "$work/cg" --steps 3 --size 64 --batch 4 --out "$work/m.kizumodel" --quiet
+/usr/bin/kizu-cli eval --model "$work/m.kizumodel" --data "$work/cg" --json | grep -q '"accuracy"'
+/usr/bin/kizu-cli -p "$work/p" inspect --source "folder:$work/cg/ok" --model "$work/m.kizumodel" \
+  --frames 4 --quiet | grep -q '"frames":4'
 rm -rf "$work"
 echo "package-smoke: passed"
