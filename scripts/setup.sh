@@ -8,11 +8,11 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
-  qt6-base-dev qt6-3d-dev libqt6opengl6-dev libqt6svg6-dev libgl-dev libxkbcommon-dev
+  qt6-base-dev qt6-3d-dev libqt6opengl6-dev qt6-svg-dev libgl-dev libxkbcommon-dev
   qt6-image-formats-plugins qt6-qpa-plugins libqcustomplot-dev
   libtorch-dev libopencv-dev libsqlite3-dev nlohmann-json3-dev
   libaravis-dev aravis-tools libusb-1.0-0-dev
-  xvfb xauth sqlite3 imagemagick
+  xvfb xauth sqlite3 imagemagick dpkg-dev file
   python3-torch python3-torchvision python3-opencv
 )
 

@@ -2,6 +2,7 @@
 
 #include "core/common/error.h"
 #include "core/project/project_store.h"
+#include "ui/dataset_page.h"
 
 #include <QAction>
 #include <QApplication>
@@ -48,13 +49,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_pages = new QTabWidget;
     m_pages->setDocumentMode(true);
 
-    auto* dataset = new QWidget;
-    auto* dl = new QVBoxLayout(dataset);
-    m_overview = new QLabel;
-    m_overview->setAlignment(Qt::AlignCenter);
-    m_overview->setTextFormat(Qt::RichText);
-    dl->addWidget(m_overview);
-    m_pages->addTab(dataset, tr("&Dataset"));
+    m_dataset = new DatasetPage;
+    m_pages->addTab(m_dataset, tr("&Dataset"));
+    connect(this, &MainWindow::projectChanged, m_dataset, &DatasetPage::setStore);
+    connect(m_dataset, &DatasetPage::projectDataChanged, this, &MainWindow::refreshCounts);
+    connect(m_dataset, &DatasetPage::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 8000); });
     m_pages->addTab(comingPage(tr("CG Studio will preview and tune the domain-randomized "
                                   "scratch renders in 3D.")),
                     tr("&CG Studio"));
@@ -80,7 +80,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     refreshCounts();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    m_dataset->setStore(nullptr); // before the store it points to closes
+}
 
 void MainWindow::buildMenus()
 {
@@ -92,19 +95,44 @@ void MainWindow::buildMenus()
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
     file->addSeparator();
+    file->addAction(m_dataset->importFilesAction());
+    file->addAction(m_dataset->importFolderAction());
+    file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_dataset->undoAction());
+    edit->addAction(m_dataset->redoAction());
+    updateProjectActions();
+}
+
+void MainWindow::updateProjectActions()
+{
+    m_dataset->importFilesAction()->setEnabled(m_store != nullptr);
+    m_dataset->importFolderAction()->setEnabled(m_store != nullptr);
 }
 
 bool MainWindow::openProject(const QString& dir)
 {
+    if (m_dataset->importRunning()) {
+        QMessageBox::information(this, tr("Import running"),
+                                 tr("Wait for the import to finish, or cancel it, before "
+                                    "opening another project."));
+        return false;
+    }
+    std::unique_ptr<ProjectStore> store;
     try {
-        auto store = std::make_unique<ProjectStore>(ProjectStore::open(dir.toStdString()));
-        m_store = std::move(store);
+        store = std::make_unique<ProjectStore>(ProjectStore::open(dir.toStdString()));
     } catch (const kizu::Error& e) {
         QMessageBox::warning(this, tr("Cannot open project"), QString::fromStdString(e.what()));
         return false;
     }
+    // Pages switch to the new store before the old one closes.
+    m_store.swap(store);
+    Q_EMIT projectChanged(m_store.get());
+    store.reset();
+    updateProjectActions();
     const QString abs = QFileInfo(dir).absoluteFilePath();
     setWindowTitle(tr("Kizu - %1").arg(QFileInfo(abs).fileName()));
     rememberRecent(abs);
@@ -117,8 +145,6 @@ void MainWindow::refreshCounts()
 {
     if (!m_store) {
         m_counts->setText(tr("No project open"));
-        m_overview->setText(tr("<h2>No project open</h2><p>Use File &gt; New Project (Ctrl+N) "
-                               "or File &gt; Open Project (Ctrl+O).</p>"));
         return;
     }
     kizu::project::Stats s;
@@ -131,20 +157,15 @@ void MainWindow::refreshCounts()
     const auto ok = s.byLabel(Label::Ok), ng = s.byLabel(Label::Ng),
                un = s.byLabel(Label::Unlabeled);
     const auto train = s.bySplit(Split::Train), test = s.bySplit(Split::Test);
-    m_counts->setText(tr("%1 images | OK %2 | NG %3 | unlabeled %4 | train %5 | test %6")
-                          .arg(s.total()).arg(ok).arg(ng).arg(un).arg(train).arg(test));
-    auto cell = [&](Label l, Split sp) { return QString::number(s.counts[int(l)][int(sp)]); };
-    QString table = QStringLiteral("<h2>%1</h2><table cellpadding='6' border='0' align='center'>"
-                                   "<tr><th></th><th>train</th><th>test</th><th>none</th></tr>")
-                        .arg(QDir(QString::fromStdString(m_store->dir().string())).dirName());
-    const std::pair<Label, QString> rows[] = {
-        {Label::Ok, tr("OK")}, {Label::Ng, tr("NG")}, {Label::Unlabeled, tr("unlabeled")}};
-    for (const auto& [l, name] : rows)
-        table += QStringLiteral("<tr><th align='left'>%1</th><td align='right'>%2</td>"
-                                "<td align='right'>%3</td><td align='right'>%4</td></tr>")
-                     .arg(name, cell(l, Split::Train), cell(l, Split::Test), cell(l, Split::None));
-    table += QStringLiteral("</table><p>%1 images in all</p>").arg(s.total());
-    m_overview->setText(table);
+    m_counts->setText(tr("%1  |  %2 images  |  OK %3  ·  NG %4  ·  unlabeled %5  |  train %6  ·  "
+                         "test %7")
+                          .arg(QDir(QString::fromStdString(m_store->dir().string())).dirName())
+                          .arg(s.total())
+                          .arg(ok)
+                          .arg(ng)
+                          .arg(un)
+                          .arg(train)
+                          .arg(test));
 }
 
 void MainWindow::newProject()

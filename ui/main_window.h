@@ -14,6 +14,8 @@ class ProjectStore;
 
 namespace kizu::ui {
 
+class DatasetPage;
+
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -24,6 +26,11 @@ public:
     bool openProject(const QString& dir);
     kizu::project::ProjectStore* store() const { return m_store.get(); }
     QTabWidget* pages() const { return m_pages; }
+    DatasetPage* datasetPage() const { return m_dataset; }
+
+Q_SIGNALS:
+    // A project was opened (or closed: nullptr). Pages keep the pointer until the next signal.
+    void projectChanged(kizu::project::ProjectStore* store);
 
 public Q_SLOTS:
     void refreshCounts();
@@ -37,10 +44,11 @@ private:
     void openProjectDialog();
     void rememberRecent(const QString& dir);
     void rebuildRecentMenu();
+    void updateProjectActions();
 
     std::unique_ptr<kizu::project::ProjectStore> m_store;
     QTabWidget* m_pages = nullptr;
-    QLabel* m_overview = nullptr;
+    DatasetPage* m_dataset = nullptr;
     QLabel* m_counts = nullptr;
     class QMenu* m_recentMenu = nullptr;
 };

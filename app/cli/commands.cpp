@@ -118,7 +118,7 @@ Registrar::Registrar(Command command) { registry().push_back(std::move(command))
 
 namespace {
 kizu::CancelToken g_interrupt;
-extern "C" void onInterrupt(int sig)
+extern "C" void kizuCliOnInterrupt(int sig)
 {
     if (g_interrupt.cancelled()) std::_Exit(128 + sig); // a second Ctrl+C stops at once
     g_interrupt.cancel();
@@ -128,8 +128,8 @@ extern "C" void onInterrupt(int sig)
 kizu::CancelToken& interruptToken()
 {
     static bool installed = [] {
-        std::signal(SIGINT, onInterrupt);
-        std::signal(SIGTERM, onInterrupt);
+        std::signal(SIGINT, kizuCliOnInterrupt);
+        std::signal(SIGTERM, kizuCliOnInterrupt);
         return true;
     }();
     (void)installed;

@@ -49,12 +49,52 @@ static void printOverview()
                  "folder.\nRun 'kizu-cli COMMAND --help' for a command's options and examples.\n";
 }
 
+// Escapes text for roff: backslashes, and leading dots or quotes.
+static std::string roff(const std::string& text)
+{
+    std::string out;
+    bool lineStart = true;
+    for (char c : text) {
+        if (c == '\\') out += "\\e";
+        else if (lineStart && (c == '.' || c == '\'')) out += "\\&" + std::string(1, c);
+        else out += c;
+        lineStart = c == '\n';
+    }
+    return out;
+}
+
+// The man page, made from the same help texts that `--help` prints, so they never drift.
+static void printManPage()
+{
+    loadLearnModule();
+    auto cmds = commands();
+    std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a.name < b.name; });
+    std::cout << ".TH KIZU-CLI 1 \"\" \"kizu-cli " KIZU_VERSION "\" \"Kizu\"\n"
+                 ".SH NAME\nkizu-cli \\- few-shot surface inspection from the command line\n"
+                 ".SH SYNOPSIS\n.B kizu-cli\n[\\fB\\-\\-project\\fR \\fIDIR\\fR] "
+                 "\\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n"
+                 ".SH DESCRIPTION\nThe command-line face of the Kizu inspection station: every "
+                 "action of the GUI is a command. The project folder is \\fB\\-\\-project\\fR "
+                 "\\fIDIR\\fR, else \\fB$KIZU_PROJECT\\fR, else the current folder.\n"
+                 ".SH COMMANDS\n";
+    for (const auto& c : cmds)
+        std::cout << ".SS " << c.name << "\n" << roff(c.summary) << "\n.PP\n.nf\n" << roff(c.help)
+                  << "\n.fi\n";
+    std::cout << ".SH EXIT STATUS\n0 success, 1 an error (the message says what to do), 2 a wrong "
+                 "command line, 130 interrupted.\n"
+                 ".SH SEE ALSO\n.BR kizu (1)\n";
+}
+
 int main(int argc, char** argv)
 {
     std::vector<std::string> tokens(argv + 1, argv + argc);
     if (tokens.empty() || tokens[0] == "--help" || tokens[0] == "-h" || tokens[0] == "help") {
         printOverview();
         return tokens.empty() ? 2 : 0;
+    }
+    if (tokens[0] == "--man") {
+        printManPage();
+        return 0;
     }
     if (tokens[0] == "--version") {
         std::cout << "kizu-cli " KIZU_VERSION "\n";

@@ -166,6 +166,13 @@ void collectFiles(const fs::path& p, bool recursive, std::vector<fs::path>& out,
     out.insert(out.end(), found.begin(), found.end());
 }
 
+// Issue reasons are printed after the file name; drop the name where the message repeats it.
+std::string withoutPrefix(const std::string& message, const std::string& name)
+{
+    const std::string prefix = name + ": ";
+    return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
+}
+
 } // namespace
 
 std::string labelName(Label label)
@@ -451,10 +458,10 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
             }
         } catch (const FormatError& e) {
             ++report.skipped;
-            report.issues.push_back({name, e.what()});
+            report.issues.push_back({name, withoutPrefix(e.what(), name)});
         } catch (const IoError& e) {
             ++report.skipped;
-            report.issues.push_back({name, e.what()});
+            report.issues.push_back({name, withoutPrefix(e.what(), name)});
         }
         ++done;
         kizu::report(progress, {done, total, "import", name});
@@ -515,9 +522,8 @@ ImageRecord ProjectStore::findImage(const std::string& ref) const
     return hits.front();
 }
 
-std::vector<ImageRecord> ProjectStore::images(const ImageFilter& filter) const
+static std::string orderFor(const ImageFilter& filter)
 {
-    WhereClause w = whereFor(filter);
     std::string order;
     switch (filter.sort) {
     case ImageFilter::Sort::Name: order = "i.original_path"; break;
@@ -525,13 +531,55 @@ std::vector<ImageRecord> ProjectStore::images(const ImageFilter& filter) const
     case ImageFilter::Sort::ImportedAt: order = "i.imported_at"; break;
     default: order = "i.id"; break;
     }
-    std::string sql = std::string(kSelectImage) + w.sql + " ORDER BY " + order +
-                      (filter.descending ? " DESC" : "") + ", i.id LIMIT ? OFFSET ?";
+    return " ORDER BY " + order + (filter.descending ? " DESC" : "") + ", i.id LIMIT ? OFFSET ?";
+}
+
+std::vector<ImageRecord> ProjectStore::images(const ImageFilter& filter) const
+{
+    WhereClause w = whereFor(filter);
+    std::string sql = std::string(kSelectImage) + w.sql + orderFor(filter);
     auto s = m->db.prepare(sql);
     bindWhere(s, w);
     s.bind(int(w.params.size() + 1), filter.limit).bind(int(w.params.size() + 2), filter.offset);
     std::vector<ImageRecord> out;
     while (s.step()) out.push_back(readImage(s));
+    return out;
+}
+
+std::vector<ImageBrief> ProjectStore::imageBriefs(const ImageFilter& filter) const
+{
+    WhereClause w = whereFor(filter);
+    auto s = m->db.prepare("SELECT i.id, COALESCE(l.label, 0), i.split FROM images i "
+                           "LEFT JOIN labels l ON l.image_id = i.id " +
+                           w.sql + orderFor(filter));
+    bindWhere(s, w);
+    s.bind(int(w.params.size() + 1), filter.limit).bind(int(w.params.size() + 2), filter.offset);
+    std::vector<ImageBrief> out;
+    while (s.step()) out.push_back({s.int64(0), Label(s.int64(1)), Split(s.int64(2))});
+    return out;
+}
+
+std::vector<ImageRecord> ProjectStore::imagesByIds(const std::vector<std::int64_t>& ids) const
+{
+    // One statement per chunk of ids, kept under SQLite's limit on bound parameters.
+    constexpr std::size_t kChunk = 500;
+    std::map<std::int64_t, ImageRecord> found;
+    for (std::size_t begin = 0; begin < ids.size(); begin += kChunk) {
+        const std::size_t end = std::min(ids.size(), begin + kChunk);
+        std::string sql = std::string(kSelectImage) + "WHERE i.id IN (";
+        for (std::size_t k = begin; k < end; ++k) sql += k == begin ? "?" : ",?";
+        sql += ")";
+        auto s = m->db.prepare(sql);
+        for (std::size_t k = begin; k < end; ++k) s.bind(int(k - begin + 1), ids[k]);
+        while (s.step()) {
+            ImageRecord r = readImage(s);
+            found.emplace(r.id, std::move(r));
+        }
+    }
+    std::vector<ImageRecord> out;
+    out.reserve(found.size());
+    for (auto id : ids)
+        if (auto it = found.find(id); it != found.end()) out.push_back(it->second);
     return out;
 }
 
@@ -764,6 +812,51 @@ std::int64_t ProjectStore::exportSplit(Split split, const fs::path& outDir,
         report(progress, {written, std::int64_t(all.size()), "export", file});
     }
     return written;
+}
+
+void ProjectStore::recordInspections(const std::vector<InspectionRecord>& records)
+{
+    if (records.empty()) return;
+    Transaction tx(m->db);
+    auto s = m->db.prepare("INSERT INTO inspection_results (at, source, verdict, score, model_sha, "
+                           "image_id, latency_ms) VALUES (?,?,?,?,?,?,?)");
+    for (const auto& r : records) {
+        s.reset();
+        s.bind(1, r.at ? r.at : nowMs()).bind(2, r.source).bind(3, r.verdict).bind(4, r.score);
+        s.bind(5, r.modelSha);
+        if (r.imageId) s.bind(6, *r.imageId);
+        else s.bindNull(6);
+        s.bind(7, r.latencyMs).run();
+    }
+    tx.commit();
+}
+
+std::vector<InspectionRecord> ProjectStore::inspections(std::int64_t limit) const
+{
+    auto s = m->db.prepare("SELECT id, at, source, verdict, score, model_sha, image_id, "
+                           "COALESCE(latency_ms, 0) FROM inspection_results ORDER BY id DESC LIMIT ?");
+    s.bind(1, limit);
+    std::vector<InspectionRecord> out;
+    while (s.step()) {
+        InspectionRecord r;
+        r.id = s.int64(0);
+        r.at = s.int64(1);
+        r.source = s.text(2);
+        r.verdict = int(s.int64(3));
+        r.score = s.real(4);
+        r.modelSha = s.text(5);
+        if (!s.isNull(6)) r.imageId = s.int64(6);
+        r.latencyMs = s.real(7);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::int64_t ProjectStore::inspectionCount() const
+{
+    auto s = m->db.prepare("SELECT COUNT(*) FROM inspection_results");
+    s.step();
+    return s.int64(0);
 }
 
 void ProjectStore::setMeta(const std::string& key, const std::string& value)

@@ -85,12 +85,32 @@ struct ImageFilter {
     std::int64_t offset = 0;
 };
 
+// What a browser needs of every image in a view, kept small so that 100,000 of them load in
+// tens of milliseconds; the rest of a record is fetched for the rows on screen.
+struct ImageBrief {
+    std::int64_t id = 0;
+    Label label = Label::Unlabeled;
+    Split split = Split::None;
+};
+
 struct Stats {
     // counts[label][split], label and split as their enum values
     std::int64_t counts[3][3] = {};
     std::int64_t total() const;
     std::int64_t byLabel(Label l) const;
     std::int64_t bySplit(Split s) const;
+};
+
+// One verdict of live inspection, as stored in the project.
+struct InspectionRecord {
+    std::int64_t id = 0;
+    std::int64_t at = 0;         // unix ms
+    std::string source;          // the frame source's description
+    int verdict = 0;             // 0 OK, 1 NG, 2 fault (no verdict: the camera failed)
+    double score = 0;            // NG score of the method
+    std::string modelSha;        // sha256 of the model file (or the baseline parameters)
+    std::optional<std::int64_t> imageId; // the stored frame, when it was kept (NG frames)
+    double latencyMs = 0;        // capture to verdict
 };
 
 struct SplitReport {
@@ -136,6 +156,10 @@ public:
     ImageRecord findImage(const std::string& ref) const;
     std::vector<ImageRecord> images(const ImageFilter& filter = {}) const;
     std::int64_t countImages(const ImageFilter& filter = {}) const;
+    // The same selection and order as images(filter), ids with label and split only.
+    std::vector<ImageBrief> imageBriefs(const ImageFilter& filter = {}) const;
+    // Full records for the given ids, in the order given; ids not in the project are left out.
+    std::vector<ImageRecord> imagesByIds(const std::vector<std::int64_t>& ids) const;
     std::vector<std::string> groups() const;
     std::vector<std::string> sources() const;
     Stats stats() const;
@@ -162,6 +186,11 @@ public:
     // Unlabeled images are not exported. Returns the number of files written.
     std::int64_t exportSplit(Split split, const std::filesystem::path& outDir,
                              const ProgressFn& progress = {}, const CancelToken* cancel = nullptr);
+
+    // Live inspection results: appended in one transaction per call.
+    void recordInspections(const std::vector<InspectionRecord>& records);
+    std::vector<InspectionRecord> inspections(std::int64_t limit = 100) const; // newest first
+    std::int64_t inspectionCount() const;
 
     // Small key/value settings kept in the project (e.g. the active model).
     void setMeta(const std::string& key, const std::string& value);

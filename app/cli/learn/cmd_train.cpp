@@ -1,0 +1,166 @@
+// kizu-cli train: few-shot training from a project's train split or ok/ and ng/ folders.
+#include "app/cli/commands.h"
+#include "app/cli/learn/learn_data.h"
+#include "core/common/error.h"
+#include "core/learn/evaluate.h"
+#include "core/learn/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+namespace kizu::cli {
+namespace {
+using nlohmann::json;
+
+int trainCmd(Args& args)
+{
+    learn::TrainConfig cfg;
+    cfg.arch = args.value("--model", cfg.arch);
+    cfg.init = args.value("--init", cfg.init);
+    cfg.inputSize = int(args.intValue("--size", cfg.inputSize));
+    cfg.steps = args.intValue("--steps", 0);
+    cfg.epochs = args.doubleValue("--epochs", 0);
+    cfg.batch = int(args.intValue("--batch", cfg.batch));
+    cfg.lr = args.doubleValue("--lr", 0);
+    cfg.weightDecay = args.doubleValue("--weight-decay", cfg.weightDecay);
+    cfg.labelSmoothing = args.doubleValue("--label-smoothing", cfg.labelSmoothing);
+    cfg.warmupSteps = args.intValue("--warmup", -1);
+    cfg.seed = std::uint64_t(args.intValue("--seed", 0));
+    cfg.threads = int(args.intValue("--threads", 0));
+    cfg.device = args.value("--device", "cpu");
+    if (args.flag("--no-augment")) {
+        cfg.augment.randAugment = false;
+        cfg.augment.randomResizedCrop = false;
+        cfg.augment.hflip = cfg.augment.vflip = false;
+    }
+    cfg.augment.magnitude = args.doubleValue("--magnitude", cfg.augment.magnitude);
+    if (args.flag("--unbalanced")) cfg.balanced = false;
+    const std::int64_t shots = args.intValue("--shots", 0);
+    const std::string out = args.value("--out", "model.kizumodel");
+    const auto checkpointArg = args.value("--checkpoint");
+    cfg.checkpoint = checkpointArg ? *checkpointArg : out + ".checkpoint";
+    cfg.checkpointEverySteps = args.intValue("--checkpoint-every", 0);
+    cfg.resume = args.flag("--resume");
+    const bool withTest = args.flag("--test");
+    const bool asJson = args.flag("--json");
+    const bool quiet = args.flag("--quiet");
+    DataChoice data = chooseData(args, "train");
+    args.finish();
+    if (cfg.steps <= 0 && cfg.epochs <= 0)
+        throw UsageError{"give a budget: --steps N or --epochs N"};
+    if (cfg.steps > 0 && cfg.epochs > 0) throw UsageError{"give --steps or --epochs, not both"};
+    if (cfg.batch < 1) throw UsageError{"--batch must be at least 1"};
+    if (cfg.inputSize < 32) throw UsageError{"--size must be at least 32"};
+
+    auto items = data.items;
+    if (shots > 0) items = learn::drawShots(items, int(shots), cfg.seed);
+    auto [nOk, nNg] = learn::classCounts(items);
+    if (!quiet)
+        std::fprintf(stderr, "train: %s: %lld OK + %lld NG images; %s from %s at %d px, batch %d\n",
+                     data.description.c_str(), (long long)nOk, (long long)nNg, cfg.arch.c_str(),
+                     cfg.init.c_str(), cfg.inputSize, cfg.batch);
+    learn::FileSource source(items, int(std::lround(cfg.inputSize * 1.15)));
+
+    double lastPrint = -1;
+    auto progress = [&](const learn::TrainProgress& p) {
+        if (quiet) return;
+        const double now =
+            std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                .count();
+        if (p.stage == "train" && p.step < p.totalSteps && now - lastPrint < 1.0) return;
+        lastPrint = now;
+        if (p.stage == "threshold")
+            std::fprintf(stderr, "train: choosing the NG threshold on the training images\n");
+        else
+            std::fprintf(stderr, "train: step %lld/%lld loss %.4f lr %.5f %.1f img/s\n",
+                         (long long)p.step, (long long)p.totalSteps, p.loss, p.lr,
+                         p.imagesPerSecond);
+    };
+    auto result = learn::train(cfg, source, progress, &interruptToken());
+    if (result.cancelled) {
+        std::fprintf(stderr,
+                     "train: interrupted after step %lld; checkpoint %s. Run the same command "
+                     "with --resume to continue.\n",
+                     (long long)result.steps, cfg.checkpoint.string().c_str());
+        return 130;
+    }
+    learn::Model& model = *result.model;
+    json metrics = json::parse(model.info().metrics.empty() ? "{}" : model.info().metrics);
+    if (withTest) {
+        // The threshold stays the one chosen on the training images.
+        const auto test = data.testItems();
+        auto ev = learn::evaluate(model, test, {}, &interruptToken());
+        metrics["test"] = learn::toJson(ev.metrics, false);
+        model.info().metrics = metrics.dump();
+    }
+    model.save(out);
+    if (!checkpointArg) {
+        std::error_code ec;
+        std::filesystem::remove(cfg.checkpoint, ec);
+    }
+    json summary{{"model", out},
+                 {"arch", cfg.arch},
+                 {"steps", result.steps},
+                 {"resumed_from_step", result.resumedFromStep},
+                 {"final_loss", result.finalLoss},
+                 {"images_per_s", result.imagesPerSecond},
+                 {"seconds", result.seconds},
+                 {"threshold", model.info().threshold},
+                 {"weights_sha256", model.weightsHash()},
+                 {"train_images", items.size()},
+                 {"data_hash", model.info().dataHash},
+                 {"metrics", metrics}};
+    if (asJson) {
+        std::cout << summary.dump() << "\n";
+    } else {
+        std::cout << "Wrote " << out << ": " << cfg.arch << ", " << result.steps
+                  << " steps, final loss " << result.finalLoss << ", NG threshold "
+                  << model.info().threshold << "\n";
+        for (auto& [k, v] : metrics.items())
+            std::cout << k << ": accuracy " << v.value("accuracy", 0.0) << ", balanced accuracy "
+                      << v.value("balanced_accuracy", 0.0) << ", AUC " << v.value("auc", 0.0)
+                      << "\n";
+    }
+    return 0;
+}
+
+const Registrar reg{
+    {"train", "train an OK/NG model (few-shot)",
+     "Usage: kizu-cli [--project DIR] train [--split train] [OPTIONS] (--steps N | --epochs N)\n"
+     "       kizu-cli train --data FOLDER [--split train] [OPTIONS] (--steps N | --epochs N)\n\n"
+     "Trains on a project's train split, or on FOLDER/ok and FOLDER/ng (with a\n"
+     "manifest.csv as in BSData, --split picks its train or test rows; default train).\n"
+     "The NG threshold is chosen on the training images; --test then measures the\n"
+     "test split with it. Ctrl+C stops after the step in flight and keeps a\n"
+     "checkpoint; the same command with --resume continues (also after kill -9).\n\n"
+     "Options:\n"
+     "  --shots N            N images per class, drawn with --seed\n"
+     "  --seed S             seed of every random choice (default 0)\n"
+     "  --model ARCH         squeezenet1_1 (default), resnet18, resnet34, resnet50\n"
+     "  --init INIT          scratch (default) | imagenet:FILE.pth | cg:FILE |\n"
+     "                       FILE.kizumodel (continue training a Kizu model)\n"
+     "  --size PX            square input size (default 224)\n"
+     "  --steps N | --epochs N   training budget\n"
+     "  --batch B            batch size (default 16); --lr defaults to 0.4*B/1024\n"
+     "  --lr X --weight-decay X --label-smoothing X --warmup STEPS --magnitude M\n"
+     "  --no-augment         no crop, flips or RandAugment\n"
+     "  --unbalanced         sample images uniformly instead of half OK, half NG\n"
+     "  --out FILE           model file to write (default model.kizumodel)\n"
+     "  --checkpoint FILE    checkpoint (default OUT.checkpoint, removed on success)\n"
+     "  --checkpoint-every N also checkpoint every N steps (always every 60 s)\n"
+     "  --resume             continue from the checkpoint when it exists\n"
+     "  --test               evaluate the test split afterwards, store the metrics\n"
+     "  --device cpu|cuda    --threads N (default: all cores)\n"
+     "  --json               print a JSON summary   --quiet   no progress lines\n\n"
+     "Examples:\n"
+     "  kizu-cli train --data ../shared/data/bsdata --shots 20 --seed 1 --steps 300 \\\n"
+     "      --init imagenet:squeezenet1_1-imagenet.pth --out spindle.kizumodel --test\n"
+     "  kizu-cli -p ~/kizu/spindles train --model resnet18 --epochs 30 --batch 32\n",
+     trainCmd}};
+
+} // namespace
+} // namespace kizu::cli

@@ -1,0 +1,211 @@
+#include "core/cg/cg_batch.h"
+
+#include "core/cg/cg_generator.h"
+#include "core/common/error.h"
+#include "core/common/fs_util.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <mutex>
+
+#include <opencv2/core/utility.hpp>
+
+namespace kizu::cg {
+namespace fs = std::filesystem;
+
+Shard parseShard(const std::string& text)
+{
+    int i = -1, n = -1;
+    char slash = 0, extra = 0;
+    if (std::sscanf(text.c_str(), "%d%c%d%c", &i, &slash, &n, &extra) != 3 || slash != '/' ||
+        n < 1 || i < 0 || i >= n)
+        throw InvalidArgument(
+            "Invalid shard '" + text +
+            "': write i/n with 0 <= i < n, e.g. 0/4 for the first of four "
+            "(in a Slurm array job: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT).");
+    return {i, n};
+}
+
+std::string batchStem(std::uint64_t index, std::int64_t count)
+{
+    int digits = 6;
+    for (std::int64_t c = std::max<std::int64_t>(count - 1, 0); c >= 1000000; c /= 10)
+        ++digits;
+    std::string num = std::to_string(index);
+    if (int(num.size()) < digits) num.insert(0, std::size_t(digits) - num.size(), '0');
+    return "cg_" + num;
+}
+
+namespace {
+
+// Temp file + rename, without fsync: a killed process leaves either nothing or the complete
+// file, and the sidecar's recorded sizes catch a file cut short by a power loss. An fsync per
+// file would bound the batch by the disk's latency instead of the CPU.
+void writeQuick(const fs::path& target, const std::string& bytes)
+{
+    const fs::path tmp = tempSibling(target);
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out.write(bytes.data(), std::streamsize(bytes.size()));
+        out.close();
+        if (!out) {
+            std::error_code ec;
+            fs::remove(tmp, ec);
+            throw IoError("Cannot write " + target.string() +
+                          ". Check that the folder is writable and the disk is not full.");
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw IoError("Cannot write " + target.string() + ": " + ec.message() + ".");
+    }
+}
+
+struct Paths {
+    fs::path image, mask, sidecar;
+};
+
+Paths pathsFor(const fs::path& outDir, bool ng, const std::string& stem)
+{
+    const fs::path dir = outDir / (ng ? "ng" : "ok");
+    return {dir / (stem + ".png"), dir / (stem + "_mask.png"), dir / (stem + ".json")};
+}
+
+std::uintmax_t fileSize(const fs::path& p)
+{
+    std::error_code ec;
+    auto s = fs::file_size(p, ec);
+    return ec ? std::uintmax_t(-1) : s;
+}
+
+bool isComplete(const Paths& p)
+{
+    std::error_code ec;
+    if (!fs::exists(p.sidecar, ec)) return false;
+    try {
+        auto j = nlohmann::json::parse(readFile(p.sidecar));
+        const auto& f = j.at("files");
+        return fileSize(p.image) == f.at("imageBytes").get<std::uintmax_t>() &&
+               fileSize(p.mask) == f.at("maskBytes").get<std::uintmax_t>();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// Temp files of this shard left by a killed run (".cg_000123.png.tmp<pid>_<n>").
+void removeStaleTemps(const fs::path& dir, Shard shard)
+{
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(".cg_", 0) != 0 || name.find(".tmp") == std::string::npos) continue;
+        unsigned long long index = 0;
+        if (std::sscanf(name.c_str() + 4, "%llu", &index) != 1) continue;
+        if (index % unsigned(shard.count) == unsigned(shard.index)) fs::remove(e.path(), ec);
+    }
+}
+
+void checkManifest(const fs::path& outDir, const nlohmann::json& manifest)
+{
+    const fs::path file = outDir / "cg_batch.json";
+    std::error_code ec;
+    if (fs::exists(file, ec)) {
+        nlohmann::json old;
+        try {
+            old = nlohmann::json::parse(readFile(file));
+        } catch (const nlohmann::json::exception&) {
+            throw FormatError(file.string() + " is damaged. Delete it (and the batch) or choose "
+                                              "another output folder.");
+        }
+        if (old != manifest)
+            throw InvalidArgument(
+                "The folder " + outDir.string() +
+                " holds a CG batch made with other settings (seed, count, size or parameters; "
+                "see its cg_batch.json). Use the same settings to complete it, or another folder.");
+        return;
+    }
+    writeFileAtomic(file, manifest.dump(2) + "\n");
+}
+
+} // namespace
+
+BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64_t count,
+                          const fs::path& outDir, Shard shard, const ProgressFn& progress,
+                          const CancelToken* cancel)
+{
+    if (count < 1) throw InvalidArgument("A CG batch needs a count of at least 1.");
+    if (shard.count < 1 || shard.index < 0 || shard.index >= shard.count)
+        throw InvalidArgument("Invalid shard " + std::to_string(shard.index) + "/" +
+                              std::to_string(shard.count) + ".");
+    const CgGenerator gen(params, seed);
+    std::error_code ec;
+    for (const char* sub : {"ok", "ng"}) {
+        fs::create_directories(outDir / sub, ec);
+        if (ec)
+            throw IoError("Cannot create " + (outDir / sub).string() + ": " + ec.message() +
+                          ". Choose a writable output folder.");
+    }
+    checkManifest(outDir, {{"generatorVersion", kGeneratorVersion},
+                           {"seed", seed},
+                           {"count", count},
+                           {"params", paramsToJson(params)}});
+    removeStaleTemps(outDir / "ok", shard);
+    removeStaleTemps(outDir / "ng", shard);
+
+    BatchResult result;
+    std::vector<std::uint64_t> pending;
+    for (std::int64_t i = shard.index; i < count; i += shard.count) {
+        ++result.total;
+        const auto idx = std::uint64_t(i);
+        if (isComplete(pathsFor(outDir, gen.isNg(idx), batchStem(idx, count))))
+            ++result.skipped;
+        else
+            pending.push_back(idx);
+    }
+    report(progress, {result.skipped, result.total, "render", {}});
+
+    const int block = std::max(4, 4 * cv::getNumThreads());
+    for (std::size_t first = 0; first < pending.size(); first += std::size_t(block)) {
+        if (isCancelled(cancel)) {
+            result.cancelled = true;
+            break;
+        }
+        const int n = int(std::min<std::size_t>(std::size_t(block), pending.size() - first));
+        std::exception_ptr error;
+        std::mutex errorMutex;
+        cv::parallel_for_(cv::Range(0, n), [&](const cv::Range& r) {
+            for (int i = r.start; i < r.end; ++i) {
+                try {
+                    const std::uint64_t idx = pending[first + std::size_t(i)];
+                    CgSample s = gen.render(idx);
+                    const std::string stem = batchStem(idx, count);
+                    const Paths p = pathsFor(outDir, s.ng, stem);
+                    const std::string png = encodePng(s.image), mask = encodePng(s.mask);
+                    writeQuick(p.image, png);
+                    writeQuick(p.mask, mask);
+                    nlohmann::json side = s.sampled;
+                    side["files"] = {{"image", p.image.filename().string()},
+                                     {"imageBytes", png.size()},
+                                     {"mask", p.mask.filename().string()},
+                                     {"maskBytes", mask.size()}};
+                    writeQuick(p.sidecar, side.dump(2) + "\n");
+                } catch (...) {
+                    std::lock_guard lock(errorMutex);
+                    if (!error) error = std::current_exception();
+                }
+            }
+        });
+        if (error) std::rethrow_exception(error);
+        result.rendered += n;
+        report(progress, {result.skipped + result.rendered, result.total, "render",
+                          batchStem(pending[first + std::size_t(n) - 1], count)});
+    }
+    return result;
+}
+
+} // namespace kizu::cg

@@ -1,0 +1,109 @@
+// Training and evaluation data for the learn module: labelled image lists (from a project's
+// split, ok/ and ng/ folders, or BSData's manifest.csv), few-shot draws with a seed, a hash of
+// the data, and SampleSource, the one interface the trainer reads images through.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace kizu::learn {
+
+// Class indices of every Kizu model: 0 = OK, 1 = NG.
+constexpr int kOk = 0;
+constexpr int kNg = 1;
+
+struct LabeledPath {
+    std::filesystem::path path;
+    int label = kOk;
+    std::string group; // near-duplicates share a group (may be empty)
+};
+
+// Images under dir/ok and dir/ng. With a split ("train" or "test"), dir must hold a
+// manifest.csv with columns path,label,group,split (the BSData layout); only that split is kept.
+// Throws InvalidArgument when the folder has neither layout, IoError when unreadable.
+std::vector<LabeledPath> listFolder(const std::filesystem::path& dir,
+                                    const std::string& split = {});
+
+// The labelled images of a project's split ("train", "test", or "" for all labelled ones).
+std::vector<LabeledPath> listProject(const std::filesystem::path& dir, const std::string& split);
+
+// perClass images of each class, drawn with the seed (all of a class when it has fewer).
+std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int perClass,
+                                   std::uint64_t seed);
+
+// sha256 over the sorted (file content hash, label) pairs: names and order do not matter.
+std::string dataHash(const std::vector<LabeledPath>& items);
+
+// Counts per class: {ok, ng}.
+std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>& items);
+
+// Decodes an image file and resizes it (squashing, INTER_AREA) to size x size, BGR 8-bit.
+// Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale when that still covers size, which is much
+// faster. Throws IoError / FormatError naming the file.
+cv::Mat loadSquare(const std::filesystem::path& file, int size);
+
+struct Sample {
+    cv::Mat image; // BGR 8-bit, any size (the trainer crops and resizes)
+    int label = kOk;
+};
+
+// What the trainer draws images from. get() must be deterministic for an index and safe to call
+// from one other thread (the trainer's prefetch thread) while the caller waits.
+class SampleSource {
+public:
+    virtual ~SampleSource() = default;
+    // Number of distinct samples, or 0 for an endless stream (CG renders): the trainer then
+    // asks for indices 0, 1, 2, ... in order and takes the labels the stream gives.
+    virtual std::int64_t size() const = 0;
+    // Label of sample i without decoding it (finite sources; used for balanced sampling).
+    virtual int label(std::int64_t index) const = 0;
+    virtual Sample get(std::int64_t index) = 0;
+    // Identifies the data in the model file (e.g. dataHash()).
+    virtual std::string hash() const = 0;
+};
+
+// Image files, decoded once and cached at cacheSize x cacheSize (few-shot data is small).
+class FileSource : public SampleSource {
+public:
+    FileSource(std::vector<LabeledPath> items, int cacheSize, std::string hash = {});
+    std::int64_t size() const override { return std::int64_t(m_items.size()); }
+    int label(std::int64_t index) const override { return m_items.at(std::size_t(index)).label; }
+    Sample get(std::int64_t index) override;
+    std::string hash() const override;
+    const std::vector<LabeledPath>& items() const { return m_items; }
+
+private:
+    std::vector<LabeledPath> m_items;
+    int m_cacheSize;
+    mutable std::string m_hash;
+    mutable std::mutex m_mutex;
+    std::vector<cv::Mat> m_cache;
+};
+
+// An endless (or finite) stream from a function, e.g. the CG renderer: fn(index) -> sample.
+class FunctionSource : public SampleSource {
+public:
+    using Fn = std::function<Sample(std::int64_t index)>;
+    using LabelFn = std::function<int(std::int64_t index)>;
+    // size 0 = endless. labelFn is needed only for a finite size with balanced sampling.
+    FunctionSource(Fn fn, std::string hash, std::int64_t size = 0, LabelFn labelFn = {});
+    std::int64_t size() const override { return m_size; }
+    int label(std::int64_t index) const override;
+    Sample get(std::int64_t index) override { return m_fn(index); }
+    std::string hash() const override { return m_hash; }
+
+private:
+    Fn m_fn;
+    std::string m_hash;
+    std::int64_t m_size;
+    LabelFn m_labelFn;
+};
+
+} // namespace kizu::learn

@@ -1,0 +1,64 @@
+// Internal to core/learn: the torch side of Model, shared by the few .cpp files that include
+// torch (networks.cpp, model.cpp, trainer.cpp). Never include this from a public header.
+#pragma once
+
+#include "core/learn/model.h"
+
+#include <map>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace kizu::learn::detail {
+
+// A classifier network with torchvision's parameter names.
+struct Net : torch::nn::Module {
+    virtual torch::Tensor forward(torch::Tensor x) = 0;
+    // Names of the parameters of the classification head (replaced for OK/NG).
+    virtual std::vector<std::string> headNames() const = 0;
+};
+
+// Throws InvalidArgument for an unknown architecture. Weights are initialised like
+// torchvision does, from torch's global generator (seed it first).
+std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses);
+
+using StateDict = std::map<std::string, torch::Tensor>;
+
+StateDict stateDict(Net& net); // parameters and buffers, detached, on the net's device
+// Copies tensors into the net. With skipHead, head tensors of another shape are left out
+// (a 1000-class ImageNet head). Missing keys, unknown keys or other shape mismatches throw
+// FormatError naming `what` (a file name) and the first offending keys.
+void loadStateDict(Net& net, const StateDict& state, const std::string& what, bool skipHead);
+
+// Reads a torchvision state-dict file (zip written by torch.save). Only tensors are read; no code
+// from the file runs. Throws IoError / FormatError naming the file.
+StateDict readTorchvisionFile(const std::filesystem::path& file);
+
+// Reads a whole zip/pickle archive (checks the zip magic) and returns its top-level IValue.
+torch::IValue readArchive(const std::filesystem::path& file, const std::string& bytes);
+
+std::string hashState(const StateDict& state);
+
+// Converts BGR 8-bit images (resized to size) into a normalised NCHW float tensor.
+torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo& info);
+
+} // namespace kizu::learn::detail
+
+namespace kizu::learn {
+
+struct Model::Impl {
+    ModelInfo info;
+    std::shared_ptr<detail::Net> net;
+    torch::Device device{torch::kCPU};
+    // Extra tensors a training checkpoint carries (momentum buffers), keyed "optim.<param>".
+    detail::StateDict extra;
+    std::string extraMeta; // JSON of checkpoint state (step, ...), empty for a plain model
+};
+
+namespace detail {
+// Saves model (+ checkpoint extras) as a Kizu model file, atomically.
+void saveModelFile(const Model::Impl& impl, const std::filesystem::path& file);
+std::shared_ptr<Model::Impl> loadModelFile(const std::filesystem::path& file);
+} // namespace detail
+
+} // namespace kizu::learn

@@ -1,0 +1,399 @@
+// Model: creation from an init spec, the Kizu model file (save/load/verify) and inference.
+//
+// File format (.kizumodel): a zip archive written by torch::pickle_save (the format of
+// torch.save) holding one dict: {"kizu_format": 1, "meta": JSON text, "state": {name: tensor},
+// "extra": {name: tensor}}. meta carries architecture, input size, normalisation, class names,
+// threshold, training configuration, data hash, metrics and "weights_sha256" over "state",
+// which load() verifies. Only tensors and these known fields are read; nothing in a file runs.
+#include "core/learn/internal/torch_model.h"
+
+#include "core/common/error.h"
+#include "core/common/fs_util.h"
+#include "core/learn/dataset.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/serialize.h>
+
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <thread>
+
+namespace kizu::learn {
+using detail::StateDict;
+using nlohmann::json;
+
+namespace {
+constexpr int kFormatVersion = 1;
+
+std::once_flag g_threadsOnce;
+bool g_threadsSet = false;
+
+void ensureThreads()
+{
+    std::call_once(g_threadsOnce, [] {
+        if (!g_threadsSet) setTorchThreads(0);
+    });
+}
+
+std::string nowIso()
+{
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+json metaJson(const ModelInfo& i)
+{
+    auto parse = [](const std::string& s) {
+        return s.empty() ? json() : json::parse(s, nullptr, false);
+    };
+    return json{{"arch", i.arch},
+                {"input_size", i.inputSize},
+                {"mean", i.mean},
+                {"std", i.std},
+                {"class_names", i.classNames},
+                {"threshold", i.threshold},
+                {"init", i.init},
+                {"steps", i.steps},
+                {"train_config", parse(i.trainConfig)},
+                {"data_hash", i.dataHash},
+                {"metrics", parse(i.metrics)},
+                {"created_at", i.createdAt},
+                {"kizu_version", i.kizuVersion}};
+}
+
+ModelInfo infoFromJson(const json& j, const std::string& name)
+{
+    ModelInfo i;
+    try {
+        i.arch = j.at("arch").get<std::string>();
+        i.inputSize = j.at("input_size").get<int>();
+        i.mean = j.at("mean").get<std::array<float, 3>>();
+        i.std = j.at("std").get<std::array<float, 3>>();
+        i.classNames = j.at("class_names").get<std::vector<std::string>>();
+        i.threshold = j.at("threshold").get<double>();
+        i.init = j.value("init", "");
+        i.steps = j.value("steps", std::int64_t(0));
+        if (j.contains("train_config") && !j["train_config"].is_null())
+            i.trainConfig = j["train_config"].dump();
+        i.dataHash = j.value("data_hash", "");
+        if (j.contains("metrics") && !j["metrics"].is_null()) i.metrics = j["metrics"].dump();
+        i.createdAt = j.value("created_at", "");
+        i.kizuVersion = j.value("kizu_version", "");
+    } catch (const json::exception& e) {
+        throw FormatError(name + ": the model description is incomplete or damaged (" +
+                          std::string(e.what()) + ").");
+    }
+    const auto& archs = architectures();
+    if (std::find(archs.begin(), archs.end(), i.arch) == archs.end())
+        throw FormatError(name + ": unknown architecture '" + i.arch +
+                          "'; the file was made by a newer Kizu or is damaged.");
+    if (i.inputSize < 32 || i.inputSize > 4096)
+        throw FormatError(name + ": implausible input size " + std::to_string(i.inputSize) + ".");
+    if (i.classNames.size() != 2)
+        throw FormatError(name + ": a Kizu model has two classes (ok, ng), this file has " +
+                          std::to_string(i.classNames.size()) + ".");
+    for (float s : i.std)
+        if (!(s > 0)) throw FormatError(name + ": normalisation std must be positive.");
+    return i;
+}
+
+c10::Dict<std::string, torch::Tensor> toDict(const StateDict& s)
+{
+    c10::Dict<std::string, torch::Tensor> d;
+    for (const auto& [k, v] : s)
+        d.insert(k, v.detach().to(torch::kCPU).contiguous());
+    return d;
+}
+
+StateDict fromDict(const torch::IValue& v, const std::string& name, const std::string& field)
+{
+    if (!v.isGenericDict())
+        throw FormatError(name + ": '" + field + "' is not a tensor dictionary.");
+    StateDict out;
+    for (const auto& kv : v.toGenericDict()) {
+        if (!kv.key().isString() || !kv.value().isTensor())
+            throw FormatError(name + ": '" + field + "' holds something other than named tensors.");
+        out[kv.key().toStringRef()] = kv.value().toTensor();
+    }
+    return out;
+}
+
+bool isKizuArchive(const torch::IValue& root)
+{
+    if (!root.isGenericDict()) return false;
+    auto d = root.toGenericDict();
+    return d.find(torch::IValue(std::string("kizu_format"))) != d.end();
+}
+
+torch::IValue field(const torch::IValue& root, const std::string& key, const std::string& name)
+{
+    auto d = root.toGenericDict();
+    auto it = d.find(torch::IValue(key));
+    if (it == d.end())
+        throw FormatError(name + ": the model file lacks its '" + key + "' part; it is damaged.");
+    return it->value();
+}
+
+std::shared_ptr<Model::Impl> implFromArchive(const torch::IValue& root, const std::string& name)
+{
+    auto fmt = field(root, "kizu_format", name);
+    if (!fmt.isInt()) throw FormatError(name + ": damaged format marker.");
+    if (fmt.toInt() > kFormatVersion)
+        throw FormatError(name + " was written by a newer Kizu (format " +
+                          std::to_string(fmt.toInt()) + "); update Kizu to open it.");
+    auto metaV = field(root, "meta", name);
+    if (!metaV.isString()) throw FormatError(name + ": damaged model description.");
+    json meta = json::parse(metaV.toStringRef(), nullptr, false);
+    if (meta.is_discarded() || !meta.is_object())
+        throw FormatError(name + ": the model description is not valid JSON; the file is damaged.");
+    auto impl = std::make_shared<Model::Impl>();
+    impl->info = infoFromJson(meta, name);
+    StateDict state = fromDict(field(root, "state", name), name, "state");
+    std::string expected = meta.value("weights_sha256", "");
+    if (expected.empty() || detail::hashState(state) != expected)
+        throw FormatError(name + ": the weights do not match their checksum; the file is damaged. "
+                                 "Use another copy of the model.");
+    impl->net = detail::makeNet(impl->info.arch, 2);
+    detail::loadStateDict(*impl->net, state, name + " (" + impl->info.arch + ")", false);
+    impl->net->eval();
+    auto d = root.toGenericDict();
+    if (auto it = d.find(torch::IValue(std::string("extra"))); it != d.end())
+        impl->extra = fromDict(it->value(), name, "extra");
+    if (meta.contains("checkpoint")) impl->extraMeta = meta["checkpoint"].dump();
+    return impl;
+}
+
+torch::IValue readKizuOrWeights(const std::filesystem::path& file)
+{
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+        throw IoError("Model file " + file.string() + " does not exist.");
+    return detail::readArchive(file, readFile(file));
+}
+
+} // namespace
+
+namespace detail {
+
+void saveModelFile(const Model::Impl& impl, const std::filesystem::path& file)
+{
+    StateDict state = stateDict(*impl.net);
+    json meta = metaJson(impl.info);
+    meta["weights_sha256"] = hashState(state);
+    if (!impl.extraMeta.empty()) meta["checkpoint"] = json::parse(impl.extraMeta);
+    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+    root.insert(std::string("kizu_format"), std::int64_t(kFormatVersion));
+    root.insert(std::string("meta"), meta.dump());
+    root.insert(std::string("state"), toDict(state));
+    if (!impl.extra.empty()) root.insert(std::string("extra"), toDict(impl.extra));
+    std::vector<char> bytes;
+    try {
+        bytes = torch::pickle_save(root);
+    } catch (const c10::Error& e) {
+        throw IoError("Cannot serialise the model for " + file.string() + ": " +
+                      e.what_without_backtrace());
+    }
+    writeFileAtomic(file, std::string_view(bytes.data(), bytes.size()));
+}
+
+std::shared_ptr<Model::Impl> loadModelFile(const std::filesystem::path& file)
+{
+    ensureThreads();
+    torch::IValue root = readKizuOrWeights(file);
+    if (!isKizuArchive(root))
+        throw FormatError(file.string() +
+                          " is not a Kizu model file (it looks like a plain weights "
+                          "file; use it with --init imagenet:FILE or cg:FILE).");
+    return implFromArchive(root, file.string());
+}
+
+} // namespace detail
+
+const std::vector<std::string>& architectures()
+{
+    static const std::vector<std::string> a{"resnet18", "resnet34", "resnet50", "squeezenet1_1"};
+    return a;
+}
+
+void setTorchThreads(int threads)
+{
+    g_threadsSet = true;
+    int n = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(n);
+}
+
+bool cudaAvailable()
+{
+    return torch::cuda::is_available();
+}
+
+Model::Model(std::shared_ptr<Impl> impl) : m(std::move(impl)) {}
+
+Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint64_t seed)
+{
+    ensureThreads();
+    auto impl = std::make_shared<Impl>();
+    impl->info = infoIn;
+    impl->info.init = init;
+    if (impl->info.createdAt.empty()) impl->info.createdAt = nowIso();
+    if (impl->info.kizuVersion.empty()) impl->info.kizuVersion = KIZU_VERSION;
+    if (impl->info.inputSize < 32 || impl->info.inputSize > 4096)
+        throw InvalidArgument("Input size must be between 32 and 4096 pixels.");
+    torch::manual_seed(seed);
+    impl->net = detail::makeNet(impl->info.arch, 2);
+
+    std::string kind = "file", path = init;
+    if (init == "scratch" || init.empty()) {
+        kind = "scratch";
+    } else if (init.rfind("imagenet:", 0) == 0) {
+        kind = "imagenet";
+        path = init.substr(9);
+    } else if (init.rfind("cg:", 0) == 0) {
+        kind = "cg";
+        path = init.substr(3);
+    }
+    if (kind != "scratch") {
+        if (path.empty())
+            throw InvalidArgument("--init " + init + " needs a file name after the colon.");
+        std::error_code ec;
+        if (kind == "file" && !std::filesystem::exists(path, ec))
+            throw InvalidArgument("Unknown initialisation '" + init +
+                                  "': use scratch, imagenet:FILE, "
+                                  "cg:FILE or the name of an existing Kizu model file.");
+        torch::IValue root = readKizuOrWeights(path);
+        if (isKizuArchive(root)) {
+            if (kind == "imagenet")
+                throw InvalidArgument(path +
+                                      " is a Kizu model file, not torchvision ImageNet weights; "
+                                      "use --init cg:FILE or --init FILE.");
+            auto src = implFromArchive(root, path);
+            if (src->info.arch != impl->info.arch)
+                throw InvalidArgument(path + " holds a " + src->info.arch + " model, but a " +
+                                      impl->info.arch + " is being trained; choose --model " +
+                                      src->info.arch + ".");
+            detail::loadStateDict(*impl->net, detail::stateDict(*src->net), path, false);
+        } else {
+            if (kind == "file")
+                throw InvalidArgument(path +
+                                      " is not a Kizu model file; for torchvision weights use "
+                                      "--init imagenet:" +
+                                      path + ".");
+            detail::loadStateDict(*impl->net, detail::readTorchvisionFile(path),
+                                  path + " (" + impl->info.arch + ")", true);
+        }
+    }
+    impl->net->eval();
+    return Model(impl);
+}
+
+Model Model::load(const std::filesystem::path& file)
+{
+    return Model(detail::loadModelFile(file));
+}
+
+void Model::save(const std::filesystem::path& file) const
+{
+    Impl copy = *m;
+    copy.extra.clear();
+    copy.extraMeta.clear();
+    detail::saveModelFile(copy, file);
+}
+
+const ModelInfo& Model::info() const
+{
+    return m->info;
+}
+ModelInfo& Model::info()
+{
+    return m->info;
+}
+
+void Model::setDevice(const std::string& device)
+{
+    if (device == "cpu") {
+        m->device = torch::kCPU;
+    } else if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+        if (!torch::cuda::is_available())
+            throw InvalidArgument("CUDA was asked for, but this machine or this LibTorch build "
+                                  "has no CUDA device; use --device cpu.");
+        m->device = torch::Device(device);
+    } else {
+        throw InvalidArgument("Unknown device '" + device + "'; use cpu or cuda.");
+    }
+    m->net->to(m->device);
+}
+
+std::string Model::device() const
+{
+    return m->device.str();
+}
+
+std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
+{
+    std::vector<float> out;
+    out.reserve(images.size());
+    if (m->net->is_training()) m->net->eval();
+    c10::InferenceMode guard;
+    constexpr std::size_t kChunk = 32;
+    for (std::size_t i = 0; i < images.size(); i += kChunk) {
+        std::vector<cv::Mat> part(images.begin() + long(i),
+                                  images.begin() + long(std::min(images.size(), i + kChunk)));
+        auto x = detail::toInputTensor(part, m->info).to(m->device);
+        auto p = torch::softmax(m->net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
+        const float* d = p.data_ptr<float>();
+        out.insert(out.end(), d, d + p.numel());
+    }
+    return out;
+}
+
+float Model::predict(const cv::Mat& image) const
+{
+    return predict(std::vector<cv::Mat>{image}).at(0);
+}
+
+float Model::predictFile(const std::filesystem::path& file) const
+{
+    return predict(loadSquare(file, m->info.inputSize));
+}
+
+std::string Model::weightsHash() const
+{
+    return detail::hashState(detail::stateDict(*m->net));
+}
+
+std::int64_t Model::parameterCount() const
+{
+    std::int64_t n = 0;
+    for (const auto& p : m->net->parameters())
+        n += p.numel();
+    return n;
+}
+
+std::vector<float> torchvisionLogits(const std::string& arch, const std::filesystem::path& pth,
+                                     const std::vector<float>& input, int batch, int size)
+{
+    ensureThreads();
+    StateDict state = detail::readTorchvisionFile(pth);
+    auto net = detail::makeNet(arch, 2);
+    auto head = net->headNames().front();
+    auto it = state.find(head);
+    if (it == state.end()) throw FormatError(pth.string() + " has no " + head + " tensor.");
+    net = detail::makeNet(arch, int(it->second.size(0)));
+    detail::loadStateDict(*net, state, pth.string(), false);
+    net->eval();
+    if (input.size() != std::size_t(batch) * 3 * size * size)
+        throw InvalidArgument(
+            "torchvisionLogits: input size does not match batch x 3 x size x size.");
+    c10::InferenceMode guard;
+    auto x =
+        torch::from_blob(const_cast<float*>(input.data()), {batch, 3, size, size}, torch::kFloat32);
+    auto y = net->forward(x).contiguous();
+    return std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
+}
+
+} // namespace kizu::learn

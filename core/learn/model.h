@@ -1,0 +1,82 @@
+// An OK/NG classifier (ResNet-18/34/50 or SqueezeNet 1.1 with torchvision's parameter names)
+// and the self-contained Kizu model file (.kizumodel) that kizu-cli and the GUI load. Torch
+// stays behind the pimpl, so Qt code may include this header.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace kizu::learn {
+
+// "resnet18", "resnet34", "resnet50", "squeezenet1_1".
+const std::vector<std::string>& architectures();
+
+// Uses all cores for LibTorch (it defaults to one here) unless threads > 0.
+void setTorchThreads(int threads = 0);
+bool cudaAvailable();
+
+struct ModelInfo {
+    std::string arch = "squeezenet1_1";
+    int inputSize = 224; // square input; images are resized (squashed) to it
+    std::array<float, 3> mean{0.485f, 0.456f, 0.406f}; // RGB, torchvision convention
+    std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+    std::vector<std::string> classNames{"ok", "ng"};
+    double threshold = 0.5;  // an image is NG when its NG score >= threshold
+    std::string init;        // how the weights started: scratch, imagenet:FILE, cg:FILE, FILE
+    std::int64_t steps = 0;  // training steps done
+    std::string trainConfig; // JSON of the TrainConfig
+    std::string dataHash;    // dataHash() of the training data
+    std::string metrics;     // JSON: metrics measured when the model was made
+    std::string createdAt;   // ISO 8601 UTC
+    std::string kizuVersion;
+};
+
+class Model {
+public:
+    // A new network. init: "scratch" (random, from seed), "imagenet:FILE" (torchvision
+    // state dict; its 1000-class head is dropped), "cg:FILE" (Kizu's CG-pretrained model or a
+    // state dict), or a Kizu model file (its weights, to continue training). Throws
+    // InvalidArgument (unknown arch/init), IoError, FormatError.
+    static Model create(const ModelInfo& info, const std::string& init, std::uint64_t seed);
+    // Loads and verifies a Kizu model file (or a training checkpoint). A corrupted, truncated
+    // or mismatched file throws FormatError naming the file and the problem.
+    static Model load(const std::filesystem::path& file);
+    // Writes atomically (temporary file, then rename).
+    void save(const std::filesystem::path& file) const;
+
+    const ModelInfo& info() const;
+    ModelInfo& info();
+    // "cpu" or "cuda"; throws InvalidArgument when CUDA is asked for but absent.
+    void setDevice(const std::string& device);
+    std::string device() const;
+
+    // NG scores (softmax probability of class NG) for BGR 8-bit images of any size.
+    std::vector<float> predict(const std::vector<cv::Mat>& images) const;
+    float predict(const cv::Mat& image) const;
+    // Decodes a file for this model (loadSquare at the input size) and scores it.
+    float predictFile(const std::filesystem::path& file) const;
+
+    // sha256 over parameter names, shapes and values.
+    std::string weightsHash() const;
+    std::int64_t parameterCount() const;
+
+    struct Impl;
+    explicit Model(std::shared_ptr<Impl> impl);
+    const std::shared_ptr<Impl>& impl() const { return m; }
+
+private:
+    std::shared_ptr<Impl> m;
+};
+
+// For checking the weight import: runs our implementation of arch with the head of a torchvision
+// state-dict file (e.g. 1000 ImageNet classes) on an NCHW float input; returns the logits.
+std::vector<float> torchvisionLogits(const std::string& arch, const std::filesystem::path& pth,
+                                     const std::vector<float>& input, int batch, int size);
+
+} // namespace kizu::learn

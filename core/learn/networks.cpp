@@ -1,0 +1,379 @@
+// ResNet-18/34/50 and SqueezeNet 1.1 with torchvision's module and parameter names, so
+// torchvision state dicts load by name; and reading of torch.save zip archives.
+#include "core/learn/internal/torch_model.h"
+
+#include "core/common/error.h"
+#include "core/common/fs_util.h"
+#include "core/common/sha256.h"
+
+#include <opencv2/imgproc.hpp>
+#include <torch/serialize.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace kizu::learn::detail {
+namespace nn = torch::nn;
+namespace {
+
+torch::Tensor reluInPlace(torch::Tensor t)
+{
+    return t.relu_();
+}
+
+nn::Conv2d conv(int in, int out, int k, int stride = 1, int pad = 0, bool bias = false)
+{
+    return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(bias));
+}
+
+struct BlockImpl : nn::Module {
+    virtual torch::Tensor forward(torch::Tensor x) = 0;
+};
+
+struct BasicBlockImpl : BlockImpl {
+    nn::Conv2d conv1{nullptr}, conv2{nullptr};
+    nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+    nn::Sequential downsample{nullptr};
+    BasicBlockImpl(int inplanes, int planes, int stride)
+    {
+        conv1 = register_module("conv1", conv(inplanes, planes, 3, stride, 1));
+        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+        conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
+        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+        if (stride != 1 || inplanes != planes)
+            downsample =
+                register_module("downsample", nn::Sequential(conv(inplanes, planes, 1, stride),
+                                                             nn::BatchNorm2d(planes)));
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        auto out = reluInPlace(bn1(conv1(x)));
+        out = bn2(conv2(out));
+        out += downsample ? downsample->forward(x) : x;
+        return reluInPlace(out);
+    }
+};
+TORCH_MODULE(BasicBlock);
+
+struct BottleneckImpl : BlockImpl {
+    nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+    nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+    nn::Sequential downsample{nullptr};
+    BottleneckImpl(int inplanes, int planes, int stride)
+    {
+        conv1 = register_module("conv1", conv(inplanes, planes, 1));
+        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+        conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1)); // stride here: v1.5
+        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+        conv3 = register_module("conv3", conv(planes, planes * 4, 1));
+        bn3 = register_module("bn3", nn::BatchNorm2d(planes * 4));
+        if (stride != 1 || inplanes != planes * 4)
+            downsample =
+                register_module("downsample", nn::Sequential(conv(inplanes, planes * 4, 1, stride),
+                                                             nn::BatchNorm2d(planes * 4)));
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        auto out = reluInPlace(bn1(conv1(x)));
+        out = reluInPlace(bn2(conv2(out)));
+        out = bn3(conv3(out));
+        out += downsample ? downsample->forward(x) : x;
+        return reluInPlace(out);
+    }
+};
+TORCH_MODULE(Bottleneck);
+
+struct ResNet : Net {
+    nn::Conv2d conv1{nullptr};
+    nn::BatchNorm2d bn1{nullptr};
+    nn::MaxPool2d maxpool{nullptr};
+    nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+    nn::Linear fc{nullptr};
+
+    ResNet(bool bottleneck, std::array<int, 4> blocks, int numClasses)
+    {
+        const int expansion = bottleneck ? 4 : 1;
+        int inplanes = 64;
+        conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
+        bn1 = register_module("bn1", nn::BatchNorm2d(64));
+        maxpool =
+            register_module("maxpool", nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
+        auto layer = [&](int planes, int n, int stride) {
+            nn::Sequential seq;
+            for (int i = 0; i < n; ++i) {
+                if (bottleneck)
+                    seq->push_back(Bottleneck(inplanes, planes, i == 0 ? stride : 1));
+                else
+                    seq->push_back(BasicBlock(inplanes, planes, i == 0 ? stride : 1));
+                inplanes = planes * expansion;
+            }
+            return seq;
+        };
+        layer1 = register_module("layer1", layer(64, blocks[0], 1));
+        layer2 = register_module("layer2", layer(128, blocks[1], 2));
+        layer3 = register_module("layer3", layer(256, blocks[2], 2));
+        layer4 = register_module("layer4", layer(512, blocks[3], 2));
+        fc = register_module("fc", nn::Linear(512 * expansion, numClasses));
+
+        torch::NoGradGuard noGrad;
+        for (auto& m : modules(false)) {
+            if (auto* c = m->as<nn::Conv2d>())
+                nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+            else if (auto* b = m->as<nn::BatchNorm2d>()) {
+                nn::init::ones_(b->weight);
+                nn::init::zeros_(b->bias);
+            }
+        }
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        x = maxpool(reluInPlace(bn1(conv1(x))));
+        x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+        x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+        return fc(x);
+    }
+    std::vector<std::string> headNames() const override { return {"fc.weight", "fc.bias"}; }
+};
+
+struct FireImpl : nn::Module {
+    nn::Conv2d squeeze{nullptr}, expand1x1{nullptr}, expand3x3{nullptr};
+    FireImpl(int in, int sq, int e1, int e3)
+    {
+        squeeze = register_module("squeeze", conv(in, sq, 1, 1, 0, true));
+        expand1x1 = register_module("expand1x1", conv(sq, e1, 1, 1, 0, true));
+        expand3x3 = register_module("expand3x3", conv(sq, e3, 3, 1, 1, true));
+    }
+    torch::Tensor forward(torch::Tensor x)
+    {
+        x = reluInPlace(squeeze(x));
+        return torch::cat({torch::relu(expand1x1(x)), torch::relu(expand3x3(x))}, 1);
+    }
+};
+TORCH_MODULE(Fire);
+
+struct SqueezeNet : Net {
+    nn::Sequential features{nullptr}, classifier{nullptr};
+    nn::Conv2d finalConv{nullptr};
+
+    explicit SqueezeNet(int numClasses)
+    {
+        auto pool = [] { return nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).ceil_mode(true)); };
+        auto relu = [] { return nn::ReLU(nn::ReLUOptions(true)); };
+        features = register_module(
+            "features", nn::Sequential(conv(3, 64, 3, 2, 0, true), relu(), pool(),
+                                       Fire(64, 16, 64, 64), Fire(128, 16, 64, 64), pool(),
+                                       Fire(128, 32, 128, 128), Fire(256, 32, 128, 128), pool(),
+                                       Fire(256, 48, 192, 192), Fire(384, 48, 192, 192),
+                                       Fire(384, 64, 256, 256), Fire(512, 64, 256, 256)));
+        finalConv = conv(512, numClasses, 1, 1, 0, true);
+        classifier = register_module(
+            "classifier", nn::Sequential(nn::Dropout(0.5), finalConv, relu(),
+                                         nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1))));
+        torch::NoGradGuard noGrad;
+        for (auto& m : modules(false)) {
+            if (auto* c = m->as<nn::Conv2d>()) {
+                if (c == finalConv.get())
+                    nn::init::normal_(c->weight, 0.0, 0.01);
+                else
+                    nn::init::kaiming_uniform_(c->weight);
+                nn::init::zeros_(c->bias);
+            }
+        }
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        return classifier->forward(features->forward(x)).flatten(1);
+    }
+    std::vector<std::string> headNames() const override
+    {
+        return {"classifier.1.weight", "classifier.1.bias"};
+    }
+};
+
+std::string shapeText(const torch::Tensor& t)
+{
+    std::ostringstream s;
+    s << t.sizes();
+    return s.str();
+}
+
+} // namespace
+
+std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses)
+{
+    if (arch == "resnet18")
+        return std::make_shared<ResNet>(false, std::array{2, 2, 2, 2}, numClasses);
+    if (arch == "resnet34")
+        return std::make_shared<ResNet>(false, std::array{3, 4, 6, 3}, numClasses);
+    if (arch == "resnet50")
+        return std::make_shared<ResNet>(true, std::array{3, 4, 6, 3}, numClasses);
+    if (arch == "squeezenet1_1") return std::make_shared<SqueezeNet>(numClasses);
+    throw InvalidArgument("Unknown model architecture '" + arch +
+                          "'. Choose one of: resnet18, resnet34, resnet50, squeezenet1_1.");
+}
+
+StateDict stateDict(Net& net)
+{
+    StateDict out;
+    for (auto& p : net.named_parameters(true))
+        out[p.key()] = p.value().detach();
+    for (auto& b : net.named_buffers(true))
+        out[b.key()] = b.value().detach();
+    return out;
+}
+
+void loadStateDict(Net& net, const StateDict& state, const std::string& what, bool skipHead)
+{
+    auto heads = net.headNames();
+    auto isHead = [&](const std::string& k) {
+        return std::find(heads.begin(), heads.end(), k) != heads.end();
+    };
+    StateDict mine = stateDict(net);
+    std::vector<std::string> missing, mismatched, unknown;
+    for (auto& [k, v] : mine) {
+        auto it = state.find(k);
+        if (it == state.end()) {
+            // Old BatchNorm files have no counter; it does not affect the weights.
+            if (k.size() > 20 && k.ends_with("num_batches_tracked")) continue;
+            if (!(skipHead && isHead(k))) missing.push_back(k);
+            continue;
+        }
+        if (it->second.sizes() != v.sizes()) {
+            if (!(skipHead && isHead(k)))
+                mismatched.push_back(k + " (file " + shapeText(it->second) + ", model " +
+                                     shapeText(v) + ")");
+        }
+    }
+    for (auto& [k, v] : state)
+        if (!mine.count(k)) unknown.push_back(k);
+    auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (std::size_t i = 0; i < v.size() && i < 3; ++i)
+            s += (i ? ", " : "") + v[i];
+        if (v.size() > 3) s += ", ... (" + std::to_string(v.size()) + " in all)";
+        return s;
+    };
+    if (!missing.empty() || !mismatched.empty() || !unknown.empty()) {
+        std::string msg = what + " does not fit this model architecture";
+        if (!missing.empty()) msg += "; missing: " + list(missing);
+        if (!mismatched.empty()) msg += "; wrong shape: " + list(mismatched);
+        if (!unknown.empty()) msg += "; unexpected: " + list(unknown);
+        throw FormatError(msg + ". Check that the file was made for this architecture.");
+    }
+    torch::NoGradGuard noGrad;
+    for (auto& [k, v] : mine) {
+        auto it = state.find(k);
+        if (it == state.end()) continue;
+        if (it->second.sizes() != v.sizes()) continue; // a skipped head keeps its fresh init
+        if (!it->second.is_floating_point() && v.is_floating_point())
+            throw FormatError(what + ": tensor " + k + " is not floating point.");
+        v.copy_(it->second.to(v.device(), v.scalar_type()));
+    }
+}
+
+torch::IValue readArchive(const std::filesystem::path& file, const std::string& bytes)
+{
+    const std::string name = file.string();
+    if (bytes.size() < 4 || bytes.compare(0, 4, "PK\x03\x04") != 0) {
+        if (bytes.size() >= 2 && (unsigned char)bytes[0] == 0x80)
+            throw FormatError(name +
+                              " is a torch.save file in the old (pre-1.6) format. Re-save it "
+                              "in Python with torch.save(torch.load(f), f2) to convert it.");
+        throw FormatError(name + " is not a model or weights file (no zip archive inside).");
+    }
+    try {
+        return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    } catch (const c10::Error& e) {
+        std::string why = e.what_without_backtrace();
+        if (why.size() > 200) why = why.substr(0, 200) + "...";
+        throw FormatError(name + " is damaged or truncated and cannot be read (" + why + ").");
+    } catch (const std::exception& e) {
+        throw FormatError(name + " is damaged or truncated and cannot be read (" +
+                          std::string(e.what()).substr(0, 200) + ").");
+    }
+}
+
+StateDict readTorchvisionFile(const std::filesystem::path& file)
+{
+    std::string bytes;
+    {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec))
+            throw IoError("Weights file " + file.string() + " does not exist.");
+        bytes = readFile(file);
+    }
+    torch::IValue root = readArchive(file, bytes);
+    if (root.isGenericDict()) {
+        auto d = root.toGenericDict();
+        for (const char* key : {"state_dict", "model"}) {
+            auto it = d.find(torch::IValue(std::string(key)));
+            if (it != d.end() && it->value().isGenericDict()) {
+                root = it->value();
+                break;
+            }
+        }
+    }
+    if (!root.isGenericDict())
+        throw FormatError(file.string() + " is not a state dict (a dictionary of tensors).");
+    StateDict out;
+    for (const auto& kv : root.toGenericDict()) {
+        if (!kv.key().isString()) continue;
+        std::string k = kv.key().toStringRef();
+        if (k.rfind("module.", 0) == 0) k = k.substr(7); // saved from DataParallel
+        if (!kv.value().isTensor())
+            throw FormatError(file.string() + ": entry " + k +
+                              " is not a tensor; not a state dict.");
+        out[k] = kv.value().toTensor();
+    }
+    if (out.empty()) throw FormatError(file.string() + " holds no tensors.");
+    return out;
+}
+
+std::string hashState(const StateDict& state)
+{
+    Sha256 h;
+    for (const auto& [k, v] : state) {
+        auto t = v.detach().to(torch::kCPU).contiguous();
+        h.update(k);
+        for (auto s : t.sizes())
+            h.update(&s, sizeof(s));
+        auto st = std::string(c10::toString(t.scalar_type()));
+        h.update(st);
+        h.update(t.data_ptr(), t.numel() * t.element_size());
+    }
+    return h.hexDigest();
+}
+
+torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo& info)
+{
+    const int s = info.inputSize;
+    auto out = torch::empty({std::int64_t(images.size()), 3, s, s}, torch::kFloat32);
+    float* dst = out.data_ptr<float>();
+    float scale[3], shift[3];
+    for (int c = 0; c < 3; ++c) {
+        scale[c] = 1.0f / (255.0f * info.std[std::size_t(c)]);
+        shift[c] = -info.mean[std::size_t(c)] / info.std[std::size_t(c)];
+    }
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        cv::Mat im = images[i];
+        if (im.empty()) throw InvalidArgument("An empty image was given to the model.");
+        if (im.channels() == 1) cv::cvtColor(im, im, cv::COLOR_GRAY2BGR);
+        if (im.channels() == 4) cv::cvtColor(im, im, cv::COLOR_BGRA2BGR);
+        if (im.depth() != CV_8U) throw InvalidArgument("The model takes 8-bit images.");
+        if (im.cols != s || im.rows != s) cv::resize(im, im, cv::Size(s, s), 0, 0, cv::INTER_AREA);
+        float* r = dst + i * 3 * s * s;
+        float* g = r + s * s;
+        float* b = g + s * s;
+        for (int y = 0; y < s; ++y) {
+            const unsigned char* p = im.ptr<unsigned char>(y);
+            for (int x = 0; x < s; ++x, p += 3) { // BGR in, RGB planes out
+                *r++ = p[2] * scale[0] + shift[0];
+                *g++ = p[1] * scale[1] + shift[1];
+                *b++ = p[0] * scale[2] + shift[2];
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace kizu::learn::detail

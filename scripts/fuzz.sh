@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a short time from
+# its seed corpus. A crash leaves its input in build-fuzz/artifacts/ and fails the run: copy
+# it into tests/fuzz/regressions/<name>/ when fixing, so CTest replays it from then on.
+#   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET=${1:-20}
+BUILD_DIR=${KIZU_FUZZ_BUILD_DIR:-build-fuzz}
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(cd .. && pwd)}
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DKIZU_FUZZ=ON >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+mkdir -p "$BUILD_DIR/artifacts"
+status=0
+for bin in "$BUILD_DIR"/tests/fuzz/fuzz_*; do
+  [ -x "$bin" ] || continue
+  name=$(basename "$bin"); short=${name#fuzz_}
+  work="$BUILD_DIR/corpus/$short"; mkdir -p "$work"
+  seeds=(tests/fuzz/corpus/$short)
+  [ -d "tests/fuzz/regressions/$short" ] && seeds+=("tests/fuzz/regressions/$short")
+  echo "fuzz: $name for ${SECONDS_PER_TARGET}s"
+  if ! ASAN_OPTIONS=detect_leaks=0 "$bin" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 \
+      -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$BUILD_DIR/artifacts/$short-" \
+      -print_final_stats=1 "$work" "${seeds[@]}" >"$BUILD_DIR/$short.log" 2>&1; then
+    echo "fuzz: $name FOUND A CRASH (see $BUILD_DIR/$short.log and $BUILD_DIR/artifacts/)"
+    tail -n 30 "$BUILD_DIR/$short.log"
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|cov:" "$BUILD_DIR/$short.log" | tail -n 2 | sed 's/^/  /'
+  fi
+done
+exit $status

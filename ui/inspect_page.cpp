@@ -1,0 +1,310 @@
+#include "ui/inspect_page.h"
+
+#include "core/common/error.h"
+#include "core/project/project_store.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPainter>
+#include <QPushButton>
+#include <QShortcut>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <opencv2/imgcodecs.hpp>
+
+namespace kizu::ui {
+
+// Paints the current frame (and optional heatmap), scaled to fit, keeping its aspect ratio.
+class FrameView : public QWidget {
+public:
+    explicit FrameView(QWidget* parent = nullptr) : QWidget(parent)
+    {
+        setMinimumSize(320, 240);
+        setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+    }
+    void setFrame(const QImage& frame, const QImage& heat, int state)
+    {
+        m_frame = frame;
+        m_heat = heat;
+        m_state = state;
+        update();
+    }
+
+protected:
+    void paintEvent(QPaintEvent*) override
+    {
+        QPainter p(this);
+        p.fillRect(rect(), QColor(24, 26, 30));
+        if (m_frame.isNull()) {
+            p.setPen(QColor(150, 150, 150));
+            p.drawText(rect(), Qt::AlignCenter,
+                       tr("No live image. Choose a source and press Start (F5)."));
+            return;
+        }
+        QSize s = m_frame.size().scaled(size() - QSize(16, 16), Qt::KeepAspectRatio);
+        QRect target(QPoint((width() - s.width()) / 2, (height() - s.height()) / 2), s);
+        p.setRenderHint(QPainter::SmoothPixmapTransform);
+        p.drawImage(target, m_frame);
+        if (!m_heat.isNull()) p.drawImage(target, m_heat);
+        const QColor edge = m_state == 1 ? QColor(220, 50, 47) : m_state == 2 ? QColor(230, 160, 0)
+                                                                               : QColor(60, 170, 80);
+        p.setPen(QPen(edge, 4));
+        p.drawRect(target.adjusted(-2, -2, 2, 2));
+    }
+
+private:
+    QImage m_frame, m_heat;
+    int m_state = 0;
+};
+
+InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new InspectPipeline(this))
+{
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Source:")));
+    m_source = new QComboBox;
+    m_source->setEditable(true);
+    m_source->setMinimumWidth(320);
+    m_source->setToolTip(tr("aravis:ID or IP (GigE/USB3 Vision), v4l2:N (USB camera), "
+                            "video:FILE, rtsp://..., gst:PIPELINE, folder:DIR?fps=10&loop=1"));
+    top->addWidget(m_source, 1);
+    auto* refresh = new QPushButton(tr("Find cameras"));
+    auto* folder = new QPushButton(tr("Replay folder..."));
+    top->addWidget(refresh);
+    top->addWidget(folder);
+    top->addSpacing(16);
+    m_method = new QLabel(tr("Method: none"));
+    top->addWidget(m_method);
+    top->addSpacing(16);
+    m_start = new QPushButton(tr("Start (F5)"));
+    m_stop = new QPushButton(tr("Stop (Esc)"));
+    m_stop->setEnabled(false);
+    top->addWidget(m_start);
+    top->addWidget(m_stop);
+
+    m_view = new FrameView;
+
+    m_banner = new QLabel(tr("IDLE"));
+    m_banner->setAlignment(Qt::AlignCenter);
+    m_banner->setMinimumHeight(120);
+    m_bannerDetail = new QLabel;
+    m_bannerDetail->setAlignment(Qt::AlignCenter);
+    m_bannerDetail->setWordWrap(true);
+    m_stats = new QLabel;
+    m_stats->setTextFormat(Qt::RichText);
+    m_heatmap = new QCheckBox(tr("Heatmap overlay (H)"));
+    auto* capture = new QPushButton(tr("Capture (C)"));
+    auto* captureOk = new QPushButton(tr("Capture as OK"));
+    auto* captureNg = new QPushButton(tr("Capture as NG"));
+    capture->setToolTip(tr("Store the frame on screen in the project, unlabeled"));
+    m_log = new QTableWidget(0, 4);
+    m_log->setHorizontalHeaderLabels({tr("Time"), tr("Frame"), tr("Verdict"), tr("Score")});
+    m_log->horizontalHeader()->setStretchLastSection(true);
+    m_log->verticalHeader()->setVisible(false);
+    m_log->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_log->setSelectionMode(QAbstractItemView::NoSelection);
+
+    auto* side = new QVBoxLayout;
+    side->addWidget(m_banner);
+    side->addWidget(m_bannerDetail);
+    side->addWidget(m_stats);
+    side->addWidget(m_heatmap);
+    auto* caps = new QHBoxLayout;
+    caps->addWidget(capture);
+    caps->addWidget(captureOk);
+    caps->addWidget(captureNg);
+    side->addLayout(caps);
+    side->addWidget(new QLabel(tr("Results")));
+    side->addWidget(m_log, 1);
+    auto* sideWidget = new QWidget;
+    sideWidget->setLayout(side);
+    sideWidget->setFixedWidth(380);
+
+    auto* body = new QHBoxLayout;
+    body->addWidget(m_view, 1);
+    body->addWidget(sideWidget);
+    auto* root = new QVBoxLayout(this);
+    root->addLayout(top);
+    root->addLayout(body, 1);
+    setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Not inspecting"));
+    onStats({});
+
+    connect(m_start, &QPushButton::clicked, this, &InspectPage::startInspection);
+    connect(m_stop, &QPushButton::clicked, this, &InspectPage::stopInspection);
+    connect(refresh, &QPushButton::clicked, this, &InspectPage::refreshCameras);
+    connect(folder, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder to replay"));
+        if (!dir.isEmpty()) setSourceUri(QStringLiteral("folder:%1?fps=10&loop=1").arg(dir));
+    });
+    connect(capture, &QPushButton::clicked, this, [this] { captureCurrent(0); });
+    connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(1); });
+    connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(2); });
+    connect(m_heatmap, &QCheckBox::toggled, this, [this](bool on) { m_pipeline->setHeatmapEnabled(on); });
+    connect(m_pipeline, &InspectPipeline::resultReady, this, &InspectPage::onResult);
+    connect(m_pipeline, &InspectPipeline::statsChanged, this, &InspectPage::onStats);
+    connect(m_pipeline, &InspectPipeline::stopped, this, [this] {
+        m_start->setEnabled(true);
+        m_stop->setEnabled(false);
+        if (m_last.state != 2) setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
+    });
+    auto shortcut = [this](QKeySequence key, auto fn) {
+        auto* s = new QShortcut(key, this);
+        s->setContext(Qt::WidgetWithChildrenShortcut);
+        connect(s, &QShortcut::activated, this, fn);
+    };
+    shortcut(QKeySequence(Qt::Key_F5), [this] { startInspection(); });
+    shortcut(QKeySequence(Qt::Key_Escape), [this] { stopInspection(); });
+    shortcut(QKeySequence(Qt::Key_C), [this] { captureCurrent(0); });
+    shortcut(QKeySequence(Qt::Key_H), [this] { m_heatmap->toggle(); });
+}
+
+InspectPage::~InspectPage() { m_pipeline->stop(); }
+
+void InspectPage::setProject(kizu::project::ProjectStore* store) { m_store = store; }
+
+void InspectPage::setClassifierFactory(ClassifierFactory factory, const QString& methodName)
+{
+    m_factory = std::move(factory);
+    m_methodName = methodName;
+    m_method->setText(tr("Method: %1").arg(methodName.isEmpty() ? tr("none") : methodName));
+}
+
+void InspectPage::setSourceUri(const QString& uri)
+{
+    if (m_source->findText(uri) < 0) m_source->addItem(uri);
+    m_source->setCurrentText(uri);
+}
+
+QString InspectPage::sourceUri() const { return m_source->currentText().trimmed(); }
+
+QString InspectPage::verdictText() const { return m_banner->text(); }
+
+void InspectPage::refreshCameras()
+{
+    const QString current = sourceUri();
+    for (const auto& c : camera::listCameras()) {
+        const QString uri = QStringLiteral("aravis:%1").arg(QString::fromStdString(c.id));
+        if (m_source->findText(uri) < 0) m_source->addItem(uri);
+    }
+    if (m_source->findText(QStringLiteral("v4l2:0")) < 0) m_source->addItem(QStringLiteral("v4l2:0"));
+    if (!current.isEmpty()) m_source->setCurrentText(current);
+}
+
+void InspectPage::startInspection()
+{
+    if (m_pipeline->isRunning()) return;
+    std::unique_ptr<inspect::Classifier> cls;
+    std::unique_ptr<camera::FrameSource> src;
+    try {
+        if (!m_factory)
+            throw kizu::InvalidArgument("No method to inspect with: make a model active on the "
+                                        "Train page, or choose the baseline.");
+        cls = m_factory();
+        src = camera::openSource(sourceUri().toStdString());
+    } catch (const kizu::Error& e) {
+        QMessageBox::warning(this, tr("Cannot start inspection"), QString::fromStdString(e.what()));
+        return;
+    }
+    inspect::InspectionOptions opt;
+    opt.grabTimeoutMs = 1000;
+    m_log->setRowCount(0);
+    const QString dir = m_store ? QString::fromStdString(m_store->dir().string()) : QString();
+    m_pipeline->setHeatmapEnabled(m_heatmap->isChecked());
+    m_pipeline->start(std::move(src), std::move(cls), dir, opt);
+    m_start->setEnabled(false);
+    m_stop->setEnabled(true);
+    setBanner(tr("..."), QStringLiteral("#7f8c8d"), tr("Connecting to %1").arg(sourceUri()));
+}
+
+void InspectPage::stopInspection() { m_pipeline->stop(); m_start->setEnabled(true); m_stop->setEnabled(false); }
+
+bool InspectPage::captureCurrent(int label)
+{
+    if (!m_store || m_last.frameBgr.empty()) return false;
+    std::vector<uchar> png;
+    cv::imencode(".png", m_last.frameBgr, png);
+    try {
+        const auto id = m_store->addEncodedImage(std::string(png.begin(), png.end()), ".png",
+                                                 "camera", "", project::Label(label));
+        appendLog(tr("captured as image %1").arg(id), QStringLiteral("#2c3e50"));
+        Q_EMIT imageCaptured(id);
+        return true;
+    } catch (const kizu::Error& e) {
+        QMessageBox::warning(this, tr("Cannot capture"), QString::fromStdString(e.what()));
+        return false;
+    }
+}
+
+void InspectPage::setBanner(const QString& text, const QString& colour, const QString& detail)
+{
+    m_banner->setText(text);
+    m_banner->setStyleSheet(QStringLiteral("QLabel { background: %1; color: white; font-size: 56px;"
+                                           " font-weight: bold; border-radius: 8px; }")
+                                .arg(colour));
+    m_bannerDetail->setText(detail);
+}
+
+void InspectPage::appendLog(const QString& what, const QString& colour)
+{
+    m_log->insertRow(0);
+    auto* t = new QTableWidgetItem(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz")));
+    m_log->setItem(0, 0, t);
+    auto* w = new QTableWidgetItem(what);
+    w->setForeground(QColor(colour));
+    m_log->setItem(0, 2, w);
+    while (m_log->rowCount() > 200) m_log->removeRow(m_log->rowCount() - 1);
+}
+
+void InspectPage::onResult(const InspectResult& r)
+{
+    if (r.state == 2) {
+        setBanner(tr("FAULT"), QStringLiteral("#d68910"), r.message);
+        appendLog(tr("FAULT: %1").arg(r.message), QStringLiteral("#d68910"));
+        m_last.state = 2;
+        return;
+    }
+    m_last = r;
+    m_view->setFrame(r.frame, r.heatmap, r.state);
+    const bool ng = r.state == 1;
+    setBanner(ng ? tr("NG") : tr("OK"), ng ? QStringLiteral("#c0392b") : QStringLiteral("#27ae60"),
+              tr("score %1 (threshold %2), frame %3").arg(r.score, 0, 'f', 3).arg(r.threshold, 0, 'f', 3).arg(r.sequence));
+    m_log->insertRow(0);
+    m_log->setItem(0, 0, new QTableWidgetItem(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz"))));
+    m_log->setItem(0, 1, new QTableWidgetItem(QString::number(r.sequence)));
+    auto* v = new QTableWidgetItem(ng ? tr("NG") : tr("OK"));
+    v->setForeground(ng ? QColor(192, 57, 43) : QColor(39, 174, 96));
+    m_log->setItem(0, 2, v);
+    m_log->setItem(0, 3, new QTableWidgetItem(QString::number(r.score, 'f', 3)));
+    while (m_log->rowCount() > 200) m_log->removeRow(m_log->rowCount() - 1);
+}
+
+void InspectPage::onStats(const InspectStats& s)
+{
+    m_stats->setText(tr("<table cellpadding='3'>"
+                        "<tr><td>Frames/s</td><td align='right'><b>%1</b></td>"
+                        "<td>&nbsp;&nbsp;Latency p50 / p99</td><td align='right'><b>%2 / %3 ms</b></td></tr>"
+                        "<tr><td>OK</td><td align='right'><b>%4</b></td>"
+                        "<td>&nbsp;&nbsp;NG</td><td align='right'><b>%5</b></td></tr>"
+                        "<tr><td>Faults</td><td align='right'><b>%6</b></td>"
+                        "<td>&nbsp;&nbsp;Dropped frames</td><td align='right'><b>%7</b></td></tr>"
+                        "<tr><td>Reconnects</td><td align='right'><b>%8</b></td>"
+                        "<td>&nbsp;&nbsp;Lost packets</td><td align='right'><b>%9</b></td></tr></table>")
+                         .arg(s.fps, 0, 'f', 1)
+                         .arg(s.latencyP50Ms, 0, 'f', 1)
+                         .arg(s.latencyP99Ms, 0, 'f', 1)
+                         .arg(s.ok)
+                         .arg(s.ng)
+                         .arg(s.faults)
+                         .arg(s.dropped)
+                         .arg(s.reconnects)
+                         .arg(s.lostPackets));
+}
+
+} // namespace kizu::ui

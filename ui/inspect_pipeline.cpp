@@ -1,0 +1,271 @@
+#include "ui/inspect_pipeline.h"
+
+#include "core/common/error.h"
+#include "core/project/project_store.h"
+
+#include <QMetaObject>
+#include <QThread>
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace kizu::ui {
+using Clock = std::chrono::steady_clock;
+
+namespace {
+QImage toQImage(const cv::Mat& bgr)
+{
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
+}
+
+QImage heatmapImage(const cv::Mat& heat)
+{
+    cv::Mat u8, colour;
+    heat.convertTo(u8, CV_8U, 255.0);
+    cv::applyColorMap(u8, colour, cv::COLORMAP_JET);
+    QImage img(colour.cols, colour.rows, QImage::Format_ARGB32);
+    for (int y = 0; y < colour.rows; ++y) {
+        auto* dst = reinterpret_cast<QRgb*>(img.scanLine(y));
+        for (int x = 0; x < colour.cols; ++x) {
+            auto c = colour.at<cv::Vec3b>(y, x);
+            dst[x] = qRgba(c[2], c[1], c[0], int(u8.at<uchar>(y, x) * 0.6));
+        }
+    }
+    return img;
+}
+
+double percentile(std::vector<double> v, double p)
+{
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5))];
+}
+} // namespace
+
+struct InspectPipeline::Shared {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<camera::Frame> queue;
+    std::size_t capacity = 2;
+    bool captureDone = false;
+    CancelToken cancel;
+    std::atomic<qint64> dropped{0}, faults{0}, reconnects{0}, lostPackets{0};
+    QThread* capture = nullptr;
+    QThread* inference = nullptr;
+};
+
+InspectPipeline::InspectPipeline(QObject* parent) : QObject(parent)
+{
+    qRegisterMetaType<InspectResult>();
+    qRegisterMetaType<InspectStats>();
+}
+
+InspectPipeline::~InspectPipeline() { stop(); }
+
+bool InspectPipeline::isRunning() const
+{
+    return m_shared && ((m_shared->capture && m_shared->capture->isRunning()) ||
+                        (m_shared->inference && m_shared->inference->isRunning()));
+}
+
+void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
+                            std::unique_ptr<inspect::Classifier> classifier,
+                            const QString& projectDir, const inspect::InspectionOptions& options,
+                            int queueCapacity)
+{
+    stop();
+    auto sh = std::make_shared<Shared>();
+    sh->capacity = std::size_t(std::max(1, queueCapacity));
+    m_shared = sh;
+    std::shared_ptr<camera::FrameSource> src(std::move(source));
+    std::shared_ptr<inspect::Classifier> cls(std::move(classifier));
+    const std::string sourceName = src->description();
+
+    sh->capture = QThread::create([this, sh, src, options] {
+        inspect::ResilientSource resilient(*src, options, &sh->cancel);
+        while (true) {
+            auto step = resilient.next();
+            sh->reconnects = resilient.reconnects();
+            sh->lostPackets = src->stats().lostPackets;
+            if (step.fault) {
+                ++sh->faults;
+                InspectResult r;
+                r.state = 2;
+                r.message = QString::fromStdString(*step.fault);
+                QMetaObject::invokeMethod(this, [this, r] {
+                    Q_EMIT faultRaised(r.message);
+                    Q_EMIT resultReady(r);
+                }, Qt::QueuedConnection);
+            }
+            if (step.end) break;
+            if (!step.frame) continue;
+            std::lock_guard lock(sh->mutex);
+            if (sh->queue.size() >= sh->capacity) {
+                sh->queue.pop_front(); // the oldest waiting frame goes, and is counted
+                ++sh->dropped;
+            }
+            sh->queue.push_back(std::move(*step.frame));
+            sh->wake.notify_one();
+        }
+        src->close();
+        std::lock_guard lock(sh->mutex);
+        sh->captureDone = true;
+        sh->wake.notify_all();
+    });
+
+    sh->inference = QThread::create([this, sh, cls, projectDir, sourceName, options] {
+        std::optional<project::ProjectStore> store;
+        if (!projectDir.isEmpty()) {
+            try {
+                store.emplace(project::ProjectStore::open(projectDir.toStdString()));
+            } catch (const kizu::Error& e) {
+                const QString msg = QString::fromStdString(e.what());
+                QMetaObject::invokeMethod(this, [this, msg] { Q_EMIT faultRaised(msg); },
+                                          Qt::QueuedConnection);
+            }
+        }
+        std::vector<project::InspectionRecord> pending;
+        std::vector<double> latencies;
+        qint64 ok = 0, ng = 0, recordedFaults = 0;
+        auto lastStats = Clock::now();
+        auto windowStart = Clock::now();
+        qint64 windowFrames = 0;
+        double fps = 0;
+        auto flush = [&] {
+            if (store && !pending.empty()) {
+                try {
+                    store->recordInspections(pending);
+                } catch (const kizu::Error& e) {
+                    const QString msg = QString::fromStdString(e.what());
+                    QMetaObject::invokeMethod(this, [this, msg] { Q_EMIT faultRaised(msg); },
+                                              Qt::QueuedConnection);
+                }
+            }
+            pending.clear();
+        };
+        auto publishStats = [&] {
+            const auto now = Clock::now();
+            const double secs = std::chrono::duration<double>(now - windowStart).count();
+            if (secs > 1.0 || fps == 0) {
+                fps = secs > 0 ? windowFrames / secs : 0;
+                if (secs > 1.0) {
+                    windowStart = now;
+                    windowFrames = 0;
+                }
+            }
+            InspectStats st;
+            st.fps = fps;
+            st.latencyP50Ms = percentile(latencies, 0.5);
+            st.latencyP99Ms = percentile(latencies, 0.99);
+            st.ok = ok;
+            st.ng = ng;
+            st.faults = sh->faults;
+            st.dropped = sh->dropped;
+            st.reconnects = sh->reconnects;
+            st.lostPackets = sh->lostPackets;
+            QMetaObject::invokeMethod(this, [this, st] { Q_EMIT statsChanged(st); },
+                                      Qt::QueuedConnection);
+            lastStats = now;
+        };
+        while (true) {
+            camera::Frame frame;
+            {
+                std::unique_lock lock(sh->mutex);
+                sh->wake.wait_for(lock, std::chrono::milliseconds(200),
+                                  [&] { return !sh->queue.empty() || sh->captureDone; });
+                if (sh->queue.empty()) {
+                    if (sh->captureDone) break;
+                } else {
+                    frame = std::move(sh->queue.front());
+                    sh->queue.pop_front();
+                }
+            }
+            // Faults are recorded here too, so the log has them in order with verdicts.
+            while (recordedFaults < sh->faults) {
+                project::InspectionRecord r;
+                r.source = sourceName;
+                r.verdict = 2;
+                r.modelSha = cls->id();
+                pending.push_back(r);
+                ++recordedFaults;
+                flush();
+            }
+            if (!frame.image.empty()) {
+                InspectResult r;
+                inspect::Verdict v;
+                try {
+                    v = cls->classify(frame.image);
+                } catch (const std::exception& e) {
+                    r.state = 2;
+                    r.message = QString::fromStdString(e.what());
+                }
+                r.latencyMs =
+                    std::chrono::duration<double, std::milli>(Clock::now() - frame.captured).count();
+                r.sequence = frame.sequence;
+                r.score = v.score;
+                r.threshold = v.threshold;
+                if (r.state != 2) r.state = v.ng ? 1 : 0;
+                r.frameBgr = frame.image;
+                r.frame = toQImage(frame.image);
+                if (m_heatmap) {
+                    cv::Mat h = cls->heatmap(frame.image);
+                    if (!h.empty()) r.heatmap = heatmapImage(h);
+                }
+                latencies.push_back(r.latencyMs);
+                if (latencies.size() > 500) latencies.erase(latencies.begin());
+                (r.state == 1 ? ng : ok) += r.state != 2;
+                ++windowFrames;
+                project::InspectionRecord rec;
+                rec.source = sourceName;
+                rec.verdict = r.state;
+                rec.score = v.score;
+                rec.modelSha = cls->id();
+                rec.latencyMs = r.latencyMs;
+                if (store && r.state == 1 && options.saveNgFrames) {
+                    try {
+                        std::vector<uchar> png;
+                        cv::imencode(".png", frame.image, png);
+                        rec.imageId = store->addEncodedImage(std::string(png.begin(), png.end()),
+                                                             ".png", "inspect");
+                    } catch (const kizu::Error&) {
+                        // the verdict is still recorded, without its frame
+                    }
+                }
+                pending.push_back(rec);
+                if (int(pending.size()) >= options.flushEvery) flush();
+                QMetaObject::invokeMethod(this, [this, r] { Q_EMIT resultReady(r); },
+                                          Qt::QueuedConnection);
+            }
+            if (Clock::now() - lastStats > std::chrono::milliseconds(250)) publishStats();
+        }
+        publishStats();
+        flush();
+        QMetaObject::invokeMethod(this, [this] { Q_EMIT stopped(); }, Qt::QueuedConnection);
+    });
+    sh->capture->start();
+    sh->inference->start();
+}
+
+void InspectPipeline::stop()
+{
+    if (!m_shared) return;
+    m_shared->cancel.cancel();
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->wake.notify_all();
+    }
+    for (QThread* t : {m_shared->capture, m_shared->inference}) {
+        if (!t) continue;
+        t->wait();
+        delete t;
+    }
+    m_shared.reset();
+}
+
+} // namespace kizu::ui

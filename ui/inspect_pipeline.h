@@ -1,0 +1,69 @@
+// The live inspection pipeline of the GUI: a capture thread and an inference thread joined by
+// a bounded queue. When inference falls behind, the oldest waiting frame is dropped and
+// counted; each result carries its own frame, so the verdict shown belongs to the frame shown.
+#pragma once
+
+#include "core/camera/frame_source.h"
+#include "core/inspect/classifier.h"
+#include "core/inspect/inspection_runner.h"
+
+#include <QImage>
+#include <QObject>
+#include <QString>
+#include <atomic>
+#include <memory>
+#include <opencv2/core.hpp>
+
+namespace kizu::ui {
+
+struct InspectResult {
+    QImage frame;           // the frame this verdict belongs to (RGB888)
+    cv::Mat frameBgr;       // the same frame for storing in the project
+    QImage heatmap;         // optional overlay (ARGB32), null when not requested
+    qint64 sequence = -1;
+    int state = 0;          // 0 OK, 1 NG, 2 fault
+    double score = 0;
+    double threshold = 0;
+    double latencyMs = 0;   // capture to verdict
+    QString message;        // faults
+};
+
+struct InspectStats {
+    double fps = 0;
+    double latencyP50Ms = 0;
+    double latencyP99Ms = 0;
+    qint64 ok = 0, ng = 0, faults = 0, dropped = 0, reconnects = 0, lostPackets = 0;
+};
+
+class InspectPipeline : public QObject {
+    Q_OBJECT
+public:
+    explicit InspectPipeline(QObject* parent = nullptr);
+    ~InspectPipeline() override;
+
+    // Starts both threads. projectDir may be empty (nothing recorded); otherwise results and
+    // NG frames go into the project through a connection of the inference thread.
+    void start(std::unique_ptr<camera::FrameSource> source,
+               std::unique_ptr<inspect::Classifier> classifier, const QString& projectDir,
+               const inspect::InspectionOptions& options, int queueCapacity = 2);
+    // Stops and joins both threads; safe to call when not running.
+    void stop();
+    bool isRunning() const;
+    void setHeatmapEnabled(bool on) { m_heatmap = on; }
+
+Q_SIGNALS:
+    void resultReady(const kizu::ui::InspectResult& result);
+    void statsChanged(const kizu::ui::InspectStats& stats);
+    void faultRaised(const QString& message);
+    void stopped();
+
+private:
+    struct Shared;
+    std::shared_ptr<Shared> m_shared;
+    std::atomic<bool> m_heatmap{false};
+};
+
+} // namespace kizu::ui
+
+Q_DECLARE_METATYPE(kizu::ui::InspectResult)
+Q_DECLARE_METATYPE(kizu::ui::InspectStats)
