@@ -1,7 +1,8 @@
 // Throughput of the classical baseline on BSData photos, decoded beforehand: images/s at full
 // resolution (1130x460, at the parameters' processing scale and at scale 1) and on 224x224
 // inputs, over OpenCV's thread pool. Prints one JSON object.
-// Usage: bench_baseline [--params P.json] [--threads N] [--images N] [--runs N]
+// Usage: bench_baseline [--params P.json] [--threads N] [--images N] [--runs N] [--data DIR]
+// (BSData from --data, else $KIZU_BSDATA, else the configured KIZU_BSDATA_DIR)
 #include "core/baseline/baseline.h"
 #include "core/baseline/baseline_eval.h"
 #include "core/imaging/image_io.h"
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -46,6 +48,7 @@ static double throughput(const std::vector<cv::Mat>& images, const BaselineParam
 int main(int argc, char** argv)
 {
     std::string paramsFile, data = KIZU_BSDATA_DIR_DEFAULT;
+    if (const char* env = std::getenv("KIZU_BSDATA"); env && *env) data = env;
     int threads = 2, count = 200, runs = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--params"))

@@ -38,7 +38,7 @@ Subcommands:
               --split train|test|all which split (manifest or project; default test)
               --csv FILE             per-image CSV: path,label,score,verdict and the
                                      deciding blob (index, area, length, width,
-                                     elongation, angle, contrast)
+                                     elongation, angle, contrast, x, y)
               --json                 print the metrics as JSON on stdout
   tune      Search the parameters that maximise balanced accuracy on the training split
             (seeded random search with local refinement); reports train and test metrics.

@@ -275,24 +275,25 @@ EvalReport evaluate(const std::vector<LabeledImage>& images, const BaselineParam
 
 void writeEvalCsv(const EvalReport& report, const fs::path& file)
 {
-    std::string out = "path,label,score,verdict,blob,area,length,width,elongation,angle,contrast,"
-                      "error\n";
+    std::string out = "path,label,score,verdict,blob,area,length,width,elongation,angle,contrast,x,"
+                      "y,error\n";
     char buf[256];
     for (const auto& it : report.items) {
         out += csvQuote(it.path) + "," + (it.ng ? "ng" : "ok") + ",";
         if (!it.error.empty()) {
-            out += ",,,,,,,,," + csvQuote(it.error) + "\n";
+            out += ",,,,,,,,,,," + csvQuote(it.error) + "\n";
             continue;
         }
         std::snprintf(buf, sizeof buf, "%.6g,%s,", it.score, it.verdict ? "ng" : "ok");
         out += buf;
         if (it.hasBlob) {
             const Blob& b = it.decidingBlob;
-            std::snprintf(buf, sizeof buf, "%d,%.1f,%.1f,%.1f,%.3g,%.1f,%.2f,", it.decidingIndex,
-                          b.area, b.length, b.width, b.elongation, b.angle, b.contrast);
+            std::snprintf(buf, sizeof buf, "%d,%.1f,%.1f,%.1f,%.3g,%.1f,%.2f,%.1f,%.1f,",
+                          it.decidingIndex, b.area, b.length, b.width, b.elongation, b.angle,
+                          b.contrast, b.centroid.x, b.centroid.y);
             out += buf;
         } else {
-            out += ",,,,,,,";
+            out += ",,,,,,,,,";
         }
         out += "\n";
     }

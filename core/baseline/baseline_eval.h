@@ -70,7 +70,8 @@ struct EvalReport {
 EvalReport evaluate(const std::vector<LabeledImage>& images, const BaselineParams& params,
                     const ProgressFn& progress = {}, const CancelToken* cancel = nullptr);
 
-// path,label,score,verdict,blob,area,length,width,elongation,angle,contrast,error
+// path,label,score,verdict,blob,area,length,width,elongation,angle,contrast,x,y,error
+// (blob: the deciding blob's index, its features and centre, empty when there is none)
 void writeEvalCsv(const EvalReport& report, const std::filesystem::path& file);
 
 } // namespace kizu::baseline
