@@ -103,12 +103,14 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_stats = new QLabel;
     m_stats->setTextFormat(Qt::RichText);
     m_heatmap = new QCheckBox(tr("Heatmap overlay (H)"));
+    m_second = new QCheckBox(tr("Also show the baseline's verdict"));
+    m_second->setVisible(false);
     auto* capture = new QPushButton(tr("Capture (C)"));
     auto* captureOk = new QPushButton(tr("Capture as OK"));
     auto* captureNg = new QPushButton(tr("Capture as NG"));
     capture->setToolTip(tr("Store the frame on screen in the project, unlabeled"));
-    m_log = new QTableWidget(0, 4);
-    m_log->setHorizontalHeaderLabels({tr("Time"), tr("Frame"), tr("Verdict"), tr("Score")});
+    m_log = new QTableWidget(0, 5);
+    m_log->setHorizontalHeaderLabels({tr("Time"), tr("Frame"), tr("Verdict"), tr("Score"), tr("Baseline")});
     m_log->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     m_log->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
     m_log->verticalHeader()->setDefaultSectionSize(22);
@@ -121,6 +123,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     side->addWidget(m_bannerDetail);
     side->addWidget(m_stats);
     side->addWidget(m_heatmap);
+    side->addWidget(m_second);
     auto* caps = new QHBoxLayout;
     caps->addWidget(capture);
     caps->addWidget(captureOk);
@@ -192,6 +195,15 @@ void InspectPage::setClassifierFactory(ClassifierFactory factory, const QString&
     addMethod(methodName, std::move(factory));
 }
 
+void InspectPage::setSecondFactory(ClassifierFactory factory, const QString& name)
+{
+    m_secondFactory = std::move(factory);
+    m_second->setText(tr("Also show the verdict of: %1").arg(name));
+    m_second->setVisible(bool(m_secondFactory));
+}
+
+void InspectPage::setSecondEnabled(bool on) { m_second->setChecked(on); }
+
 void InspectPage::setSourceUri(const QString& uri)
 {
     if (m_source->findText(uri) < 0) m_source->addItem(uri);
@@ -216,7 +228,7 @@ void InspectPage::refreshCameras()
 void InspectPage::startInspection()
 {
     if (m_pipeline->isRunning()) return;
-    std::unique_ptr<inspect::Classifier> cls;
+    std::unique_ptr<inspect::Classifier> cls, second;
     std::unique_ptr<camera::FrameSource> src;
     try {
         const int k = m_method->currentIndex();
@@ -224,6 +236,7 @@ void InspectPage::startInspection()
             throw kizu::InvalidArgument("No method to inspect with: make a model active on the "
                                         "Train page, or choose the baseline.");
         cls = m_factories[k]();
+        if (m_secondFactory && m_second->isChecked()) second = m_secondFactory();
         src = camera::openSource(sourceUri().toStdString());
     } catch (const kizu::Error& e) {
         QMessageBox::warning(this, tr("Cannot start inspection"), QString::fromStdString(e.what()));
@@ -234,7 +247,7 @@ void InspectPage::startInspection()
     m_log->setRowCount(0);
     const QString dir = m_store ? QString::fromStdString(m_store->dir().string()) : QString();
     m_pipeline->setHeatmapEnabled(m_heatmap->isChecked());
-    m_pipeline->start(std::move(src), std::move(cls), dir, opt);
+    m_pipeline->start(std::move(src), std::move(cls), dir, opt, 2, std::move(second));
     m_start->setEnabled(false);
     m_stop->setEnabled(true);
     setBanner(tr("..."), QStringLiteral("#7f8c8d"), tr("Connecting to %1").arg(sourceUri()));
@@ -290,8 +303,12 @@ void InspectPage::onResult(const InspectResult& r)
     m_last = r;
     m_view->setFrame(r.frame, r.heatmap, r.state);
     const bool ng = r.state == 1;
-    setBanner(ng ? tr("NG") : tr("OK"), ng ? QStringLiteral("#c0392b") : QStringLiteral("#27ae60"),
-              tr("score %1 (threshold %2), frame %3").arg(r.score, 0, 'f', 3).arg(r.threshold, 0, 'f', 3).arg(r.sequence));
+    QString detail = tr("score %1 (threshold %2), frame %3")
+                         .arg(r.score, 0, 'f', 3).arg(r.threshold, 0, 'f', 3).arg(r.sequence);
+    if (r.secondState >= 0)
+        detail += tr("\nbaseline: %1 (score %2)")
+                      .arg(r.secondState == 1 ? tr("NG") : tr("OK")).arg(r.secondScore, 0, 'f', 2);
+    setBanner(ng ? tr("NG") : tr("OK"), ng ? QStringLiteral("#c0392b") : QStringLiteral("#27ae60"), detail);
     m_log->insertRow(0);
     m_log->setItem(0, 0, new QTableWidgetItem(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz"))));
     m_log->setItem(0, 1, new QTableWidgetItem(QString::number(r.sequence)));
@@ -299,6 +316,11 @@ void InspectPage::onResult(const InspectResult& r)
     v->setForeground(ng ? QColor(192, 57, 43) : QColor(39, 174, 96));
     m_log->setItem(0, 2, v);
     m_log->setItem(0, 3, new QTableWidgetItem(QString::number(r.score, 'f', 3)));
+    if (r.secondState >= 0) {
+        auto* b = new QTableWidgetItem(r.secondState == 1 ? tr("NG") : tr("OK"));
+        b->setForeground(r.secondState == 1 ? QColor(192, 57, 43) : QColor(39, 174, 96));
+        m_log->setItem(0, 4, b);
+    }
     while (m_log->rowCount() > 200) m_log->removeRow(m_log->rowCount() - 1);
 }
 

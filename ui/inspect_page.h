@@ -36,6 +36,9 @@ public:
     void clearMethods();
     void addMethod(const QString& name, ClassifierFactory factory);
     void setClassifierFactory(ClassifierFactory factory, const QString& methodName); // just one
+    // The method offered as a second opinion ("Also show the baseline"); none when empty.
+    void setSecondFactory(ClassifierFactory factory, const QString& name);
+    void setSecondEnabled(bool on);
     void setSourceUri(const QString& uri);
     QString sourceUri() const;
     InspectPipeline* pipeline() const { return m_pipeline; }
@@ -63,12 +66,14 @@ private:
     InspectPipeline* m_pipeline;
     kizu::project::ProjectStore* m_store = nullptr;
     QList<ClassifierFactory> m_factories;
+    ClassifierFactory m_secondFactory;
     InspectResult m_last;
     QComboBox* m_source;
     QComboBox* m_method;
     QPushButton* m_start;
     QPushButton* m_stop;
     QCheckBox* m_heatmap;
+    QCheckBox* m_second;
     FrameView* m_view;
     QLabel* m_banner;
     QLabel* m_bannerDetail;

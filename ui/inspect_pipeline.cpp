@@ -77,7 +77,7 @@ bool InspectPipeline::isRunning() const
 void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                             std::unique_ptr<inspect::Classifier> classifier,
                             const QString& projectDir, const inspect::InspectionOptions& options,
-                            int queueCapacity)
+                            int queueCapacity, std::unique_ptr<inspect::Classifier> second)
 {
     stop();
     auto sh = std::make_shared<Shared>();
@@ -85,6 +85,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
     m_shared = sh;
     std::shared_ptr<camera::FrameSource> src(std::move(source));
     std::shared_ptr<inspect::Classifier> cls(std::move(classifier));
+    std::shared_ptr<inspect::Classifier> cls2(std::move(second));
     const std::string sourceName = src->description();
 
     sh->capture = QThread::create([this, sh, src, options] {
@@ -119,7 +120,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
         sh->wake.notify_all();
     });
 
-    sh->inference = QThread::create([this, sh, cls, projectDir, sourceName, options] {
+    sh->inference = QThread::create([this, sh, cls, cls2, projectDir, sourceName, options] {
         std::optional<project::ProjectStore> store;
         if (!projectDir.isEmpty()) {
             try {
@@ -211,6 +212,15 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 r.score = v.score;
                 r.threshold = v.threshold;
                 if (r.state != 2) r.state = v.ng ? 1 : 0;
+                if (cls2 && r.state != 2) {
+                    try {
+                        const auto v2 = cls2->classify(frame.image);
+                        r.secondState = v2.ng ? 1 : 0;
+                        r.secondScore = v2.score;
+                    } catch (const std::exception&) {
+                        r.secondState = -1;
+                    }
+                }
                 r.frameBgr = frame.image;
                 r.frame = toQImage(frame.image);
                 if (m_heatmap) {

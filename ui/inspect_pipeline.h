@@ -26,6 +26,8 @@ struct InspectResult {
     double threshold = 0;
     double latencyMs = 0;   // capture to verdict
     QString message;        // faults
+    int secondState = -1;   // the second method's verdict (0 OK, 1 NG), -1 when none runs
+    double secondScore = 0;
 };
 
 struct InspectStats {
@@ -42,10 +44,13 @@ public:
     ~InspectPipeline() override;
 
     // Starts both threads. projectDir may be empty (nothing recorded); otherwise results and
-    // NG frames go into the project through a connection of the inference thread.
+    // NG frames go into the project through a connection of the inference thread. A second
+    // method (the baseline beside the model) judges the same frame after the first; only the
+    // first decides, is recorded and sets the latency.
     void start(std::unique_ptr<camera::FrameSource> source,
                std::unique_ptr<inspect::Classifier> classifier, const QString& projectDir,
-               const inspect::InspectionOptions& options, int queueCapacity = 2);
+               const inspect::InspectionOptions& options, int queueCapacity = 2,
+               std::unique_ptr<inspect::Classifier> second = nullptr);
     // Stops and joins both threads; safe to call when not running.
     void stop();
     bool isRunning() const;

@@ -117,9 +117,9 @@ void MainWindow::updateInspectMethods()
         }
     }
     const auto params = m_baseline->params();
-    m_inspect->addMethod(tr("Classical baseline"), [params] {
-        return std::make_unique<kizu::inspect::BaselineClassifier>(params);
-    });
+    auto baseline = [params] { return std::make_unique<kizu::inspect::BaselineClassifier>(params); };
+    m_inspect->addMethod(tr("Classical baseline"), baseline);
+    m_inspect->setSecondFactory(baseline, tr("the classical baseline"));
 }
 
 void MainWindow::updateBaselineImages()

@@ -81,6 +81,31 @@ private Q_SLOTS:
         QCOMPARE(img->source, std::string("camera"));
     }
 
+    // A second method (the baseline beside the model) judges the very same frame.
+    void secondMethodJudgesTheSameFrame()
+    {
+        ui::InspectPage page;
+        page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); }, "brightness");
+        page.setSecondFactory([] { return std::make_unique<BrightnessClassifier>(); }, "brightness again");
+        page.setSecondEnabled(true);
+        page.setSourceUri("folder:" + makeFrames(m_tmp.filePath("f3"), 9) + "?fps=50");
+        QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
+        QSignalSpy stopped(page.pipeline(), &ui::InspectPipeline::stopped);
+        page.startInspection();
+        QVERIFY(stopped.wait(20000));
+        QCOMPARE(results.count(), 9);
+        for (const auto& args : results) {
+            auto r = args.at(0).value<ui::InspectResult>();
+            QCOMPARE(r.secondState, r.state); // same method, same frame: same verdict
+            QCOMPARE(r.secondScore, r.score);
+        }
+        page.setSecondEnabled(false);
+        results.clear();
+        page.startInspection();
+        QVERIFY(stopped.wait(20000));
+        for (const auto& args : results) QCOMPARE(args.at(0).value<ui::InspectResult>().secondState, -1);
+    }
+
     void slowInferenceDropsOldestAndCounts()
     {
         ui::InspectPipeline pipe;
