@@ -256,7 +256,13 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
         }
         publishStats();
         flush();
-        QMetaObject::invokeMethod(this, [this] { Q_EMIT stopped(); }, Qt::QueuedConnection);
+        // Announce the end only once this thread has really ended, so that a slot reacting to
+        // stopped() sees isRunning() false and may start the next run.
+        QMetaObject::invokeMethod(this, [this, sh] {
+            if (sh->capture) sh->capture->wait();
+            if (sh->inference) sh->inference->wait();
+            Q_EMIT stopped();
+        }, Qt::QueuedConnection);
     });
     sh->capture->start();
     sh->inference->start();
@@ -270,10 +276,11 @@ void InspectPipeline::stop()
         std::lock_guard lock(m_shared->mutex);
         m_shared->wake.notify_all();
     }
-    for (QThread* t : {m_shared->capture, m_shared->inference}) {
-        if (!t) continue;
-        t->wait();
-        delete t;
+    for (QThread** t : {&m_shared->capture, &m_shared->inference}) {
+        if (!*t) continue;
+        (*t)->wait();
+        delete *t;
+        *t = nullptr;
     }
     m_shared.reset();
 }
