@@ -10,6 +10,7 @@
 #include <torch/serialize.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 
 namespace kizu::learn::detail {
@@ -342,6 +343,28 @@ std::string hashState(const StateDict& state)
         h.update(t.data_ptr(), t.numel() * t.element_size());
     }
     return h.hexDigest();
+}
+
+bool useChannelsLast()
+{
+    static const bool on = [] {
+        const char* e = std::getenv("KIZU_CHANNELS_LAST");
+        return !(e && std::string(e) == "0");
+    }();
+    return on;
+}
+
+void toChannelsLast(Net& net)
+{
+    if (!useChannelsLast()) return;
+    torch::NoGradGuard noGrad;
+    for (auto& p : net.parameters())
+        if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
+torch::Tensor prepareInput(const torch::Tensor& x)
+{
+    return useChannelsLast() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
 torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo& info)

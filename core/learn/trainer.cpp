@@ -304,6 +304,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     };
 
     auto params = net.named_parameters(true);
+    detail::toChannelsLast(net);
     net.train();
     std::int64_t done = start;
     double lastLoss = 0, lastLr = 0;
@@ -322,7 +323,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
             try {
                 for (auto& p : params)
                     p.value().mutable_grad() = torch::Tensor();
-                auto logits = net.forward(b.x.to(device));
+                auto logits = net.forward(detail::prepareInput(b.x.to(device)));
                 auto loss = torch::nn::functional::cross_entropy(
                     logits, b.y.to(device),
                     torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(

@@ -40,7 +40,7 @@ TrainConfig tinyConfig()
     c.arch = "resnet18";
     c.inputSize = 32;
     c.batch = 8;
-    c.steps = 24;
+    c.steps = 40;
     c.lr = 0.05;
     c.seed = 3;
     c.augment.randAugment = false; // invert/solarize would swap bright and dark
@@ -105,7 +105,7 @@ private slots:
         auto r = train(tinyConfig(), src);
         QVERIFY(r.model);
         QVERIFY(!r.cancelled);
-        QCOMPARE(r.steps, std::int64_t(24));
+        QCOMPARE(r.steps, std::int64_t(40));
         std::vector<cv::Mat> ims;
         std::vector<int> labels;
         for (int i = 100; i < 140; ++i) { // unseen images of the same kind

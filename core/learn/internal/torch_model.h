@@ -39,6 +39,12 @@ torch::IValue readArchive(const std::filesystem::path& file, const std::string& 
 
 std::string hashState(const StateDict& state);
 
+// Channels-last (NHWC) memory format for weights and inputs: oneDNN convolutions then skip
+// layout reorders. On unless KIZU_CHANNELS_LAST=0.
+bool useChannelsLast();
+void toChannelsLast(Net& net);
+torch::Tensor prepareInput(const torch::Tensor& x);
+
 // Converts BGR 8-bit images (resized to size) into a normalised NCHW float tensor.
 torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo& info);
 
