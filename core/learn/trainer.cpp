@@ -305,6 +305,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
 
     auto params = net.named_parameters(true);
     detail::toChannelsLast(net);
+    impl.inferenceNet.reset();
     net.train();
     std::int64_t done = start;
     double lastLoss = 0, lastLr = 0;
@@ -386,6 +387,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     const double loopSecs = std::chrono::duration<double>(Clock::now() - loopStart).count();
     result.imagesPerSecond = loopSecs > 0 ? double(done - start) * cfg.batch / loopSecs : 0;
     net.eval();
+    impl.inferenceNet.reset();
     impl.info.steps = done;
     writeCheckpoint(done);
     if (!result.cancelled && cfg.chooseThreshold) {
