@@ -344,7 +344,7 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
     for (std::size_t i = 0; i < images.size(); i += kChunk) {
         std::vector<cv::Mat> part(images.begin() + long(i),
                                   images.begin() + long(std::min(images.size(), i + kChunk)));
-        auto x = detail::prepareInput(detail::toInputTensor(part, m->info).to(m->device));
+        auto x = detail::toInputTensor(part, m->info).to(m->device);
         auto p = torch::softmax(net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
         const float* d = p.data_ptr<float>();
         out.insert(out.end(), d, d + p.numel());
