@@ -326,6 +326,7 @@ void Model::setDevice(const std::string& device)
         throw InvalidArgument("Unknown device '" + device + "'; use cpu or cuda.");
     }
     m->net->to(m->device);
+    m->inferenceNet.reset();
 }
 
 std::string Model::device() const
@@ -337,14 +338,14 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
 {
     std::vector<float> out;
     out.reserve(images.size());
-    if (m->net->is_training()) m->net->eval();
+    auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
     constexpr std::size_t kChunk = 32;
     for (std::size_t i = 0; i < images.size(); i += kChunk) {
         std::vector<cv::Mat> part(images.begin() + long(i),
                                   images.begin() + long(std::min(images.size(), i + kChunk)));
         auto x = detail::toInputTensor(part, m->info).to(m->device);
-        auto p = torch::softmax(m->net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
+        auto p = torch::softmax(net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
         const float* d = p.data_ptr<float>();
         out.insert(out.end(), d, d + p.numel());
     }

@@ -304,6 +304,8 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     };
 
     auto params = net.named_parameters(true);
+    detail::toChannelsLast(net);
+    impl.inferenceNet.reset();
     net.train();
     std::int64_t done = start;
     double lastLoss = 0, lastLr = 0;
@@ -322,7 +324,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
             try {
                 for (auto& p : params)
                     p.value().mutable_grad() = torch::Tensor();
-                auto logits = net.forward(b.x.to(device));
+                auto logits = net.forward(detail::prepareInput(b.x.to(device)));
                 auto loss = torch::nn::functional::cross_entropy(
                     logits, b.y.to(device),
                     torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
@@ -385,6 +387,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     const double loopSecs = std::chrono::duration<double>(Clock::now() - loopStart).count();
     result.imagesPerSecond = loopSecs > 0 ? double(done - start) * cfg.batch / loopSecs : 0;
     net.eval();
+    impl.inferenceNet.reset();
     impl.info.steps = done;
     writeCheckpoint(done);
     if (!result.cancelled && cfg.chooseThreshold) {

@@ -81,10 +81,10 @@ private Q_SLOTS:
 
     void trainsAndEvaluates()
     {
-        auto r = runCli(trainArgs(tmp("m.kizumodel"), 16), 300000);
+        auto r = runCli(trainArgs(tmp("m.kizumodel"), 30), 300000);
         QVERIFY2(r.exitCode == 0, r.err.constData());
         auto j = json(r.out);
-        QCOMPARE(j["steps"].toInt(), 16);
+        QCOMPARE(j["steps"].toInt(), 30);
         QVERIFY(!j["weights_sha256"].toString().isEmpty());
         QVERIFY(!QFile::exists(tmp("m.kizumodel.checkpoint"))); // default checkpoint removed
         r = runCli({"eval", "--model", tmp("m.kizumodel"), "--data", tmp("data"), "--json", "--csv",

@@ -24,12 +24,14 @@ namespace {
 // OK: dark noisy images; NG: bright noisy images with a dark spot.
 Sample separable(std::int64_t i)
 {
-    std::mt19937 rng(std::uint32_t(1000 + i));
+    // Seeded per index (cv::randu would use OpenCV's per-thread generator, and a SampleSource
+    // must give the same sample for an index whichever thread asks).
+    cv::RNG rng(std::uint64_t(1000 + i));
     const bool ng = i % 2 == 1;
     cv::Mat im(48, 48, CV_8UC3);
-    cv::randu(im, cv::Scalar::all(ng ? 170 : 20), cv::Scalar::all(ng ? 230 : 80));
+    rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(ng ? 170 : 20), cv::Scalar::all(ng ? 230 : 80));
     if (ng)
-        cv::circle(im, cv::Point(int(10 + rng() % 28), int(10 + rng() % 28)), 5, cv::Scalar::all(0),
+        cv::circle(im, cv::Point(rng.uniform(10, 38), rng.uniform(10, 38)), 5, cv::Scalar::all(0),
                    -1);
     return {im, ng ? kNg : kOk};
 }
@@ -40,7 +42,7 @@ TrainConfig tinyConfig()
     c.arch = "resnet18";
     c.inputSize = 32;
     c.batch = 8;
-    c.steps = 24;
+    c.steps = 40;
     c.lr = 0.05;
     c.seed = 3;
     c.augment.randAugment = false; // invert/solarize would swap bright and dark
@@ -105,7 +107,7 @@ private slots:
         auto r = train(tinyConfig(), src);
         QVERIFY(r.model);
         QVERIFY(!r.cancelled);
-        QCOMPARE(r.steps, std::int64_t(24));
+        QCOMPARE(r.steps, std::int64_t(40));
         std::vector<cv::Mat> ims;
         std::vector<int> labels;
         for (int i = 100; i < 140; ++i) { // unseen images of the same kind
@@ -131,6 +133,9 @@ private slots:
         cfg.lr = 0.01;
         auto src = tinySource();
         auto whole = train(cfg, src);
+        auto again = train(cfg, src);
+        QCOMPARE(QString::fromStdString(again.model->weightsHash()),
+                 QString::fromStdString(whole.model->weightsHash()));
 
         cfg.checkpoint = tmpFile(dir, "run.checkpoint");
         CancelToken cancel;
@@ -143,6 +148,8 @@ private slots:
         QVERIFY(first.cancelled);
         QCOMPARE(first.steps, std::int64_t(4));
         QVERIFY(std::filesystem::exists(cfg.checkpoint));
+        QCOMPARE(QString::fromStdString(Model::load(cfg.checkpoint).weightsHash()),
+                 QString::fromStdString(first.model->weightsHash()));
         cfg.resume = true;
         auto second = train(cfg, src);
         QCOMPARE(second.resumedFromStep, std::int64_t(4));

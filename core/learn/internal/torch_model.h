@@ -5,6 +5,7 @@
 #include "core/learn/model.h"
 
 #include <map>
+#include <mutex>
 #include <string>
 
 #include <torch/torch.h>
@@ -16,6 +17,8 @@ struct Net : torch::nn::Module {
     virtual torch::Tensor forward(torch::Tensor x) = 0;
     // Names of the parameters of the classification head (replaced for OK/NG).
     virtual std::vector<std::string> headNames() const = 0;
+    // Folds BatchNorm into the convolutions (inference copies only: the names change).
+    virtual void fuseBatchNorm() {}
 };
 
 // Throws InvalidArgument for an unknown architecture. Weights are initialised like
@@ -39,6 +42,12 @@ torch::IValue readArchive(const std::filesystem::path& file, const std::string& 
 
 std::string hashState(const StateDict& state);
 
+// Channels-last (NHWC) weights and inputs for training (10-25% faster here; inference stays
+// NCHW, which was faster at batch 1). On unless KIZU_CHANNELS_LAST=0.
+bool useChannelsLast();
+void toChannelsLast(Net& net);
+torch::Tensor prepareInput(const torch::Tensor& x);
+
 // Converts BGR 8-bit images (resized to size) into a normalised NCHW float tensor.
 torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo& info);
 
@@ -53,9 +62,14 @@ struct Model::Impl {
     // Extra tensors a training checkpoint carries (momentum buffers), keyed "optim.<param>".
     detail::StateDict extra;
     std::string extraMeta; // JSON of checkpoint state (step, ...), empty for a plain model
+    // Inference copy of net (BatchNorm folded, channels-last), made on first predict; reset it
+    // whenever net's weights or device change.
+    std::shared_ptr<detail::Net> inferenceNet;
+    std::shared_ptr<std::mutex> inferenceMutex = std::make_shared<std::mutex>();
 };
 
 namespace detail {
+std::shared_ptr<Net> inferenceNet(Model::Impl& impl);
 // Saves model (+ checkpoint extras) as a Kizu model file, atomically.
 void saveModelFile(const Model::Impl& impl, const std::filesystem::path& file);
 std::shared_ptr<Model::Impl> loadModelFile(const std::filesystem::path& file);
