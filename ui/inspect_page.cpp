@@ -203,6 +203,7 @@ void InspectPage::setSecondFactory(ClassifierFactory factory, const QString& nam
 }
 
 void InspectPage::setSecondEnabled(bool on) { m_second->setChecked(on); }
+void InspectPage::setHeatmapShown(bool on) { m_heatmap->setChecked(on); }
 
 void InspectPage::setSourceUri(const QString& uri)
 {

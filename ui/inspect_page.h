@@ -39,6 +39,7 @@ public:
     // The method offered as a second opinion ("Also show the baseline"); none when empty.
     void setSecondFactory(ClassifierFactory factory, const QString& name);
     void setSecondEnabled(bool on);
+    void setHeatmapShown(bool on);
     void setSourceUri(const QString& uri);
     QString sourceUri() const;
     InspectPipeline* pipeline() const { return m_pipeline; }

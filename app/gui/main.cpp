@@ -25,6 +25,12 @@ int main(int argc, char** argv)
                                QStringLiteral("Start live inspection from this source at once "
                                               "(station mode), e.g. aravis:192.168.1.20"),
                                QStringLiteral("source"));
+    QCommandLineOption heatmap(QStringLiteral("heatmap"),
+                               QStringLiteral("Inspect page: overlay where the method sees NG"));
+    QCommandLineOption both(QStringLiteral("with-baseline"),
+                            QStringLiteral("Inspect page: show the baseline's verdict too"));
+    parser.addOption(heatmap);
+    parser.addOption(both);
     parser.addOption(page);
     parser.addOption(inspect);
     parser.process(app);
@@ -39,6 +45,8 @@ int main(int argc, char** argv)
     if (parser.isSet(inspect)) {
         window.showPage(QStringLiteral("inspect"));
         window.inspectPage()->setSourceUri(parser.value(inspect));
+        window.inspectPage()->setHeatmapShown(parser.isSet(heatmap));
+        window.inspectPage()->setSecondEnabled(parser.isSet(both));
         QMetaObject::invokeMethod(window.inspectPage(), &kizu::ui::InspectPage::startInspection,
                                   Qt::QueuedConnection);
     }

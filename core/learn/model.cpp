@@ -11,6 +11,7 @@
 #include "core/common/fs_util.h"
 #include "core/learn/dataset.h"
 
+#include <opencv2/imgproc.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/serialize.h>
 
@@ -349,6 +350,24 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
         const float* d = p.data_ptr<float>();
         out.insert(out.end(), d, d + p.numel());
     }
+    return out;
+}
+
+cv::Mat Model::heatmap(const cv::Mat& image) const
+{
+    auto net = detail::inferenceNet(*m);
+    c10::InferenceMode guard;
+    auto x = detail::toInputTensor({image}, m->info).to(m->device);
+    auto maps = net->classMaps(x).to(torch::kCPU);
+    auto diff = (maps.select(1, kNg) - maps.select(1, kOk)).squeeze(0).clamp_min(0).contiguous();
+    cv::Mat small(int(diff.size(0)), int(diff.size(1)), CV_32F, diff.data_ptr<float>());
+    double mx = 0;
+    cv::minMaxLoc(small, nullptr, &mx);
+    cv::Mat out;
+    cv::resize(small, out, image.size(), 0, 0, cv::INTER_CUBIC);
+    if (mx > 0) out /= mx;
+    cv::threshold(out, out, 1.0, 1.0, cv::THRESH_TRUNC);
+    cv::max(out, 0.0, out);
     return out;
 }
 

@@ -59,6 +59,9 @@ public:
     // NG scores (softmax probability of class NG) for BGR 8-bit images of any size.
     std::vector<float> predict(const std::vector<cv::Mat>& images) const;
     float predict(const cv::Mat& image) const;
+    // Where the model sees NG: the class activation map of NG over OK (positive part), scaled
+    // to [0, 1] and resized to the image (CV_32F). All zero when nothing looks NG.
+    cv::Mat heatmap(const cv::Mat& image) const;
     // Decodes a file for this model (loadSquare at the input size) and scores it.
     float predictFile(const std::filesystem::path& file) const;
 

@@ -17,6 +17,7 @@ public:
     inspect::Verdict classify(const cv::Mat& bgr) override;
     std::string id() const override { return m_sha; }
     std::string name() const override { return m_name; }
+    cv::Mat heatmap(const cv::Mat& bgr) override { return m_model.heatmap(bgr); }
     const Model& model() const { return m_model; }
 
 private:

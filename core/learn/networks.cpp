@@ -171,6 +171,13 @@ struct ResNet : Net {
         x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
         return fc(x);
     }
+    torch::Tensor classMaps(torch::Tensor x) override
+    {
+        x = maxpool(reluInPlace(convBn(conv1, bn1, x, fused)));
+        x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+        const auto k = fc->weight.size(0), c = fc->weight.size(1);
+        return torch::conv2d(x, fc->weight.view({k, c, 1, 1}), fc->bias);
+    }
     std::vector<std::string> headNames() const override { return {"fc.weight", "fc.bias"}; }
     void fuseBatchNorm() override
     {
@@ -236,6 +243,11 @@ struct SqueezeNet : Net {
     torch::Tensor forward(torch::Tensor x) override
     {
         return classifier->forward(features->forward(x)).flatten(1);
+    }
+    torch::Tensor classMaps(torch::Tensor x) override
+    {
+        auto maps = finalConv->forward(features->forward(x));
+        return finalConv->options.out_channels() != 2 ? torch::relu(maps) : maps;
     }
     std::vector<std::string> headNames() const override
     {

@@ -119,6 +119,18 @@ private slots:
         QCOMPARE(m.accuracy, 1.0);
         QVERIFY(!r.model->info().metrics.empty());
         QVERIFY(r.model->info().trainConfig.find("\"resnet18\"") != std::string::npos);
+        // The class activation map covers the image, lies in [0, 1], and an NG image of the
+        // separable set lights up somewhere.
+        for (int i = 100; i < 104; ++i) {
+            auto s = separable(i);
+            cv::Mat h = r.model->heatmap(s.image);
+            QCOMPARE(h.size(), s.image.size());
+            QCOMPARE(h.type(), CV_32F);
+            double lo = 0, hi = 0;
+            cv::minMaxLoc(h, &lo, &hi);
+            QVERIFY(lo >= 0 && hi <= 1.0 + 1e-6);
+            if (s.label == kNg) QVERIFY(hi > 0);
+        }
     }
 
     void resumedRunEqualsUninterruptedRun()

@@ -19,6 +19,10 @@ struct Net : torch::nn::Module {
     virtual std::vector<std::string> headNames() const = 0;
     // Folds BatchNorm into the convolutions (inference copies only: the names change).
     virtual void fuseBatchNorm() {}
+    // Class activation maps: the per-class logits at every position of the last feature map,
+    // [N, classes, h, w], whose spatial mean is forward()'s output (Zhou et al., CAM; for
+    // networks that end in global average pooling this equals Grad-CAM).
+    virtual torch::Tensor classMaps(torch::Tensor x) = 0;
 };
 
 // Throws InvalidArgument for an unknown architecture. Weights are initialised like
