@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include "bench/bench_common.h"
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -27,23 +29,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback)
-{
-    for (int i = 1; i + 1 < argc; ++i)
-        if (argv[i] == name) return argv[i + 1];
-    return fallback;
-}
-bool flag(int argc, char** argv, const std::string& name)
-{
-    for (int i = 1; i < argc; ++i)
-        if (argv[i] == name) return true;
-    return false;
-}
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
-}
 double rssMb()
 {
     std::ifstream in("/proc/self/status");
@@ -52,23 +37,8 @@ double rssMb()
         if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
     return 0;
 }
-json runPeer(const std::string& cmd)
-{
-    std::FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-    if (!p) return {};
-    std::string out;
-    char buf[4096];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    ::pclose(p);
-    auto pos = out.rfind('{');
-    if (pos == std::string::npos) return {};
-    try {
-        return json::parse(out.substr(pos));
-    } catch (...) {
-        return {};
-    }
-}
 } // namespace
+using namespace kizu::bench;
 
 int main(int argc, char** argv)
 {

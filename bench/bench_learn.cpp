@@ -11,6 +11,8 @@
 #include "core/learn/dataset.h"
 #include "core/learn/trainer.h"
 
+#include "bench/bench_common.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -26,45 +28,7 @@ using namespace kizu::learn;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-std::string arg(int argc, char** argv, const std::string& name, const std::string& fallback)
-{
-    for (int i = 1; i + 1 < argc; ++i)
-        if (argv[i] == name) return argv[i + 1];
-    return fallback;
-}
-bool flag(int argc, char** argv, const std::string& name)
-{
-    for (int i = 1; i < argc; ++i)
-        if (argv[i] == name) return true;
-    return false;
-}
-double median(std::vector<double> v)
-{
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-double loadAverage()
-{
-    std::ifstream f("/proc/loadavg");
-    double l = 0;
-    f >> l;
-    return l;
-}
-json runPeer(const std::string& cmd)
-{
-    std::FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-    if (!p) return json();
-    std::string out;
-    std::array<char, 4096> buf{};
-    while (std::fgets(buf.data(), int(buf.size()), p))
-        out += buf.data();
-    ::pclose(p);
-    auto j = json::parse(out, nullptr, false);
-    return j.is_discarded() ? json() : j;
-}
-} // namespace
+using namespace kizu::bench;
 
 int main(int argc, char** argv)
 {
