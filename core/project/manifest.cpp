@@ -2,6 +2,7 @@
 
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_params.h"
+#include "core/common/csv.h"
 #include "core/common/error.h"
 
 #include <fstream>
@@ -10,24 +11,6 @@
 
 namespace kizu::project {
 namespace fs = std::filesystem;
-
-namespace {
-std::vector<std::string> splitCsvLine(const std::string& line)
-{
-    std::vector<std::string> out;
-    std::string cur;
-    bool quoted = false;
-    for (char c : line) {
-        if (c == '"') quoted = !quoted;
-        else if (c == ',' && !quoted) {
-            out.push_back(cur);
-            cur.clear();
-        } else if (c != '\r') cur.push_back(c);
-    }
-    out.push_back(cur);
-    return out;
-}
-} // namespace
 
 ManifestReport applyManifest(ProjectStore& store, const fs::path& csv, bool applyLabels,
                              const std::string& user)
