@@ -859,6 +859,92 @@ std::int64_t ProjectStore::inspectionCount() const
     return s.int64(0);
 }
 
+std::int64_t ProjectStore::addModel(const ModelRecord& r)
+{
+    if (r.file.empty()) throw InvalidArgument{"a model record needs its file"};
+    Transaction tx(m->db);
+    auto s = m->db.prepare("INSERT INTO models (name, file, sha256, arch, created_at, config, "
+                           "metrics) VALUES (?,?,?,?,?,?,?)");
+    s.bind(1, r.name.empty() ? std::filesystem::path(r.file).stem().string() : r.name)
+        .bind(2, r.file).bind(3, r.sha256).bind(4, r.arch)
+        .bind(5, r.createdAt ? r.createdAt : nowMs())
+        .bind(6, r.config.empty() ? std::string("{}") : r.config)
+        .bind(7, r.metrics.empty() ? std::string("{}") : r.metrics).run();
+    const auto id = m->db.lastInsertId();
+    tx.commit();
+    return id;
+}
+
+namespace {
+ModelRecord readModel(Statement& s)
+{
+    ModelRecord r;
+    r.id = s.int64(0);
+    r.name = s.text(1);
+    r.file = s.text(2);
+    r.sha256 = s.text(3);
+    r.arch = s.text(4);
+    r.createdAt = s.int64(5);
+    r.config = s.text(6);
+    r.metrics = s.text(7);
+    return r;
+}
+constexpr const char* kModelColumns =
+    "SELECT id, name, file, sha256, arch, created_at, config, metrics FROM models ";
+} // namespace
+
+std::vector<ModelRecord> ProjectStore::models() const
+{
+    auto s = m->db.prepare(std::string(kModelColumns) + "ORDER BY created_at DESC, id DESC");
+    std::vector<ModelRecord> out;
+    while (s.step()) out.push_back(readModel(s));
+    return out;
+}
+
+std::optional<ModelRecord> ProjectStore::model(std::int64_t id) const
+{
+    auto s = m->db.prepare(std::string(kModelColumns) + "WHERE id = ?");
+    s.bind(1, id);
+    if (s.step()) return readModel(s);
+    return std::nullopt;
+}
+
+void ProjectStore::renameModel(std::int64_t id, const std::string& name)
+{
+    if (name.empty()) throw InvalidArgument{"a model's name cannot be empty"};
+    Transaction tx(m->db);
+    auto s = m->db.prepare("UPDATE models SET name = ? WHERE id = ?");
+    s.bind(1, name).bind(2, id).run();
+    if (m->db.changes() == 0) throw InvalidArgument{"no model with id " + std::to_string(id)};
+    tx.commit();
+}
+
+void ProjectStore::setModelMetrics(std::int64_t id, const std::string& metricsJson)
+{
+    Transaction tx(m->db);
+    auto s = m->db.prepare("UPDATE models SET metrics = ? WHERE id = ?");
+    s.bind(1, metricsJson).bind(2, id).run();
+    if (m->db.changes() == 0) throw InvalidArgument{"no model with id " + std::to_string(id)};
+    tx.commit();
+}
+
+void ProjectStore::deleteModel(std::int64_t id)
+{
+    Transaction tx(m->db);
+    auto clear = m->db.prepare("UPDATE inspection_results SET model_id = NULL WHERE model_id = ?");
+    clear.bind(1, id).run();
+    auto s = m->db.prepare("DELETE FROM models WHERE id = ?");
+    s.bind(1, id).run();
+    if (m->db.changes() == 0) throw InvalidArgument{"no model with id " + std::to_string(id)};
+    tx.commit();
+}
+
+std::filesystem::path ProjectStore::modelPath(const ModelRecord& record) const
+{
+    std::filesystem::path p(record.file);
+    return p.is_absolute() ? p : dir() / p;
+}
+
 void ProjectStore::setMeta(const std::string& key, const std::string& value)
 {
     Transaction tx(m->db);

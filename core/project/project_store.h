@@ -113,6 +113,18 @@ struct InspectionRecord {
     double latencyMs = 0;        // capture to verdict
 };
 
+// A trained model kept with the project (its file usually under DIR/models/).
+struct ModelRecord {
+    std::int64_t id = 0;
+    std::string name;    // shown to people; need not be unique
+    std::string file;    // absolute, or relative to the project folder
+    std::string sha256;  // of the weights (Model::weightsHash) or of the file
+    std::string arch;
+    std::int64_t createdAt = 0; // unix ms
+    std::string config = "{}";  // JSON: training configuration, data hash, init
+    std::string metrics = "{}"; // JSON: metrics on the test split, training curves
+};
+
 struct SplitReport {
     std::int64_t trainImages = 0, testImages = 0;
     std::int64_t trainGroups = 0, testGroups = 0;
@@ -191,6 +203,19 @@ public:
     void recordInspections(const std::vector<InspectionRecord>& records);
     std::vector<InspectionRecord> inspections(std::int64_t limit = 100) const; // newest first
     std::int64_t inspectionCount() const;
+
+    // Models trained for this project. addModel returns the new id (createdAt 0: now).
+    std::int64_t addModel(const ModelRecord& record);
+    std::vector<ModelRecord> models() const; // newest first
+    std::optional<ModelRecord> model(std::int64_t id) const;
+    // Throws InvalidArgument when no model has that id.
+    void renameModel(std::int64_t id, const std::string& name);
+    void setModelMetrics(std::int64_t id, const std::string& metricsJson);
+    // Removes the record (inspection results keep the model's sha256; their model_id is
+    // cleared). The file is not touched. Throws InvalidArgument when no model has that id.
+    void deleteModel(std::int64_t id);
+    // An absolute path for a record's file.
+    std::filesystem::path modelPath(const ModelRecord& record) const;
 
     // Small key/value settings kept in the project (e.g. the active model).
     void setMeta(const std::string& key, const std::string& value);

@@ -104,6 +104,49 @@ private Q_SLOTS:
         QCOMPARE(files, 6);
     }
 
+    void modelRecords()
+    {
+        const auto dir = tmp("pm");
+        std::int64_t a = 0, b = 0;
+        {
+            auto s = ProjectStore::create(dir);
+            kizu::project::ModelRecord r;
+            r.name = "first";
+            r.file = "models/first.kizumodel";
+            r.sha256 = "abc";
+            r.arch = "squeezenet1_1";
+            r.createdAt = 1000;
+            a = s.addModel(r);
+            r.name.clear(); // defaults to the file's stem
+            r.file = "/abs/second.kizumodel";
+            r.createdAt = 2000;
+            r.metrics = R"({"accuracy":0.9})";
+            b = s.addModel(r);
+            QVERIFY(a != b);
+            s.recordInspections({{0, 0, "folder:x", 1, 0.8, "abc", std::nullopt, 3.0}});
+        }
+        auto s = ProjectStore::open(dir); // persisted
+        auto all = s.models();
+        QCOMPARE(int(all.size()), 2);
+        QCOMPARE(all[0].id, b); // newest first
+        QCOMPARE(all[0].name, std::string("second"));
+        QCOMPARE(all[0].metrics, std::string(R"({"accuracy":0.9})"));
+        QCOMPARE(s.modelPath(all[1]), dir / "models/first.kizumodel");
+        QCOMPARE(s.modelPath(all[0]), std::filesystem::path("/abs/second.kizumodel"));
+        s.renameModel(a, "renamed");
+        QCOMPARE(s.model(a)->name, std::string("renamed"));
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.renameModel(a, ""));
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.renameModel(999, "x"));
+        s.setModelMetrics(a, R"({"auc":1})");
+        QCOMPARE(s.model(a)->metrics, std::string(R"({"auc":1})"));
+        s.deleteModel(a);
+        QVERIFY(!s.model(a));
+        QCOMPARE(int(s.models().size()), 1);
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.deleteModel(a));
+        QCOMPARE(s.inspections().at(0).modelSha, std::string("abc")); // results keep the sha
+        QCOMPARE(s.integrityCheck(), std::string("ok"));
+    }
+
     void addEncodedImage()
     {
         auto s = ProjectStore::create(tmp("p3"));
