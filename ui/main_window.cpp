@@ -253,6 +253,7 @@ void MainWindow::buildMenus()
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* pageHelp = help->addAction(tr("Help on This Page"), this, &MainWindow::showPageHelp);
     pageHelp->setShortcut(QKeySequence::HelpContents);
+    help->addAction(tr("&Guided Tour"), this, &MainWindow::startTour);
     help->addAction(tr("&About Kizu"), this, &MainWindow::showAbout);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
     updateProjectActions();

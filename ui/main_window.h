@@ -2,6 +2,8 @@
 // the open project's counts in the status bar, File menu with recent projects.
 #pragma once
 
+#include "ui/guided_tour.h"
+
 #include <QMainWindow>
 #include <memory>
 
@@ -15,6 +17,7 @@ class ProjectStore;
 namespace kizu::ui {
 
 class DatasetPage;
+class GuidedTour;
 class InspectPage;
 class BaselinePanel;
 
@@ -33,6 +36,17 @@ public:
     BaselinePanel* baselinePanel() const { return m_baseline; }
     // Shows a page by name: dataset, cg, train, compare, inspect. False for an unknown name.
     bool showPage(const QString& name);
+
+    // First run (ui/first_run.cpp): with no project open, offers a demo project and the tour.
+    void offerFirstRun();
+    // Makes a demo project in dir (in the background, with progress and cancel) and opens it;
+    // an existing project there is just opened. False when cancelled or it failed (said why).
+    bool createDemoProject(const QString& dir);
+    // Documents/Kizu Demo (numbered when that name is taken by something else).
+    static QString defaultDemoDir();
+    // The guided tour of the five pages (Help > Guided Tour).
+    void startTour();
+    GuidedTour* tour() const { return m_tour; }
 
 Q_SIGNALS:
     // A project was opened (or closed: nullptr). Pages keep the pointer until the next signal.
@@ -55,6 +69,7 @@ private:
     void updateBaselineImages();
     void showAbout();
     void showPageHelp();
+    QVector<GuidedTour::Step> tourSteps() const;
 public:
     // The F1 help of a page (rich text): what it is for and its shortcuts.
     QString pageHelp(int index) const;
@@ -66,6 +81,7 @@ private:
     InspectPage* m_inspect = nullptr;
     BaselinePanel* m_baseline = nullptr;
     QLabel* m_counts = nullptr;
+    GuidedTour* m_tour = nullptr;
     class QMenu* m_recentMenu = nullptr;
 };
 

@@ -36,6 +36,11 @@ int projectCmd(Args& args)
         auto rep = makeDemoProject(dir, from, [&](const Progress& p) { bar(p.done, p.total); },
                                    &interruptToken());
         bar.finish();
+        if (rep.cancelled) {
+            std::cerr << "Interrupted: " << dir << " holds only " << rep.images
+                      << " images of the demo; remove the folder and run the command again.\n";
+            return 130;
+        }
         std::cout << "Created demo project in " << dir << " with " << rep.images << " "
                   << rep.source << " images\n";
         return 0;

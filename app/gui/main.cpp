@@ -38,7 +38,11 @@ int main(int argc, char** argv)
     kizu::ui::MainWindow window;
     QString project = parser.positionalArguments().value(0);
     if (project.isEmpty()) project = QSettings().value(QStringLiteral("project/last")).toString();
-    if (!project.isEmpty()) window.openProject(project);
+    bool opened = !project.isEmpty() && window.openProject(project);
+    // No project: offer a demo project and the tour (once the window is on screen).
+    if (!opened && !parser.isSet(inspect))
+        QMetaObject::invokeMethod(&window, &kizu::ui::MainWindow::offerFirstRun,
+                                  Qt::QueuedConnection);
     if (parser.isSet(page) && !window.showPage(parser.value(page)))
         qWarning("kizu: unknown page '%s'", qPrintable(parser.value(page)));
     window.show();

@@ -79,6 +79,7 @@ DemoReport makeDemoProject(const fs::path& dir, const fs::path& bsdataDir,
         opt.groupRegex = "_(\\d+_\\d+)_crop";
         opt.source = "bsdata";
         store.importPaths({bsdataDir / "ok", bsdataDir / "ng"}, opt, progress, cancel);
+        if (isCancelled(cancel)) return {"bsdata", store.countImages(), true};
         store.labelFromFolders("demo");
         applyManifest(store, bsdataDir / "manifest.csv", true, "demo");
         store.setTestSplitLocked(true);
@@ -88,9 +89,15 @@ DemoReport makeDemoProject(const fs::path& dir, const fs::path& bsdataDir,
     auto store = ProjectStore::create(dir);
     const int count = 160;
     auto samples = cg::renderEncoded(cg::loadPreset("default"), 1, count, progress, cancel);
-    for (const auto& s : samples)
+    std::int64_t stored = 0;
+    for (const auto& s : samples) {
+        if (isCancelled(cancel)) return {"cg", store.countImages(), true};
         store.addEncodedImage(s.png, ".png", "cg", "cg_" + std::to_string(s.index / 2),
                               s.ng ? Label::Ng : Label::Ok, "demo");
+        report(progress, {++stored, std::int64_t(samples.size()), "store", {}});
+    }
+    if (isCancelled(cancel) || std::int64_t(samples.size()) < count)
+        return {"cg", store.countImages(), true};
     store.assignSplit(0.25, 1);
     store.setTestSplitLocked(true);
     return {"cg", store.countImages()};

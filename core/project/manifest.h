@@ -24,6 +24,7 @@ ManifestReport applyManifest(ProjectStore& store, const std::filesystem::path& c
 struct DemoReport {
     std::string source; // "bsdata" or "cg"
     std::int64_t images = 0;
+    bool cancelled = false; // stopped early: the project holds only part of the demo
 };
 
 // Creates a demo project in dir: the BSData photos when bsdataDir holds them (imported,
