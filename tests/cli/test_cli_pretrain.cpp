@@ -73,6 +73,22 @@ private Q_SLOTS:
         const QString got = QJsonDocument::fromJson(resumed.out.trimmed().split('\n').last())
                                 .object()["weights_sha256"].toString();
         QCOMPARE(got, want);
+
+        // A staged schedule: --stop-after keeps the checkpoint and exits 0; --resume finishes
+        // it to the same weights again.
+        const QString staged = m_tmp.filePath("st.kizumodel");
+        auto first = runCli(base() << "--out" << staged << "--checkpoint" << staged + ".ckpt"
+                                   << "--stop-after" << "3", 300000);
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        QVERIFY2(first.err.contains("stopped after step 3"), first.err.constData());
+        QVERIFY(!QFile::exists(staged));
+        QVERIFY(QFile::exists(staged + ".ckpt"));
+        auto rest = runCli(base() << "--out" << staged << "--checkpoint" << staged + ".ckpt"
+                                  << "--resume", 300000);
+        QVERIFY2(rest.exitCode == 0, rest.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(rest.out.trimmed().split('\n').last())
+                     .object()["weights_sha256"].toString(),
+                 want);
     }
 
     void badOptionsAreRefused()

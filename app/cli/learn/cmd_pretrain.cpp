@@ -25,7 +25,7 @@ int pretrainCmd(Args& args)
     learn::TrainConfig cfg;
     cfg.arch = args.value("--model", cfg.arch);
     cfg.init = args.value("--init", cfg.init);
-    cfg.inputSize = int(args.intValue("--size", 160));
+    cfg.inputSize = int(args.intValue("--size", 128));
     cfg.steps = args.intValue("--steps", 0);
     cfg.batch = int(args.intValue("--batch", 32));
     cfg.lr = args.doubleValue("--lr", 0);
@@ -41,6 +41,7 @@ int pretrainCmd(Args& args)
     cfg.checkpoint = checkpointArg ? *checkpointArg : out + ".checkpoint";
     cfg.checkpointEverySteps = args.intValue("--checkpoint-every", 0);
     cfg.resume = args.flag("--resume");
+    const std::int64_t stopAfter = args.intValue("--stop-after", 0);
     const bool quiet = args.flag("--quiet");
     const bool asJson = args.flag("--json");
     args.finish();
@@ -59,7 +60,11 @@ int pretrainCmd(Args& args)
                      paramsFile ? paramsFile->c_str() : preset.c_str(),
                      (unsigned long long)cfg.seed, (long long)cfg.steps, cfg.batch);
     double lastPrint = -1;
+    // One token for both ways of stopping: Ctrl+C / SIGTERM, and --stop-after.
+    CancelToken stop;
     auto progress = [&](const learn::TrainProgress& p) {
+        if (interruptToken().cancelled() || (stopAfter > 0 && p.stage == "train" && p.step >= stopAfter))
+            stop.cancel();
         if (quiet) return;
         const double now = std::chrono::duration<double>(
                                std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -69,7 +74,13 @@ int pretrainCmd(Args& args)
                      p.stage.c_str(), (long long)p.step, (long long)p.totalSteps, p.loss, p.lr,
                      p.imagesPerSecond);
     };
-    auto result = learn::train(cfg, source, progress, &interruptToken());
+    auto result = learn::train(cfg, source, progress, &stop);
+    if (result.cancelled && stopAfter > 0 && result.steps >= stopAfter && !interruptToken().cancelled()) {
+        std::fprintf(stderr, "pretrain: stopped after step %lld as asked (--stop-after); "
+                     "checkpoint %s (use it as --init cg:FILE, or --resume to go on)\n",
+                     (long long)result.steps, cfg.checkpoint.string().c_str());
+        return 0;
+    }
     if (result.cancelled) {
         std::fprintf(stderr, "pretrain: interrupted at step %lld; checkpoint %s. Run the same "
                      "command with --resume to continue.\n", (long long)result.steps,
@@ -138,7 +149,7 @@ const Registrar reg{{"pretrain", "pretrain a model on an endless stream of CG re
                      "Ctrl+C (or kill -9) keeps a checkpoint; --resume continues from it.\n\n"
                      "Options:\n"
                      "  --model ARCH        squeezenet1_1 (default), resnet18, resnet34, resnet50\n"
-                     "  --size PX           input size (default 160)\n"
+                     "  --size PX           input size (default 128)\n"
                      "  --batch B           batch size (default 32); --lr defaults to 0.4*B/1024\n"
                      "  --seed S            seed of the CG stream and of training (default 0)\n"
                      "  --preset NAME | --params FILE.json   CG parameters (default preset)\n"
@@ -146,10 +157,12 @@ const Registrar reg{{"pretrain", "pretrain a model on an endless stream of CG re
                      "  --val N             held-out CG renders for validation (default 256)\n"
                      "  --out FILE          (default cg-pretrained.kizumodel)\n"
                      "  --checkpoint FILE --checkpoint-every N --resume\n"
+                     "  --stop-after N      stop after step N of the --steps schedule, keeping the\n"
+                     "                      checkpoint (a stage of a longer schedule)\n"
                      "  --device cpu|cuda --threads N --json --quiet\n\n"
                      "Example:\n"
-                     "  kizu-cli pretrain --model squeezenet1_1 --size 160 --steps 2000 --batch 32 "
-                     "--seed 1 --out models/squeezenet1_1-cg160.kizumodel\n",
+                     "  kizu-cli pretrain --model squeezenet1_1 --size 128 --steps 2000 --batch 32 "
+                     "--seed 1 --out squeezenet1_1-cg128.kizumodel\n",
                      pretrainCmd}};
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/learn/learn_data.h"
 #include "core/common/error.h"
+#include "core/common/paths.h"
 #include "core/learn/evaluate.h"
 #include "core/learn/trainer.h"
 
@@ -21,7 +22,7 @@ int trainCmd(Args& args)
     learn::TrainConfig cfg;
     cfg.arch = args.value("--model", cfg.arch);
     cfg.init = args.value("--init", cfg.init);
-    cfg.inputSize = int(args.intValue("--size", cfg.inputSize));
+    cfg.inputSize = int(args.intValue("--size", 128)); // the CPU station's default (issue 11)
     cfg.steps = args.intValue("--steps", 0);
     cfg.epochs = args.doubleValue("--epochs", 0);
     cfg.batch = int(args.intValue("--batch", cfg.batch));
@@ -55,6 +56,13 @@ int trainCmd(Args& args)
     if (cfg.steps > 0 && cfg.epochs > 0) throw UsageError{"give --steps or --epochs, not both"};
     if (cfg.batch < 1) throw UsageError{"--batch must be at least 1"};
     if (cfg.inputSize < 32) throw UsageError{"--size must be at least 32"};
+    if (cfg.init == "cg") { // shorthand: the shipped CG-pretrained weights of this architecture
+        const auto shipped = defaultCgModel(cfg.arch);
+        if (shipped.empty())
+            throw UsageError{"--init cg: no CG-pretrained " + cfg.arch + " is shipped; give "
+                             "--init cg:FILE (make one with kizu-cli pretrain)"};
+        cfg.init = "cg:" + shipped.string();
+    }
 
     auto items = data.items;
     if (shots > 0) items = learn::drawShots(items, int(shots), cfg.seed);
@@ -141,9 +149,10 @@ const Registrar reg{
      "  --shots N            N images per class, drawn with --seed\n"
      "  --seed S             seed of every random choice (default 0)\n"
      "  --model ARCH         squeezenet1_1 (default), resnet18, resnet34, resnet50\n"
-     "  --init INIT          scratch (default) | imagenet:FILE.pth | cg:FILE |\n"
+     "  --init INIT          scratch (default) | imagenet:FILE.pth | cg:FILE | cg (the\n"
+     "                       shipped CG-pretrained weights of --model) |\n"
      "                       FILE.kizumodel (continue training a Kizu model)\n"
-     "  --size PX            square input size (default 224)\n"
+     "  --size PX            square input size (default 128: 30 frames/s live on 2 cores)\n"
      "  --steps N | --epochs N   training budget\n"
      "  --batch B            batch size (default 16); --lr defaults to 0.4*B/1024\n"
      "  --lr X --weight-decay X --label-smoothing X --warmup STEPS --magnitude M\n"
