@@ -31,6 +31,7 @@
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QThreadPool>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -80,7 +81,7 @@ namespace {
 constexpr int kMeshVertices = 160 * 160; // smooth orbiting on a software renderer
 constexpr double kHeightScale = 10;      // microns over millimetres: exaggerate the relief
 constexpr int kStripCount = 12;
-constexpr int kTile = 92;
+constexpr int kTile = 76;
 
 QImage toQImage(const cv::Mat& m)
 {
@@ -157,6 +158,10 @@ QString formatDuration(double seconds)
 
 CgStudioPage::CgStudioPage(QWidget* parent) : QWidget(parent)
 {
+    m_previewPool = new QThreadPool(this);
+    m_previewPool->setMaxThreadCount(1);
+    m_batchPool = new QThreadPool(this);
+    m_batchPool->setMaxThreadCount(1);
     buildUi();
     connect(m_panel, &CgParamPanel::paramsChanged, this, &CgStudioPage::paramsChanged);
     connect(m_panel, &CgParamPanel::statusMessage, this, &CgStudioPage::statusMessage);
@@ -182,7 +187,7 @@ void CgStudioPage::buildUi()
     outer->addWidget(split);
 
     m_panel = new CgParamPanel;
-    m_panel->setMinimumWidth(400);
+    m_panel->setMinimumWidth(370);
     split->addWidget(m_panel);
 
     auto* right = new QWidget;
@@ -410,7 +415,7 @@ void CgStudioPage::startPreview()
     const cg::CgParams params = m_panel->params();
     const std::uint64_t seed = this->seed();
     const bool ng = sampleNg();
-    m_previewWatcher->setFuture(QtConcurrent::run([=] {
+    m_previewWatcher->setFuture(QtConcurrent::run(m_previewPool, [=] {
         CgPreviewResult r;
         r.generation = generation;
         QElapsedTimer clock;
@@ -763,7 +768,7 @@ bool CgStudioPage::startBatch(int count, quint64 seed, const QString& folder)
     };
     const std::string paramsJson = cg::paramsToJson(params).dump();
     const std::filesystem::path out = dir.toStdString();
-    m_batchWatcher->setFuture(QtConcurrent::run([=] {
+    m_batchWatcher->setFuture(QtConcurrent::run(m_batchPool, [=] {
         CgBatchOutcome o;
         o.intoProject = intoProject;
         o.folder = dir;

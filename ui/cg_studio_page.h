@@ -24,6 +24,7 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QThreadPool;
 class QTimer;
 
 namespace kizu {
@@ -112,6 +113,9 @@ private:
     void batchDone(const CgBatchOutcome& out);
 
     kizu::project::ProjectStore* m_store = nullptr;
+    // Own pools: the preview never waits behind a batch or the strip on the global pool.
+    QThreadPool* m_previewPool = nullptr;
+    QThreadPool* m_batchPool = nullptr;
     CgParamPanel* m_panel = nullptr;
     CgViewport* m_viewport = nullptr;
     QSpinBox* m_seed = nullptr;

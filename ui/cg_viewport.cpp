@@ -14,8 +14,8 @@
 #include <Qt3DCore/QGeometry>
 #include <Qt3DCore/QTransform>
 #include <Qt3DExtras/QCylinderMesh>
+#include <Qt3DExtras/QDiffuseSpecularMaterial>
 #include <Qt3DExtras/QForwardRenderer>
-#include <Qt3DExtras/QMetalRoughMaterial>
 #include <Qt3DExtras/QOrbitCameraController>
 #include <Qt3DExtras/QPhongMaterial>
 #include <Qt3DExtras/QSphereMesh>
@@ -141,7 +141,7 @@ void CgViewport::build3D()
     auto* renderer = new Qt3DRender::QGeometryRenderer(surface);
     renderer->setGeometry(geometry);
     renderer->setPrimitiveType(Qt3DRender::QGeometryRenderer::Triangles);
-    m_material = new Qt3DExtras::QMetalRoughMaterial(surface);
+    m_material = new Qt3DExtras::QDiffuseSpecularMaterial(surface);
     surface->addComponent(renderer);
     surface->addComponent(m_material);
 
@@ -204,9 +204,22 @@ void CgViewport::setScene(const CgViewScene& scene)
     m_defectTransform->setTranslation(QVector3D(0, 0, 0.004f * std::max(0.1f, mesh.sizeMm)));
     m_defectEntity->setEnabled(m_highlight && !mesh.defectIndices.empty());
 
-    m_material->setBaseColor(m_scene.baseColor);
-    m_material->setMetalness(m_scene.metallic);
-    m_material->setRoughness(m_scene.roughness);
+    // A metal under Phong: highlights tinted by the base colour, the diffuse part only what
+    // the metalness leaves, and an ambient term standing in for the reflected surroundings
+    // (Qt3D's physically based metal renders black without an environment map to reflect).
+    const QColor base = m_scene.baseColor;
+    auto scaled = [&](double k) {
+        return QColor::fromRgbF(float(std::min(1.0, base.redF() * k)),
+                                float(std::min(1.0, base.greenF() * k)),
+                                float(std::min(1.0, base.blueF() * k)));
+    };
+    const double metal = std::clamp(double(m_scene.metallic), 0.0, 1.0);
+    m_material->setAmbient(scaled(0.28));
+    m_material->setDiffuse(QVariant::fromValue(scaled(0.25 + 0.5 * (1 - metal))));
+    m_material->setSpecular(QVariant::fromValue(scaled(0.6 + 0.6 * metal)));
+    // Blinn-Phong exponent of a microfacet roughness (Beckmann's approximation).
+    const double r = std::clamp(double(m_scene.roughness), 0.03, 1.0);
+    m_material->setShininess(float(std::clamp(2.0 / (r * r) - 2.0, 2.0, 500.0)));
     updateLights();
     if (!m_viewPlaced) resetView();
 }
@@ -224,10 +237,11 @@ void CgViewport::updateLights()
 
         auto* marker = new Qt3DCore::QEntity(m_lightRoot);
         auto* sphere = new Qt3DExtras::QSphereMesh(marker);
-        sphere->setRadius(0.035f * size);
+        sphere->setRadius(0.03f * size);
         auto* mat = new Qt3DExtras::QPhongMaterial(marker);
-        mat->setAmbient(colour);
-        mat->setDiffuse(colour);
+        mat->setAmbient(colour.darker(130));
+        mat->setDiffuse(colour.darker(300));
+        mat->setSpecular(QColor(30, 30, 30));
         auto* at = new Qt3DCore::QTransform(marker);
         at->setTranslation(d * 0.8f * size);
         auto* light = new Qt3DRender::QDirectionalLight(marker);
@@ -265,7 +279,7 @@ void CgViewport::resetView()
     const float size = std::max(0.1f, m_scene.mesh.sizeMm);
     auto* camera = m_window->camera();
     camera->setUpVector(QVector3D(0, 0, 1));
-    camera->setPosition(QVector3D(0, -1.25f * size, 1.45f * size));
+    camera->setPosition(QVector3D(0, -1.55f * size, 1.85f * size));
     camera->setViewCenter(QVector3D(0, 0, 0));
     camera->lens()->setPerspectiveProjection(
         35.0f, float(std::max(1, width())) / float(std::max(1, height())), 0.01f * size,

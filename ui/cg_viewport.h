@@ -1,5 +1,5 @@
 // The CG Studio's 3D view (Qt3D): the sample's height map as a decimated mesh under a
-// metal-rough material, one directional light per sampled light with a marker showing where it
+// metal-like material, one directional light per sampled light with a marker showing where it
 // shines from, the defect triangles highlighted on demand. Right drag orbits, left drag pans,
 // the wheel zooms. Without OpenGL (offscreen tests, remote sessions) it shows a notice instead
 // and keeps the scene data, so everything else on the page still works.
@@ -22,7 +22,7 @@ class QTransform;
 } // namespace Qt3DCore
 namespace Qt3DExtras {
 class Qt3DWindow;
-class QMetalRoughMaterial;
+class QDiffuseSpecularMaterial;
 class QOrbitCameraController;
 } // namespace Qt3DExtras
 namespace Qt3DRender {
@@ -92,7 +92,7 @@ private:
     Qt3DCore::QAttribute* m_defectNormal = nullptr;
     Qt3DCore::QEntity* m_defectEntity = nullptr;
     Qt3DCore::QTransform* m_defectTransform = nullptr;
-    Qt3DExtras::QMetalRoughMaterial* m_material = nullptr;
+    Qt3DExtras::QDiffuseSpecularMaterial* m_material = nullptr;
     Qt3DExtras::QOrbitCameraController* m_controller = nullptr;
 };
 

@@ -60,6 +60,9 @@ private Q_SLOTS:
         QVERIFY2(page.previewError().isEmpty(), qPrintable(page.previewError()));
         const QImage before = page.previewImage();
         QVERIFY(!before.isNull());
+        QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
+        QCOMPARE(page.stripSize(), 12);
+        const QImage strip0 = page.stripImage(0);
         QCOMPARE(page.sampled().value("label", std::string()), std::string("ng"));
         for (const auto& l : page.sampled()["lights"]["list"])
             QVERIFY(l["elevationDeg"].get<double>() < 80);
@@ -87,7 +90,7 @@ private Q_SLOTS:
         // The variety strip follows the same change.
         QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
         QCOMPARE(page.stripSize(), 12);
-        const QImage strip0 = page.stripImage(0);
+        QVERIFY(page.stripImage(0) != strip0);
 
         // A lock holds one value: lights.count locked at 3.
         auto* countMin = page.paramPanel()->minEditor(QStringLiteral("lights.count"));
@@ -101,8 +104,6 @@ private Q_SLOTS:
         // Unlocking restores the range it had.
         page.paramPanel()->setLocked(QStringLiteral("lights.count"), false);
         QCOMPARE(page.paramPanel()->params().lights.count.max, 4.0);
-        QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
-        QVERIFY(page.stripImage(0) != strip0);
 
         // Reroll gives another seed and another image; OK has no defect.
         const quint64 seed = page.seed();
