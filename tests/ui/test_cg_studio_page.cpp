@@ -2,12 +2,15 @@
 // the variety strip; a lock holds one value; presets survive a save/load round trip; a
 // cancelled batch leaves a consistent, resumable folder; a batch into the project imports a
 // labeled CG set; export writes PNG, mask, OBJ and JSON; without OpenGL the 3D view says so
-// and still gets its mesh.
+// and still gets its mesh. With KIZU_SCREENSHOT_DIR set it saves a picture of the page with
+// the mask shown and the lights open (under xvfb-run with QT_QPA_PLATFORM=xcb).
 // kizu-test-timeout: 120
 #include "ui/cg_param_panel.h"
 #include "ui/cg_studio_page.h"
 #include "ui/cg_viewport.h"
+#include "ui/main_window.h"
 
+#include "core/cg/cg_generator.h"
 #include "core/cg/cg_params.h"
 #include "core/project/project_store.h"
 
@@ -16,7 +19,9 @@
 #include <QDoubleSpinBox>
 #include <QFile>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTemporaryDir>
+#include <QToolBox>
 #include <QToolButton>
 #include <QtTest>
 
@@ -281,6 +286,53 @@ private Q_SLOTS:
         const auto j = nlohmann::json::parse(json.readAll().toStdString());
         QCOMPARE(j["label"].get<std::string>(), std::string("ng"));
         QVERIFY(j.contains("params"));
+    }
+
+    void mainWindowShowsProjectPhotos()
+    {
+        QTemporaryDir dir;
+        {
+            auto store = kizu::project::ProjectStore::create(dir.path().toStdString());
+            // Two "photos" (renders stored as camera images) and one CG image, which the
+            // comparison row leaves out.
+            const kizu::cg::CgGenerator gen(kizu::cg::CgParams{}, 9);
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(0, true).image), "png", "camera",
+                                  {}, kizu::project::Label::Ng);
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(1, false).image), "png",
+                                  "camera", {}, kizu::project::Label::Ok);
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(2, false).image), "png", "cg",
+                                  {}, kizu::project::Label::Ok);
+        }
+        kizu::ui::MainWindow window;
+        auto* page = qobject_cast<CgStudioPage*>(window.pages()->widget(1));
+        QVERIFY(page);
+        QVERIFY(window.showPage(QStringLiteral("cg")));
+        QCOMPARE(window.pages()->currentWidget(), page);
+        QVERIFY(window.pageHelp(1).contains(QStringLiteral("Ctrl+B")));
+        QVERIFY(window.openProject(dir.path()));
+        QTRY_COMPARE_WITH_TIMEOUT(page->realPhotoCount(), 2, 10000);
+    }
+
+    void screenshot()
+    {
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (outDir.isEmpty()) QSKIP("set KIZU_SCREENSHOT_DIR to save a screenshot");
+        CgStudioPage page;
+        page.setSeed(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_SEED") + 1);
+        page.setSampleNg(true);
+        page.setMaskShown(true);
+        auto* sections = page.paramPanel()->findChild<QToolBox*>();
+        QVERIFY(sections);
+        sections->setCurrentIndex(2); // lights
+        page.resize(1600, 960);
+        page.setWindowTitle(QStringLiteral("Kizu - CG Studio"));
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        QVERIFY(waitForPreview(page));
+        QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
+        QTest::qWait(500);
+        QVERIFY(page.grab().save(outDir + QStringLiteral("/cg_studio_page_mask.png")));
+        QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));
     }
 };
 
