@@ -214,12 +214,13 @@ void CgViewport::setScene(const CgViewScene& scene)
                                 float(std::min(1.0, base.blueF() * k)));
     };
     const double metal = std::clamp(double(m_scene.metallic), 0.0, 1.0);
-    m_material->setAmbient(scaled(0.28));
-    m_material->setDiffuse(QVariant::fromValue(scaled(0.25 + 0.5 * (1 - metal))));
-    m_material->setSpecular(QVariant::fromValue(scaled(0.6 + 0.6 * metal)));
-    // Blinn-Phong exponent of a microfacet roughness (Beckmann's approximation).
+    m_material->setAmbient(scaled(0.15));
+    m_material->setDiffuse(QVariant::fromValue(scaled(0.3 + 0.4 * (1 - metal))));
+    // Qt3D's Phong highlight is strong: a small specular colour keeps the relief readable.
+    m_material->setSpecular(QVariant::fromValue(scaled(0.07 + 0.05 * metal)));
+    // A Phong exponent that grows as the roughness falls (about 8 / roughness^2).
     const double r = std::clamp(double(m_scene.roughness), 0.03, 1.0);
-    m_material->setShininess(float(std::clamp(2.0 / (r * r) - 2.0, 2.0, 500.0)));
+    m_material->setShininess(float(std::clamp(8.0 / (r * r), 40.0, 400.0)));
     updateLights();
     if (!m_viewPlaced) resetView();
 }
@@ -243,11 +244,12 @@ void CgViewport::updateLights()
         mat->setDiffuse(colour.darker(300));
         mat->setSpecular(QColor(30, 30, 30));
         auto* at = new Qt3DCore::QTransform(marker);
-        at->setTranslation(d * 0.8f * size);
+        at->setTranslation(d * 0.62f * size);
         auto* light = new Qt3DRender::QDirectionalLight(marker);
         light->setWorldDirection(-d);
         light->setColor(colour);
-        light->setIntensity(l.intensity);
+        // Shared out among the lights, so that four lights do not wash the view out to white.
+        light->setIntensity(l.intensity * 1.3f / float(m_scene.lights.size()));
         marker->addComponent(sphere);
         marker->addComponent(mat);
         marker->addComponent(at);
@@ -257,10 +259,10 @@ void CgViewport::updateLights()
         auto* rod = new Qt3DCore::QEntity(m_lightRoot);
         auto* cylinder = new Qt3DExtras::QCylinderMesh(rod);
         cylinder->setRadius(0.006f * size);
-        cylinder->setLength(0.3f * size);
+        cylinder->setLength(0.22f * size);
         auto* rt = new Qt3DCore::QTransform(rod);
         rt->setRotation(QQuaternion::rotationTo(QVector3D(0, 1, 0), d));
-        rt->setTranslation(d * 0.62f * size);
+        rt->setTranslation(d * 0.48f * size);
         rod->addComponent(cylinder);
         rod->addComponent(mat);
         rod->addComponent(rt);
@@ -279,10 +281,10 @@ void CgViewport::resetView()
     const float size = std::max(0.1f, m_scene.mesh.sizeMm);
     auto* camera = m_window->camera();
     camera->setUpVector(QVector3D(0, 0, 1));
-    camera->setPosition(QVector3D(0, -1.55f * size, 1.85f * size));
+    camera->setPosition(QVector3D(0, -1.6f * size, 1.9f * size));
     camera->setViewCenter(QVector3D(0, 0, 0));
     camera->lens()->setPerspectiveProjection(
-        35.0f, float(std::max(1, width())) / float(std::max(1, height())), 0.01f * size,
+        40.0f, float(std::max(1, width())) / float(std::max(1, height())), 0.01f * size,
         100.0f * size);
     // The scene is millimetres across: speeds in scene units per second follow its size.
     m_controller->setLinearSpeed(2.0f * size);
