@@ -750,6 +750,7 @@ bool CgStudioPage::startBatch(int count, quint64 seed, const QString& folder)
     m_batchStart->setEnabled(false);
     m_batchCancel->setEnabled(true);
     m_batchClock.start();
+    m_batchFirstDone = -1;
 
     // Progress crosses to the UI thread at most about 10 times a second.
     QPointer<CgStudioPage> self(this);
@@ -805,8 +806,10 @@ void CgStudioPage::batchProgressed(qint64 done, qint64 total, const QString& sta
     if (!batchRunning()) return;
     if (total > 0) m_batchBar->setRange(0, int(total));
     m_batchBar->setValue(int(done));
+    // The rate counts this run's renders, not the images a resumed batch found done.
+    if (m_batchFirstDone < 0 && stage != QLatin1String("import")) m_batchFirstDone = done;
     const double s = m_batchClock.elapsed() / 1000.0;
-    const double rate = s > 0 ? done / s : 0;
+    const double rate = s > 0 ? (done - std::max<qint64>(0, m_batchFirstDone)) / s : 0;
     if (stage == QLatin1String("import")) {
         m_batchRate->setText(tr("importing %1 / %2").arg(done).arg(total));
     } else {

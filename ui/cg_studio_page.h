@@ -159,6 +159,7 @@ private:
     QFutureWatcher<CgBatchOutcome>* m_batchWatcher = nullptr;
     std::shared_ptr<kizu::CancelToken> m_batchCancelToken;
     QElapsedTimer m_batchClock;
+    qint64 m_batchFirstDone = -1; // images already there when the batch (re)started
     QString m_batchFolder;
 };
 

@@ -136,6 +136,29 @@ private Q_SLOTS:
         QVERIFY2(updated.count() <= 2, qPrintable(QString::number(updated.count())));
     }
 
+    void keyboardShortcuts()
+    {
+        CgStudioPage page;
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        page.setFocus();
+        const quint64 seed = page.seed();
+        QTest::keyClick(&page, Qt::Key_R);
+        QVERIFY(page.seed() != seed);
+        page.setSampleNg(true);
+        QTest::keyClick(&page, Qt::Key_O);
+        QVERIFY(!page.sampleNg());
+        QTest::keyClick(&page, Qt::Key_N);
+        QVERIFY(page.sampleNg());
+        const bool mask = page.maskShown();
+        QTest::keyClick(&page, Qt::Key_M);
+        QCOMPARE(page.maskShown(), !mask);
+        const bool highlight = page.viewport()->defectHighlighted();
+        QTest::keyClick(&page, Qt::Key_H);
+        QCOMPARE(page.viewport()->defectHighlighted(), !highlight);
+        QVERIFY(waitForPreview(page));
+    }
+
     void viewportWithoutGlStillGetsTheMesh()
     {
         CgStudioPage page;
@@ -298,10 +321,10 @@ private Q_SLOTS:
             const kizu::cg::CgGenerator gen(kizu::cg::CgParams{}, 9);
             store.addEncodedImage(kizu::cg::encodePng(gen.render(0, true).image), "png", "camera",
                                   {}, kizu::project::Label::Ng);
-            store.addEncodedImage(kizu::cg::encodePng(gen.render(1, false).image), "png",
-                                  "camera", {}, kizu::project::Label::Ok);
-            store.addEncodedImage(kizu::cg::encodePng(gen.render(2, false).image), "png", "cg",
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(1, false).image), "png", "camera",
                                   {}, kizu::project::Label::Ok);
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(2, false).image), "png", "cg", {},
+                                  kizu::project::Label::Ok);
         }
         kizu::ui::MainWindow window;
         auto* page = qobject_cast<CgStudioPage*>(window.pages()->widget(1));
