@@ -456,6 +456,8 @@ void CgStudioPage::applyPreview(const CgPreviewResult& r)
         return;
     }
     m_previewError.clear();
+    // The first preview's clock started with the page, not with a change: no latency for it.
+    const bool first = m_image.isNull();
     m_image = r.image;
     m_mask = r.mask;
     m_sampleImage = r.bgr;
@@ -473,8 +475,7 @@ void CgStudioPage::applyPreview(const CgPreviewResult& r)
     const auto& cam = m_sampled["camera"];
     m_imageInfo->setText(
         tr("<b>%1</b>%2 · %3, roughness %4 · %5 light(s) · field %6 mm, tilt %7° · "
-           "%8 px<br><span style='color:gray'>rendered in %9 ms, on screen %10 ms after the "
-           "change</span>")
+           "%8 px<br><span style='color:gray'>rendered in %9 ms%10</span>")
             .arg(sampleNg() ? tr("NG") : tr("OK"),
                  kinds.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kinds.join(", ")),
                  QString::fromStdString(mat.value("family", std::string("?"))))
@@ -484,7 +485,8 @@ void CgStudioPage::applyPreview(const CgPreviewResult& r)
             .arg(cam.value("tiltDeg", 0.0), 0, 'f', 1)
             .arg(m_image.width())
             .arg(r.renderMs, 0, 'f', 0)
-            .arg(m_lastLatencyMs, 0, 'f', 0));
+            .arg(first ? QString()
+                       : tr(", on screen %1 ms after the change").arg(m_lastLatencyMs, 0, 'f', 0)));
     Q_EMIT previewUpdated();
 }
 
