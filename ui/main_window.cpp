@@ -7,6 +7,7 @@
 #include "core/learn/model_classifier.h"
 #include "core/learn/versions.h"
 #include "ui/baseline_panel.h"
+#include "ui/cg_studio_page.h"
 #include "ui/dataset_page.h"
 #include "ui/inspect_page.h"
 
@@ -61,9 +62,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_dataset, &DatasetPage::projectDataChanged, this, &MainWindow::refreshCounts);
     connect(m_dataset, &DatasetPage::statusMessage, this,
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
-    m_pages->addTab(comingPage(tr("CG Studio will preview and tune the domain-randomized "
-                                  "scratch renders in 3D.")),
-                    tr("&CG Studio"));
+    m_cgStudio = new CgStudioPage;
+    m_pages->addTab(m_cgStudio, tr("&CG Studio"));
+    connect(this, &MainWindow::projectChanged, m_cgStudio, &CgStudioPage::setStore);
+    connect(m_cgStudio, &CgStudioPage::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    connect(m_cgStudio, &CgStudioPage::projectDataChanged, this, [this] {
+        refreshCounts();
+        if (m_store) m_dataset->setStore(m_store.get());
+    });
     m_pages->addTab(comingPage(tr("Train will fine-tune a model from CG-pretrained weights on "
                                   "a few labeled photos per class.")),
                     tr("&Train"));
@@ -163,9 +170,21 @@ QString MainWindow::pageHelp(int index) const
                   "</table><p>The split box assigns train/test by group, so near-duplicates "
                   "never straddle it; lock the test split once results depend on it.</p>");
     case 1:
-        return tr("<h3>CG Studio</h3><p>Preview and tune the domain-randomized renders of "
-                  "ground metal with scratches, pits, dents and cracks. Until the page lands, "
-                  "use <tt>kizu-cli cg render</tt>, <tt>cg batch</tt> and <tt>cg preset</tt>.</p>");
+        return tr("<h3>CG Studio</h3><p>Tune the domain-randomized CG renders until they look "
+                  "like your parts. Every range of the generator is on the left (min and max; "
+                  "<b>Lock</b> holds one value); the 3D view and the training image show the "
+                  "same seed and follow each change. The strip compares 12 renders with the "
+                  "project's photos. Batches run in the background into a folder or into the "
+                  "project as source <tt>cg</tt>.</p><table cellpadding='3'>"
+                  "<tr><td><b>R</b></td><td>reroll: a new seed</td></tr>"
+                  "<tr><td><b>N</b> / <b>O</b></td><td>render the sample NG / OK</td></tr>"
+                  "<tr><td><b>H</b> / <b>M</b></td><td>highlight the defect in 3D / overlay "
+                  "the mask</td></tr>"
+                  "<tr><td><b>V</b></td><td>reset the 3D view (right drag orbits, left drag "
+                  "pans, the wheel zooms)</td></tr>"
+                  "<tr><td><b>Ctrl+E</b></td><td>export PNG, mask, OBJ and JSON</td></tr>"
+                  "<tr><td><b>Ctrl+B</b></td><td>start a batch</td></tr></table>"
+                  "<p>Presets save and load as JSON for <tt>kizu-cli cg batch --params</tt>.</p>");
     case 2:
         return tr("<h3>Train</h3><p>Fine-tune a model from CG-pretrained weights on a few "
                   "labeled photos per class. Until the page lands, use <tt>kizu-cli train</tt> "
@@ -219,6 +238,7 @@ void MainWindow::showAbout()
 
 MainWindow::~MainWindow()
 {
+    m_cgStudio->cancelBatch();
     m_inspect->stopInspection();
     m_dataset->setStore(nullptr); // before the store it points to closes
 }

@@ -945,6 +945,25 @@ std::filesystem::path ProjectStore::modelPath(const ModelRecord& record) const
     return p.is_absolute() ? p : dir() / p;
 }
 
+std::int64_t ProjectStore::recordCgBatch(std::uint64_t seed, std::int64_t count,
+                                         const std::string& paramsJson, const fs::path& folder)
+{
+    Transaction tx(m->db);
+    auto s = m->db.prepare("INSERT INTO cg_batches (seed, count, params, folder, created_at) "
+                           "VALUES (?, ?, ?, ?, ?)");
+    s.bind(1, std::int64_t(seed)).bind(2, count).bind(3, paramsJson).bind(4, folder.string());
+    s.bind(5, nowMs()).run();
+    const std::int64_t id = m->db.lastInsertId();
+    tx.commit();
+    return id;
+}
+
+std::int64_t ProjectStore::cgBatchCount() const
+{
+    auto s = m->db.prepare("SELECT COUNT(*) FROM cg_batches");
+    return s.step() ? s.int64(0) : 0;
+}
+
 void ProjectStore::setMeta(const std::string& key, const std::string& value)
 {
     Transaction tx(m->db);

@@ -217,6 +217,12 @@ public:
     // An absolute path for a record's file.
     std::filesystem::path modelPath(const ModelRecord& record) const;
 
+    // A batch of CG renders made for this project (its folder, seed, count and parameters as
+    // JSON), in the cg_batches table. Returns its id.
+    std::int64_t recordCgBatch(std::uint64_t seed, std::int64_t count, const std::string& paramsJson,
+                               const std::filesystem::path& folder);
+    std::int64_t cgBatchCount() const;
+
     // Small key/value settings kept in the project (e.g. the active model).
     void setMeta(const std::string& key, const std::string& value);
     std::optional<std::string> meta(const std::string& key) const;

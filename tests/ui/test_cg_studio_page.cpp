@@ -1,0 +1,363 @@
+// The CG Studio page offscreen: a range change reaches the sampled parameters, the preview and
+// the variety strip; a lock holds one value; presets survive a save/load round trip; a
+// cancelled batch leaves a consistent, resumable folder; a batch into the project imports a
+// labeled CG set; export writes PNG, mask, OBJ and JSON; without OpenGL the 3D view says so
+// and still gets its mesh. With KIZU_SCREENSHOT_DIR set it saves a picture of the page with
+// the mask shown and the lights open (under xvfb-run with QT_QPA_PLATFORM=xcb).
+// kizu-test-timeout: 120
+#include "ui/cg_param_panel.h"
+#include "ui/cg_studio_page.h"
+#include "ui/cg_viewport.h"
+#include "ui/main_window.h"
+
+#include "core/cg/cg_generator.h"
+#include "core/cg/cg_params.h"
+#include "core/project/project_store.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QToolBox>
+#include <QToolButton>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+
+using kizu::ui::CgParamPanel;
+using kizu::ui::CgStudioPage;
+
+namespace {
+
+bool waitForPreview(CgStudioPage& page, int ms = 20000)
+{
+    return QTest::qWaitFor(
+        [&] { return page.hasPreview() && page.shownGeneration() == page.requestedGeneration(); },
+        ms);
+}
+
+// A light preset for fast batches: small images.
+void useSmallImages(CgParamPanel* panel)
+{
+    panel->minEditor(QStringLiteral("camera.imageSize"))->setValue(96);
+}
+
+} // namespace
+
+class TestCgStudioPage : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("KizuTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("test_cg_studio_page"));
+    }
+
+    void rangeChangesSampleAndPreview()
+    {
+        CgStudioPage page;
+        page.setSeed(11);
+        page.setSampleNg(true);
+        QVERIFY(waitForPreview(page));
+        QVERIFY2(page.previewError().isEmpty(), qPrintable(page.previewError()));
+        const QImage before = page.previewImage();
+        QVERIFY(!before.isNull());
+        QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
+        QCOMPARE(page.stripSize(), 12);
+        const QImage strip0 = page.stripImage(0);
+        QCOMPARE(page.sampled().value("label", std::string()), std::string("ng"));
+        for (const auto& l : page.sampled()["lights"]["list"])
+            QVERIFY(l["elevationDeg"].get<double>() < 80);
+
+        // Raising the min above the max carries the max along: all lights at 80 deg.
+        auto* elevMin = page.paramPanel()->minEditor(QStringLiteral("lights.elevationDeg"));
+        auto* elevMax = page.paramPanel()->maxEditor(QStringLiteral("lights.elevationDeg"));
+        QVERIFY(elevMin && elevMax);
+        const quint64 asked = page.requestedGeneration();
+        elevMin->setValue(80);
+        QCOMPARE(elevMax->value(), 80.0);
+        QVERIFY(page.requestedGeneration() > asked);
+        QVERIFY(waitForPreview(page));
+        const auto lights = page.sampled()["lights"]["list"];
+        QVERIFY(!lights.empty());
+        for (const auto& l : lights)
+            QCOMPARE(l["elevationDeg"].get<double>(), 80.0);
+        QVERIFY(page.previewImage() != before);
+        qInfo("preview on screen %.0f ms after the change", page.lastLatencyMs());
+        // The 3D view got the sample's lights.
+        QCOMPARE(page.viewport()->scene().lights.size(), lights.size());
+        for (const auto& l : page.viewport()->scene().lights)
+            QCOMPARE(l.elevationDeg, 80.0f);
+
+        // The variety strip follows the same change.
+        QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
+        QCOMPARE(page.stripSize(), 12);
+        QVERIFY(page.stripImage(0) != strip0);
+
+        // A lock holds one value: lights.count locked at 3.
+        auto* countMin = page.paramPanel()->minEditor(QStringLiteral("lights.count"));
+        countMin->setValue(3);
+        page.paramPanel()->setLocked(QStringLiteral("lights.count"), true);
+        QVERIFY(page.paramPanel()->isLocked(QStringLiteral("lights.count")));
+        QVERIFY(page.paramPanel()->lockButton(QStringLiteral("lights.count"))->isChecked());
+        QCOMPARE(page.paramPanel()->params().lights.count.max, 3.0);
+        QVERIFY(waitForPreview(page));
+        QCOMPARE(page.sampled()["lights"]["list"].size(), std::size_t(3));
+        // Unlocking restores the range it had.
+        page.paramPanel()->setLocked(QStringLiteral("lights.count"), false);
+        QCOMPARE(page.paramPanel()->params().lights.count.max, 4.0);
+
+        // Reroll gives another seed and another image; OK has no defect.
+        const quint64 seed = page.seed();
+        const QImage ngImage = page.previewImage();
+        page.reroll();
+        QVERIFY(page.seed() != seed);
+        QVERIFY(waitForPreview(page));
+        QVERIFY(page.previewImage() != ngImage);
+        page.setSampleNg(false);
+        QVERIFY(waitForPreview(page));
+        QCOMPARE(page.sampled().value("label", std::string()), std::string("ok"));
+        QVERIFY(page.viewport()->scene().mesh.defectIndices.empty());
+    }
+
+    void staleRendersAreDropped()
+    {
+        CgStudioPage page;
+        QVERIFY(waitForPreview(page));
+        QSignalSpy updated(&page, &CgStudioPage::previewUpdated);
+        // Ten changes in a row: only the last one is shown.
+        for (int s = 100; s < 110; ++s)
+            page.setSeed(quint64(s));
+        QVERIFY(waitForPreview(page));
+        QCOMPARE(page.sampled()["seed"].get<std::uint64_t>(), std::uint64_t(109));
+        QVERIFY2(updated.count() <= 2, qPrintable(QString::number(updated.count())));
+    }
+
+    void keyboardShortcuts()
+    {
+        CgStudioPage page;
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        page.setFocus();
+        const quint64 seed = page.seed();
+        QTest::keyClick(&page, Qt::Key_R);
+        QVERIFY(page.seed() != seed);
+        page.setSampleNg(true);
+        QTest::keyClick(&page, Qt::Key_O);
+        QVERIFY(!page.sampleNg());
+        QTest::keyClick(&page, Qt::Key_N);
+        QVERIFY(page.sampleNg());
+        const bool mask = page.maskShown();
+        QTest::keyClick(&page, Qt::Key_M);
+        QCOMPARE(page.maskShown(), !mask);
+        const bool highlight = page.viewport()->defectHighlighted();
+        QTest::keyClick(&page, Qt::Key_H);
+        QCOMPARE(page.viewport()->defectHighlighted(), !highlight);
+        QVERIFY(waitForPreview(page));
+    }
+
+    void viewportWithoutGlStillGetsTheMesh()
+    {
+        CgStudioPage page;
+        page.setSampleNg(true);
+        QVERIFY(waitForPreview(page));
+        if (QGuiApplication::platformName() == QLatin1String("offscreen"))
+            QVERIFY(!page.viewport()->available());
+        const auto& mesh = page.viewport()->scene().mesh;
+        QVERIFY(mesh.vertexCount() > 1000);
+        QVERIFY(mesh.vertexCount() <= std::size_t(160 * 160));
+        QVERIFY(!mesh.defectIndices.empty());
+        QVERIFY(page.viewport()->defectHighlighted());
+    }
+
+    void presetRoundTrip()
+    {
+        CgParamPanel panel;
+        QVERIFY(kizu::cg::presetNames().size() >= 4);
+        QVERIFY(panel.loadPreset(QStringLiteral("pitting")));
+        QCOMPARE(panel.presetName(), QStringLiteral("pitting"));
+        panel.maxEditor(QStringLiteral("scratch.widthUm"))->setValue(140);
+        panel.minEditor(QStringLiteral("pit.probability"))->setValue(0.9);
+        const nlohmann::json edited = kizu::cg::paramsToJson(panel.params());
+
+        QTemporaryDir dir;
+        const QString file = dir.filePath(QStringLiteral("plant_a.json"));
+        QString error;
+        QVERIFY2(panel.savePresetFile(file, &error), qPrintable(error));
+
+        QVERIFY(panel.loadPreset(QStringLiteral("default")));
+        QVERIFY(kizu::cg::paramsToJson(panel.params()) != edited);
+        QVERIFY2(panel.loadPresetFile(file, &error), qPrintable(error));
+        QCOMPARE(kizu::cg::paramsToJson(panel.params()), edited);
+        QCOMPARE(panel.presetName(), QStringLiteral("plant_a"));
+        QCOMPARE(panel.maxEditor(QStringLiteral("scratch.widthUm"))->value(), 140.0);
+
+        // Reset goes back to the file's values after an edit.
+        panel.maxEditor(QStringLiteral("scratch.widthUm"))->setValue(60);
+        panel.resetToPreset();
+        QCOMPARE(kizu::cg::paramsToJson(panel.params()), edited);
+
+        // A broken file is refused with a message and changes nothing.
+        const QString bad = dir.filePath(QStringLiteral("bad.json"));
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"scratch\": {\"widthUmm\": [1, 2]}}");
+        f.close();
+        error.clear();
+        QVERIFY(!panel.loadPresetFile(bad, &error));
+        QVERIFY2(error.contains(QStringLiteral("widthUmm")), qPrintable(error));
+        QCOMPARE(kizu::cg::paramsToJson(panel.params()), edited);
+    }
+
+    void cancelledBatchLeavesConsistentFolder()
+    {
+        CgStudioPage page;
+        useSmallImages(page.paramPanel());
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("batch"));
+        QSignalSpy progress(&page, &CgStudioPage::batchProgress);
+        QSignalSpy finished(&page, &CgStudioPage::batchFinished);
+        QVERIFY(page.startBatch(100000, 5, out));
+        QVERIFY(page.batchRunning());
+        QVERIFY(!page.startBatch(10, 5, out)); // one at a time
+        QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && progress.last().at(0).toLongLong() > 0,
+                                 30000);
+        page.cancelBatch();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QCOMPARE(finished.first().at(0).toBool(), true);
+        QVERIFY2(finished.first().at(1).toString().isEmpty(),
+                 qPrintable(finished.first().at(1).toString()));
+        QVERIFY(!page.batchRunning());
+
+        // Every sidecar has its image and mask; nothing else, no half-written files.
+        QVERIFY(QFile::exists(out + QStringLiteral("/cg_batch.json")));
+        int complete = 0;
+        for (const QString sub : {QStringLiteral("ok"), QStringLiteral("ng")}) {
+            QDir d(out + u'/' + sub);
+            const QStringList json = d.entryList({QStringLiteral("*.json")}, QDir::Files);
+            const QStringList png = d.entryList({QStringLiteral("*.png")}, QDir::Files);
+            QCOMPARE(png.size(), json.size());
+            for (const QString& j : json) {
+                const QString stem = j.chopped(5);
+                QVERIFY2(QFile::exists(d.filePath(stem + QStringLiteral(".png"))),
+                         qPrintable(stem));
+                const QString mask =
+                    out + QStringLiteral("/masks/") + sub + u'/' + stem + QStringLiteral(".png");
+                QVERIFY2(QFile::exists(mask), qPrintable(mask));
+                QVERIFY(
+                    !cv::imread(d.filePath(stem + QStringLiteral(".png")).toStdString()).empty());
+            }
+            complete += int(json.size());
+        }
+        QVERIFY(complete > 0);
+        QVERIFY(complete < 100000);
+        QDirIterator it(out, QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QString f = it.next();
+            QVERIFY2(f.endsWith(QLatin1String(".png")) || f.endsWith(QLatin1String(".json")),
+                     qPrintable(f));
+        }
+    }
+
+    void batchIntoProjectImportsLabeledCgSet()
+    {
+        QTemporaryDir dir;
+        auto store = kizu::project::ProjectStore::create(dir.path().toStdString());
+        CgStudioPage page;
+        useSmallImages(page.paramPanel());
+        page.setStore(&store);
+        QSignalSpy finished(&page, &CgStudioPage::batchFinished);
+        QSignalSpy changed(&page, &CgStudioPage::projectDataChanged);
+        QVERIFY(page.startBatch(6, 3, QString()));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY2(finished.first().at(1).toString().isEmpty(),
+                 qPrintable(finished.first().at(1).toString()));
+        QCOMPARE(finished.first().at(0).toBool(), false);
+        QCOMPARE(changed.count(), 1);
+        QVERIFY(page.batchFolder().startsWith(dir.path()));
+        kizu::project::ImageFilter f;
+        f.source = "cg";
+        QCOMPARE(store.countImages(f), std::int64_t(6));
+        f.label = kizu::project::Label::Ng;
+        QCOMPARE(store.countImages(f), std::int64_t(3));
+        QCOMPARE(store.cgBatchCount(), std::int64_t(1));
+        page.setStore(nullptr);
+    }
+
+    void exportWritesPngMaskObjJson()
+    {
+        CgStudioPage page;
+        page.setSampleNg(true);
+        QVERIFY(waitForPreview(page));
+        QTemporaryDir dir;
+        const QString prefix = dir.filePath(QStringLiteral("out/sample"));
+        QString error;
+        QVERIFY2(page.exportSample(prefix, &error), qPrintable(error));
+        const cv::Mat img = cv::imread((prefix + QStringLiteral(".png")).toStdString());
+        const cv::Mat mask =
+            cv::imread((prefix + QStringLiteral("_mask.png")).toStdString(), cv::IMREAD_GRAYSCALE);
+        QCOMPARE(img.cols, page.previewImage().width());
+        QVERIFY(cv::countNonZero(mask) > 0);
+        QFile obj(prefix + QStringLiteral(".obj"));
+        QVERIFY(obj.open(QIODevice::ReadOnly));
+        QVERIFY(obj.readAll().contains("\nf "));
+        QFile json(prefix + QStringLiteral(".json"));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const auto j = nlohmann::json::parse(json.readAll().toStdString());
+        QCOMPARE(j["label"].get<std::string>(), std::string("ng"));
+        QVERIFY(j.contains("params"));
+    }
+
+    void mainWindowShowsProjectPhotos()
+    {
+        QTemporaryDir dir;
+        {
+            auto store = kizu::project::ProjectStore::create(dir.path().toStdString());
+            // Two "photos" (renders stored as camera images) and one CG image, which the
+            // comparison row leaves out.
+            const kizu::cg::CgGenerator gen(kizu::cg::CgParams{}, 9);
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(0, true).image), "png", "camera",
+                                  {}, kizu::project::Label::Ng);
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(1, false).image), "png", "camera",
+                                  {}, kizu::project::Label::Ok);
+            store.addEncodedImage(kizu::cg::encodePng(gen.render(2, false).image), "png", "cg", {},
+                                  kizu::project::Label::Ok);
+        }
+        kizu::ui::MainWindow window;
+        auto* page = qobject_cast<CgStudioPage*>(window.pages()->widget(1));
+        QVERIFY(page);
+        QVERIFY(window.showPage(QStringLiteral("cg")));
+        QCOMPARE(window.pages()->currentWidget(), page);
+        QVERIFY(window.pageHelp(1).contains(QStringLiteral("Ctrl+B")));
+        QVERIFY(window.openProject(dir.path()));
+        QTRY_COMPARE_WITH_TIMEOUT(page->realPhotoCount(), 2, 10000);
+    }
+
+    void screenshot()
+    {
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (outDir.isEmpty()) QSKIP("set KIZU_SCREENSHOT_DIR to save a screenshot");
+        CgStudioPage page;
+        page.setSeed(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_SEED") + 1);
+        page.setSampleNg(true);
+        page.setMaskShown(true);
+        auto* sections = page.paramPanel()->findChild<QToolBox*>();
+        QVERIFY(sections);
+        sections->setCurrentIndex(2); // lights
+        page.resize(1600, 960);
+        page.setWindowTitle(QStringLiteral("Kizu - CG Studio"));
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        QVERIFY(waitForPreview(page));
+        QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
+        QTest::qWait(500);
+        QVERIFY(page.grab().save(outDir + QStringLiteral("/cg_studio_page_mask.png")));
+        QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));
+    }
+};
+
+QTEST_MAIN(TestCgStudioPage)
+#include "test_cg_studio_page.moc"
