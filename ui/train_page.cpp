@@ -82,7 +82,7 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     m_progress = new QProgressBar;
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
-    m_progress->setFormat(QStringLiteral("%v / %m steps"));
+    m_progress->setFormat(QString());
     m_charts = new TrainCharts;
     m_models = new ModelList;
     connect(m_models, &ModelList::activeModelChanged, this, &TrainPage::activeModelChanged);
@@ -252,7 +252,7 @@ QWidget* TrainPage::buildForm()
     m_augment = new QCheckBox(tr("A&ugmentation (crops, flips, RandAugment)"));
     m_augment->setChecked(true);
     m_estimate = note();
-    bl->addRow(tr("&Train for"), budRow);
+    bl->addRow(tr("Train for"), budRow);
     bl->addRow(tr("&Batch"), m_batchSpin);
     bl->addRow(tr("Input si&ze"), m_size);
     bl->addRow(QString(), m_augment);
@@ -568,6 +568,7 @@ void TrainPage::refreshPending()
     m_resume->setEnabled(true);
     if (!m_pending) {
         m_pendingBox->hide();
+        if (!isTraining()) m_progress->setFormat(QString());
         return;
     }
     const auto& c = m_pending->spec.config;
@@ -585,6 +586,9 @@ void TrainPage::refreshPending()
     if (!isTraining()) {
         m_charts->reset(total);
         m_charts->setCurves(kizu::learn::pendingRunCurves(*m_store, *m_pending));
+        m_progress->setRange(0, int(std::max<qint64>(1, total)));
+        m_progress->setValue(int(m_pendingSteps));
+        m_progress->setFormat(QStringLiteral("%v / %m steps"));
     }
 }
 
@@ -683,6 +687,10 @@ void TrainPage::setRunning(bool running)
         w->setEnabled(!running);
     m_start->setEnabled(!running && m_store);
     m_cancel->setEnabled(running);
+    if (running)
+        m_pendingBox->hide(); // shown again if the run ends unfinished
+    else if (m_pending)
+        m_pendingBox->show();
     if (!running) {
         const QString kind = m_init->currentData().toString();
         m_imagenetPath->setEnabled(kind == QLatin1String("imagenet"));
@@ -729,9 +737,12 @@ bool TrainPage::startTraining()
         QSettings().setValue(QStringLiteral("train/imagenet/") + QString::fromStdString(s.config.arch),
                              m_imagenetPath->text());
     m_batch = s.config.batch;
+    m_runArch = QString::fromStdString(s.config.arch);
+    m_runSize = s.config.inputSize;
     m_charts->reset(s.config.steps);
     m_progress->setRange(0, int(std::max<std::int64_t>(1, s.config.steps)));
     m_progress->setValue(0);
+    m_progress->setFormat(QStringLiteral("%v / %m steps"));
     m_status->setText(tr("Starting: reading the training images..."));
     if (!m_runner->start(QString::fromStdString(m_store->dir().string()), s)) return false;
     m_elapsed.start();
@@ -743,12 +754,16 @@ bool TrainPage::startTraining()
 bool TrainPage::resumeTraining()
 {
     if (!m_store || isTraining() || !m_pending) return false;
+    setSpec(m_pending->spec); // the form shows what runs
     m_batch = m_pending->spec.config.batch;
+    m_runArch = QString::fromStdString(m_pending->spec.config.arch);
+    m_runSize = m_pending->spec.config.inputSize;
     const qint64 total = m_pending->spec.config.steps;
     m_charts->reset(total);
     m_charts->setCurves(kizu::learn::pendingRunCurves(*m_store, *m_pending));
     m_progress->setRange(0, int(std::max<qint64>(1, total)));
     m_progress->setValue(int(m_pendingSteps));
+    m_progress->setFormat(QStringLiteral("%v / %m steps"));
     m_status->setText(tr("Resuming from step %1...").arg(m_pendingSteps));
     if (!m_runner->resume(QString::fromStdString(m_store->dir().string()))) return false;
     m_elapsed.start();
@@ -827,8 +842,7 @@ void TrainPage::onFinished(const TrainOutcome& out)
     }
     if (out.imagesPerSecond > 0 && m_store) {
         // A real run is the best measure of this machine's speed.
-        QSettings().setValue(speedKey(m_arch->currentData().toString(), m_size->value()),
-                             out.imagesPerSecond);
+        QSettings().setValue(speedKey(m_runArch, m_runSize), out.imagesPerSecond);
         refreshSpeed();
     }
     QString text = tr("Finished \"%1\": %2 steps in %3")

@@ -93,6 +93,8 @@ private:
     qint64 m_pendingSteps = 0;
     QElapsedTimer m_elapsed;
     qint64 m_batch = 16;
+    QString m_runArch; // of the run in flight, for its measured speed
+    int m_runSize = 0;
     qint64 m_trainOk = 0, m_trainNg = 0, m_testOk = 0, m_testNg = 0;
 
     // form

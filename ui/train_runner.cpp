@@ -5,6 +5,8 @@
 #include <QElapsedTimer>
 #include <QThread>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #ifdef __linux__
@@ -16,12 +18,15 @@
 namespace kizu::ui {
 
 namespace {
+constexpr int kDefaultNice = 10;
 // Linux nice values are per thread and inherited by threads created later, so LibTorch's
 // OpenMP pool (made by this thread's first parallel region) runs at the same priority.
 void lowerThisThreadsPriority()
 {
 #ifdef __linux__
-    setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), 10);
+    bool set = false;
+    const int nice = qEnvironmentVariableIntValue("KIZU_TRAIN_NICE", &set);
+    setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), set ? std::clamp(nice, 0, 19) : kDefaultNice);
 #endif
 }
 

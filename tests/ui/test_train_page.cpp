@@ -78,7 +78,7 @@ RunSpec tinySpec(int steps)
     s.shots = 6;          // of 10 per class: 4 + 4 held out for the validation curve
     s.validationPerClass = 4;
     s.validationPoints = 4;
-    s.checkpointEverySteps = 5;
+    s.checkpointEverySteps = 1000; // only the one written on cancel: fewer fsyncs, a faster test
     return s;
 }
 
@@ -143,7 +143,7 @@ private Q_SLOTS:
         auto store = ProjectStore::open(m_project.toStdString());
         TrainPage page;
         page.setStore(&store);
-        page.setSpec(tinySpec(60));
+        page.setSpec(tinySpec(40));
         QSignalSpy progress(page.runner(), &kizu::ui::TrainRunner::progress);
         QSignalSpy validated(page.runner(), &kizu::ui::TrainRunner::validated);
         QSignalSpy finished(&page, &TrainPage::trainingFinished);
@@ -181,26 +181,26 @@ private Q_SLOTS:
         QVERIFY(page.startButton()->isEnabled());
 
         // Progress: every step once, in order, with the budget.
-        QCOMPARE(progress.count(), 60);
+        QCOMPARE(progress.count(), 40);
         for (int i = 0; i < progress.count(); ++i) {
             QCOMPARE(progress.at(i).at(0).toLongLong(), qint64(i + 1));
-            QCOMPARE(progress.at(i).at(1).toLongLong(), qint64(60));
+            QCOMPARE(progress.at(i).at(1).toLongLong(), qint64(40));
             QVERIFY(std::isfinite(progress.at(i).at(2).toDouble()));
         }
-        QCOMPARE(validated.count(), 4); // steps 15, 30, 45, 60
-        QCOMPARE(page.charts()->curves().steps.size(), std::size_t(60));
+        QCOMPARE(validated.count(), 4); // steps 10, 20, 30, 40
+        QCOMPARE(page.charts()->curves().steps.size(), std::size_t(40));
         QCOMPARE(page.charts()->curves().validation.size(), std::size_t(4));
-        QVERIFY(page.charts()->replotCount() > 0);
-        // Batched: far fewer redraws than steps would be needed only on a fast machine; at most
-        // ten a second in any case.
-        QVERIFY(page.charts()->replotCount() <= 60);
-
         std::sort(lates.begin(), lates.end());
         const qint64 p99 = lates.empty() ? 0 : lates[std::min(lates.size() - 1, lates.size() * 99 / 100)];
         qInfo("event-loop latency while training: %lld ticks, p99 %lld ms, worst %lld ms",
               (long long)ticks, (long long)p99, (long long)worst);
         QVERIFY(ticks > 20);
         QVERIFY2(worst < 100, qPrintable(QStringLiteral("worst latency %1 ms").arg(worst)));
+        // Batched redraws: at least one, at most about ten a second however fast the steps come.
+        const double seconds = clock.elapsed() / 1000.0;
+        QVERIFY(page.charts()->replotCount() > 0);
+        QVERIFY2(page.charts()->replotCount() <= int(seconds * 10) + 5,
+                 qPrintable(QStringLiteral("%1 redraws in %2 s").arg(page.charts()->replotCount()).arg(seconds)));
 
         // The run became a model with its configuration, data hash, test metrics and curves.
         QVERIFY(out.modelId > 0);
@@ -216,7 +216,7 @@ private Q_SLOTS:
         QCOMPARE(cfg["train_images"]["ok"].get<int>(), 6);
         const auto met = recordMetrics(store, out.modelId);
         QCOMPARE(met["test"]["n"].get<int>(), 8);
-        QCOMPARE(met["curves"]["step"].size(), std::size_t(60));
+        QCOMPARE(met["curves"]["step"].size(), std::size_t(40));
         QCOMPARE(met["curves"]["validation"].size(), std::size_t(4));
         QVERIFY(out.testAccuracy >= 0 && out.testAccuracy <= 1);
         // Nothing is left pending; the checkpoint and curves files are gone.
@@ -234,13 +234,13 @@ private Q_SLOTS:
             auto store = ProjectStore::open(m_project.toStdString());
             TrainPage page;
             page.setStore(&store);
-            RunSpec s = tinySpec(40);
+            RunSpec s = tinySpec(24);
             s.name = "resumed run";
             page.setSpec(s);
             QSignalSpy progress(page.runner(), &kizu::ui::TrainRunner::progress);
             QSignalSpy finished(&page, &TrainPage::trainingFinished);
             QVERIFY(page.startTraining());
-            QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 8, 60000);
+            QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 6, 60000);
             page.cancelTraining();
             QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
             const auto out = finished.first().first().value<TrainOutcome>();
@@ -251,7 +251,7 @@ private Q_SLOTS:
             const auto pending = kizu::learn::pendingRun(store);
             QVERIFY(pending);
             cancelledAt = kizu::learn::pendingRunSteps(store, *pending);
-            QVERIFY(cancelledAt >= 8 && cancelledAt < 40);
+            QVERIFY(cancelledAt >= 6 && cancelledAt < 24);
             // Starting another run is refused while this one is pending.
             QVERIFY(!page.startTraining());
         } // the page and the store close, as when the application is quit
@@ -271,13 +271,13 @@ private Q_SLOTS:
         QVERIFY2(out.error.isEmpty(), qPrintable(out.error));
         QVERIFY(!out.cancelled);
         QCOMPARE(out.resumedFromStep, qint64(cancelledAt));
-        QCOMPARE(out.steps, qint64(40));
+        QCOMPARE(out.steps, qint64(24));
         QCOMPARE(progress.first().at(0).toLongLong(), qint64(cancelledAt + 1));
         QVERIFY(!page.hasPendingRun());
         QVERIFY(page.pendingBanner()->isHidden());
         // The stored curves cover every step once, before and after the resume.
         const auto steps = recordMetrics(store, out.modelId)["curves"]["step"];
-        QCOMPARE(steps.size(), std::size_t(40));
+        QCOMPARE(steps.size(), std::size_t(24));
         for (std::size_t i = 0; i < steps.size(); ++i)
             QCOMPARE(steps[i].get<std::int64_t>(), std::int64_t(i + 1));
         QCOMPARE(QString::fromStdString(store.model(out.modelId)->name), QStringLiteral("resumed run"));
@@ -348,10 +348,10 @@ private Q_SLOTS:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         TrainPage* page = window.trainPage();
-        if (page->hasPendingRun()) page->discardPending(false);
         QSignalSpy progress(page->runner(), &kizu::ui::TrainRunner::progress);
         QSignalSpy validated(page->runner(), &kizu::ui::TrainRunner::validated);
-        QVERIFY(page->startTraining());
+        // An unfinished run (e.g. a killed one) is resumed, else a run with the defaults starts.
+        QVERIFY(page->hasPendingRun() ? page->resumeTraining() : page->startTraining());
         const int steps = qEnvironmentVariableIntValue("KIZU_SCREENSHOT_STEPS");
         QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= (steps > 0 ? steps : 60) && validated.count() >= 3,
                                  240000);
