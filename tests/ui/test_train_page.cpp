@@ -348,6 +348,13 @@ private Q_SLOTS:
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         TrainPage* page = window.trainPage();
+        // The form shows the model's training speed measured here (Measure, Ctrl+M).
+        QSignalSpy measured(page->runner(), &kizu::ui::TrainRunner::speedMeasured);
+        QVERIFY(page->measureSpeed());
+        QTRY_COMPARE_WITH_TIMEOUT(measured.count(), 1, 120000);
+        QVERIFY2(measured.first().at(3).toString().isEmpty(), qPrintable(measured.first().at(3).toString()));
+        QVERIFY(measured.first().at(2).toDouble() > 0);
+        qInfo("measured training speed: %.1f images/s", measured.first().at(2).toDouble());
         QSignalSpy progress(page->runner(), &kizu::ui::TrainRunner::progress);
         QSignalSpy validated(page->runner(), &kizu::ui::TrainRunner::validated);
         // An unfinished run (e.g. a killed one) is resumed, else a run with the defaults starts.
