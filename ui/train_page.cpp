@@ -584,8 +584,11 @@ void TrainPage::refreshPending()
             .arg(total > 0 ? tr(" of %1").arg(total) : QString()));
     m_pendingBox->show();
     if (!isTraining()) {
+        // What the checkpoint keeps: later points (a kill between saves) will be trained again.
+        auto curves = kizu::learn::pendingRunCurves(*m_store, *m_pending);
+        curves.truncate(m_pendingSteps);
         m_charts->reset(total);
-        m_charts->setCurves(kizu::learn::pendingRunCurves(*m_store, *m_pending));
+        m_charts->setCurves(curves);
         m_progress->setRange(0, int(std::max<qint64>(1, total)));
         m_progress->setValue(int(m_pendingSteps));
         m_progress->setFormat(QStringLiteral("%v / %m steps"));
@@ -759,8 +762,10 @@ bool TrainPage::resumeTraining()
     m_runArch = QString::fromStdString(m_pending->spec.config.arch);
     m_runSize = m_pending->spec.config.inputSize;
     const qint64 total = m_pending->spec.config.steps;
+    auto curves = kizu::learn::pendingRunCurves(*m_store, *m_pending);
+    curves.truncate(m_pendingSteps);
     m_charts->reset(total);
-    m_charts->setCurves(kizu::learn::pendingRunCurves(*m_store, *m_pending));
+    m_charts->setCurves(curves);
     m_progress->setRange(0, int(std::max<qint64>(1, total)));
     m_progress->setValue(int(m_pendingSteps));
     m_progress->setFormat(QStringLiteral("%v / %m steps"));
