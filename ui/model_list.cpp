@@ -74,9 +74,9 @@ QString initText(const std::string& init)
 ModelList::ModelList(QWidget* parent) : QWidget(parent)
 {
     m_table = new QTableWidget(0, Count);
-    m_table->setHorizontalHeaderLabels({tr("Name"), tr("Arch"), tr("Size"), tr("Init"),
-                                        tr("Shots"), tr("Test acc."), tr("Bal. acc."),
-                                        tr("AUC"), tr("Created")});
+    m_table->setHorizontalHeaderLabels({tr("Name"), tr("Arch"), tr("Size"), tr("Init"), tr("Shots"),
+                                        tr("Test acc."), tr("Bal. acc."), tr("AUC"),
+                                        tr("Created")});
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::DoubleClicked);
@@ -89,7 +89,8 @@ ModelList::ModelList(QWidget* parent) : QWidget(parent)
                            "deletes, Ctrl+E exports, Ctrl+Shift+A makes the model active."));
 
     m_activate = new QPushButton(tr("Make &active"));
-    m_activate->setToolTip(tr("The Inspect page and kizu-cli inspect use this model (Ctrl+Shift+A)"));
+    m_activate->setToolTip(
+        tr("The Inspect page and kizu-cli inspect use this model (Ctrl+Shift+A)"));
     m_rename = new QPushButton(tr("Rename"));
     m_rename->setToolTip(tr("F2"));
     m_export = new QPushButton(tr("Export..."));
@@ -124,9 +125,10 @@ ModelList::ModelList(QWidget* parent) : QWidget(parent)
         if (!id || !m_store) return;
         const auto rec = m_store->model(id);
         if (!rec) return;
-        const QString suggested = QFileInfo(QString::fromStdString(m_store->modelPath(*rec).string())).fileName();
-        const QString target = QFileDialog::getSaveFileName(
-            this, tr("Export model"), suggested, tr("Kizu models (*.kizumodel)"));
+        const QString suggested =
+            QFileInfo(QString::fromStdString(m_store->modelPath(*rec).string())).fileName();
+        const QString target = QFileDialog::getSaveFileName(this, tr("Export model"), suggested,
+                                                            tr("Kizu models (*.kizumodel)"));
         if (!target.isEmpty()) exportTo(id, target);
     };
     auto doDelete = [this, current] {
@@ -212,8 +214,8 @@ void ModelList::reload()
             m_table->setItem(row, Size, new NumberItem(size, QString::number(size)));
             m_table->setItem(row, Init, cell(initText(cfg.value("init", std::string()))));
             const int shots = cfg.value("shots", 0);
-            m_table->setItem(row, Shots, new NumberItem(shots, shots > 0 ? QString::number(shots)
-                                                                         : tr("all")));
+            m_table->setItem(row, Shots,
+                             new NumberItem(shots, shots > 0 ? QString::number(shots) : tr("all")));
             m_table->setItem(row, TestAccuracy, metricCell(met, "accuracy"));
             m_table->setItem(row, BalancedAccuracy, metricCell(met, "balanced_accuracy"));
             m_table->setItem(row, Auc, metricCell(met, "auc"));
@@ -252,7 +254,8 @@ void ModelList::selectModel(qint64 id)
     for (int row = 0; row < m_table->rowCount(); ++row) {
         auto* it = m_table->item(row, Name);
         if (it && it->data(Qt::UserRole).toLongLong() == id) {
-            m_table->setCurrentCell(row, Name, QItemSelectionModel::Select | QItemSelectionModel::Rows);
+            m_table->setCurrentCell(row, Name,
+                                    QItemSelectionModel::Select | QItemSelectionModel::Rows);
             return;
         }
     }
@@ -274,10 +277,10 @@ void ModelList::updateButtons()
                             QString::fromStdString(rec->sha256.substr(0, 12)));
     if (cfg.is_object()) {
         if (cfg.contains("data_hash"))
-            text += tr(" · data %1").arg(
-                QString::fromStdString(cfg["data_hash"].get<std::string>().substr(0, 12)));
-        if (cfg.contains("steps"))
-            text += tr(" · %1 steps").arg(cfg["steps"].get<std::int64_t>());
+            text +=
+                tr(" · data %1")
+                    .arg(QString::fromStdString(cfg["data_hash"].get<std::string>().substr(0, 12)));
+        if (cfg.contains("steps")) text += tr(" · %1 steps").arg(cfg["steps"].get<std::int64_t>());
         if (cfg.contains("seconds"))
             text += tr(" in %1 s").arg(cfg["seconds"].get<double>(), 0, 'f', 0);
         if (cfg.contains("threshold"))
@@ -349,10 +352,11 @@ bool ModelList::remove(qint64 id, bool confirm)
         return false;
     }
     reload();
-    Q_EMIT statusMessage(clearedActive ? tr("Deleted \"%1\"; it was the active model, so the "
-                                            "station has none now.")
-                                             .arg(QString::fromStdString(rec->name))
-                                       : tr("Deleted \"%1\".").arg(QString::fromStdString(rec->name)));
+    Q_EMIT statusMessage(clearedActive
+                             ? tr("Deleted \"%1\"; it was the active model, so the "
+                                  "station has none now.")
+                                   .arg(QString::fromStdString(rec->name))
+                             : tr("Deleted \"%1\".").arg(QString::fromStdString(rec->name)));
     if (clearedActive) Q_EMIT activeModelChanged();
     return true;
 }

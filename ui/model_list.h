@@ -21,7 +21,18 @@ namespace kizu::ui {
 class ModelList : public QWidget {
     Q_OBJECT
 public:
-    enum Column { Name, Arch, Size, Init, Shots, TestAccuracy, BalancedAccuracy, Auc, Created, Count };
+    enum Column {
+        Name,
+        Arch,
+        Size,
+        Init,
+        Shots,
+        TestAccuracy,
+        BalancedAccuracy,
+        Auc,
+        Created,
+        Count
+    };
 
     explicit ModelList(QWidget* parent = nullptr);
     void setStore(kizu::project::ProjectStore* store);

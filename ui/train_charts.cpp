@@ -47,7 +47,10 @@ QVector<double> smooth(const std::vector<double>& v, double alpha = 0.1)
     return out;
 }
 
-QVector<double> toQ(const std::vector<double>& v) { return QVector<double>(v.begin(), v.end()); }
+QVector<double> toQ(const std::vector<double>& v)
+{
+    return QVector<double>(v.begin(), v.end());
+}
 QVector<double> toQ(const std::vector<std::int64_t>& v)
 {
     QVector<double> out;
@@ -190,9 +193,10 @@ void TrainCharts::replotNow()
     for (int i = 0; i < r; ++i) {
         bool f = false;
         auto rr = m_loss->graph(i)->data()->valueRange(f);
-        if (f) lossRange = found ? QCPRange(std::min(lossRange.lower, rr.lower),
-                                            std::max(lossRange.upper, rr.upper))
-                                 : rr;
+        if (f)
+            lossRange = found ? QCPRange(std::min(lossRange.lower, rr.lower),
+                                         std::max(lossRange.upper, rr.upper))
+                              : rr;
         found = found || f;
     }
     m_loss->yAxis->setRange(0, found ? std::max(0.1, lossRange.upper * 1.05) : 1.0);

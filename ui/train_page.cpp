@@ -46,7 +46,8 @@ QString duration(double seconds)
     if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("?");
     const qint64 s = qint64(std::lround(seconds));
     if (s < 60) return QObject::tr("%1 s").arg(s);
-    if (s < 3600) return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    if (s < 3600)
+        return QObject::tr("%1 min %2 s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
     return QObject::tr("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
@@ -68,10 +69,10 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
 {
     m_runner = new TrainRunner(this);
     connect(m_runner, &TrainRunner::progress, this, &TrainPage::onProgress);
-    connect(m_runner, &TrainRunner::validated, this, [this](const kizu::learn::ValidationPoint& v) {
-        m_charts->addValidation(v);
-    });
-    connect(m_runner, &TrainRunner::stage, this, [this](const QString& text) { m_status->setText(text); });
+    connect(m_runner, &TrainRunner::validated, this,
+            [this](const kizu::learn::ValidationPoint& v) { m_charts->addValidation(v); });
+    connect(m_runner, &TrainRunner::stage, this,
+            [this](const QString& text) { m_status->setText(text); });
     connect(m_runner, &TrainRunner::finished, this, &TrainPage::onFinished);
     connect(m_runner, &TrainRunner::speedMeasured, this, &TrainPage::onSpeed);
 
@@ -95,7 +96,8 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     liveLayout->addWidget(m_status);
     liveLayout->addWidget(m_progress);
     liveLayout->addWidget(m_charts, 1);
-    auto* modelsBox = new QGroupBox(tr("Models of this project (select runs to compare their curves)"));
+    auto* modelsBox =
+        new QGroupBox(tr("Models of this project (select runs to compare their curves)"));
     auto* mb = new QVBoxLayout(modelsBox);
     mb->addWidget(m_models);
     auto* right = new QSplitter(Qt::Vertical);
@@ -330,7 +332,8 @@ QWidget* TrainPage::buildForm()
     m_start->setDefault(true);
     m_start->setStyleSheet(QStringLiteral("font-weight: 600; padding: 6px;"));
     m_cancel = new QPushButton(tr("Cancel"));
-    m_cancel->setToolTip(tr("Esc: stops after the step in flight and keeps a checkpoint to resume"));
+    m_cancel->setToolTip(
+        tr("Esc: stops after the step in flight and keeps a checkpoint to resume"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_start, 1);
     buttons->addWidget(m_cancel);
@@ -341,9 +344,9 @@ QWidget* TrainPage::buildForm()
     connect(m_cancel, &QPushButton::clicked, this, &TrainPage::cancelTraining);
     connect(m_measure, &QPushButton::clicked, this, [this] { measureSpeed(); });
     connect(m_browse, &QToolButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("ImageNet weights"),
-                                                       m_imagenetPath->text(),
-                                                       tr("PyTorch state dict (*.pth *.pt)"));
+        const QString f =
+            QFileDialog::getOpenFileName(this, tr("ImageNet weights"), m_imagenetPath->text(),
+                                         tr("PyTorch state dict (*.pth *.pt)"));
         if (f.isEmpty()) return;
         m_imagenetPath->setText(f);
         m_init->setCurrentIndex(m_init->findData(QStringLiteral("imagenet")));
@@ -442,7 +445,9 @@ void TrainPage::refreshData()
                         .arg(std::min<qint64>(m_shots->value(), m_trainOk))
                         .arg(std::min<qint64>(m_shots->value(), m_trainNg));
         text += (m_testOk + m_testNg) > 0
-                    ? tr(" The model is measured on the test split (%1 OK + %2 NG).").arg(m_testOk).arg(m_testNg)
+                    ? tr(" The model is measured on the test split (%1 OK + %2 NG).")
+                          .arg(m_testOk)
+                          .arg(m_testNg)
                     : tr(" <b>No test split</b>: the model gets no test metrics.");
     }
     m_dataInfo->setText(text);
@@ -457,9 +462,10 @@ void TrainPage::refreshInitChoices()
     m_init->clear();
     const auto cg = kizu::defaultCgModel(arch.toStdString());
     const auto imagenet = kizu::findImagenetWeights(arch.toStdString());
-    m_init->addItem(cg.empty() ? tr("CG-pretrained (not shipped for %1)").arg(arch)
-                               : tr("CG-pretrained (%1)").arg(QString::fromStdString(cg.filename().string())),
-                    QStringLiteral("cg"));
+    m_init->addItem(
+        cg.empty() ? tr("CG-pretrained (not shipped for %1)").arg(arch)
+                   : tr("CG-pretrained (%1)").arg(QString::fromStdString(cg.filename().string())),
+        QStringLiteral("cg"));
     if (cg.empty())
         if (auto* model = qobject_cast<QStandardItemModel*>(m_init->model()))
             model->item(0)->setEnabled(false);
@@ -468,15 +474,18 @@ void TrainPage::refreshInitChoices()
     if (m_store) {
         try {
             for (const auto& r : m_store->models())
-                m_init->addItem(tr("Earlier model: %1 (%2)")
-                                    .arg(QString::fromStdString(r.name), QString::fromStdString(r.arch)),
-                                QStringLiteral("model:%1").arg(r.id));
+                m_init->addItem(
+                    tr("Earlier model: %1 (%2)")
+                        .arg(QString::fromStdString(r.name), QString::fromStdString(r.arch)),
+                    QStringLiteral("model:%1").arg(r.id));
         } catch (const kizu::Error&) {
         }
     }
     if (m_imagenetPath->text().isEmpty() || !QFileInfo::exists(m_imagenetPath->text()))
-        m_imagenetPath->setText(imagenet.empty() ? QSettings().value(QStringLiteral("train/imagenet/") + arch).toString()
-                                                 : QString::fromStdString(imagenet.string()));
+        m_imagenetPath->setText(
+            imagenet.empty()
+                ? QSettings().value(QStringLiteral("train/imagenet/") + arch).toString()
+                : QString::fromStdString(imagenet.string()));
     // CG by default; when it is not shipped for this architecture: ImageNet when a file is at
     // hand, else scratch, and the note says so.
     int index = m_init->findData(previous);
@@ -494,17 +503,19 @@ void TrainPage::refreshInitChoices()
     m_imagenetPath->setEnabled(kind == QLatin1String("imagenet"));
     m_browse->setEnabled(kind == QLatin1String("imagenet"));
     if (cg.empty()) {
-        QString fallback = kind == QLatin1String("imagenet")
-                               ? tr("ImageNet weights (%1) are used instead.")
-                                     .arg(QFileInfo(m_imagenetPath->text()).fileName())
-                               : tr("No ImageNet file was found either (set KIZU_WEIGHTS_DIR or pick "
-                                    "one), so training starts from scratch, which needs far more "
-                                    "steps.");
+        QString fallback =
+            kind == QLatin1String("imagenet")
+                ? tr("ImageNet weights (%1) are used instead.")
+                      .arg(QFileInfo(m_imagenetPath->text()).fileName())
+                : tr("No ImageNet file was found either (set KIZU_WEIGHTS_DIR or pick "
+                     "one), so training starts from scratch, which needs far more "
+                     "steps.");
         m_initNote->setText(tr("<span style='color:#a05a00'>No CG-pretrained %1 is shipped in the "
                                "models folder. %2</span>")
                                 .arg(arch, fallback));
     } else {
-        m_initNote->setText(tr("CG-pretrained weights: %1").arg(QString::fromStdString(cg.string())));
+        m_initNote->setText(
+            tr("CG-pretrained weights: %1").arg(QString::fromStdString(cg.string())));
     }
 }
 
@@ -519,18 +530,21 @@ void TrainPage::refreshSpeed()
     for (int i = 0; i < m_arch->count(); ++i) {
         const QString a = m_arch->itemData(i).toString();
         const double s = cachedSpeed(a, size);
-        m_arch->setItemText(i, s > 0 ? tr("%1  (%2 img/s at %3 px)").arg(a).arg(s, 0, 'f', 1).arg(size) : a);
+        m_arch->setItemText(
+            i, s > 0 ? tr("%1  (%2 img/s at %3 px)").arg(a).arg(s, 0, 'f', 1).arg(size) : a);
     }
     const double s = cachedSpeed(m_arch->currentData().toString(), size);
-    m_speed->setText(s > 0 ? tr("%1 images/s training at %2 px on this machine").arg(s, 0, 'f', 1).arg(size)
-                           : tr("Not measured at %1 px yet: press Measure (a few seconds).").arg(size));
+    m_speed->setText(
+        s > 0 ? tr("%1 images/s training at %2 px on this machine").arg(s, 0, 'f', 1).arg(size)
+              : tr("Not measured at %1 px yet: press Measure (a few seconds).").arg(size));
     updateEstimate();
 }
 
 qint64 TrainPage::trainImageCount() const
 {
     if (m_shotsMode->isChecked())
-        return std::min<qint64>(m_shots->value(), m_trainOk) + std::min<qint64>(m_shots->value(), m_trainNg);
+        return std::min<qint64>(m_shots->value(), m_trainOk) +
+               std::min<qint64>(m_shots->value(), m_trainNg);
     return m_trainOk + m_trainNg;
 }
 
@@ -538,10 +552,12 @@ void TrainPage::updateEstimate()
 {
     const bool epochs = m_budgetUnit->currentData().toString() == QLatin1String("epochs");
     const qint64 n = trainImageCount();
-    const qint64 steps = epochs ? (n > 0 ? qint64(std::ceil(double(m_budget->value()) * double(n) /
-                                                            m_batchSpin->value()))
-                                         : 0)
-                                : m_budget->value();
+    const qint64 steps =
+        epochs
+            ? (n > 0
+                   ? qint64(std::ceil(double(m_budget->value()) * double(n) / m_batchSpin->value()))
+                   : 0)
+            : m_budget->value();
     const double speed = cachedSpeed(m_arch->currentData().toString(), m_size->value());
     QString text = tr("%1 steps x %2 images").arg(steps).arg(m_batchSpin->value());
     if (speed > 0 && steps > 0)
@@ -558,8 +574,8 @@ void TrainPage::refreshPending()
             m_pending = kizu::learn::pendingRun(*m_store);
             if (m_pending) m_pendingSteps = kizu::learn::pendingRunSteps(*m_store, *m_pending);
         } catch (const kizu::Error& e) {
-            m_pendingText->setText(tr("An unfinished run cannot be read: %1")
-                                       .arg(QString::fromStdString(e.what())));
+            m_pendingText->setText(
+                tr("An unfinished run cannot be read: %1").arg(QString::fromStdString(e.what())));
             m_pendingBox->show();
             m_resume->setEnabled(false);
             return;
@@ -579,7 +595,8 @@ void TrainPage::refreshPending()
             .arg(QFileInfo(QString::fromStdString(m_pending->file)).completeBaseName(),
                  QString::fromStdString(c.arch))
             .arg(c.inputSize)
-            .arg(m_pending->spec.shots > 0 ? tr("%1 shots").arg(m_pending->spec.shots) : tr("whole split"))
+            .arg(m_pending->spec.shots > 0 ? tr("%1 shots").arg(m_pending->spec.shots)
+                                           : tr("whole split"))
             .arg(m_pendingSteps)
             .arg(total > 0 ? tr(" of %1").arg(total) : QString()));
     m_pendingBox->show();
@@ -723,8 +740,9 @@ bool TrainPage::startTraining()
     }
     const RunSpec s = spec();
     if (m_trainOk == 0 || m_trainNg == 0) {
-        showError(tr("Cannot train"), tr("The train split needs both OK and NG images: label images "
-                                         "and assign the split on the Dataset page first."));
+        showError(tr("Cannot train"),
+                  tr("The train split needs both OK and NG images: label images "
+                     "and assign the split on the Dataset page first."));
         return false;
     }
     const QString kind = m_init->currentData().toString();
@@ -737,7 +755,8 @@ bool TrainPage::startTraining()
         return false;
     }
     if (kind == QLatin1String("imagenet"))
-        QSettings().setValue(QStringLiteral("train/imagenet/") + QString::fromStdString(s.config.arch),
+        QSettings().setValue(QStringLiteral("train/imagenet/") +
+                                 QString::fromStdString(s.config.arch),
                              m_imagenetPath->text());
     m_batch = s.config.batch;
     m_runArch = QString::fromStdString(s.config.arch);
@@ -805,7 +824,8 @@ void TrainPage::discardPending(bool confirm)
     m_status->setText(tr("The unfinished run was discarded."));
 }
 
-void TrainPage::onProgress(qint64 step, qint64 total, double loss, double lr, double imagesPerSecond)
+void TrainPage::onProgress(qint64 step, qint64 total, double loss, double lr,
+                           double imagesPerSecond)
 {
     if (m_progress->maximum() != total) {
         m_progress->setRange(0, int(total));
@@ -816,15 +836,17 @@ void TrainPage::onProgress(qint64 step, qint64 total, double loss, double lr, do
     }
     m_progress->setValue(int(step));
     m_charts->addStep(step, loss, lr);
-    const double eta = imagesPerSecond > 0 ? double(total - step) * double(m_batch) / imagesPerSecond : -1;
-    m_status->setText(tr("Step %1 / %2  ·  loss %3  ·  lr %4  ·  %5 img/s  ·  elapsed %6  ·  ETA %7")
-                          .arg(step)
-                          .arg(total)
-                          .arg(loss, 0, 'f', 4)
-                          .arg(lr, 0, 'g', 3)
-                          .arg(imagesPerSecond, 0, 'f', 1)
-                          .arg(duration(m_elapsed.elapsed() / 1000.0))
-                          .arg(duration(eta)));
+    const double eta =
+        imagesPerSecond > 0 ? double(total - step) * double(m_batch) / imagesPerSecond : -1;
+    m_status->setText(
+        tr("Step %1 / %2  ·  loss %3  ·  lr %4  ·  %5 img/s  ·  elapsed %6  ·  ETA %7")
+            .arg(step)
+            .arg(total)
+            .arg(loss, 0, 'f', 4)
+            .arg(lr, 0, 'g', 3)
+            .arg(imagesPerSecond, 0, 'f', 1)
+            .arg(duration(m_elapsed.elapsed() / 1000.0))
+            .arg(duration(eta)));
 }
 
 void TrainPage::onFinished(const TrainOutcome& out)
@@ -899,7 +921,8 @@ void TrainPage::showReferences(const QList<qint64>& ids)
             if (!rec) continue;
             const json m = json::parse(rec->metrics, nullptr, false);
             if (!m.is_object() || !m.contains("curves")) continue;
-            runs.append({QString::fromStdString(rec->name), kizu::learn::Curves::fromJson(m["curves"])});
+            runs.append(
+                {QString::fromStdString(rec->name), kizu::learn::Curves::fromJson(m["curves"])});
         }
     m_charts->setReferences(runs);
 }

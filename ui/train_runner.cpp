@@ -26,7 +26,8 @@ void lowerThisThreadsPriority()
 #ifdef __linux__
     bool set = false;
     const int nice = qEnvironmentVariableIntValue("KIZU_TRAIN_NICE", &set);
-    setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), set ? std::clamp(nice, 0, 19) : kDefaultNice);
+    setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)),
+                set ? std::clamp(nice, 0, 19) : kDefaultNice);
 #endif
 }
 
@@ -113,25 +114,31 @@ bool TrainRunner::launchRun(const QString& projectDir, std::optional<kizu::learn
         cb.progress = [this](const kizu::learn::TrainProgress& p) {
             if (p.stage == "threshold") {
                 QMetaObject::invokeMethod(
-                    this, [this] { Q_EMIT stage(tr("Choosing the NG threshold on the training images...")); },
+                    this,
+                    [this] {
+                        Q_EMIT stage(tr("Choosing the NG threshold on the training images..."));
+                    },
                     Qt::QueuedConnection);
                 return;
             }
             QMetaObject::invokeMethod(
                 this,
-                [this, p] { Q_EMIT progress(p.step, p.totalSteps, p.loss, p.lr, p.imagesPerSecond); },
+                [this, p] {
+                    Q_EMIT progress(p.step, p.totalSteps, p.loss, p.lr, p.imagesPerSecond);
+                },
                 Qt::QueuedConnection);
         };
         cb.validation = [this](const kizu::learn::ValidationPoint& v) {
-            QMetaObject::invokeMethod(this, [this, v] { Q_EMIT validated(v); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this, v] { Q_EMIT validated(v); }, Qt::QueuedConnection);
         };
         cb.stage = [this](const kizu::Progress& p) {
             const QString text =
                 p.stage == "prepare"
                     ? tr("Decoding the validation images: %1 of %2").arg(p.done).arg(p.total)
                     : tr("Measuring the test split: %1 of %2").arg(p.done).arg(p.total);
-            QMetaObject::invokeMethod(this, [this, text] { Q_EMIT stage(text); },
-                                      Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this, text] { Q_EMIT stage(text); }, Qt::QueuedConnection);
         };
         TrainOutcome out;
         try {
@@ -162,7 +169,8 @@ bool TrainRunner::measureSpeed(const QString& arch, int inputSize, int batch)
         double speed = 0;
         QString error;
         try {
-            speed = kizu::learn::measureTrainingSpeed(arch.toStdString(), inputSize, batch, 0, &cancel);
+            speed =
+                kizu::learn::measureTrainingSpeed(arch.toStdString(), inputSize, batch, 0, &cancel);
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
         }

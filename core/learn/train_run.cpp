@@ -104,8 +104,9 @@ RunOutcome runPending(project::ProjectStore& store, const PendingRun& run, bool 
     const std::int64_t total = plannedSteps(cfg, source.size());
     cfg.checkpoint = checkpoint;
     cfg.resume = resume;
-    cfg.checkpointEverySteps =
-        spec.checkpointEverySteps > 0 ? spec.checkpointEverySteps : std::max<std::int64_t>(5, total / 10);
+    cfg.checkpointEverySteps = spec.checkpointEverySteps > 0
+                                   ? spec.checkpointEverySteps
+                                   : std::max<std::int64_t>(5, total / 10);
     cfg.checkpointEverySeconds = 30;
     auto lastSave = Clock::now();
     if (!valImages.empty() && spec.validationPoints > 0) {
@@ -156,15 +157,15 @@ RunOutcome runPending(project::ProjectStore& store, const PendingRun& run, bool 
     model.save(modelFile);
 
     const auto [nOk, nNg] = classCounts(data.train);
-    json extra{{"shots", spec.shots},
-               {"train_images", {{"ok", nOk}, {"ng", nNg}}},
-               {"validation", {{"source", data.validationSource},
-                               {"images", data.validation.size()}}},
-               {"test_images", data.test.size()},
-               {"steps", out.result.steps},
-               {"seconds", out.result.seconds},
-               {"images_per_s", out.result.imagesPerSecond},
-               {"resumed_from_step", out.result.resumedFromStep}};
+    json extra{
+        {"shots", spec.shots},
+        {"train_images", {{"ok", nOk}, {"ng", nNg}}},
+        {"validation", {{"source", data.validationSource}, {"images", data.validation.size()}}},
+        {"test_images", data.test.size()},
+        {"steps", out.result.steps},
+        {"seconds", out.result.seconds},
+        {"images_per_s", out.result.imagesPerSecond},
+        {"resumed_from_step", out.result.resumedFromStep}};
     json stored = metrics;
     stored["curves"] = curves.toJson();
     const std::string name = spec.name.empty() ? modelFile.stem().string() : spec.name;
@@ -275,7 +276,8 @@ RunData prepareRunData(const fs::path& projectDir, const RunSpec& spec)
         d.validation = drawShots(rest, spec.validationPerClass, spec.config.seed ^ kSaltValidation);
         d.validationSource = "held-out train images";
     } else if (!d.test.empty()) {
-        d.validation = drawShots(d.test, spec.validationPerClass, spec.config.seed ^ kSaltValidation);
+        d.validation =
+            drawShots(d.test, spec.validationPerClass, spec.config.seed ^ kSaltValidation);
         d.validationSource = "test split";
     }
     return d;
@@ -428,8 +430,8 @@ std::int64_t registerModel(project::ProjectStore& store, const Model& model, con
 {
     const auto& info = model.info();
     json config = json::object();
-    config["train_config"] = json::parse(info.trainConfig.empty() ? "{}" : info.trainConfig,
-                                         nullptr, false);
+    config["train_config"] =
+        json::parse(info.trainConfig.empty() ? "{}" : info.trainConfig, nullptr, false);
     config["init"] = info.init;
     config["input_size"] = info.inputSize;
     config["data_hash"] = info.dataHash;
@@ -532,18 +534,19 @@ double measureTrainingSpeed(const std::string& arch, int inputSize, int batch, i
     Clock::time_point first;
     std::int64_t firstStep = 0;
     double speed = 0;
-    train(cfg, source,
-          [&](const TrainProgress& p) {
-              if (p.stage != "train") return;
-              if (p.step == 1) { // the first step warms up allocators and caches
-                  first = Clock::now();
-                  firstStep = 1;
-              } else if (firstStep > 0) {
-                  const double s = std::chrono::duration<double>(Clock::now() - first).count();
-                  if (s > 0) speed = double(p.step - firstStep) * batch / s;
-              }
-          },
-          cancel);
+    train(
+        cfg, source,
+        [&](const TrainProgress& p) {
+            if (p.stage != "train") return;
+            if (p.step == 1) { // the first step warms up allocators and caches
+                first = Clock::now();
+                firstStep = 1;
+            } else if (firstStep > 0) {
+                const double s = std::chrono::duration<double>(Clock::now() - first).count();
+                if (s > 0) speed = double(p.step - firstStep) * batch / s;
+            }
+        },
+        cancel);
     return isCancelled(cancel) ? 0 : speed;
 }
 

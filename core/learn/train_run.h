@@ -27,10 +27,10 @@ namespace kizu::learn {
 // runProjectTraining.
 struct RunSpec {
     TrainConfig config;
-    int shots = 0;                // images per class drawn from the train split with config.seed; 0: all
-    std::string name;             // the model's name; empty: the run's file name (run-N)
-    int validationPerClass = 32;  // held-out images per class for the validation curve (0: none)
-    int validationPoints = 10;    // validations over the run
+    int shots = 0;    // images per class drawn from the train split with config.seed; 0: all
+    std::string name; // the model's name; empty: the run's file name (run-N)
+    int validationPerClass = 32; // held-out images per class for the validation curve (0: none)
+    int validationPoints = 10;   // validations over the run
     std::int64_t checkpointEverySteps = 0; // 0: about every tenth of the run
 };
 
@@ -72,9 +72,9 @@ struct Curves {
 // An unfinished run, kept in project meta kPendingRunKey while it trains.
 struct PendingRun {
     RunSpec spec;
-    std::string file;       // the model file to write, relative to the project folder
-    std::string checkpoint; // relative
-    std::string curves;     // relative
+    std::string file;           // the model file to write, relative to the project folder
+    std::string checkpoint;     // relative
+    std::string curves;         // relative
     std::int64_t startedAt = 0; // unix ms
 };
 inline constexpr const char* kPendingRunKey = "train_in_progress";

@@ -45,7 +45,8 @@ private Q_SLOTS:
                 cv::randu(im, cv::Scalar::all(c ? 170 : 20), cv::Scalar::all(c ? 230 : 80));
                 if (c) cv::circle(im, cv::Point(10 + 4 * i, 20), 5, cv::Scalar::all(0), -1);
                 QVERIFY(cv::imwrite(
-                    tmp(QString("photos/%1/%2.png").arg(c ? "ng" : "ok").arg(i)).toStdString(), im));
+                    tmp(QString("photos/%1/%2.png").arg(c ? "ng" : "ok").arg(i)).toStdString(),
+                    im));
             }
         }
         m_project = tmp("proj");
@@ -59,9 +60,10 @@ private Q_SLOTS:
     void trainRegistersAndListActs()
     {
         const QString out = tmp("first.kizumodel");
-        auto r = cli({"train", "--model", "squeezenet1_1", "--size", "64", "--batch", "4", "--steps",
-                      "6", "--threads", "1", "--seed", "2", "--out", out, "--test", "--name",
-                      "cli run", "--json", "--quiet"});
+        auto r =
+            cli({"train",   "--model", "squeezenet1_1", "--size",  "64",     "--batch", "4",
+                 "--steps", "6",       "--threads",     "1",       "--seed", "2",       "--out",
+                 out,       "--test",  "--name",        "cli run", "--json", "--quiet"});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const auto summary = QJsonDocument::fromJson(r.out.trimmed()).object();
         const int id = summary["model_id"].toInt();

@@ -25,6 +25,7 @@
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
+#include <qcustomplot.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -191,7 +192,8 @@ private Q_SLOTS:
         QCOMPARE(page.charts()->curves().steps.size(), std::size_t(40));
         QCOMPARE(page.charts()->curves().validation.size(), std::size_t(4));
         std::sort(lates.begin(), lates.end());
-        const qint64 p99 = lates.empty() ? 0 : lates[std::min(lates.size() - 1, lates.size() * 99 / 100)];
+        const qint64 p99 =
+            lates.empty() ? 0 : lates[std::min(lates.size() - 1, lates.size() * 99 / 100)];
         qInfo("event-loop latency while training: %lld ticks, p99 %lld ms, worst %lld ms",
               (long long)ticks, (long long)p99, (long long)worst);
         QVERIFY(ticks > 20);
@@ -200,7 +202,9 @@ private Q_SLOTS:
         const double seconds = clock.elapsed() / 1000.0;
         QVERIFY(page.charts()->replotCount() > 0);
         QVERIFY2(page.charts()->replotCount() <= int(seconds * 10) + 5,
-                 qPrintable(QStringLiteral("%1 redraws in %2 s").arg(page.charts()->replotCount()).arg(seconds)));
+                 qPrintable(QStringLiteral("%1 redraws in %2 s")
+                                .arg(page.charts()->replotCount())
+                                .arg(seconds)));
 
         // The run became a model with its configuration, data hash, test metrics and curves.
         QVERIFY(out.modelId > 0);
@@ -280,7 +284,8 @@ private Q_SLOTS:
         QCOMPARE(steps.size(), std::size_t(24));
         for (std::size_t i = 0; i < steps.size(); ++i)
             QCOMPARE(steps[i].get<std::int64_t>(), std::int64_t(i + 1));
-        QCOMPARE(QString::fromStdString(store.model(out.modelId)->name), QStringLiteral("resumed run"));
+        QCOMPARE(QString::fromStdString(store.model(out.modelId)->name),
+                 QStringLiteral("resumed run"));
         QCOMPARE(page.modelList()->table()->rowCount(), 2);
     }
 
@@ -293,6 +298,14 @@ private Q_SLOTS:
         auto* list = page.modelList();
         QSignalSpy active(&page, &TrainPage::activeModelChanged);
 
+        // Selecting runs lays their curves (dashed) under the live graphs to compare them.
+        const int liveGraphs = page.charts()->lossPlot()->graphCount(); // raw + smoothed loss
+        list->table()->selectAll();
+        QCOMPARE(list->selectedIds().size(), 2);
+        QCOMPARE(page.charts()->lossPlot()->graphCount(), liveGraphs + 2);
+        list->table()->clearSelection();
+        QCOMPARE(page.charts()->lossPlot()->graphCount(), liveGraphs);
+
         QVERIFY(list->makeActive(m_firstModel));
         QCOMPARE(active.count(), 1);
         const auto file = store.modelPath(*store.model(m_firstModel));
@@ -301,9 +314,11 @@ private Q_SLOTS:
         QCOMPARE(qint64(kizu::learn::activeModelId(store).value()), m_firstModel);
 
         QVERIFY(list->rename(m_firstModel, QStringLiteral("first try")));
-        QCOMPARE(QString::fromStdString(store.model(m_firstModel)->name), QStringLiteral("first try"));
+        QCOMPARE(QString::fromStdString(store.model(m_firstModel)->name),
+                 QStringLiteral("first try"));
         QVERIFY(!list->rename(m_firstModel, QStringLiteral("  "))); // refused, name kept
-        QCOMPARE(QString::fromStdString(store.model(m_firstModel)->name), QStringLiteral("first try"));
+        QCOMPARE(QString::fromStdString(store.model(m_firstModel)->name),
+                 QStringLiteral("first try"));
 
         const QString target = m_dir.filePath(QStringLiteral("exported.kizumodel"));
         QVERIFY(list->exportTo(m_firstModel, target));
@@ -352,7 +367,8 @@ private Q_SLOTS:
         QSignalSpy measured(page->runner(), &kizu::ui::TrainRunner::speedMeasured);
         QVERIFY(page->measureSpeed());
         QTRY_COMPARE_WITH_TIMEOUT(measured.count(), 1, 120000);
-        QVERIFY2(measured.first().at(3).toString().isEmpty(), qPrintable(measured.first().at(3).toString()));
+        QVERIFY2(measured.first().at(3).toString().isEmpty(),
+                 qPrintable(measured.first().at(3).toString()));
         QVERIFY(measured.first().at(2).toDouble() > 0);
         qInfo("measured training speed: %.1f images/s", measured.first().at(2).toDouble());
         QSignalSpy progress(page->runner(), &kizu::ui::TrainRunner::progress);
@@ -360,8 +376,8 @@ private Q_SLOTS:
         // An unfinished run (e.g. a killed one) is resumed, else a run with the defaults starts.
         QVERIFY(page->hasPendingRun() ? page->resumeTraining() : page->startTraining());
         const int steps = qEnvironmentVariableIntValue("KIZU_SCREENSHOT_STEPS");
-        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= (steps > 0 ? steps : 60) && validated.count() >= 3,
-                                 240000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            progress.count() >= (steps > 0 ? steps : 60) && validated.count() >= 3, 240000);
         QTest::qWait(300);
         QVERIFY(window.grab().save(outDir + QStringLiteral("/train_page.png")));
         QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));

@@ -113,15 +113,15 @@ int trainCmd(Args& args)
         auto store = project::ProjectStore::open(data.dir);
         const auto [tOk, tNg] = learn::classCounts(items);
         const auto file = std::filesystem::absolute(out).lexically_normal();
-        modelId = learn::registerModel(
-            store, model, file, name.empty() ? file.stem().string() : name,
-            json{{"shots", shots},
-                 {"train_images", {{"ok", tOk}, {"ng", tNg}}},
-                 {"steps", result.steps},
-                 {"seconds", result.seconds},
-                 {"images_per_s", result.imagesPerSecond},
-                 {"resumed_from_step", result.resumedFromStep}},
-            metrics);
+        modelId =
+            learn::registerModel(store, model, file, name.empty() ? file.stem().string() : name,
+                                 json{{"shots", shots},
+                                      {"train_images", {{"ok", tOk}, {"ng", tNg}}},
+                                      {"steps", result.steps},
+                                      {"seconds", result.seconds},
+                                      {"images_per_s", result.imagesPerSecond},
+                                      {"resumed_from_step", result.resumedFromStep}},
+                                 metrics);
     }
     json summary{{"model", out},
                  {"model_id", modelId},
