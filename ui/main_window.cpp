@@ -10,6 +10,7 @@
 #include "ui/cg_studio_page.h"
 #include "ui/dataset_page.h"
 #include "ui/inspect_page.h"
+#include "ui/train_page.h"
 
 #include <QAction>
 #include <QApplication>
@@ -71,9 +72,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         refreshCounts();
         if (m_store) m_dataset->setStore(m_store.get());
     });
-    m_pages->addTab(comingPage(tr("Train will fine-tune a model from CG-pretrained weights on "
-                                  "a few labeled photos per class.")),
-                    tr("&Train"));
+    m_train = new TrainPage;
+    m_pages->addTab(m_train, tr("&Train"));
+    connect(this, &MainWindow::projectChanged, m_train, &TrainPage::setStore);
+    connect(m_train, &TrainPage::activeModelChanged, this, &MainWindow::updateInspectMethods);
+    connect(m_train, &TrainPage::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 8000); });
     // Compare: the classical baseline, tuned and judged on the project's test split; the deep
     // models join it here side by side.
     m_baseline = new BaselinePanel;
@@ -186,10 +190,24 @@ QString MainWindow::pageHelp(int index) const
                   "<tr><td><b>Ctrl+B</b></td><td>start a batch</td></tr></table>"
                   "<p>Presets save and load as JSON for <tt>kizu-cli cg batch --params</tt>.</p>");
     case 2:
-        return tr("<h3>Train</h3><p>Fine-tune a model from CG-pretrained weights on a few "
-                  "labeled photos per class. Until the page lands, use <tt>kizu-cli train</tt> "
-                  "and <tt>kizu-cli eval</tt>; make a model active with "
-                  "<tt>kizu-cli model activate FILE</tt>.</p>");
+        return tr("<h3>Train</h3><p>Fine-tune a model on a few labeled photos per class, from "
+                  "the shipped CG-pretrained weights (or an ImageNet file, scratch, or an earlier "
+                  "model). Training runs in the background; the charts show the loss, the "
+                  "learning rate and the validation accuracy as it goes. Each finished run "
+                  "becomes a model of the project, measured on the test split.</p>"
+                  "<table cellpadding='3'>"
+                  "<tr><td><b>Ctrl+Return</b></td><td>start training</td></tr>"
+                  "<tr><td><b>Esc</b></td><td>cancel (a checkpoint is kept)</td></tr>"
+                  "<tr><td><b>Ctrl+R</b></td><td>resume the unfinished run (also after the "
+                  "application was closed or killed)</td></tr>"
+                  "<tr><td><b>Ctrl+M</b></td><td>measure the model's training speed here</td></tr>"
+                  "<tr><td><b>F2</b> / <b>Del</b> / <b>Ctrl+E</b></td><td>model list: rename / "
+                  "delete / export</td></tr>"
+                  "<tr><td><b>Ctrl+Shift+A</b></td><td>make the selected model the station's "
+                  "active model (Inspect page)</td></tr></table>"
+                  "<p>Select several models to lay their curves over the charts. The same from the "
+                  "command line: <tt>kizu-cli train</tt>, <tt>kizu-cli model list|rename|delete|"
+                  "export|activate</tt>.</p>");
     case 3:
         return tr("<h3>Compare</h3><p>The classical baseline (Difference of Gaussians, "
                   "threshold, labeling, blob rules) on the project's test split. Move a slider "
@@ -240,6 +258,7 @@ MainWindow::~MainWindow()
 {
     m_cgStudio->cancelBatch();
     m_inspect->stopInspection();
+    m_train->shutdown(); // the run stays pending, resumable when the project is opened again
     m_dataset->setStore(nullptr); // before the store it points to closes
 }
 
@@ -291,6 +310,12 @@ bool MainWindow::openProject(const QString& dir)
         QMessageBox::information(this, tr("Import running"),
                                  tr("Wait for the import to finish, or cancel it, before "
                                     "opening another project."));
+        return false;
+    }
+    if (m_train->isTraining()) {
+        QMessageBox::information(this, tr("Training running"),
+                                 tr("Cancel the training on the Train page (Esc) before opening "
+                                    "another project; it can be resumed later."));
         return false;
     }
     std::unique_ptr<ProjectStore> store;

@@ -19,6 +19,7 @@ namespace kizu::ui {
 class DatasetPage;
 class GuidedTour;
 class InspectPage;
+class TrainPage;
 class BaselinePanel;
 class CgStudioPage;
 
@@ -34,6 +35,7 @@ public:
     QTabWidget* pages() const { return m_pages; }
     DatasetPage* datasetPage() const { return m_dataset; }
     InspectPage* inspectPage() const { return m_inspect; }
+    TrainPage* trainPage() const { return m_train; }
     BaselinePanel* baselinePanel() const { return m_baseline; }
     CgStudioPage* cgStudioPage() const { return m_cgStudio; }
     // Shows a page by name: dataset, cg, train, compare, inspect. False for an unknown name.
@@ -81,6 +83,7 @@ private:
     QTabWidget* m_pages = nullptr;
     DatasetPage* m_dataset = nullptr;
     InspectPage* m_inspect = nullptr;
+    TrainPage* m_train = nullptr;
     BaselinePanel* m_baseline = nullptr;
     CgStudioPage* m_cgStudio = nullptr;
     QLabel* m_counts = nullptr;

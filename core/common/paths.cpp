@@ -68,4 +68,19 @@ fs::path defaultCgModel(const std::string& arch)
     return {};
 }
 
+fs::path findImagenetWeights(const std::string& arch)
+{
+    const std::string name = arch + "-imagenet.pth";
+    std::vector<fs::path> dirs;
+    if (const char* env = std::getenv("KIZU_WEIGHTS_DIR"); env && *env) dirs.emplace_back(env);
+    dirs.push_back(shippedModelsDir());
+#ifdef KIZU_SOURCE_DIR
+    dirs.push_back(fs::path(KIZU_SOURCE_DIR).parent_path() / "shared" / "weights");
+#endif
+    std::error_code ec;
+    for (const auto& d : dirs)
+        if (!d.empty() && fs::is_regular_file(d / name, ec)) return d / name;
+    return {};
+}
+
 } // namespace kizu

@@ -372,6 +372,14 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
                             secs > 0 ? double(done - start) * cfg.batch / secs : 0,
                             "train"};
             if (progress) progress(p);
+            if (cfg.validate && cfg.validateEverySteps > 0 &&
+                (done % cfg.validateEverySteps == 0 || done == total)) {
+                // predict() scores with an inference copy made from the current weights; the
+                // training network (train mode, BatchNorm statistics) is left as it is.
+                impl.inferenceNet.reset();
+                cfg.validate(mdl, done);
+                impl.inferenceNet.reset();
+            }
             const bool dueSteps =
                 cfg.checkpointEverySteps > 0 && done % cfg.checkpointEverySteps == 0;
             const bool dueTime =

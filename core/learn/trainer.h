@@ -39,6 +39,12 @@ struct TrainConfig {
     bool resume = false;                 // continue from `checkpoint` when it exists
     bool chooseThreshold = true;         // pick the NG threshold on the (unaugmented) training data
     std::int64_t thresholdSamples = 512; // samples used for that from an endless source
+    // For a validation curve: called on the training thread after every validateEverySteps
+    // steps and after the last one, with the model as it stands (scored in inference mode; the
+    // NG threshold is not chosen yet). Training goes on when it returns; an exception it throws
+    // ends the run. Neither is part of the configuration's JSON (a resume may change them).
+    std::int64_t validateEverySteps = 0;
+    std::function<void(const Model& model, std::int64_t step)> validate;
 };
 
 std::string toJson(const TrainConfig& config);

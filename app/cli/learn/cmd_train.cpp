@@ -4,13 +4,16 @@
 #include "core/common/error.h"
 #include "core/common/paths.h"
 #include "core/learn/evaluate.h"
+#include "core/learn/train_run.h"
 #include "core/learn/trainer.h"
+#include "core/project/project_store.h"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 namespace kizu::cli {
@@ -49,6 +52,8 @@ int trainCmd(Args& args)
     const bool withTest = args.flag("--test");
     const bool asJson = args.flag("--json");
     const bool quiet = args.flag("--quiet");
+    const bool noRegister = args.flag("--no-register");
+    const std::string name = args.value("--name", "");
     DataChoice data = chooseData(args, "train");
     args.finish();
     if (cfg.steps <= 0 && cfg.epochs <= 0)
@@ -110,7 +115,24 @@ int trainCmd(Args& args)
         std::error_code ec;
         std::filesystem::remove(cfg.checkpoint, ec);
     }
+    // A model trained on a project's images joins its model list (Train page, 'model list').
+    std::int64_t modelId = 0;
+    if (!data.isFolder && !noRegister) {
+        auto store = project::ProjectStore::open(data.dir);
+        const auto [tOk, tNg] = learn::classCounts(items);
+        const auto file = std::filesystem::absolute(out).lexically_normal();
+        modelId =
+            learn::registerModel(store, model, file, name.empty() ? file.stem().string() : name,
+                                 json{{"shots", shots},
+                                      {"train_images", {{"ok", tOk}, {"ng", tNg}}},
+                                      {"steps", result.steps},
+                                      {"seconds", result.seconds},
+                                      {"images_per_s", result.imagesPerSecond},
+                                      {"resumed_from_step", result.resumedFromStep}},
+                                 metrics);
+    }
     json summary{{"model", out},
+                 {"model_id", modelId},
                  {"arch", cfg.arch},
                  {"steps", result.steps},
                  {"resumed_from_step", result.resumedFromStep},
@@ -128,6 +150,9 @@ int trainCmd(Args& args)
         std::cout << "Wrote " << out << ": " << cfg.arch << ", " << result.steps
                   << " steps, final loss " << result.finalLoss << ", NG threshold "
                   << model.info().threshold << "\n";
+        if (modelId)
+            std::cout << "Registered as model " << modelId << " of the project ('kizu-cli model "
+                      << "list'; activate with 'kizu-cli model activate " << modelId << "')\n";
         for (auto& [k, v] : metrics.items())
             std::cout << k << ": accuracy " << v.value("accuracy", 0.0) << ", balanced accuracy "
                       << v.value("balanced_accuracy", 0.0) << ", AUC " << v.value("auc", 0.0)
@@ -163,6 +188,9 @@ const Registrar reg{
      "  --checkpoint-every N also checkpoint every N steps (always every 60 s)\n"
      "  --resume             continue from the checkpoint when it exists\n"
      "  --test               evaluate the test split afterwards, store the metrics\n"
+     "  --name NAME          the model's name in the project's model list (default: the\n"
+     "                       file name); a model trained on a project is registered there\n"
+     "  --no-register        do not add it to the project's model list\n"
      "  --device cpu|cuda    --threads N (default: all cores)\n"
      "  --json               print a JSON summary   --quiet   no progress lines\n\n"
      "Examples:\n"

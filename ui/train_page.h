@@ -1,0 +1,146 @@
+// The Train page: few-shot fine-tuning launched by the operator. A form (data: the train split
+// or N shots per class with a seed; model with its measured speed here; initialisation: the
+// shipped CG-pretrained weights, an ImageNet file, scratch or an earlier model; budget, batch,
+// input size, augmentation; advanced options folded away), live charts of loss, learning rate
+// and validation accuracy with images/s and ETA, cancel, resume of an unfinished run after the
+// application was closed or killed, and the project's model list.
+#pragma once
+
+#include "core/learn/train_run.h"
+#include "ui/train_runner.h"
+
+#include <QElapsedTimer>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QFrame;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QRadioButton;
+class QSpinBox;
+class QToolButton;
+
+namespace kizu::project {
+class ProjectStore;
+}
+
+namespace kizu::ui {
+
+class ModelList;
+class TrainCharts;
+
+class TrainPage : public QWidget {
+    Q_OBJECT
+public:
+    explicit TrainPage(QWidget* parent = nullptr);
+    ~TrainPage() override;
+
+    // The form as a run specification, and back (for tests and for showing a pending run).
+    kizu::learn::RunSpec spec() const;
+    void setSpec(const kizu::learn::RunSpec& spec);
+
+    bool isTraining() const;
+    bool hasPendingRun() const { return m_pending.has_value(); }
+    QString statusText() const;
+    QString initNote() const;
+    // Cancels a run in flight and waits for its checkpoint (closing the application).
+    void shutdown();
+
+    TrainRunner* runner() const { return m_runner; }
+    TrainCharts* charts() const { return m_charts; }
+    ModelList* modelList() const { return m_models; }
+    QPushButton* startButton() const { return m_start; }
+    QPushButton* cancelButton() const { return m_cancel; }
+    QWidget* pendingBanner() const;
+
+public Q_SLOTS:
+    void setStore(kizu::project::ProjectStore* store);
+    bool startTraining();
+    void cancelTraining();
+    bool resumeTraining();
+    void discardPending(bool confirm = true);
+    bool measureSpeed();
+
+Q_SIGNALS:
+    void trainingStarted();
+    void trainingFinished(const kizu::ui::TrainOutcome& outcome);
+    void activeModelChanged();
+    void statusMessage(const QString& text);
+
+private:
+    QWidget* buildForm();
+    void refreshData();
+    void refreshInitChoices();
+    void refreshSpeed();
+    void refreshPending();
+    void updateEstimate();
+    void setRunning(bool running);
+    void onProgress(qint64 step, qint64 total, double loss, double lr, double imagesPerSecond);
+    void onFinished(const TrainOutcome& outcome);
+    void onSpeed(const QString& arch, int size, double imagesPerSecond, const QString& error);
+    void showReferences(const QList<qint64>& ids);
+    void showError(const QString& title, const QString& text);
+    double cachedSpeed(const QString& arch, int size) const;
+    qint64 trainImageCount() const;
+
+    kizu::project::ProjectStore* m_store = nullptr;
+    TrainRunner* m_runner;
+    std::optional<kizu::learn::PendingRun> m_pending;
+    qint64 m_pendingSteps = 0;
+    QElapsedTimer m_elapsed;
+    qint64 m_batch = 16;
+    QString m_runArch; // of the run in flight, for its measured speed
+    int m_runSize = 0;
+    qint64 m_trainOk = 0, m_trainNg = 0, m_testOk = 0, m_testNg = 0;
+
+    // form
+    QRadioButton* m_wholeSplit;
+    QRadioButton* m_shotsMode;
+    QSpinBox* m_shots;
+    QSpinBox* m_seed;
+    QLabel* m_dataInfo;
+    QComboBox* m_arch;
+    QLabel* m_speed;
+    QPushButton* m_measure;
+    QComboBox* m_init;
+    QLineEdit* m_imagenetPath;
+    QToolButton* m_browse;
+    QLabel* m_initNote;
+    QSpinBox* m_budget;
+    QComboBox* m_budgetUnit;
+    QSpinBox* m_batchSpin;
+    QSpinBox* m_size;
+    QCheckBox* m_augment;
+    QLabel* m_estimate;
+    QToolButton* m_advancedToggle;
+    QWidget* m_advanced;
+    QDoubleSpinBox* m_lr;
+    QDoubleSpinBox* m_weightDecay;
+    QDoubleSpinBox* m_labelSmoothing;
+    QSpinBox* m_warmup;
+    QCheckBox* m_balanced;
+    QSpinBox* m_valPerClass;
+    QSpinBox* m_valPoints;
+    QSpinBox* m_checkpointEvery;
+    QSpinBox* m_threads;
+    QLineEdit* m_name;
+    QPushButton* m_start;
+    QPushButton* m_cancel;
+    QFrame* m_pendingBox;
+    QLabel* m_pendingText;
+    QPushButton* m_resume;
+    QPushButton* m_discard;
+    QWidget* m_formWidget;
+
+    // live
+    QLabel* m_status;
+    QProgressBar* m_progress;
+    TrainCharts* m_charts;
+    ModelList* m_models;
+};
+
+} // namespace kizu::ui
