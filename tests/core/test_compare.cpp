@@ -5,6 +5,7 @@
 // kizu-test-timeout: 120
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
+#include "core/common/sha256.h"
 #include "core/learn/compare.h"
 #include "core/learn/compare_report.h"
 #include "core/learn/experiment_results.h"
