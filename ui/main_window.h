@@ -20,6 +20,7 @@ class DatasetPage;
 class GuidedTour;
 class InspectPage;
 class BaselinePanel;
+class ComparePage;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -34,6 +35,7 @@ public:
     DatasetPage* datasetPage() const { return m_dataset; }
     InspectPage* inspectPage() const { return m_inspect; }
     BaselinePanel* baselinePanel() const { return m_baseline; }
+    ComparePage* comparePage() const { return m_compare; }
     // Shows a page by name: dataset, cg, train, compare, inspect. False for an unknown name.
     bool showPage(const QString& name);
 
@@ -80,6 +82,7 @@ private:
     DatasetPage* m_dataset = nullptr;
     InspectPage* m_inspect = nullptr;
     BaselinePanel* m_baseline = nullptr;
+    ComparePage* m_compare = nullptr;
     QLabel* m_counts = nullptr;
     GuidedTour* m_tour = nullptr;
     class QMenu* m_recentMenu = nullptr;
