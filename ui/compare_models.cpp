@@ -15,6 +15,18 @@ QString verdictText(int label) { return label == kNg ? QStringLiteral("NG") : QS
 
 QColor methodColor(int k) { return QColor(QString::fromStdString(kizu::learn::methodColor(std::size_t(k)))); }
 
+QString imageName(const CompareData& d, std::size_t i)
+{
+    if (i < d.names.size() && !d.names[i].empty()) return QString::fromStdString(d.names[i]);
+    return QString::fromStdString(d.items.at(i).path.filename().string());
+}
+
+QString shortMethodName(const kizu::learn::MethodScores& m)
+{
+    if (m.kind == "baseline" || m.file.empty()) return QString::fromStdString(m.name);
+    return QFileInfo(QString::fromStdString(m.file)).completeBaseName();
+}
+
 CompareTableModel::CompareTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 void CompareTableModel::setData(CompareData data)
@@ -216,7 +228,7 @@ QVariant ErrorListModel::data(const QModelIndex& index, int role) const
     const auto& d = m_table->compareData();
     const int c = index.column();
     if (c == 0) {
-        if (role == Qt::DisplayRole) return QString::fromStdString(d.items[v.index].path.filename().string());
+        if (role == Qt::DisplayRole) return imageName(d, v.index);
         if (role == Qt::ToolTipRole) return QString::fromStdString(d.items[v.index].path.string());
         return {};
     }
@@ -242,8 +254,7 @@ QVariant ErrorListModel::headerData(int section, Qt::Orientation o, int role) co
     if (section == 0) return tr("Image");
     if (section == 1) return tr("Label");
     const int k = section - 2;
-    if (k < m_table->methodCount())
-        return QString::fromStdString(m_table->compareData().methods[std::size_t(k)].name);
+    if (k < m_table->methodCount()) return shortMethodName(m_table->compareData().methods[std::size_t(k)]);
     return {};
 }
 

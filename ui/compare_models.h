@@ -18,6 +18,7 @@ struct CompareData {
     QString description;                    // "project …, split test"
     std::vector<kizu::learn::LabeledPath> items;
     std::vector<std::int64_t> imageIds;     // project image ids (empty for a folder)
+    std::vector<std::string> names;         // for people: the original file names (may be empty)
     std::vector<int> labels;
     std::string dataHash;
     std::vector<kizu::learn::MethodScores> methods;
@@ -99,6 +100,10 @@ private:
 };
 
 QString verdictText(int label); // "OK" / "NG"
+// Image i's name for people: its original file name, else the file's name.
+QString imageName(const CompareData& d, std::size_t i);
+// A method's short name for narrow places: the model file's name, or "baseline".
+QString shortMethodName(const kizu::learn::MethodScores& m);
 QColor methodColor(int k);      // the same colours as the report's charts
 
 } // namespace kizu::ui

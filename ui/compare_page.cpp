@@ -222,18 +222,21 @@ QWidget* ComparePage::buildSidebar()
 
 QWidget* ComparePage::buildResultsTab()
 {
-    auto* split = new QSplitter(Qt::Horizontal);
-    auto* left = new QWidget;
-    auto* ll = new QVBoxLayout(left);
-    ll->setContentsMargins(0, 0, 0, 0);
+    // The table across the top; below it the operating points (left) and the ROC chart.
+    auto* vsplit = new QSplitter(Qt::Vertical);
     m_tableView = new QTableView;
     m_tableView->setModel(m_table);
     m_tableView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_tableView->verticalHeader()->hide();
+    m_tableView->setWordWrap(false);
     m_tableView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_tableView->horizontalHeader()->setSectionResizeMode(CompareTableModel::Method, QHeaderView::Stretch);
-    m_tableView->setMaximumHeight(170);
-    ll->addWidget(m_tableView);
+    m_tableView->setMinimumHeight(90);
+    vsplit->addWidget(m_tableView);
+    auto* split = new QSplitter(Qt::Horizontal);
+    auto* left = new QWidget;
+    auto* ll = new QVBoxLayout(left);
+    ll->setContentsMargins(0, 0, 0, 0);
     auto* title = new QLabel(tr("<b>Operating points</b> - move a threshold: its confusion matrix, its row "
                                 "and its dot on the ROC chart follow"));
     title->setWordWrap(true);
@@ -249,12 +252,16 @@ QWidget* ComparePage::buildResultsTab()
     m_roc = new RocChart;
     m_roc->setTable(m_table);
     split->addWidget(m_roc);
-    split->setStretchFactor(0, 3);
-    split->setStretchFactor(1, 2);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    vsplit->addWidget(split);
+    vsplit->setStretchFactor(0, 0);
+    vsplit->setStretchFactor(1, 1);
+    vsplit->setSizes({150, 600});
     connect(m_table, &CompareTableModel::metricsChanged, this, [this](int k) {
         if (k < 0 && m_pointsLayout->count() - 1 != m_table->methodCount()) rebuildOperatingPoints();
     });
-    return split;
+    return vsplit;
 }
 
 void ComparePage::rebuildOperatingPoints()
@@ -358,7 +365,11 @@ QWidget* ComparePage::buildErrorsTab()
     m_errorView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_errorView->verticalHeader()->hide();
     m_errorView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_errorView->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Interactive);
     m_errorView->horizontalHeader()->setStretchLastSection(true);
+    m_errorView->setTextElideMode(Qt::ElideMiddle);
+    m_errorView->setWordWrap(false);
+    connect(m_errors, &QAbstractItemModel::modelReset, this, [this] { m_errorView->setColumnWidth(0, 200); });
     ll->addWidget(m_errorView, 1);
     connect(m_errorView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &ComparePage::updateSelection);
@@ -639,6 +650,7 @@ void ComparePage::startEvaluation()
                     if (rec.label == kizu::project::Label::Unlabeled) continue;
                     d.items.push_back({store.imagePath(rec), rec.label == kizu::project::Label::Ng ? kNg : kOk, rec.group});
                     d.imageIds.push_back(rec.id);
+                    d.names.push_back(rec.fileName());
                 }
                 d.description = QObject::tr("project %1, %2").arg(QString::fromStdString(fs::path(job.dir).filename().string()),
                                                                    job.split.empty() ? QObject::tr("all labeled images")
@@ -787,12 +799,12 @@ void ComparePage::updateSelection()
         const bool wrong = v.predicted[std::size_t(k)] != v.label;
         said << QStringLiteral("<span style='color:%1'>%2: %3 (%4)</span>")
                     .arg(wrong ? QStringLiteral("#c62828") : QStringLiteral("#1a7f37"),
-                         QString::fromStdString(d.methods[std::size_t(k)].name).toHtmlEscaped(),
+                         shortMethodName(d.methods[std::size_t(k)]).toHtmlEscaped(),
                          verdictText(v.predicted[std::size_t(k)]),
                          QString::number(d.methods[std::size_t(k)].scores[index], 'f', 3));
     }
     const QString info = tr("<b>%1</b> - labeled <b>%2</b><br>%3")
-                             .arg(QString::fromStdString(d.items[index].path.filename().string()).toHtmlEscaped(),
+                             .arg(imageName(d, index).toHtmlEscaped(),
                                   verdictText(v.label), said.join(QStringLiteral(" &nbsp; ")));
     m_errorInfo->setText(info + (project ? QString() : tr("<br><i>A folder test set cannot be relabeled here.</i>")));
     const std::string path = d.items[index].path.string();
@@ -863,7 +875,7 @@ void ComparePage::relabelCurrent(int label)
         fail(tr("Cannot relabel"), QString::fromStdString(e.what()));
         return;
     }
-    const QString name = QString::fromStdString(d.items[index].path.filename().string());
+    const QString name = imageName(d, index);
     m_table->setLabel(index, label); // the error list refreshes from the table
     if (m_errors->rowCount() > 0)
         m_errorView->setCurrentIndex(m_errors->index(std::min(row, m_errors->rowCount() - 1), 0));
@@ -938,11 +950,11 @@ bool ComparePage::exportReport(const QString& file)
     for (std::size_t i = 0; i < worst.size() && i < 12; ++i) {
         const auto& v = worst[i];
         kizu::learn::ReportError e;
-        e.path = d.items[v.index].path.string();
+        e.path = imageName(d, v.index).toStdString();
         e.label = v.label;
         e.predicted = v.predicted;
         for (const auto& m : d.methods) e.scores.push_back(m.scores[v.index]);
-        cv::Mat im = cv::imread(e.path, cv::IMREAD_COLOR);
+        cv::Mat im = cv::imread(d.items[v.index].path.string(), cv::IMREAD_COLOR);
         if (!im.empty()) {
             cv::Mat shown = withBaseline ? kizu::learn::annotatedImage(im, &params, nullptr) : im;
             if (pdf) {

@@ -219,6 +219,16 @@ private Q_SLOTS:
         page.baselinePanel()->setParams(params);
         QCOMPARE(page.checkedModels().size(), 1);
         QSignalSpy finished(&page, &ComparePage::evaluationFinished);
+        // Cancelled at once: no results, nothing cached, the page is ready again.
+        page.startEvaluation();
+        QVERIFY(page.isRunning());
+        page.cancelEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QCOMPARE(finished.first().first().toBool(), false);
+        QCOMPARE(page.table()->methodCount(), 0);
+        QVERIFY(!fs::exists(root / "proj" / "cache" / "eval") || fs::is_empty(root / "proj" / "cache" / "eval"));
+        QVERIFY(!page.isRunning());
+        finished.clear();
         page.startEvaluation();
         QVERIFY(page.isRunning());
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
