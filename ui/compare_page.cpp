@@ -252,8 +252,10 @@ QWidget* ComparePage::buildResultsTab()
     m_roc = new RocChart;
     m_roc->setTable(m_table);
     split->addWidget(m_roc);
+    left->setMinimumWidth(560); // slider, spin box and confusion matrix side by side
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
+    split->setSizes({600, 600});
     vsplit->addWidget(split);
     vsplit->setStretchFactor(0, 0);
     vsplit->setStretchFactor(1, 1);
@@ -281,6 +283,7 @@ void ComparePage::rebuildOperatingPoints()
         swatch->setStyleSheet(QStringLiteral("background:%1; border:1px solid black;").arg(methodColor(k).name()));
         auto* v = new QVBoxLayout;
         auto* name = new QLabel(QStringLiteral("<b>%1</b>").arg(QString::fromStdString(method.name).toHtmlEscaped()));
+        name->setWordWrap(true);
         v->addWidget(name);
         // The slider spans the scores: 0..1 for a model, 0..max margin for the baseline.
         double hi = 1.0;
@@ -291,6 +294,7 @@ void ComparePage::rebuildOperatingPoints()
         auto* row = new QHBoxLayout;
         auto* slider = new QSlider(Qt::Horizontal);
         slider->setRange(0, 1000);
+        slider->setMinimumWidth(160);
         slider->setObjectName(QStringLiteral("threshold%1").arg(k));
         slider->setToolTip(tr("Threshold: an image is NG when its score reaches it"));
         auto* spin = new QDoubleSpinBox;
