@@ -4,7 +4,6 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/learn/compare_report.h"
-#include "core/learn/experiment_results.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_panel.h"
 #include "ui/compare_charts.h"
@@ -904,7 +903,11 @@ void ComparePage::refreshExperimentFiles()
 bool ComparePage::loadExperimentCsv(const QString& file)
 {
     try {
-        m_runs = kizu::learn::readExperimentCsv(file.toStdString());
+        auto runs = kizu::experiment::readResults(file.toStdString());
+        if (runs.empty())
+            throw kizu::FormatError(file.toStdString() + " holds no finished runs (or does not exist); "
+                                    "kizu-cli experiment run writes one row per finished run.");
+        m_runs = std::move(runs);
     } catch (const kizu::Error& e) {
         fail(tr("Cannot read experiment results"), QString::fromStdString(e.what()));
         return false;
@@ -914,7 +917,7 @@ bool ComparePage::loadExperimentCsv(const QString& file)
     m_experimentFiles->setCurrentIndex(m_experimentFiles->findData(file));
     redrawShots();
     std::set<std::uint64_t> seeds;
-    for (const auto& r : m_runs) seeds.insert(r.seed);
+    for (const auto& r : m_runs) seeds.insert(r.key.seed);
     m_shotsInfo->setText(tr("%1 runs over %2 seeds from %3. Mean over seeds; bars over seeds; dashed: "
                             "the classical baseline tuned on the same shots.")
                              .arg(m_runs.size())
@@ -926,7 +929,7 @@ bool ComparePage::loadExperimentCsv(const QString& file)
 void ComparePage::redrawShots()
 {
     if (m_runs.empty()) return;
-    const auto series = kizu::learn::aggregateByShots(m_runs, m_metric->currentData().toString().toStdString());
+    const auto series = kizu::learn::shotSeries(m_runs, m_metric->currentData().toString().toStdString());
     m_shots->setSeries(series, m_metric->currentText(), m_bars->currentIndex() == 0 ? ErrorBars::MinMax : ErrorBars::StdDev);
 }
 
@@ -944,7 +947,7 @@ bool ComparePage::exportReport(const QString& file)
     for (int k = 0; k < m_table->methodCount(); ++k)
         r.methods.push_back({d.methods[std::size_t(k)].name, m_table->metrics(k), d.methods[std::size_t(k)].msPerImage});
     if (!m_runs.empty())
-        r.shots = kizu::learn::aggregateByShots(m_runs, m_metric->currentData().toString().toStdString());
+        r.shots = kizu::learn::shotSeries(m_runs, m_metric->currentData().toString().toStdString());
     const auto all = kizu::learn::imageVerdicts(d.methods, m_table->thresholds(), d.labels);
     const auto worst = kizu::learn::filterVerdicts(all, kizu::learn::ErrorFilter::Errors);
     const kizu::baseline::BaselineParams params = m_baseline->params();

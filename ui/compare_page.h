@@ -6,7 +6,7 @@
 // one-key relabeling through the audited store), an HTML/PDF report, and the baseline tuner.
 #pragma once
 
-#include "core/learn/experiment_results.h"
+#include "core/experiment/experiment.h"
 #include "ui/compare_models.h"
 
 #include <QFutureWatcher>
@@ -139,7 +139,7 @@ private:
     QComboBox* m_bars = nullptr;
     QLabel* m_shotsInfo = nullptr;
     ShotsChart* m_shots = nullptr;
-    std::vector<kizu::learn::ExperimentRun> m_runs;
+    std::vector<kizu::experiment::RunResult> m_runs;
 
     BaselinePanel* m_baseline = nullptr;
 

@@ -11,6 +11,42 @@
 
 namespace kizu::learn {
 
+std::vector<ShotSeries> shotSeries(const std::vector<experiment::RunResult>& rows,
+                                   const std::string& metric)
+{
+    if (!rows.empty()) experiment::metricValue(rows.front(), metric); // validates the name
+    std::vector<ShotSeries> out;
+    for (const auto& c : experiment::aggregate(rows, metric)) { // sorted by shots, then init
+        auto it = std::find_if(out.begin(), out.end(), [&](const ShotSeries& s) { return s.name == c.init; });
+        if (it == out.end()) {
+            out.push_back({c.init, c.init == "baseline", {}});
+            it = out.end() - 1;
+        }
+        it->points.push_back({c.shots, c.n, c.mean, c.std, c.min, c.max});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const ShotSeries& a, const ShotSeries& b) {
+        const int oa = a.baseline ? 1000 : experiment::initOrder(a.name);
+        const int ob = b.baseline ? 1000 : experiment::initOrder(b.name);
+        return oa < ob;
+    });
+    return out;
+}
+
+std::vector<std::filesystem::path> findExperimentResults(const std::filesystem::path& projectDir)
+{
+    namespace fs = std::filesystem;
+    std::vector<fs::path> out;
+    std::error_code ec;
+    const fs::path dir = projectDir / "experiments";
+    if (!fs::is_directory(dir, ec)) return out;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const fs::path f = e.path() / "results.csv";
+        if (e.is_directory(ec) && fs::exists(f, ec)) out.push_back(f);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 std::string methodColor(std::size_t k)
 {
     static const char* colors[] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd",

@@ -5,14 +5,34 @@
 #pragma once
 
 #include "core/learn/compare.h"
-#include "core/learn/experiment_results.h"
+#include "core/experiment/experiment.h"
 
 #include <opencv2/core.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 namespace kizu::learn {
+
+// One line of the accuracy-against-shots chart: a metric's mean over seeds per shot count.
+struct ShotPoint {
+    int shots = 0;
+    int runs = 0; // seeds aggregated
+    double mean = 0, std = 0, min = 0, max = 0;
+};
+struct ShotSeries {
+    std::string name; // the initialisation: scratch, imagenet, cg, baseline, ...
+    bool baseline = false;
+    std::vector<ShotPoint> points; // ascending shots
+};
+// The chart's lines from kizu-cli experiment's results (core/experiment aggregates over
+// seeds): one per initialisation in the study's column order, the baseline last. Throws
+// InvalidArgument for an unknown metric.
+std::vector<ShotSeries> shotSeries(const std::vector<experiment::RunResult>& rows,
+                                   const std::string& metric = "accuracy");
+// <project>/experiments/*/results.csv, sorted.
+std::vector<std::filesystem::path> findExperimentResults(const std::filesystem::path& projectDir);
 
 struct ReportMethod {
     std::string name;

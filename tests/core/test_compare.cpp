@@ -8,7 +8,6 @@
 #include "core/common/sha256.h"
 #include "core/learn/compare.h"
 #include "core/learn/compare_report.h"
-#include "core/learn/experiment_results.h"
 #include "core/learn/model.h"
 
 #include <QTemporaryDir>
@@ -220,43 +219,36 @@ private Q_SLOTS:
                         "squeezenet1_1,128,imagenet,16,1,100,0.90,0.9,0.9,0.9,0.9,0.95,0.5,10,1,100\n"
                         "squeezenet1_1,128,baseline,4,1,0,0.60,0.6,0.6,0.6,0.6,0.65,1,2,1,100\n"
                         "squeezenet1_1,128,scratch,4,1,100,0.55,0.5,0.5,0.5,0.5,0.5,0.5,10,1,100\n");
-        auto runs = readExperimentCsv(csv);
+        auto runs = experiment::readResults(csv);
         QCOMPARE(int(runs.size()), 5);
-        QCOMPARE(runs[1].seed, std::uint64_t(2));
-        auto series = aggregateByShots(runs);
+        auto series = shotSeries(runs);
         QCOMPARE(int(series.size()), 3);
-        QCOMPARE(series[0].name, std::string("imagenet"));
-        QCOMPARE(series[1].name, std::string("scratch"));
+        QCOMPARE(series[0].name, std::string("scratch")); // the study's column order
+        QCOMPARE(series[1].name, std::string("imagenet"));
         QVERIFY(series.back().baseline); // the baseline comes last
-        QCOMPARE(int(series[0].points.size()), 2);
-        const auto& p4 = series[0].points[0];
+        QCOMPARE(int(series[1].points.size()), 2);
+        const auto& p4 = series[1].points[0];
         QCOMPARE(p4.shots, 4);
         QCOMPARE(p4.runs, 2);
         QVERIFY(std::abs(p4.mean - 0.75) < 1e-9);
         QCOMPARE(p4.min, 0.70);
         QCOMPARE(p4.max, 0.80);
         QVERIFY(std::abs(p4.std - std::sqrt(0.005)) < 1e-9);
-        auto aucSeries = aggregateByShots(runs, "auc");
-        QVERIFY(std::abs(aucSeries[0].points[0].mean - 0.85) < 1e-9);
-        QVERIFY_THROWS_EXCEPTION(InvalidArgument, aggregateByShots(runs, "speed"));
+        QCOMPARE(series[1].points[1].shots, 16);
+        auto aucSeries = shotSeries(runs, "auc");
+        QVERIFY(std::abs(aucSeries[1].points[0].mean - 0.85) < 1e-9);
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, shotSeries(runs, "speed"));
         auto found = findExperimentResults(dir);
         QCOMPARE(int(found.size()), 1);
         QCOMPARE(found[0], csv);
-
-        // Errors name the file, line and column.
-        const fs::path bad = dir / "bad.csv";
-        writeFileAtomic(bad, "init,shots,accuracy\nimagenet,4,high\n");
-        try {
-            readExperimentCsv(bad);
-            QFAIL("a bad number must throw");
-        } catch (const FormatError& e) {
-            const std::string what = e.what();
-            QVERIFY2(what.find("line 2") != std::string::npos && what.find("accuracy") != std::string::npos,
-                     what.c_str());
-        }
-        writeFileAtomic(bad, "arch,shots,accuracy\nx,4,0.5\n");
-        QVERIFY_THROWS_EXCEPTION(FormatError, readExperimentCsv(bad));
-        QVERIFY_THROWS_EXCEPTION(IoError, readExperimentCsv(dir / "missing.csv"));
+        QVERIFY(findExperimentResults(dir / "nothing").empty());
+        // The chart draws one polyline per series, the baseline dashed.
+        const std::string svg = shotsSvg(series);
+        std::size_t lines = 0;
+        for (auto pos = svg.find("<polyline"); pos != std::string::npos; pos = svg.find("<polyline", pos + 1))
+            ++lines;
+        QCOMPARE(int(lines), 3);
+        QVERIFY(svg.find("stroke-dasharray") != std::string::npos);
     }
 
     void reportHtml()

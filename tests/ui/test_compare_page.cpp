@@ -176,10 +176,15 @@ private Q_SLOTS:
         QVERIFY(qAbs(bars->data()->at(0).errorMinus - 0.05) < 1e-9);
         QVERIFY(qAbs(bars->data()->at(0).errorPlus - 0.05) < 1e-9);
         // A damaged file is refused with the line named, and the chart is kept.
-        kizu::writeFileAtomic(csv.toStdString(), "init,shots,accuracy\ncg,two,0.5\n");
+        kizu::writeFileAtomic(csv.toStdString(),
+                              "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,"
+                              "f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
+                              "squeezenet1_1,128,cg,two,1,50,0.75,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n");
         QVERIFY(!page.loadExperimentCsv(csv));
-        QVERIFY(page.lastError().contains(QStringLiteral("line 2")));
+        QVERIFY2(page.lastError().contains(QStringLiteral("line 2")), qPrintable(page.lastError()));
         QCOMPARE(page.shotsChart()->seriesCount(), 3);
+        QVERIFY(!page.loadExperimentCsv(tmp.filePath(QStringLiteral("missing.csv"))));
+        QVERIFY(page.lastError().contains(QStringLiteral("no finished runs")));
     }
 
     void evaluatesProject()
