@@ -131,7 +131,11 @@ std::string legend(const std::vector<std::pair<std::string, std::string>>& items
     std::ostringstream s;
     const int lineH = 15;
     int y = bottomRight ? p.h - p.bottom - 8 - lineH * int(items.size()) + lineH : p.top + 14;
-    const double x = bottomRight ? p.w - p.right - 190 : p.left + 10;
+    // Wide enough for the longest name (about 6.5 px a character at 11 px sans-serif).
+    std::size_t longest = 0;
+    for (const auto& item : items) longest = std::max(longest, item.first.size());
+    const double width = 34 + 6.5 * double(longest);
+    const double x = bottomRight ? std::max(double(p.left + 6), p.w - p.right - 6 - width) : p.left + 10;
     for (const auto& [name, color] : items) {
         s << "<line x1='" << x << "' x2='" << x + 18 << "' y1='" << y - 4 << "' y2='" << y - 4
           << "' stroke='" << color << "' stroke-width='2'/>";

@@ -60,7 +60,7 @@ struct CompareReport {
 };
 
 // Charts as standalone SVG documents (fixed colours per method index, as on the page).
-std::string rocSvg(const std::vector<ReportMethod>& methods, int width = 520, int height = 420);
+std::string rocSvg(const std::vector<ReportMethod>& methods, int width = 640, int height = 460);
 std::string shotsSvg(const std::vector<ShotSeries>& series, int width = 620, int height = 380);
 std::string compareReportHtml(const CompareReport& report);
 // A JPEG data: URI of the image scaled down to fit maxSide.

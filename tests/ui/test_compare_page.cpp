@@ -17,7 +17,9 @@
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 
+#include <QPainter>
 #include <QSignalSpy>
+#include <QSvgRenderer>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -277,6 +279,11 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("baseline")));
         QVERIFY(text.contains(QStringLiteral("<svg")));
         QVERIFY(text.contains(QStringLiteral("data:image/jpeg;base64,")));
+        // The report's ROC chart is valid SVG.
+        const int a = text.indexOf(QStringLiteral("<svg")), b = text.indexOf(QStringLiteral("</svg>"));
+        QVERIFY(a >= 0 && b > a);
+        QSvgRenderer svg(text.mid(a, b + 6 - a).toUtf8());
+        QVERIFY(svg.isValid());
         const QString pdf = tmp.filePath(QStringLiteral("report.pdf"));
         QVERIFY2(page.exportReport(pdf), qPrintable(page.lastError()));
         QFile f(pdf);
@@ -323,6 +330,20 @@ private Q_SLOTS:
         preview.wait(30000);
         QTest::qWait(400);
         QVERIFY(w.grab().save(outDir + QStringLiteral("/compare_errors.png")));
+        // The HTML report, and its first chart drawn to a picture to look at.
+        const QString html = outDir + QStringLiteral("/compare_report.html");
+        QVERIFY2(page->exportReport(html), qPrintable(page->lastError()));
+        const QString text = QString::fromStdString(kizu::readFile(html.toStdString()));
+        const int a = text.indexOf(QStringLiteral("<svg")), b = text.indexOf(QStringLiteral("</svg>"));
+        QSvgRenderer svg(text.mid(a, b + 6 - a).toUtf8());
+        QVERIFY(svg.isValid());
+        QImage roc(svg.defaultSize(), QImage::Format_RGB32);
+        roc.fill(Qt::white);
+        QPainter painter(&roc);
+        svg.render(&painter);
+        painter.end();
+        QVERIFY(roc.save(outDir + QStringLiteral("/compare_report_roc.png")));
+        QVERIFY(page->exportReport(outDir + QStringLiteral("/compare_report.pdf")));
         if (!csv.isEmpty()) {
             page->views()->setCurrentIndex(2);
             QTest::qWait(400);
