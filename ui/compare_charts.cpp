@@ -38,8 +38,10 @@ void RocChart::setTable(CompareTableModel* table)
 {
     m_table = table;
     connect(table, &CompareTableModel::metricsChanged, this, [this](int k) {
-        if (k < 0) rebuild();
-        else updatePoint(k);
+        if (k < 0)
+            rebuild();
+        else
+            updatePoint(k);
     });
     rebuild();
 }
@@ -64,9 +66,10 @@ void RocChart::rebuild()
         }
         curve->setData(t, x, y);
         curve->setPen(QPen(methodColor(k), 2));
-        curve->setName(QStringLiteral("%1  (AUC %2)")
-                           .arg(QString::fromStdString(m_table->compareData().methods[std::size_t(k)].name))
-                           .arg(m.auc, 0, 'f', 3));
+        curve->setName(
+            QStringLiteral("%1  (AUC %2)")
+                .arg(QString::fromStdString(m_table->compareData().methods[std::size_t(k)].name))
+                .arg(m.auc, 0, 'f', 3));
     }
     for (int k = 0; k < n; ++k) {
         auto* point = new QCPGraph(m_plot->xAxis, m_plot->yAxis);
@@ -76,7 +79,8 @@ void RocChart::rebuild()
         point->removeFromLegend();
         point->setProperty("kizuMethod", k);
     }
-    for (int k = 0; k < n; ++k) updatePoint(k);
+    for (int k = 0; k < n; ++k)
+        updatePoint(k);
     m_plot->replot();
 }
 
@@ -92,12 +96,16 @@ void RocChart::updatePoint(int method)
 
 QPointF RocChart::operatingPoint(int method) const
 {
-    if (method < 0 || method >= m_plot->graphCount() || m_plot->graph(method)->data()->isEmpty()) return {-1, -1};
+    if (method < 0 || method >= m_plot->graphCount() || m_plot->graph(method)->data()->isEmpty())
+        return {-1, -1};
     auto it = m_plot->graph(method)->data()->constBegin();
     return {it->key, it->value};
 }
 
-int RocChart::curveCount() const { return m_table ? m_table->methodCount() : 0; }
+int RocChart::curveCount() const
+{
+    return m_table ? m_table->methodCount() : 0;
+}
 
 ShotsChart::ShotsChart(QWidget* parent) : QWidget(parent), m_plot(new QCustomPlot)
 {
@@ -116,8 +124,8 @@ ShotsChart::ShotsChart(QWidget* parent) : QWidget(parent), m_plot(new QCustomPlo
     m_plot->setMinimumSize(320, 260);
 }
 
-void ShotsChart::setSeries(const std::vector<kizu::learn::ShotSeries>& series, const QString& metricLabel,
-                           ErrorBars bars)
+void ShotsChart::setSeries(const std::vector<kizu::learn::ShotSeries>& series,
+                           const QString& metricLabel, ErrorBars bars)
 {
     m_plot->clearPlottables();
     m_plot->yAxis->setLabel(tr("%1 (mean over seeds)").arg(metricLabel));
@@ -127,7 +135,8 @@ void ShotsChart::setSeries(const std::vector<kizu::learn::ShotSeries>& series, c
         auto* g = new QCPGraph(m_plot->xAxis, m_plot->yAxis);
         const QColor c = s.baseline ? QColor(50, 50, 50) : methodColor(colour++);
         g->setPen(QPen(c, 2, s.baseline ? Qt::DashLine : Qt::SolidLine));
-        g->setScatterStyle(QCPScatterStyle(s.baseline ? QCPScatterStyle::ssSquare : QCPScatterStyle::ssDisc, c, c, 7));
+        g->setScatterStyle(QCPScatterStyle(
+            s.baseline ? QCPScatterStyle::ssSquare : QCPScatterStyle::ssDisc, c, c, 7));
         g->setName(s.baseline ? tr("classical baseline") : QString::fromStdString(s.name));
         auto* err = new QCPErrorBars(m_plot->xAxis, m_plot->yAxis);
         err->removeFromLegend();
@@ -167,6 +176,9 @@ void ShotsChart::setSeries(const std::vector<kizu::learn::ShotSeries>& series, c
     m_plot->replot();
 }
 
-int ShotsChart::seriesCount() const { return m_plot->graphCount(); }
+int ShotsChart::seriesCount() const
+{
+    return m_plot->graphCount();
+}
 
 } // namespace kizu::ui

@@ -11,9 +11,15 @@ namespace kizu::ui {
 using kizu::learn::kNg;
 using kizu::learn::kOk;
 
-QString verdictText(int label) { return label == kNg ? QStringLiteral("NG") : QStringLiteral("OK"); }
+QString verdictText(int label)
+{
+    return label == kNg ? QStringLiteral("NG") : QStringLiteral("OK");
+}
 
-QColor methodColor(int k) { return QColor(QString::fromStdString(kizu::learn::methodColor(std::size_t(k)))); }
+QColor methodColor(int k)
+{
+    return QColor(QString::fromStdString(kizu::learn::methodColor(std::size_t(k))));
+}
 
 QString imageName(const CompareData& d, std::size_t i)
 {
@@ -35,19 +41,20 @@ void CompareTableModel::setData(CompareData data)
     m_data = std::move(data);
     m_thresholds.clear();
     m_metrics.clear();
-    for (const auto& m : m_data.methods) m_thresholds.push_back(m.threshold);
+    for (const auto& m : m_data.methods)
+        m_thresholds.push_back(m.threshold);
     m_metrics.resize(m_data.methods.size());
     for (int k = 0; k < methodCount(); ++k)
-        m_metrics[std::size_t(k)] =
-            kizu::learn::metricsAt(m_data.methods[std::size_t(k)], m_data.labels, m_thresholds[std::size_t(k)]);
+        m_metrics[std::size_t(k)] = kizu::learn::metricsAt(
+            m_data.methods[std::size_t(k)], m_data.labels, m_thresholds[std::size_t(k)]);
     endResetModel();
     Q_EMIT metricsChanged(-1);
 }
 
 void CompareTableModel::recompute(int k)
 {
-    m_metrics[std::size_t(k)] =
-        kizu::learn::metricsAt(m_data.methods[std::size_t(k)], m_data.labels, m_thresholds[std::size_t(k)]);
+    m_metrics[std::size_t(k)] = kizu::learn::metricsAt(m_data.methods[std::size_t(k)],
+                                                       m_data.labels, m_thresholds[std::size_t(k)]);
     Q_EMIT dataChanged(index(k, 0), index(k, ColumnCount - 1));
     Q_EMIT metricsChanged(k);
 }
@@ -60,7 +67,10 @@ void CompareTableModel::setThreshold(int method, double threshold)
     recompute(method);
 }
 
-double CompareTableModel::threshold(int method) const { return m_thresholds.at(std::size_t(method)); }
+double CompareTableModel::threshold(int method) const
+{
+    return m_thresholds.at(std::size_t(method));
+}
 
 const kizu::learn::MethodMetrics& CompareTableModel::metrics(int method) const
 {
@@ -73,15 +83,22 @@ void CompareTableModel::setLabel(std::size_t image, int label)
     m_data.labels[image] = label;
     m_data.items[image].label = label;
     for (int k = 0; k < methodCount(); ++k) {
-        m_metrics[std::size_t(k)] =
-            kizu::learn::metricsAt(m_data.methods[std::size_t(k)], m_data.labels, m_thresholds[std::size_t(k)]);
+        m_metrics[std::size_t(k)] = kizu::learn::metricsAt(
+            m_data.methods[std::size_t(k)], m_data.labels, m_thresholds[std::size_t(k)]);
     }
-    if (methodCount() > 0) Q_EMIT dataChanged(index(0, 0), index(methodCount() - 1, ColumnCount - 1));
+    if (methodCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(methodCount() - 1, ColumnCount - 1));
     Q_EMIT metricsChanged(-1);
 }
 
-int CompareTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : methodCount(); }
-int CompareTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int CompareTableModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : methodCount();
+}
+int CompareTableModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 QVariant CompareTableModel::data(const QModelIndex& index, int role) const
 {
@@ -91,42 +108,63 @@ QVariant CompareTableModel::data(const QModelIndex& index, int role) const
     const auto& m = mm.metrics;
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
-        case Method: return QString::fromStdString(method.name);
-        case Threshold: return QString::number(threshold(index.row()), 'f', 3);
-        case Accuracy: return QString::number(m.accuracy, 'f', 3);
-        case BalancedAccuracy: return QString::number(m.balancedAccuracy, 'f', 3);
-        case NgRecall: return QString::number(m.ngRecall, 'f', 3);
-        case NgPrecision: return QString::number(m.ngPrecision, 'f', 3);
-        case F1: return QString::number(mm.f1, 'f', 3);
-        case Auc: return QString::number(m.auc, 'f', 3);
-        case MsPerImage: return QString::number(method.msPerImage, 'f', 1);
+        case Method:
+            return QString::fromStdString(method.name);
+        case Threshold:
+            return QString::number(threshold(index.row()), 'f', 3);
+        case Accuracy:
+            return QString::number(m.accuracy, 'f', 3);
+        case BalancedAccuracy:
+            return QString::number(m.balancedAccuracy, 'f', 3);
+        case NgRecall:
+            return QString::number(m.ngRecall, 'f', 3);
+        case NgPrecision:
+            return QString::number(m.ngPrecision, 'f', 3);
+        case F1:
+            return QString::number(mm.f1, 'f', 3);
+        case Auc:
+            return QString::number(m.auc, 'f', 3);
+        case MsPerImage:
+            return QString::number(method.msPerImage, 'f', 1);
         }
     } else if (role == Qt::UserRole) { // raw numbers, for sorting and tests
         switch (index.column()) {
-        case Threshold: return threshold(index.row());
-        case Accuracy: return m.accuracy;
-        case BalancedAccuracy: return m.balancedAccuracy;
-        case NgRecall: return m.ngRecall;
-        case NgPrecision: return m.ngPrecision;
-        case F1: return mm.f1;
-        case Auc: return m.auc;
-        case MsPerImage: return method.msPerImage;
-        default: return {};
+        case Threshold:
+            return threshold(index.row());
+        case Accuracy:
+            return m.accuracy;
+        case BalancedAccuracy:
+            return m.balancedAccuracy;
+        case NgRecall:
+            return m.ngRecall;
+        case NgPrecision:
+            return m.ngPrecision;
+        case F1:
+            return mm.f1;
+        case Auc:
+            return m.auc;
+        case MsPerImage:
+            return method.msPerImage;
+        default:
+            return {};
         }
     } else if (role == Qt::TextAlignmentRole) {
-        return index.column() == Method ? int(Qt::AlignLeft | Qt::AlignVCenter) : int(Qt::AlignRight | Qt::AlignVCenter);
+        return index.column() == Method ? int(Qt::AlignLeft | Qt::AlignVCenter)
+                                        : int(Qt::AlignRight | Qt::AlignVCenter);
     } else if (role == Qt::DecorationRole && index.column() == Method) {
         return methodColor(index.row());
     } else if (role == Qt::ToolTipRole && index.column() == Method) {
-        QString tip = method.kind == "baseline" ? tr("The classical baseline (DoG, threshold, labeling, blob rules)")
-                                                : QString::fromStdString(method.file);
+        QString tip = method.kind == "baseline"
+                          ? tr("The classical baseline (DoG, threshold, labeling, blob rules)")
+                          : QString::fromStdString(method.file);
         if (method.fromCache) tip += tr("\nScores from the cache (same method, same images).");
         return tip;
     } else if (role == Qt::FontRole) {
         // The best balanced accuracy in bold.
         if (index.column() != BalancedAccuracy) return {};
         double best = -1;
-        for (const auto& x : m_metrics) best = std::max(best, x.metrics.balancedAccuracy);
+        for (const auto& x : m_metrics)
+            best = std::max(best, x.metrics.balancedAccuracy);
         if (m.balancedAccuracy == best && methodCount() > 1) {
             QFont f;
             f.setBold(true);
@@ -155,8 +193,14 @@ ConfusionModel::ConfusionModel(CompareTableModel* table, int method, QObject* pa
     });
 }
 
-int ConfusionModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : 2; }
-int ConfusionModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : 2; }
+int ConfusionModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : 2;
+}
+int ConfusionModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : 2;
+}
 
 QVariant ConfusionModel::data(const QModelIndex& index, int role) const
 {
@@ -215,7 +259,10 @@ void ErrorListModel::refresh()
     endResetModel();
 }
 
-int ErrorListModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(m_rows.size()); }
+int ErrorListModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
 int ErrorListModel::columnCount(const QModelIndex& parent) const
 {
     return parent.isValid() ? 0 : 2 + m_table->methodCount();
@@ -241,8 +288,9 @@ QVariant ErrorListModel::data(const QModelIndex& index, int role) const
     if (k >= int(v.predicted.size())) return {};
     const bool wrong = v.predicted[std::size_t(k)] != v.label;
     if (role == Qt::DisplayRole)
-        return QStringLiteral("%1  %2").arg(verdictText(v.predicted[std::size_t(k)]),
-                                             QString::number(d.methods[std::size_t(k)].scores[v.index], 'f', 3));
+        return QStringLiteral("%1  %2").arg(
+            verdictText(v.predicted[std::size_t(k)]),
+            QString::number(d.methods[std::size_t(k)].scores[v.index], 'f', 3));
     if (role == Qt::ForegroundRole) return wrong ? QColor(198, 40, 40) : QColor(26, 127, 55);
     if (role == Qt::UserRole) return wrong;
     return {};
@@ -254,7 +302,8 @@ QVariant ErrorListModel::headerData(int section, Qt::Orientation o, int role) co
     if (section == 0) return tr("Image");
     if (section == 1) return tr("Label");
     const int k = section - 2;
-    if (k < m_table->methodCount()) return shortMethodName(m_table->compareData().methods[std::size_t(k)]);
+    if (k < m_table->methodCount())
+        return shortMethodName(m_table->compareData().methods[std::size_t(k)]);
     return {};
 }
 

@@ -15,10 +15,10 @@ namespace kizu::ui {
 
 // Everything one evaluation produced: the test set and every method's scores on it.
 struct CompareData {
-    QString description;                    // "project …, split test"
+    QString description; // "project …, split test"
     std::vector<kizu::learn::LabeledPath> items;
-    std::vector<std::int64_t> imageIds;     // project image ids (empty for a folder)
-    std::vector<std::string> names;         // for people: the original file names (may be empty)
+    std::vector<std::int64_t> imageIds; // project image ids (empty for a folder)
+    std::vector<std::string> names;     // for people: the original file names (may be empty)
     std::vector<int> labels;
     std::string dataHash;
     std::vector<kizu::learn::MethodScores> methods;
@@ -27,8 +27,18 @@ struct CompareData {
 class CompareTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Method, Threshold, Accuracy, BalancedAccuracy, NgRecall, NgPrecision, F1, Auc,
-                  MsPerImage, ColumnCount };
+    enum Column {
+        Method,
+        Threshold,
+        Accuracy,
+        BalancedAccuracy,
+        NgRecall,
+        NgPrecision,
+        F1,
+        Auc,
+        MsPerImage,
+        ColumnCount
+    };
     explicit CompareTableModel(QObject* parent = nullptr);
 
     void setData(CompareData data);
@@ -83,7 +93,10 @@ public:
     kizu::learn::ErrorFilter filter() const { return m_filter; }
     // Index into the test set of row r.
     std::size_t imageIndex(int row) const { return m_rows.at(std::size_t(row)).index; }
-    const kizu::learn::ImageVerdicts& verdicts(int row) const { return m_rows.at(std::size_t(row)); }
+    const kizu::learn::ImageVerdicts& verdicts(int row) const
+    {
+        return m_rows.at(std::size_t(row));
+    }
     // Rebuilds from the table's thresholds and labels.
     void refresh();
 
@@ -104,6 +117,6 @@ QString verdictText(int label); // "OK" / "NG"
 QString imageName(const CompareData& d, std::size_t i);
 // A method's short name for narrow places: the model file's name, or "baseline".
 QString shortMethodName(const kizu::learn::MethodScores& m);
-QColor methodColor(int k);      // the same colours as the report's charts
+QColor methodColor(int k); // the same colours as the report's charts
 
 } // namespace kizu::ui

@@ -92,8 +92,8 @@ struct Job {
 } // namespace
 
 ComparePage::ComparePage(QWidget* parent)
-    : QWidget(parent), m_table(new CompareTableModel(this)), m_errors(new ErrorListModel(m_table, this)),
-      m_modelCache(std::make_shared<ModelCache>())
+    : QWidget(parent), m_table(new CompareTableModel(this)),
+      m_errors(new ErrorListModel(m_table, this)), m_modelCache(std::make_shared<ModelCache>())
 {
     m_watcher = new QFutureWatcher<std::shared_ptr<Outcome>>(this);
     connect(m_watcher, &QFutureWatcherBase::finished, this, &ComparePage::onEvaluationDone);
@@ -150,8 +150,9 @@ QWidget* ComparePage::buildSidebar()
     m_source->addItem(tr("Project: train split"), QStringLiteral("train"));
     m_source->addItem(tr("Project: all labeled images"), QStringLiteral("all"));
     m_source->addItem(tr("Folder..."), QStringLiteral("folder"));
-    m_source->setToolTip(tr("The images every method is scored on. A folder holds ok/ and ng/, or a "
-                            "BSData manifest.csv (its test split is used)."));
+    m_source->setToolTip(
+        tr("The images every method is scored on. A folder holds ok/ and ng/, or a "
+           "BSData manifest.csv (its test split is used)."));
     dl->addWidget(m_source);
     m_sourceInfo = new QLabel;
     m_sourceInfo->setWordWrap(true);
@@ -160,7 +161,8 @@ QWidget* ComparePage::buildSidebar()
     connect(m_source, &QComboBox::activated, this, [this](int i) {
         const QString v = m_source->itemData(i).toString();
         if (v == QLatin1String("folder")) {
-            const QString dir = QFileDialog::getExistingDirectory(this, tr("Test folder (ok/ and ng/, or manifest.csv)"));
+            const QString dir = QFileDialog::getExistingDirectory(
+                this, tr("Test folder (ok/ and ng/, or manifest.csv)"));
             if (dir.isEmpty()) {
                 m_source->setCurrentIndex(m_folder.isEmpty() ? 0 : 3);
                 return;
@@ -181,9 +183,10 @@ QWidget* ComparePage::buildSidebar()
     ml->addWidget(m_models, 1);
     auto* add = new QPushButton(tr("Add model file..."));
     connect(add, &QPushButton::clicked, this, [this] {
-        const QStringList files = QFileDialog::getOpenFileNames(this, tr("Model files"), QString(),
-                                                                tr("Kizu models (*.kizumodel);;All files (*)"));
-        for (const auto& f : files) addModelFile(f);
+        const QStringList files = QFileDialog::getOpenFileNames(
+            this, tr("Model files"), QString(), tr("Kizu models (*.kizumodel);;All files (*)"));
+        for (const auto& f : files)
+            addModelFile(f);
     });
     ml->addWidget(add);
     m_withBaseline = new QCheckBox(tr("Classical baseline (tuned parameters)"));
@@ -229,15 +232,17 @@ QWidget* ComparePage::buildResultsTab()
     m_tableView->verticalHeader()->hide();
     m_tableView->setWordWrap(false);
     m_tableView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_tableView->horizontalHeader()->setSectionResizeMode(CompareTableModel::Method, QHeaderView::Stretch);
+    m_tableView->horizontalHeader()->setSectionResizeMode(CompareTableModel::Method,
+                                                          QHeaderView::Stretch);
     m_tableView->setMinimumHeight(90);
     vsplit->addWidget(m_tableView);
     auto* split = new QSplitter(Qt::Horizontal);
     auto* left = new QWidget;
     auto* ll = new QVBoxLayout(left);
     ll->setContentsMargins(0, 0, 0, 0);
-    auto* title = new QLabel(tr("<b>Operating points</b> - move a threshold: its confusion matrix, its row "
-                                "and its dot on the ROC chart follow"));
+    auto* title =
+        new QLabel(tr("<b>Operating points</b> - move a threshold: its confusion matrix, its row "
+                      "and its dot on the ROC chart follow"));
     title->setWordWrap(true);
     ll->addWidget(title);
     auto* scroll = new QScrollArea;
@@ -260,7 +265,8 @@ QWidget* ComparePage::buildResultsTab()
     vsplit->setStretchFactor(1, 1);
     vsplit->setSizes({150, 600});
     connect(m_table, &CompareTableModel::metricsChanged, this, [this](int k) {
-        if (k < 0 && m_pointsLayout->count() - 1 != m_table->methodCount()) rebuildOperatingPoints();
+        if (k < 0 && m_pointsLayout->count() - 1 != m_table->methodCount())
+            rebuildOperatingPoints();
     });
     return vsplit;
 }
@@ -279,16 +285,19 @@ void ComparePage::rebuildOperatingPoints()
         h->setContentsMargins(2, 2, 2, 2);
         auto* swatch = new QLabel;
         swatch->setFixedSize(12, 12);
-        swatch->setStyleSheet(QStringLiteral("background:%1; border:1px solid black;").arg(methodColor(k).name()));
+        swatch->setStyleSheet(
+            QStringLiteral("background:%1; border:1px solid black;").arg(methodColor(k).name()));
         auto* v = new QVBoxLayout;
-        auto* name = new QLabel(QStringLiteral("<b>%1</b>").arg(QString::fromStdString(method.name).toHtmlEscaped()));
+        auto* name = new QLabel(
+            QStringLiteral("<b>%1</b>").arg(QString::fromStdString(method.name).toHtmlEscaped()));
         name->setWordWrap(true);
         v->addWidget(name);
         // The slider spans the scores: 0..1 for a model, 0..max margin for the baseline.
         double hi = 1.0;
         if (method.kind == "baseline") {
             hi = std::max(2.0 * method.threshold, 1.0);
-            for (float s : method.scores) hi = std::max(hi, double(s));
+            for (float s : method.scores)
+                hi = std::max(hi, double(s));
         }
         auto* row = new QHBoxLayout;
         auto* slider = new QSlider(Qt::Horizontal);
@@ -301,8 +310,10 @@ void ComparePage::rebuildOperatingPoints()
         spin->setRange(0, hi);
         spin->setSingleStep(hi / 100);
         auto* reset = new QPushButton(tr("Own"));
-        reset->setToolTip(tr("Back to the method's own threshold (chosen on its training data, or the "
-                             "baseline's rule limit): %1").arg(method.threshold, 0, 'f', 3));
+        reset->setToolTip(
+            tr("Back to the method's own threshold (chosen on its training data, or the "
+               "baseline's rule limit): %1")
+                .arg(method.threshold, 0, 'f', 3));
         row->addWidget(slider, 1);
         row->addWidget(spin);
         row->addWidget(reset);
@@ -331,7 +342,8 @@ void ComparePage::rebuildOperatingPoints()
             slider->setValue(int(std::lround(t / hi * 1000)));
             m_table->setThreshold(k, t);
         });
-        connect(reset, &QPushButton::clicked, this, [spin, method] { spin->setValue(method.threshold); });
+        connect(reset, &QPushButton::clicked, this,
+                [spin, method] { spin->setValue(method.threshold); });
         m_pointsLayout->insertWidget(k, box);
     }
 }
@@ -344,7 +356,8 @@ QWidget* ComparePage::buildErrorsTab()
     ll->setContentsMargins(0, 0, 0, 0);
     auto* filters = new QHBoxLayout;
     m_errorFilter = new QComboBox;
-    m_errorFilter->addItem(tr("Errors or disagreements"), int(kizu::learn::ErrorFilter::ErrorsOrDisagreements));
+    m_errorFilter->addItem(tr("Errors or disagreements"),
+                           int(kizu::learn::ErrorFilter::ErrorsOrDisagreements));
     m_errorFilter->addItem(tr("Errors"), int(kizu::learn::ErrorFilter::Errors));
     m_errorFilter->addItem(tr("Disagreements"), int(kizu::learn::ErrorFilter::Disagreements));
     m_errorFilter->addItem(tr("Every method wrong"), int(kizu::learn::ErrorFilter::AllWrong));
@@ -372,7 +385,8 @@ QWidget* ComparePage::buildErrorsTab()
     m_errorView->horizontalHeader()->setStretchLastSection(true);
     m_errorView->setTextElideMode(Qt::ElideMiddle);
     m_errorView->setWordWrap(false);
-    connect(m_errors, &QAbstractItemModel::modelReset, this, [this] { m_errorView->setColumnWidth(0, 200); });
+    connect(m_errors, &QAbstractItemModel::modelReset, this,
+            [this] { m_errorView->setColumnWidth(0, 200); });
     ll->addWidget(m_errorView, 1);
     connect(m_errorView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &ComparePage::updateSelection);
@@ -405,7 +419,8 @@ QWidget* ComparePage::buildErrorsTab()
     auto* b = new QWidget;
     auto* bl = new QVBoxLayout(b);
     bl->setContentsMargins(0, 0, 0, 0);
-    bl->addWidget(new QLabel(tr("Baseline: blobs that count as defects (green), the deciding blob (red box)")));
+    bl->addWidget(new QLabel(
+        tr("Baseline: blobs that count as defects (green), the deciding blob (red box)")));
     m_baselineView = new ImagePreview;
     bl->addWidget(m_baselineView, 1);
     views->addWidget(b);
@@ -425,7 +440,8 @@ QWidget* ComparePage::buildErrorsTab()
     auto* relabel = new QHBoxLayout;
     m_labelOk = new QPushButton(tr("Label OK (O)"));
     m_labelNg = new QPushButton(tr("Label NG (N)"));
-    const QString tip = tr("The label was wrong: correct it in the project (recorded in the audit log)");
+    const QString tip =
+        tr("The label was wrong: correct it in the project (recorded in the audit log)");
     m_labelOk->setToolTip(tip);
     m_labelNg->setToolTip(tip);
     connect(m_labelOk, &QPushButton::clicked, this, [this] { relabelCurrent(kOk); });
@@ -455,11 +471,13 @@ QWidget* ComparePage::buildShotsTab()
     l->setContentsMargins(0, 0, 0, 0);
     auto* bar = new QHBoxLayout;
     m_experimentFiles = new QComboBox;
-    m_experimentFiles->setToolTip(tr("results.csv files of kizu-cli experiment under the project's experiments/"));
+    m_experimentFiles->setToolTip(
+        tr("results.csv files of kizu-cli experiment under the project's experiments/"));
     auto* open = new QPushButton(tr("Open results.csv..."));
     connect(open, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Experiment results"), QString(),
-                                                       tr("Experiment results (results.csv *.csv)"));
+        const QString f =
+            QFileDialog::getOpenFileName(this, tr("Experiment results"), QString(),
+                                         tr("Experiment results (results.csv *.csv)"));
         if (!f.isEmpty()) loadExperimentCsv(f);
     });
     m_metric = new QComboBox;
@@ -484,8 +502,9 @@ QWidget* ComparePage::buildShotsTab()
     connect(m_bars, &QComboBox::currentIndexChanged, this, &ComparePage::redrawShots);
     m_shots = new ShotsChart;
     l->addWidget(m_shots, 1);
-    m_shotsInfo = new QLabel(tr("Open the results.csv of a kizu-cli experiment run: accuracy against "
-                                "shots per class, one line per initialisation, the baseline dashed."));
+    m_shotsInfo =
+        new QLabel(tr("Open the results.csv of a kizu-cli experiment run: accuracy against "
+                      "shots per class, one line per initialisation, the baseline dashed."));
     m_shotsInfo->setWordWrap(true);
     l->addWidget(m_shotsInfo);
     return w;
@@ -496,8 +515,10 @@ void ComparePage::setProject(kizu::project::ProjectStore* store)
     if (m_cancelToken) m_cancelToken->cancel();
     m_store = store;
     m_table->setData({});
-    if (m_store && m_folder.isEmpty()) useProjectSplit(m_split);
-    else if (!m_store && m_folder.isEmpty()) m_sourceInfo->setText(tr("No project open: choose a folder."));
+    if (m_store && m_folder.isEmpty())
+        useProjectSplit(m_split);
+    else if (!m_store && m_folder.isEmpty())
+        m_sourceInfo->setText(tr("No project open: choose a folder."));
     refreshModelList();
     refreshExperimentFiles();
 }
@@ -513,7 +534,8 @@ void ComparePage::useProjectSplit(const QString& split)
         return;
     }
     kizu::project::ImageFilter f;
-    if (split != QLatin1String("all")) f.split = kizu::project::splitFromString(split.toStdString());
+    if (split != QLatin1String("all"))
+        f.split = kizu::project::splitFromString(split.toStdString());
     std::int64_t ok = 0, ng = 0;
     for (const auto& b : m_store->imageBriefs(f)) {
         if (b.label == kizu::project::Label::Ok) ++ok;
@@ -553,27 +575,38 @@ QStringList ComparePage::checkedModels() const
 {
     QStringList out;
     for (int i = 0; i < m_models->count(); ++i)
-        if (m_models->item(i)->checkState() == Qt::Checked) out << m_models->item(i)->data(Qt::UserRole).toString();
+        if (m_models->item(i)->checkState() == Qt::Checked)
+            out << m_models->item(i)->data(Qt::UserRole).toString();
     return out;
 }
 
-void ComparePage::setBaselineIncluded(bool on) { m_withBaseline->setChecked(on); }
+void ComparePage::setBaselineIncluded(bool on)
+{
+    m_withBaseline->setChecked(on);
+}
 
 void ComparePage::refreshModelList()
 {
     m_models->clear();
     if (!m_store) return;
     QString active;
-    if (auto a = m_store->meta("active_model"); a && !a->empty()) active = QFileInfo(QString::fromStdString(*a)).absoluteFilePath();
+    if (auto a = m_store->meta("active_model"); a && !a->empty())
+        active = QFileInfo(QString::fromStdString(*a)).absoluteFilePath();
     for (const auto& rec : m_store->models()) {
         const QString file = QString::fromStdString(m_store->modelPath(rec).string());
         const bool isActive = QFileInfo(file).absoluteFilePath() == active;
-        addModelFile(file, QString::fromStdString(rec.name) + (isActive ? tr(" (active)") : QString()), isActive);
+        addModelFile(file,
+                     QString::fromStdString(rec.name) + (isActive ? tr(" (active)") : QString()),
+                     isActive);
     }
-    if (!active.isEmpty()) addModelFile(active, QFileInfo(active).fileName() + tr(" (active)"), true);
+    if (!active.isEmpty())
+        addModelFile(active, QFileInfo(active).fileName() + tr(" (active)"), true);
 }
 
-bool ComparePage::isRunning() const { return m_watcher->isRunning(); }
+bool ComparePage::isRunning() const
+{
+    return m_watcher->isRunning();
+}
 
 void ComparePage::setRunning(bool running)
 {
@@ -603,8 +636,9 @@ void ComparePage::startEvaluation()
     job.models.clear();
     for (const auto& m : checkedModels()) {
         if (!QFileInfo::exists(m)) {
-            fail(tr("Model missing"), tr("The model file %1 does not exist. Untick it or add the file again.")
-                                          .arg(QDir::toNativeSeparators(m)));
+            fail(tr("Model missing"),
+                 tr("The model file %1 does not exist. Untick it or add the file again.")
+                     .arg(QDir::toNativeSeparators(m)));
             return;
         }
         job.models.push_back(m.toStdString());
@@ -634,9 +668,12 @@ void ComparePage::startEvaluation()
         const double now = nowSeconds();
         if (done != total && now - *lastPost < 0.1) return; // about 10 updates a second
         *lastPost = now;
-        QMetaObject::invokeMethod(self.data(), [self, done, total, stage] {
-            if (self) self->showProgress(done, total, stage);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, done, total, stage] {
+                if (self) self->showProgress(done, total, stage);
+            },
+            Qt::QueuedConnection);
     };
     setRunning(true);
     m_progress->setRange(0, 0);
@@ -651,24 +688,32 @@ void ComparePage::startEvaluation()
                 if (!job.split.empty()) f.split = kizu::project::splitFromString(job.split);
                 for (const auto& rec : store.images(f)) {
                     if (rec.label == kizu::project::Label::Unlabeled) continue;
-                    d.items.push_back({store.imagePath(rec), rec.label == kizu::project::Label::Ng ? kNg : kOk, rec.group});
+                    d.items.push_back({store.imagePath(rec),
+                                       rec.label == kizu::project::Label::Ng ? kNg : kOk,
+                                       rec.group});
                     d.imageIds.push_back(rec.id);
                     d.names.push_back(rec.fileName());
                 }
-                d.description = QObject::tr("project %1, %2").arg(QString::fromStdString(fs::path(job.dir).filename().string()),
-                                                                   job.split.empty() ? QObject::tr("all labeled images")
-                                                                                     : QObject::tr("%1 split").arg(QString::fromStdString(job.split)));
+                d.description =
+                    QObject::tr("project %1, %2")
+                        .arg(QString::fromStdString(fs::path(job.dir).filename().string()),
+                             job.split.empty()
+                                 ? QObject::tr("all labeled images")
+                                 : QObject::tr("%1 split").arg(QString::fromStdString(job.split)));
             } else {
                 std::error_code ec;
                 const bool manifest = fs::exists(fs::path(job.dir) / "manifest.csv", ec);
                 d.items = kizu::learn::listFolder(job.dir, manifest ? "test" : "");
-                d.description = QObject::tr("folder %1%2").arg(QString::fromStdString(job.dir),
-                                                               manifest ? QObject::tr(", test split") : QString());
+                d.description = QObject::tr("folder %1%2")
+                                    .arg(QString::fromStdString(job.dir),
+                                         manifest ? QObject::tr(", test split") : QString());
             }
             if (d.items.empty())
-                throw kizu::InvalidArgument("The test set has no labeled images: label images (and assign a "
-                                            "train/test split) on the Dataset page, or choose another set.");
-            for (const auto& it : d.items) d.labels.push_back(it.label);
+                throw kizu::InvalidArgument(
+                    "The test set has no labeled images: label images (and assign a "
+                    "train/test split) on the Dataset page, or choose another set.");
+            for (const auto& it : d.items)
+                d.labels.push_back(it.label);
             post(0, 0, QObject::tr("hashing the test set"));
             d.dataHash = kizu::learn::dataHash(d.items);
             const qint64 n = qint64(d.items.size());
@@ -676,7 +721,8 @@ void ComparePage::startEvaluation()
             qint64 base = 0;
             auto score = [&](const std::string& id, const QString& what, auto&& fn) -> bool {
                 if (!job.cacheDir.empty())
-                    if (auto c = kizu::learn::loadCachedScores(job.cacheDir, id, d.dataHash, d.items)) {
+                    if (auto c =
+                            kizu::learn::loadCachedScores(job.cacheDir, id, d.dataHash, d.items)) {
                         d.methods.push_back(std::move(*c));
                         ++out->cached;
                         base += n;
@@ -698,10 +744,11 @@ void ComparePage::startEvaluation()
                     return out;
                 }
             }
-            if (job.baseline &&
-                !score(kizu::learn::baselineMethodId(job.params), QObject::tr("baseline"), [&](const kizu::ProgressFn& fn) {
-                    return kizu::learn::scoreBaseline(job.params, d.items, d.dataHash, fn, token.get());
-                })) {
+            if (job.baseline && !score(kizu::learn::baselineMethodId(job.params),
+                                       QObject::tr("baseline"), [&](const kizu::ProgressFn& fn) {
+                                           return kizu::learn::scoreBaseline(
+                                               job.params, d.items, d.dataHash, fn, token.get());
+                                       })) {
                 out->cancelled = true;
                 return out;
             }
@@ -737,7 +784,8 @@ void ComparePage::onEvaluationDone()
     auto out = m_watcher->result();
     setRunning(false);
     if (!out || out->cancelled) {
-        m_status->setText(tr("Cancelled. Finished methods were cached; Evaluate again to continue."));
+        m_status->setText(
+            tr("Cancelled. Finished methods were cached; Evaluate again to continue."));
         Q_EMIT evaluationFinished(false);
         return;
     }
@@ -760,7 +808,8 @@ void ComparePage::onEvaluationDone()
     for (int k = 0; k < methods; ++k) {
         const auto& m = m_table->compareData().methods[std::size_t(k)];
         m_errorMethod->addItem(QString::fromStdString(m.name), k);
-        if (m.kind == "model") m_heatModel->addItem(QString::fromStdString(m.name), QString::fromStdString(m.file));
+        if (m.kind == "model")
+            m_heatModel->addItem(QString::fromStdString(m.name), QString::fromStdString(m.file));
     }
     if (m_heatModel->count() == 0) m_heatModel->addItem(tr("(no model compared)"), QString());
     m_errorMethod->blockSignals(false);
@@ -769,12 +818,13 @@ void ComparePage::onEvaluationDone()
     m_export->setEnabled(methods > 0);
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
-    const QString msg = tr("%1 methods on %2 images (%3)%4; %5 images with errors or disagreements.")
-                            .arg(methods)
-                            .arg(n)
-                            .arg(description)
-                            .arg(out->cached ? tr(", %1 from the cache").arg(out->cached) : QString())
-                            .arg(m_errors->rowCount());
+    const QString msg =
+        tr("%1 methods on %2 images (%3)%4; %5 images with errors or disagreements.")
+            .arg(methods)
+            .arg(n)
+            .arg(description)
+            .arg(out->cached ? tr(", %1 from the cache").arg(out->cached) : QString())
+            .arg(m_errors->rowCount());
     m_status->setText(msg);
     Q_EMIT statusMessage(msg);
     Q_EMIT evaluationFinished(true);
@@ -788,8 +838,9 @@ void ComparePage::updateSelection()
     m_labelNg->setEnabled(cur.isValid() && project);
     if (!cur.isValid()) {
         m_drawnKey.clear();
-        m_errorInfo->setText(m_table->methodCount() ? tr("No image in this filter.")
-                                                    : tr("Evaluate to browse the images the methods get wrong."));
+        m_errorInfo->setText(m_table->methodCount()
+                                 ? tr("No image in this filter.")
+                                 : tr("Evaluate to browse the images the methods get wrong."));
         m_baselineView->showMessage(tr("No image selected"));
         m_heatView->showMessage(QString());
         return;
@@ -807,16 +858,20 @@ void ComparePage::updateSelection()
                          QString::number(d.methods[std::size_t(k)].scores[index], 'f', 3));
     }
     const QString info = tr("<b>%1</b> - labeled <b>%2</b><br>%3")
-                             .arg(imageName(d, index).toHtmlEscaped(),
-                                  verdictText(v.label), said.join(QStringLiteral(" &nbsp; ")));
-    m_errorInfo->setText(info + (project ? QString() : tr("<br><i>A folder test set cannot be relabeled here.</i>")));
+                             .arg(imageName(d, index).toHtmlEscaped(), verdictText(v.label),
+                                  said.join(QStringLiteral(" &nbsp; ")));
+    m_errorInfo->setText(
+        info +
+        (project ? QString() : tr("<br><i>A folder test set cannot be relabeled here.</i>")));
     const std::string path = d.items[index].path.string();
-    const QString drawKey = QString::fromStdString(path) + QLatin1Char('|') + m_heatModel->currentData().toString();
+    const QString drawKey =
+        QString::fromStdString(path) + QLatin1Char('|') + m_heatModel->currentData().toString();
     if (drawKey == m_drawnKey) return; // the same picture is already shown (or on its way)
     m_drawnKey = drawKey;
     const quint64 gen = ++m_previewGeneration;
     bool withBaseline = false;
-    for (const auto& m : d.methods) withBaseline |= m.kind == "baseline";
+    for (const auto& m : d.methods)
+        withBaseline |= m.kind == "baseline";
     const auto params = m_baseline->params();
     const std::string modelFile = m_heatModel->currentData().toString().toStdString();
     auto cache = m_modelCache;
@@ -833,7 +888,8 @@ void ComparePage::updateSelection()
             if (!modelFile.empty()) {
                 std::lock_guard lock(cache->mutex);
                 if (cache->file != modelFile) {
-                    cache->model = std::make_unique<kizu::learn::Model>(kizu::learn::Model::load(modelFile));
+                    cache->model =
+                        std::make_unique<kizu::learn::Model>(kizu::learn::Model::load(modelFile));
                     cache->file = modelFile;
                 }
                 h = toQImage(kizu::learn::annotatedImage(im, nullptr, cache->model.get()));
@@ -841,25 +897,31 @@ void ComparePage::updateSelection()
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
         }
-        QMetaObject::invokeMethod(self.data(), [self, gen, b, h, info, error] {
-            if (!self) return;
-            if (!error.isEmpty()) {
-                self->m_drawnKey.clear();
-                self->m_baselineView->showMessage(error);
-                self->m_heatView->showMessage(error);
-                return;
-            }
-            self->showPreview(gen, b, h, info);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, gen, b, h, info, error] {
+                if (!self) return;
+                if (!error.isEmpty()) {
+                    self->m_drawnKey.clear();
+                    self->m_baselineView->showMessage(error);
+                    self->m_heatView->showMessage(error);
+                    return;
+                }
+                self->showPreview(gen, b, h, info);
+            },
+            Qt::QueuedConnection);
     });
 }
 
-void ComparePage::showPreview(quint64 generation, const QImage& baseline, const QImage& heat, const QString&)
+void ComparePage::showPreview(quint64 generation, const QImage& baseline, const QImage& heat,
+                              const QString&)
 {
     if (generation != m_previewGeneration) return; // a newer selection is being drawn
     m_baselineView->showImage(baseline);
-    if (heat.isNull()) m_heatView->showMessage(tr("Add a model to the comparison to see its heatmap."));
-    else m_heatView->showImage(heat);
+    if (heat.isNull())
+        m_heatView->showMessage(tr("Add a model to the comparison to see its heatmap."));
+    else
+        m_heatView->showImage(heat);
     Q_EMIT previewReady();
 }
 
@@ -871,8 +933,9 @@ void ComparePage::relabelCurrent(int label)
     const std::size_t index = m_errors->imageIndex(cur.row());
     const int row = cur.row();
     try {
-        const int changed = m_store->setLabel(d.imageIds.at(index),
-                                              label == kNg ? kizu::project::Label::Ng : kizu::project::Label::Ok);
+        const int changed =
+            m_store->setLabel(d.imageIds.at(index),
+                              label == kNg ? kizu::project::Label::Ng : kizu::project::Label::Ok);
         if (changed == 0) return;
     } catch (const kizu::Error& e) {
         fail(tr("Cannot relabel"), QString::fromStdString(e.what()));
@@ -895,9 +958,11 @@ void ComparePage::refreshExperimentFiles()
     if (!m_store) return;
     for (const auto& f : kizu::learn::findExperimentResults(m_store->dir())) {
         const QString file = QString::fromStdString(f.string());
-        m_experimentFiles->addItem(QFileInfo(file).dir().dirName() + QStringLiteral("/results.csv"), file);
+        m_experimentFiles->addItem(QFileInfo(file).dir().dirName() + QStringLiteral("/results.csv"),
+                                   file);
     }
-    if (m_experimentFiles->count() > 0) loadExperimentCsv(m_experimentFiles->itemData(0).toString());
+    if (m_experimentFiles->count() > 0)
+        loadExperimentCsv(m_experimentFiles->itemData(0).toString());
 }
 
 bool ComparePage::loadExperimentCsv(const QString& file)
@@ -905,7 +970,8 @@ bool ComparePage::loadExperimentCsv(const QString& file)
     try {
         auto runs = kizu::experiment::readResults(file.toStdString());
         if (runs.empty())
-            throw kizu::FormatError(file.toStdString() + " holds no finished runs (or does not exist); "
+            throw kizu::FormatError(file.toStdString() +
+                                    " holds no finished runs (or does not exist); "
                                     "kizu-cli experiment run writes one row per finished run.");
         m_runs = std::move(runs);
     } catch (const kizu::Error& e) {
@@ -917,26 +983,31 @@ bool ComparePage::loadExperimentCsv(const QString& file)
     m_experimentFiles->setCurrentIndex(m_experimentFiles->findData(file));
     redrawShots();
     std::set<std::uint64_t> seeds;
-    for (const auto& r : m_runs) seeds.insert(r.key.seed);
-    m_shotsInfo->setText(tr("%1 runs over %2 seeds from %3. Mean over seeds; bars over seeds; dashed: "
-                            "the classical baseline tuned on the same shots.")
-                             .arg(m_runs.size())
-                             .arg(seeds.size())
-                             .arg(QDir::toNativeSeparators(file)));
+    for (const auto& r : m_runs)
+        seeds.insert(r.key.seed);
+    m_shotsInfo->setText(
+        tr("%1 runs over %2 seeds from %3. Mean over seeds; bars over seeds; dashed: "
+           "the classical baseline tuned on the same shots.")
+            .arg(m_runs.size())
+            .arg(seeds.size())
+            .arg(QDir::toNativeSeparators(file)));
     return true;
 }
 
 void ComparePage::redrawShots()
 {
     if (m_runs.empty()) return;
-    const auto series = kizu::learn::shotSeries(m_runs, m_metric->currentData().toString().toStdString());
-    m_shots->setSeries(series, m_metric->currentText(), m_bars->currentIndex() == 0 ? ErrorBars::MinMax : ErrorBars::StdDev);
+    const auto series =
+        kizu::learn::shotSeries(m_runs, m_metric->currentData().toString().toStdString());
+    m_shots->setSeries(series, m_metric->currentText(),
+                       m_bars->currentIndex() == 0 ? ErrorBars::MinMax : ErrorBars::StdDev);
 }
 
 bool ComparePage::exportReport(const QString& file)
 {
     if (m_table->methodCount() == 0) {
-        fail(tr("Nothing to report"), tr("Evaluate first: the report holds the table, the charts and the worst errors."));
+        fail(tr("Nothing to report"),
+             tr("Evaluate first: the report holds the table, the charts and the worst errors."));
         return false;
     }
     const bool pdf = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive);
@@ -945,14 +1016,16 @@ bool ComparePage::exportReport(const QString& file)
     r.data = QStringLiteral("%1 (%2 images)").arg(d.description).arg(d.items.size()).toStdString();
     r.createdAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
     for (int k = 0; k < m_table->methodCount(); ++k)
-        r.methods.push_back({d.methods[std::size_t(k)].name, m_table->metrics(k), d.methods[std::size_t(k)].msPerImage});
+        r.methods.push_back({d.methods[std::size_t(k)].name, m_table->metrics(k),
+                             d.methods[std::size_t(k)].msPerImage});
     if (!m_runs.empty())
         r.shots = kizu::learn::shotSeries(m_runs, m_metric->currentData().toString().toStdString());
     const auto all = kizu::learn::imageVerdicts(d.methods, m_table->thresholds(), d.labels);
     const auto worst = kizu::learn::filterVerdicts(all, kizu::learn::ErrorFilter::Errors);
     const kizu::baseline::BaselineParams params = m_baseline->params();
     bool withBaseline = false;
-    for (const auto& m : d.methods) withBaseline |= m.kind == "baseline";
+    for (const auto& m : d.methods)
+        withBaseline |= m.kind == "baseline";
     QList<QImage> errorImages;
     for (std::size_t i = 0; i < worst.size() && i < 12; ++i) {
         const auto& v = worst[i];
@@ -960,13 +1033,15 @@ bool ComparePage::exportReport(const QString& file)
         e.path = imageName(d, v.index).toStdString();
         e.label = v.label;
         e.predicted = v.predicted;
-        for (const auto& m : d.methods) e.scores.push_back(m.scores[v.index]);
+        for (const auto& m : d.methods)
+            e.scores.push_back(m.scores[v.index]);
         cv::Mat im = cv::imread(d.items[v.index].path.string(), cv::IMREAD_COLOR);
         if (!im.empty()) {
             cv::Mat shown = withBaseline ? kizu::learn::annotatedImage(im, &params, nullptr) : im;
             if (pdf) {
                 e.imageUri = QStringLiteral("err%1.png").arg(i).toStdString();
-                errorImages << toQImage(shown).scaled(260, 260, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+                errorImages << toQImage(shown).scaled(260, 260, Qt::KeepAspectRatio,
+                                                      Qt::SmoothTransformation);
             } else {
                 e.imageUri = kizu::learn::jpegDataUri(shown, 260);
             }
@@ -987,7 +1062,8 @@ bool ComparePage::exportReport(const QString& file)
                 doc.addResource(QTextDocument::ImageResource, QUrl(QStringLiteral("shots.png")),
                                 m_shots->plot()->toPixmap(620, 380).toImage());
             for (int i = 0; i < errorImages.size(); ++i)
-                doc.addResource(QTextDocument::ImageResource, QUrl(QStringLiteral("err%1.png").arg(i)), errorImages[i]);
+                doc.addResource(QTextDocument::ImageResource,
+                                QUrl(QStringLiteral("err%1.png").arg(i)), errorImages[i]);
             doc.setHtml(QString::fromStdString(kizu::learn::compareReportHtml(r)));
             const QString tmp = file + QStringLiteral(".part");
             {
@@ -999,7 +1075,8 @@ bool ComparePage::exportReport(const QString& file)
             }
             QFile::remove(file);
             if (!QFile::rename(tmp, file))
-                throw kizu::IoError("Cannot write " + file.toStdString() + "; check the folder's permissions.");
+                throw kizu::IoError("Cannot write " + file.toStdString() +
+                                    "; check the folder's permissions.");
         }
     } catch (const kizu::Error& e) {
         fail(tr("Cannot write the report"), QString::fromStdString(e.what()));

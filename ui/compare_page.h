@@ -91,7 +91,8 @@ private:
     void onEvaluationDone();
     void showProgress(qint64 done, qint64 total, const QString& stage);
     void updateSelection();
-    void showPreview(quint64 generation, const QImage& baseline, const QImage& heat, const QString& info);
+    void showPreview(quint64 generation, const QImage& baseline, const QImage& heat,
+                     const QString& info);
     void refreshExperimentFiles();
     void redrawShots();
     void setRunning(bool running);

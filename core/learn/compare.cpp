@@ -16,7 +16,10 @@ namespace kizu::learn {
 
 namespace fs = std::filesystem;
 
-std::string modelMethodId(const fs::path& modelFile) { return sha256File(modelFile); }
+std::string modelMethodId(const fs::path& modelFile)
+{
+    return sha256File(modelFile);
+}
 
 std::string baselineMethodId(const baseline::BaselineParams& params)
 {
@@ -51,7 +54,8 @@ MethodScores scoreModel(const fs::path& modelFile, const std::vector<LabeledPath
     out.cancelled = r.cancelled;
     if (r.cancelled) return out;
     out.scores.reserve(r.images.size());
-    for (const auto& im : r.images) out.scores.push_back(im.score);
+    for (const auto& im : r.images)
+        out.scores.push_back(im.score);
     out.msPerImage = items.empty() ? 0 : 1000.0 * seconds / double(items.size());
     return out;
 }
@@ -68,7 +72,8 @@ MethodScores scoreBaseline(const baseline::BaselineParams& params,
     out.threshold = params.scoreThreshold;
     std::vector<baseline::LabeledImage> images;
     images.reserve(items.size());
-    for (const auto& it : items) images.push_back({it.path.string(), it.label == kNg, it.group});
+    for (const auto& it : items)
+        images.push_back({it.path.string(), it.label == kNg, it.group});
     auto r = baseline::evaluate(images, params, progress, cancel);
     out.cancelled = r.cancelled;
     if (r.cancelled) return out;
@@ -77,7 +82,8 @@ MethodScores scoreBaseline(const baseline::BaselineParams& params,
             throw IoError("The baseline could not read " + it.path + ": " + it.error +
                           ". Remove the image from the test set or replace the file.");
     out.scores.reserve(r.items.size());
-    for (const auto& it : r.items) out.scores.push_back(float(it.score));
+    for (const auto& it : r.items)
+        out.scores.push_back(float(it.score));
     out.msPerImage = items.empty() ? 0 : 1000.0 * r.seconds / double(items.size());
     return out;
 }
@@ -100,7 +106,8 @@ std::optional<MethodScores> loadCachedScores(const fs::path& cacheDir, const std
     if (!fs::exists(file, ec)) return std::nullopt;
     try {
         const auto j = nlohmann::json::parse(readFile(file));
-        if (j.at("id").get<std::string>() != methodId || j.at("data_hash").get<std::string>() != dataHash)
+        if (j.at("id").get<std::string>() != methodId ||
+            j.at("data_hash").get<std::string>() != dataHash)
             return std::nullopt;
         const auto& paths = j.at("paths");
         const auto& scores = j.at("scores");
@@ -144,7 +151,8 @@ void saveCachedScores(const fs::path& cacheDir, const MethodScores& s,
     j["threshold"] = s.threshold;
     j["ms_per_image"] = s.msPerImage;
     auto paths = nlohmann::json::array();
-    for (const auto& it : items) paths.push_back(it.path.string());
+    for (const auto& it : items)
+        paths.push_back(it.path.string());
     j["paths"] = std::move(paths);
     j["scores"] = s.scores;
     writeFileAtomic(cacheFile(cacheDir, s.id, s.dataHash), j.dump());
@@ -216,11 +224,21 @@ std::vector<ImageVerdicts> filterVerdicts(const std::vector<ImageVerdicts>& all,
     for (const auto& v : all) {
         bool keep = false;
         switch (filter) {
-        case ErrorFilter::ErrorsOrDisagreements: keep = v.wrong > 0 || v.disagree; break;
-        case ErrorFilter::Errors: keep = v.wrong > 0; break;
-        case ErrorFilter::Disagreements: keep = v.disagree; break;
-        case ErrorFilter::AllWrong: keep = !v.predicted.empty() && v.wrong == int(v.predicted.size()); break;
-        case ErrorFilter::All: keep = true; break;
+        case ErrorFilter::ErrorsOrDisagreements:
+            keep = v.wrong > 0 || v.disagree;
+            break;
+        case ErrorFilter::Errors:
+            keep = v.wrong > 0;
+            break;
+        case ErrorFilter::Disagreements:
+            keep = v.disagree;
+            break;
+        case ErrorFilter::AllWrong:
+            keep = !v.predicted.empty() && v.wrong == int(v.predicted.size());
+            break;
+        case ErrorFilter::All:
+            keep = true;
+            break;
         }
         if (keep && method >= 0 && method < int(v.predicted.size()))
             keep = v.predicted[std::size_t(method)] != v.label;
@@ -233,8 +251,8 @@ std::vector<ImageVerdicts> filterVerdicts(const std::vector<ImageVerdicts>& all,
     return out;
 }
 
-cv::Mat annotatedImage(const cv::Mat& bgr, const baseline::BaselineParams* params, const Model* model,
-                       double heatAlpha)
+cv::Mat annotatedImage(const cv::Mat& bgr, const baseline::BaselineParams* params,
+                       const Model* model, double heatAlpha)
 {
     if (bgr.empty()) throw InvalidArgument("annotatedImage: the image is empty.");
     cv::Mat out = bgr.channels() == 3 ? bgr.clone() : cv::Mat();

@@ -85,8 +85,8 @@ std::vector<ImageVerdicts> imageVerdicts(const std::vector<MethodScores>& method
 
 enum class ErrorFilter { ErrorsOrDisagreements, Errors, Disagreements, AllWrong, All };
 // Filters (optionally to images some method errs on: method >= 0) and sorts worst first.
-std::vector<ImageVerdicts> filterVerdicts(const std::vector<ImageVerdicts>& all,
-                                          ErrorFilter filter, int method = -1);
+std::vector<ImageVerdicts> filterVerdicts(const std::vector<ImageVerdicts>& all, ErrorFilter filter,
+                                          int method = -1);
 
 // An image as the error browser and the report show it: the baseline's blobs (outlines;
 // the deciding blob's rectangle in red) when params is given, and the model's class-activation

@@ -17,7 +17,8 @@ std::vector<ShotSeries> shotSeries(const std::vector<experiment::RunResult>& row
     if (!rows.empty()) experiment::metricValue(rows.front(), metric); // validates the name
     std::vector<ShotSeries> out;
     for (const auto& c : experiment::aggregate(rows, metric)) { // sorted by shots, then init
-        auto it = std::find_if(out.begin(), out.end(), [&](const ShotSeries& s) { return s.name == c.init; });
+        auto it = std::find_if(out.begin(), out.end(),
+                               [&](const ShotSeries& s) { return s.name == c.init; });
         if (it == out.end()) {
             out.push_back({c.init, c.init == "baseline", {}});
             it = out.end() - 1;
@@ -60,11 +61,20 @@ std::string htmlEscape(const std::string& s)
     out.reserve(s.size());
     for (char c : s) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -96,7 +106,8 @@ std::string svgOpen(int w, int h)
 {
     return "<svg xmlns='http://www.w3.org/2000/svg' width='" + std::to_string(w) + "' height='" +
            std::to_string(h) + "' viewBox='0 0 " + std::to_string(w) + " " + std::to_string(h) +
-           "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n";
+           "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' "
+           "fill='white'/>\n";
 }
 
 std::string frame(const Plot& p, const std::vector<double>& xTicks, const std::string& xLabel,
@@ -107,8 +118,8 @@ std::string frame(const Plot& p, const std::vector<double>& xTicks, const std::s
         const double y = p.y0 + (p.y1 - p.y0) * i / 5.0;
         s << "<line x1='" << p.left << "' x2='" << p.w - p.right << "' y1='" << p.py(y) << "' y2='"
           << p.py(y) << "' stroke='#e4e4e4'/>\n";
-        s << "<text x='" << p.left - 6 << "' y='" << p.py(y) + 4 << "' text-anchor='end'>" << fmt(y, 1)
-          << "</text>\n";
+        s << "<text x='" << p.left - 6 << "' y='" << p.py(y) + 4 << "' text-anchor='end'>"
+          << fmt(y, 1) << "</text>\n";
     }
     for (double x : xTicks) {
         s << "<line x1='" << p.px(x) << "' x2='" << p.px(x) << "' y1='" << p.top << "' y2='"
@@ -133,9 +144,11 @@ std::string legend(const std::vector<std::pair<std::string, std::string>>& items
     int y = bottomRight ? p.h - p.bottom - 8 - lineH * int(items.size()) + lineH : p.top + 14;
     // Wide enough for the longest name (about 6.5 px a character at 11 px sans-serif).
     std::size_t longest = 0;
-    for (const auto& item : items) longest = std::max(longest, item.first.size());
+    for (const auto& item : items)
+        longest = std::max(longest, item.first.size());
     const double width = 34 + 6.5 * double(longest);
-    const double x = bottomRight ? std::max(double(p.left + 6), p.w - p.right - 6 - width) : p.left + 10;
+    const double x =
+        bottomRight ? std::max(double(p.left + 6), p.w - p.right - 6 - width) : p.left + 10;
     for (const auto& [name, color] : items) {
         s << "<line x1='" << x << "' x2='" << x + 18 << "' y1='" << y - 4 << "' y2='" << y - 4
           << "' stroke='" << color << "' stroke-width='2'/>";
@@ -150,16 +163,17 @@ std::string rocSvg(const std::vector<ReportMethod>& methods, int width, int heig
 {
     Plot p{width, height};
     std::ostringstream s;
-    s << svgOpen(width, height) << frame(p, {0, 0.2, 0.4, 0.6, 0.8, 1.0}, "false NG rate (OK called NG)",
-                                         "NG recall", false);
-    s << "<line x1='" << p.px(0) << "' y1='" << p.py(0) << "' x2='" << p.px(1) << "' y2='" << p.py(1)
-      << "' stroke='#bbb' stroke-dasharray='4 3'/>\n";
+    s << svgOpen(width, height)
+      << frame(p, {0, 0.2, 0.4, 0.6, 0.8, 1.0}, "false NG rate (OK called NG)", "NG recall", false);
+    s << "<line x1='" << p.px(0) << "' y1='" << p.py(0) << "' x2='" << p.px(1) << "' y2='"
+      << p.py(1) << "' stroke='#bbb' stroke-dasharray='4 3'/>\n";
     std::vector<std::pair<std::string, std::string>> items;
     for (std::size_t k = 0; k < methods.size(); ++k) {
         const auto& m = methods[k].metrics.metrics;
         const std::string color = methodColor(k);
         s << "<polyline fill='none' stroke='" << color << "' stroke-width='2' points='";
-        for (const auto& r : m.roc) s << fmt(p.px(r.fpr), 1) << "," << fmt(p.py(r.tpr), 1) << " ";
+        for (const auto& r : m.roc)
+            s << fmt(p.px(r.fpr), 1) << "," << fmt(p.py(r.tpr), 1) << " ";
         s << "'/>\n";
         const auto op = operatingPoint(m);
         s << "<circle cx='" << p.px(op.fpr) << "' cy='" << p.py(op.tpr) << "' r='5' fill='" << color
@@ -197,20 +211,24 @@ std::string shotsSvg(const std::vector<ShotSeries>& series, int width, int heigh
     for (int s = 1; s <= hi; s *= 2)
         if (s >= lo) ticks.push_back(s);
     std::ostringstream s;
-    s << svgOpen(width, height) << frame(p, ticks, "shots per class (log2)", "accuracy (mean over seeds)", true);
+    s << svgOpen(width, height)
+      << frame(p, ticks, "shots per class (log2)", "accuracy (mean over seeds)", true);
     std::vector<std::pair<std::string, std::string>> items;
     std::size_t k = 0;
     for (const auto& se : series) {
         const std::string color = se.baseline ? std::string("#333333") : methodColor(k++);
         const std::string dash = se.baseline ? " stroke-dasharray='6 4'" : "";
-        s << "<polyline fill='none' stroke='" << color << "' stroke-width='2'" << dash << " points='";
-        for (const auto& pt : se.points) s << fmt(p.px(pt.shots), 1) << "," << fmt(p.py(pt.mean), 1) << " ";
+        s << "<polyline fill='none' stroke='" << color << "' stroke-width='2'" << dash
+          << " points='";
+        for (const auto& pt : se.points)
+            s << fmt(p.px(pt.shots), 1) << "," << fmt(p.py(pt.mean), 1) << " ";
         s << "'/>\n";
         for (const auto& pt : se.points) {
             const double x = p.px(pt.shots);
-            s << "<line x1='" << x << "' x2='" << x << "' y1='" << p.py(pt.min) << "' y2='" << p.py(pt.max)
-              << "' stroke='" << color << "'/>";
-            s << "<circle cx='" << x << "' cy='" << p.py(pt.mean) << "' r='3.5' fill='" << color << "'/>\n";
+            s << "<line x1='" << x << "' x2='" << x << "' y1='" << p.py(pt.min) << "' y2='"
+              << p.py(pt.max) << "' stroke='" << color << "'/>";
+            s << "<circle cx='" << x << "' cy='" << p.py(pt.mean) << "' r='3.5' fill='" << color
+              << "'/>\n";
         }
         items.push_back({se.name, color});
     }
@@ -258,7 +276,8 @@ std::string compareReportHtml(const CompareReport& r)
     s << "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>" << htmlEscape(r.title)
       << "</title>\n<style>body{font-family:sans-serif;margin:24px;color:#222}"
          "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #bbb;padding:4px 8px;"
-         "text-align:right}th{background:#eee}td.name{text-align:left}.ok{color:#1a7f37}.ng{color:#c62828}"
+         "text-align:right}th{background:#eee}td.name{text-align:left}.ok{color:#1a7f37}.ng{color:#"
+         "c62828}"
          ".cm td{width:70px;text-align:center}.cms{display:flex;flex-wrap:wrap;gap:18px}"
          ".err td{vertical-align:top}</style></head><body>\n";
     s << "<h1>" << htmlEscape(r.title) << "</h1>\n<p>Test set: " << htmlEscape(r.data);
@@ -268,31 +287,38 @@ std::string compareReportHtml(const CompareReport& r)
          "<th>ms / image</th></tr>\n";
     for (const auto& m : r.methods) {
         const auto& x = m.metrics.metrics;
-        s << "<tr><td class='name'>" << htmlEscape(m.name) << "</td><td>" << fmt(x.threshold) << "</td><td>"
-          << fmt(x.accuracy) << "</td><td>" << fmt(x.balancedAccuracy) << "</td><td>" << fmt(x.ngRecall)
-          << "</td><td>" << fmt(x.ngPrecision) << "</td><td>" << fmt(m.metrics.f1) << "</td><td>"
-          << fmt(x.auc) << "</td><td>" << fmt(m.msPerImage, 1) << "</td></tr>\n";
+        s << "<tr><td class='name'>" << htmlEscape(m.name) << "</td><td>" << fmt(x.threshold)
+          << "</td><td>" << fmt(x.accuracy) << "</td><td>" << fmt(x.balancedAccuracy) << "</td><td>"
+          << fmt(x.ngRecall) << "</td><td>" << fmt(x.ngPrecision) << "</td><td>"
+          << fmt(m.metrics.f1) << "</td><td>" << fmt(x.auc) << "</td><td>" << fmt(m.msPerImage, 1)
+          << "</td></tr>\n";
     }
     s << "</table>\n<h2>Confusion matrices</h2>\n<div class='cms'>\n";
     for (const auto& m : r.methods) {
         const auto& x = m.metrics.metrics;
-        s << "<div><b>" << htmlEscape(m.name) << "</b><table class='cm'><tr><th></th><th>said OK</th>"
+        s << "<div><b>" << htmlEscape(m.name)
+          << "</b><table class='cm'><tr><th></th><th>said OK</th>"
           << "<th>said NG</th></tr><tr><th>OK</th><td>" << x.tn << "</td><td class='ng'>" << x.fp
           << "</td></tr><tr><th>NG</th><td class='ng'>" << x.fn << "</td><td>" << x.tp
           << "</td></tr></table></div>\n";
     }
     s << "</div>\n<h2>ROC curves</h2>\n<p>Dots: each method's operating point.</p>\n";
-    if (!r.rocImage.empty()) s << "<img src='" << htmlEscape(r.rocImage) << "'>\n";
-    else s << rocSvg(r.methods);
+    if (!r.rocImage.empty())
+        s << "<img src='" << htmlEscape(r.rocImage) << "'>\n";
+    else
+        s << rocSvg(r.methods);
     if (!r.shots.empty() || !r.shotsImage.empty()) {
         s << "<h2>Accuracy against shots per class</h2>\n<p>Mean over seeds; bars from the worst "
              "to the best seed; dashed: the classical baseline.</p>\n";
-        if (!r.shotsImage.empty()) s << "<img src='" << htmlEscape(r.shotsImage) << "'>\n";
-        else s << shotsSvg(r.shots);
+        if (!r.shotsImage.empty())
+            s << "<img src='" << htmlEscape(r.shotsImage) << "'>\n";
+        else
+            s << shotsSvg(r.shots);
     }
     if (!r.errors.empty()) {
         s << "<h2>Worst errors</h2>\n<table class='err'><tr><th>image</th><th>label</th>";
-        for (const auto& m : r.methods) s << "<th>" << htmlEscape(m.name) << "</th>";
+        for (const auto& m : r.methods)
+            s << "<th>" << htmlEscape(m.name) << "</th>";
         s << "</tr>\n";
         for (const auto& e : r.errors) {
             s << "<tr><td class='name'>";
@@ -301,8 +327,10 @@ std::string compareReportHtml(const CompareReport& r)
               << (e.label == kNg ? "NG" : "OK") << "</td>";
             for (std::size_t k = 0; k < e.predicted.size(); ++k) {
                 const bool wrong = e.predicted[k] != e.label;
-                s << "<td class='" << (wrong ? "ng" : "ok") << "'>" << (e.predicted[k] == kNg ? "NG" : "OK")
-                  << (k < e.scores.size() ? " (" + fmt(e.scores[k]) + ")" : std::string()) << "</td>";
+                s << "<td class='" << (wrong ? "ng" : "ok") << "'>"
+                  << (e.predicted[k] == kNg ? "NG" : "OK")
+                  << (k < e.scores.size() ? " (" + fmt(e.scores[k]) + ")" : std::string())
+                  << "</td>";
             }
             s << "</tr>\n";
         }

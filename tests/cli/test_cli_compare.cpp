@@ -31,7 +31,9 @@ private Q_SLOTS:
             cv::Mat im(100, 160, CV_8UC3);
             rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(120), cv::Scalar::all(140));
             if (ng) cv::circle(im, cv::Point(80, 50), 9, cv::Scalar::all(10), -1);
-            cv::imwrite(tmp(QStringLiteral("data/%1/i%2.png").arg(ng ? "ng" : "ok").arg(i)).toStdString(), im);
+            cv::imwrite(
+                tmp(QStringLiteral("data/%1/i%2.png").arg(ng ? "ng" : "ok").arg(i)).toStdString(),
+                im);
         }
         kizu::learn::ModelInfo info;
         info.inputSize = 64;
@@ -40,8 +42,10 @@ private Q_SLOTS:
 
     void comparesAndCaches()
     {
-        const QStringList args{"compare", "--data", tmp("data"), "--models", tmp("m.kizumodel"), "--baseline",
-                               "--cache", tmp("cache"), "--threads", "1", "--json", "--report", tmp("r.html")};
+        const QStringList args{"compare",          "--data",     tmp("data"), "--models",
+                               tmp("m.kizumodel"), "--baseline", "--cache",   tmp("cache"),
+                               "--threads",        "1",          "--json",    "--report",
+                               tmp("r.html")};
         auto r = runCli(args);
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const auto j = QJsonDocument::fromJson(r.out).object();
@@ -63,11 +67,13 @@ private Q_SLOTS:
         human.removeAll(QStringLiteral("--json"));
         r = runCli(human);
         QVERIFY2(r.exitCode == 0, r.err.constData());
-        QVERIFY2(r.err.contains("m.kizumodel from the cache") && r.err.contains("baseline from the cache"),
+        QVERIFY2(r.err.contains("m.kizumodel from the cache") &&
+                     r.err.contains("baseline from the cache"),
                  r.err.constData());
         QVERIFY(r.out.contains("bal.acc"));
         QVERIFY(r.out.contains("Confusion"));
-        QVERIFY(r.out.contains(QByteArray::number(methods[0].toObject()["auc"].toDouble(), 'f', 4)));
+        QVERIFY(
+            r.out.contains(QByteArray::number(methods[0].toObject()["auc"].toDouble(), 'f', 4)));
     }
 
     void errors()

@@ -86,8 +86,9 @@ private Q_SLOTS:
     void verdictsAndFilters()
     {
         const std::vector<int> labels{kOk, kNg, kOk, kNg};
-        std::vector<MethodScores> ms{fakeMethod("model", {0.2f, 0.9f, 0.95f, 0.45f}, 0.5),
-                                     fakeMethod("baseline", {0.0f, 0.4f, 3.0f, 1.5f}, 1.0, "baseline")};
+        std::vector<MethodScores> ms{
+            fakeMethod("model", {0.2f, 0.9f, 0.95f, 0.45f}, 0.5),
+            fakeMethod("baseline", {0.0f, 0.4f, 3.0f, 1.5f}, 1.0, "baseline")};
         auto v = imageVerdicts(ms, {0.5, 1.0}, labels);
         QCOMPARE(int(v.size()), 4);
         QCOMPARE(v[0].wrong, 0);
@@ -105,7 +106,8 @@ private Q_SLOTS:
         QCOMPARE(int(filterVerdicts(v, ErrorFilter::All).size()), 4);
         auto baselineErrors = filterVerdicts(v, ErrorFilter::Errors, 1);
         QCOMPARE(int(baselineErrors.size()), 2);
-        for (const auto& e : baselineErrors) QVERIFY(e.predicted[1] != e.label);
+        for (const auto& e : baselineErrors)
+            QVERIFY(e.predicted[1] != e.label);
         // A threshold per method is required.
         QVERIFY_THROWS_EXCEPTION(InvalidArgument, imageVerdicts(ms, {0.5}, labels));
     }
@@ -168,7 +170,8 @@ private Q_SLOTS:
         QVERIFY(ms.name.find("tiny.kizumodel") != std::string::npos);
         QVERIFY(ms.msPerImage > 0);
         QVERIFY(progressCalls > 0);
-        for (float s : ms.scores) QVERIFY(s >= 0 && s <= 1);
+        for (float s : ms.scores)
+            QVERIFY(s >= 0 && s <= 1);
         // The same model gives the same scores.
         auto again = scoreModel(file, items, hash);
         QCOMPARE(again.scores, ms.scores);
@@ -187,7 +190,8 @@ private Q_SLOTS:
         QCOMPARE(bs.id, baselineMethodId(params));
         QCOMPARE(int(bs.scores.size()), 8);
         std::vector<int> labels;
-        for (const auto& it : items) labels.push_back(it.label);
+        for (const auto& it : items)
+            labels.push_back(it.label);
         auto bm = metricsAt(bs, labels, bs.threshold);
         QCOMPARE(bm.metrics.accuracy, 1.0); // the pits are obvious
         // Changing a parameter changes the cache identity.
@@ -211,14 +215,14 @@ private Q_SLOTS:
         const fs::path dir = tmp.path().toStdString();
         const fs::path csv = dir / "experiments" / "run1" / "results.csv";
         fs::create_directories(csv.parent_path());
-        writeFileAtomic(csv,
-                        "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,"
-                        "ng_recall,f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
-                        "squeezenet1_1,128,imagenet,4,1,100,0.70,0.7,0.7,0.7,0.7,0.8,0.5,10,1,100\n"
-                        "squeezenet1_1,128,imagenet,4,2,100,0.80,0.8,0.8,0.8,0.8,0.9,0.5,10,1,100\n"
-                        "squeezenet1_1,128,imagenet,16,1,100,0.90,0.9,0.9,0.9,0.9,0.95,0.5,10,1,100\n"
-                        "squeezenet1_1,128,baseline,4,1,0,0.60,0.6,0.6,0.6,0.6,0.65,1,2,1,100\n"
-                        "squeezenet1_1,128,scratch,4,1,100,0.55,0.5,0.5,0.5,0.5,0.5,0.5,10,1,100\n");
+        writeFileAtomic(
+            csv, "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,"
+                 "ng_recall,f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
+                 "squeezenet1_1,128,imagenet,4,1,100,0.70,0.7,0.7,0.7,0.7,0.8,0.5,10,1,100\n"
+                 "squeezenet1_1,128,imagenet,4,2,100,0.80,0.8,0.8,0.8,0.8,0.9,0.5,10,1,100\n"
+                 "squeezenet1_1,128,imagenet,16,1,100,0.90,0.9,0.9,0.9,0.9,0.95,0.5,10,1,100\n"
+                 "squeezenet1_1,128,baseline,4,1,0,0.60,0.6,0.6,0.6,0.6,0.65,1,2,1,100\n"
+                 "squeezenet1_1,128,scratch,4,1,100,0.55,0.5,0.5,0.5,0.5,0.5,0.5,10,1,100\n");
         auto runs = experiment::readResults(csv);
         QCOMPARE(int(runs.size()), 5);
         auto series = shotSeries(runs);
@@ -245,7 +249,8 @@ private Q_SLOTS:
         // The chart draws one polyline per series, the baseline dashed.
         const std::string svg = shotsSvg(series);
         std::size_t lines = 0;
-        for (auto pos = svg.find("<polyline"); pos != std::string::npos; pos = svg.find("<polyline", pos + 1))
+        for (auto pos = svg.find("<polyline"); pos != std::string::npos;
+             pos = svg.find("<polyline", pos + 1))
             ++lines;
         QCOMPARE(int(lines), 3);
         QVERIFY(svg.find("stroke-dasharray") != std::string::npos);
@@ -285,7 +290,8 @@ private Q_SLOTS:
         // The ROC chart holds one curve and one operating point per method.
         const std::string roc = rocSvg(r.methods);
         std::size_t curves = 0;
-        for (auto pos = roc.find("<polyline"); pos != std::string::npos; pos = roc.find("<polyline", pos + 1))
+        for (auto pos = roc.find("<polyline"); pos != std::string::npos;
+             pos = roc.find("<polyline", pos + 1))
             ++curves;
         QCOMPARE(int(curves), 1);
         QVERIFY(roc.find("<circle") != std::string::npos);

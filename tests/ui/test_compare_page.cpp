@@ -6,10 +6,10 @@
 // KIZU_SCREENSHOT_PROJECT set it saves pictures of the page in the main window (run under
 // xvfb-run with QT_QPA_PLATFORM=xcb; KIZU_SCREENSHOT_CSV adds the shots chart).
 // kizu-test-timeout: 120
+#include "ui/baseline_panel.h"
 #include "ui/compare_charts.h"
 #include "ui/compare_models.h"
 #include "ui/compare_page.h"
-#include "ui/baseline_panel.h"
 #include "ui/main_window.h"
 
 #include "common/test_support.h"
@@ -35,8 +35,8 @@ using kizu::learn::kOk;
 namespace fs = std::filesystem;
 
 namespace {
-kizu::learn::MethodScores method(const std::string& name, std::vector<float> scores, double threshold,
-                                 const std::string& kind = "model")
+kizu::learn::MethodScores method(const std::string& name, std::vector<float> scores,
+                                 double threshold, const std::string& kind = "model")
 {
     kizu::learn::MethodScores m;
     m.id = m.name = name;
@@ -52,13 +52,17 @@ CompareData sampleData()
     CompareData d;
     d.description = QStringLiteral("sample");
     d.labels = {kOk, kOk, kOk, kNg, kNg, kNg};
-    for (int i = 0; i < 6; ++i) d.items.push_back({"/img/im" + std::to_string(i) + ".png", d.labels[std::size_t(i)], {}});
+    for (int i = 0; i < 6; ++i)
+        d.items.push_back({"/img/im" + std::to_string(i) + ".png", d.labels[std::size_t(i)], {}});
     d.methods.push_back(method("model", {0.1f, 0.2f, 0.6f, 0.4f, 0.8f, 0.9f}, 0.5));
     d.methods.push_back(method("baseline", {0.0f, 1.5f, 0.2f, 2.0f, 3.0f, 0.5f}, 1.0, "baseline"));
     return d;
 }
 
-QString cell(QAbstractItemModel& m, int r, int c, int role = Qt::DisplayRole) { return m.data(m.index(r, c), role).toString(); }
+QString cell(QAbstractItemModel& m, int r, int c, int role = Qt::DisplayRole)
+{
+    return m.data(m.index(r, c), role).toString();
+}
 } // namespace
 
 class TestComparePage : public QObject {
@@ -90,9 +94,11 @@ private Q_SLOTS:
         QCOMPARE(cmChanged.count(), 1);
         QCOMPARE(cm.data(cm.index(1, 1), Qt::UserRole).toLongLong(), 3LL);
         QCOMPARE(cm.data(cm.index(1, 0), Qt::UserRole).toLongLong(), 0LL);
-        QCOMPARE(table.data(table.index(0, CompareTableModel::NgRecall), Qt::UserRole).toDouble(), 1.0);
+        QCOMPARE(table.data(table.index(0, CompareTableModel::NgRecall), Qt::UserRole).toDouble(),
+                 1.0);
         // AUC does not depend on the threshold; the baseline row is untouched.
-        const double auc = table.data(table.index(0, CompareTableModel::Auc), Qt::UserRole).toDouble();
+        const double auc =
+            table.data(table.index(0, CompareTableModel::Auc), Qt::UserRole).toDouble();
         table.setThreshold(0, 0.85);
         QCOMPARE(table.data(table.index(0, CompareTableModel::Auc), Qt::UserRole).toDouble(), auc);
         QCOMPARE(cell(table, 1, CompareTableModel::Threshold), QStringLiteral("1.000"));
@@ -154,15 +160,16 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         const QString csv = tmp.filePath(QStringLiteral("results.csv"));
-        kizu::writeFileAtomic(csv.toStdString(),
-                              "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,"
-                              "f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
-                              "squeezenet1_1,128,imagenet,2,1,50,0.6,0.6,0.6,0.6,0.6,0.7,0.5,1,1,10\n"
-                              "squeezenet1_1,128,imagenet,2,2,50,0.7,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n"
-                              "squeezenet1_1,128,imagenet,8,1,50,0.9,0.9,0.9,0.9,0.9,0.9,0.5,1,1,10\n"
-                              "squeezenet1_1,128,cg,2,1,50,0.75,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n"
-                              "squeezenet1_1,128,baseline,2,1,0,0.65,0.6,0.6,0.6,0.6,0.7,1,1,1,10\n"
-                              "squeezenet1_1,128,baseline,8,1,0,0.66,0.6,0.6,0.6,0.6,0.7,1,1,1,10\n");
+        kizu::writeFileAtomic(
+            csv.toStdString(),
+            "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,"
+            "f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
+            "squeezenet1_1,128,imagenet,2,1,50,0.6,0.6,0.6,0.6,0.6,0.7,0.5,1,1,10\n"
+            "squeezenet1_1,128,imagenet,2,2,50,0.7,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n"
+            "squeezenet1_1,128,imagenet,8,1,50,0.9,0.9,0.9,0.9,0.9,0.9,0.5,1,1,10\n"
+            "squeezenet1_1,128,cg,2,1,50,0.75,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n"
+            "squeezenet1_1,128,baseline,2,1,0,0.65,0.6,0.6,0.6,0.6,0.7,1,1,1,10\n"
+            "squeezenet1_1,128,baseline,8,1,0,0.66,0.6,0.6,0.6,0.6,0.7,1,1,1,10\n");
         ComparePage page;
         QVERIFY(page.loadExperimentCsv(csv));
         auto* plot = page.shotsChart()->plot();
@@ -178,10 +185,11 @@ private Q_SLOTS:
         QVERIFY(qAbs(bars->data()->at(0).errorMinus - 0.05) < 1e-9);
         QVERIFY(qAbs(bars->data()->at(0).errorPlus - 0.05) < 1e-9);
         // A damaged file is refused with the line named, and the chart is kept.
-        kizu::writeFileAtomic(csv.toStdString(),
-                              "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,"
-                              "f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
-                              "squeezenet1_1,128,cg,two,1,50,0.75,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n");
+        kizu::writeFileAtomic(
+            csv.toStdString(),
+            "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,"
+            "f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
+            "squeezenet1_1,128,cg,two,1,50,0.75,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n");
         QVERIFY(!page.loadExperimentCsv(csv));
         QVERIFY2(page.lastError().contains(QStringLiteral("line 2")), qPrintable(page.lastError()));
         QCOMPARE(page.shotsChart()->seriesCount(), 3);
@@ -201,13 +209,16 @@ private Q_SLOTS:
             rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(120), cv::Scalar::all(140));
             if (ng) cv::circle(im, cv::Point(100, 60), 9, cv::Scalar::all(10), -1);
             fs::create_directories(root / "photos" / (ng ? "ng" : "ok"));
-            cv::imwrite((root / "photos" / (ng ? "ng" : "ok") / ("p" + std::to_string(i) + ".png")).string(), im);
+            cv::imwrite((root / "photos" / (ng ? "ng" : "ok") / ("p" + std::to_string(i) + ".png"))
+                            .string(),
+                        im);
         }
         auto store = kizu::project::ProjectStore::create(root / "proj");
         store.importPaths({root / "photos"});
         store.labelFromFolders();
         std::vector<std::int64_t> ids;
-        for (const auto& b : store.imageBriefs()) ids.push_back(b.id);
+        for (const auto& b : store.imageBriefs())
+            ids.push_back(b.id);
         store.setSplit(ids, kizu::project::Split::Test);
         kizu::learn::ModelInfo info;
         info.inputSize = 64;
@@ -233,7 +244,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
         QCOMPARE(finished.first().first().toBool(), false);
         QCOMPARE(page.table()->methodCount(), 0);
-        QVERIFY(!fs::exists(root / "proj" / "cache" / "eval") || fs::is_empty(root / "proj" / "cache" / "eval"));
+        QVERIFY(!fs::exists(root / "proj" / "cache" / "eval") ||
+                fs::is_empty(root / "proj" / "cache" / "eval"));
         QVERIFY(!page.isRunning());
         finished.clear();
         page.startEvaluation();
@@ -245,7 +257,9 @@ private Q_SLOTS:
         const auto& bm = page.table()->metrics(1).metrics;
         QCOMPARE(bm.accuracy, 1.0); // the baseline sees the pits
         // Scores were cached per method and dataset hash; a second run takes them from there.
-        QCOMPARE(int(std::distance(fs::directory_iterator(root / "proj" / "cache" / "eval"), fs::directory_iterator())), 2);
+        QCOMPARE(int(std::distance(fs::directory_iterator(root / "proj" / "cache" / "eval"),
+                                   fs::directory_iterator())),
+                 2);
         finished.clear();
         page.startEvaluation();
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
@@ -269,7 +283,8 @@ private Q_SLOTS:
         QVERIFY(rec);
         QCOMPARE(rec->label, newLabel == kNg ? kizu::project::Label::Ng : kizu::project::Label::Ok);
         QCOMPARE(page.table()->compareData().labels[image], newLabel);
-        QVERIFY(page.table()->metrics(1).metrics.accuracy < 1.0); // the baseline is now "wrong" once
+        QVERIFY(page.table()->metrics(1).metrics.accuracy <
+                1.0); // the baseline is now "wrong" once
 
         // Reports.
         const QString html = tmp.filePath(QStringLiteral("report.html"));
@@ -280,7 +295,8 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("<svg")));
         QVERIFY(text.contains(QStringLiteral("data:image/jpeg;base64,")));
         // The report's ROC chart is valid SVG.
-        const int a = text.indexOf(QStringLiteral("<svg")), b = text.indexOf(QStringLiteral("</svg>"));
+        const int a = text.indexOf(QStringLiteral("<svg")),
+                  b = text.indexOf(QStringLiteral("</svg>"));
         QVERIFY(a >= 0 && b > a);
         QSvgRenderer svg(text.mid(a, b + 6 - a).toUtf8());
         QVERIFY(svg.isValid());
@@ -313,8 +329,10 @@ private Q_SLOTS:
         ComparePage* page = w.comparePage();
         const QString params = qEnvironmentVariable("KIZU_SCREENSHOT_PARAMS");
         if (!params.isEmpty())
-            page->baselinePanel()->setParams(kizu::baseline::BaselineParams::load(params.toStdString()));
-        for (const auto& m : qEnvironmentVariable("KIZU_SCREENSHOT_MODELS").split(u',', Qt::SkipEmptyParts))
+            page->baselinePanel()->setParams(
+                kizu::baseline::BaselineParams::load(params.toStdString()));
+        for (const auto& m :
+             qEnvironmentVariable("KIZU_SCREENSHOT_MODELS").split(u',', Qt::SkipEmptyParts))
             page->addModelFile(m);
         const QString csv = qEnvironmentVariable("KIZU_SCREENSHOT_CSV");
         if (!csv.isEmpty()) QVERIFY(page->loadExperimentCsv(csv));
@@ -334,7 +352,8 @@ private Q_SLOTS:
         const QString html = outDir + QStringLiteral("/compare_report.html");
         QVERIFY2(page->exportReport(html), qPrintable(page->lastError()));
         const QString text = QString::fromStdString(kizu::readFile(html.toStdString()));
-        const int a = text.indexOf(QStringLiteral("<svg")), b = text.indexOf(QStringLiteral("</svg>"));
+        const int a = text.indexOf(QStringLiteral("<svg")),
+                  b = text.indexOf(QStringLiteral("</svg>"));
         QSvgRenderer svg(text.mid(a, b + 6 - a).toUtf8());
         QVERIFY(svg.isValid());
         QImage roc(svg.defaultSize(), QImage::Format_RGB32);

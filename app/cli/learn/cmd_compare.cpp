@@ -43,8 +43,10 @@ int compareCmd(Args& args)
 {
     std::vector<std::string> models;
     for (const auto& v : args.values("--models"))
-        for (auto& m : splitList(v)) models.push_back(m);
-    for (const auto& v : args.values("--model")) models.push_back(v);
+        for (auto& m : splitList(v))
+            models.push_back(m);
+    for (const auto& v : args.values("--model"))
+        models.push_back(v);
     const bool withBaseline = args.flag("--baseline");
     auto paramsFile = args.value("--baseline-params");
     auto reportFile = args.value("--report");
@@ -57,7 +59,8 @@ int compareCmd(Args& args)
     DataChoice data = chooseData(args, "test");
     args.finish();
     if (models.empty() && !withBaseline)
-        throw UsageError{"name at least one model (--models A.kizumodel,B.kizumodel) or --baseline"};
+        throw UsageError{
+            "name at least one model (--models A.kizumodel,B.kizumodel) or --baseline"};
     for (const auto& m : models)
         if (!fs::exists(m)) throw IoError("Model file " + m + " not found.");
 
@@ -74,20 +77,24 @@ int compareCmd(Args& args)
         }
     }
     fs::path cacheDir;
-    if (cacheOpt) cacheDir = *cacheOpt;
-    else if (!data.isFolder) cacheDir = fs::path(data.dir) / "cache" / "eval";
+    if (cacheOpt)
+        cacheDir = *cacheOpt;
+    else if (!data.isFolder)
+        cacheDir = fs::path(data.dir) / "cache" / "eval";
     if (noCache) cacheDir.clear();
 
     learn::setTorchThreads(threads);
     const std::string hash = learn::dataHash(data.items);
     std::vector<int> labels;
-    for (const auto& it : data.items) labels.push_back(it.label);
+    for (const auto& it : data.items)
+        labels.push_back(it.label);
 
     std::vector<learn::MethodScores> methods;
     auto run = [&](const std::string& id, const std::string& what, auto&& score) -> bool {
         if (!cacheDir.empty())
             if (auto cached = learn::loadCachedScores(cacheDir, id, hash, data.items)) {
-                if (!quiet && !asJson) std::fprintf(stderr, "compare: %s from the cache\n", what.c_str());
+                if (!quiet && !asJson)
+                    std::fprintf(stderr, "compare: %s from the cache\n", what.c_str());
                 methods.push_back(std::move(*cached));
                 return true;
             }
@@ -100,9 +107,10 @@ int compareCmd(Args& args)
         return true;
     };
     for (const auto& m : models) {
-        const bool ok = run(learn::modelMethodId(m), fs::path(m).filename().string(), [&](const ProgressFn& fn) {
-            return learn::scoreModel(m, data.items, hash, fn, &interruptToken());
-        });
+        const bool ok = run(
+            learn::modelMethodId(m), fs::path(m).filename().string(), [&](const ProgressFn& fn) {
+                return learn::scoreModel(m, data.items, hash, fn, &interruptToken());
+            });
         if (!ok) {
             std::fprintf(stderr, "compare: interrupted\n");
             return 130;
@@ -133,18 +141,21 @@ int compareCmd(Args& args)
         report.createdAt = isoNow();
         report.methods = rows;
         std::unique_ptr<learn::Model> firstModel;
-        if (!models.empty()) firstModel = std::make_unique<learn::Model>(learn::Model::load(models.front()));
+        if (!models.empty())
+            firstModel = std::make_unique<learn::Model>(learn::Model::load(models.front()));
         for (int k = 0; k < int(errors.size()) && k < worst; ++k) {
             const auto& v = errors[std::size_t(k)];
             learn::ReportError e;
             e.path = data.items[v.index].path.string();
             e.label = v.label;
             e.predicted = v.predicted;
-            for (const auto& m : methods) e.scores.push_back(m.scores[v.index]);
+            for (const auto& m : methods)
+                e.scores.push_back(m.scores[v.index]);
             cv::Mat im = cv::imread(e.path, cv::IMREAD_COLOR);
             if (!im.empty())
                 e.imageUri = learn::jpegDataUri(
-                    learn::annotatedImage(im, withBaseline ? &params : nullptr, firstModel.get()), 260);
+                    learn::annotatedImage(im, withBaseline ? &params : nullptr, firstModel.get()),
+                    260);
             report.errors.push_back(std::move(e));
         }
         writeFileAtomic(*reportFile, learn::compareReportHtml(report));
@@ -170,7 +181,8 @@ int compareCmd(Args& args)
         j["methods"] = arr;
         j["errors"] = errors.size();
         int disagree = 0;
-        for (const auto& v : verdicts) disagree += v.disagree ? 1 : 0;
+        for (const auto& v : verdicts)
+            disagree += v.disagree ? 1 : 0;
         j["disagreements"] = disagree;
         if (reportFile) j["report"] = *reportFile;
         std::cout << j.dump() << "\n";
@@ -184,19 +196,21 @@ int compareCmd(Args& args)
                 "bal.acc", "NG rec", "NG prec", "F1", "AUC", "ms/image");
     for (const auto& r : rows) {
         const auto& m = r.metrics.metrics;
-        std::printf("%-40s %9.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %9.1f\n", r.name.substr(0, 40).c_str(),
-                    m.threshold, m.accuracy, m.balancedAccuracy, m.ngRecall, m.ngPrecision, r.metrics.f1,
-                    m.auc, r.msPerImage);
+        std::printf("%-40s %9.4f %8.4f %8.4f %8.4f %8.4f %8.4f %8.4f %9.1f\n",
+                    r.name.substr(0, 40).c_str(), m.threshold, m.accuracy, m.balancedAccuracy,
+                    m.ngRecall, m.ngPrecision, r.metrics.f1, m.auc, r.msPerImage);
     }
     std::printf("\nConfusion (true NG / missed NG / false NG / true OK):\n");
     for (const auto& r : rows) {
         const auto& m = r.metrics.metrics;
-        std::printf("  %-40s %lld / %lld / %lld / %lld\n", r.name.substr(0, 40).c_str(), (long long)m.tp,
-                    (long long)m.fn, (long long)m.fp, (long long)m.tn);
+        std::printf("  %-40s %lld / %lld / %lld / %lld\n", r.name.substr(0, 40).c_str(),
+                    (long long)m.tp, (long long)m.fn, (long long)m.fp, (long long)m.tn);
     }
     int disagree = 0;
-    for (const auto& v : verdicts) disagree += v.disagree ? 1 : 0;
-    std::printf("\n%zu images with an error, %d where the methods disagree.\n", errors.size(), disagree);
+    for (const auto& v : verdicts)
+        disagree += v.disagree ? 1 : 0;
+    std::printf("\n%zu images with an error, %d where the methods disagree.\n", errors.size(),
+                disagree);
     if (reportFile) std::printf("Report: %s\n", reportFile->c_str());
     return 0;
 }
@@ -218,7 +232,8 @@ const Registrar reg{
      "  --split S           train, test (default) or all\n"
      "  --report FILE       write an HTML report: table, ROC curves, worst errors\n"
      "  --worst N           errors shown in the report (12)\n"
-     "  --cache DIR | --no-cache   where scores are cached (a folder run caches only with --cache)\n"
+     "  --cache DIR | --no-cache   where scores are cached (a folder run caches only with "
+     "--cache)\n"
      "  --json  --threads N  --quiet\n\n"
      "Examples:\n"
      "  kizu-cli -p ~/kizu/spindles compare --models a.kizumodel,b.kizumodel --baseline\n"
