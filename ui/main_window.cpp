@@ -8,6 +8,7 @@
 #include "core/learn/versions.h"
 #include "ui/baseline_panel.h"
 #include "ui/cg_studio_page.h"
+#include "ui/compare_page.h"
 #include "ui/dataset_page.h"
 #include "ui/inspect_page.h"
 #include "ui/train_page.h"
@@ -34,20 +35,6 @@ namespace kizu::ui {
 using kizu::project::Label;
 using kizu::project::ProjectStore;
 using kizu::project::Split;
-
-namespace {
-QWidget* comingPage(const QString& sentence)
-{
-    auto* w = new QWidget;
-    auto* l = new QVBoxLayout(w);
-    auto* text = new QLabel(sentence);
-    text->setWordWrap(true);
-    text->setAlignment(Qt::AlignCenter);
-    text->setStyleSheet(QStringLiteral("color: palette(mid); font-size: 15px;"));
-    l->addWidget(text);
-    return w;
-}
-} // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
@@ -78,10 +65,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_train, &TrainPage::activeModelChanged, this, &MainWindow::updateInspectMethods);
     connect(m_train, &TrainPage::statusMessage, this,
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
-    // Compare: the classical baseline, tuned and judged on the project's test split; the deep
-    // models join it here side by side.
-    m_baseline = new BaselinePanel;
-    m_pages->addTab(m_baseline, tr("C&ompare"));
+    // Compare: models and the classical baseline side by side; the baseline's tuner is one of
+    // its tabs.
+    m_compare = new ComparePage;
+    m_baseline = m_compare->baselinePanel();
+    m_pages->addTab(m_compare, tr("C&ompare"));
+    connect(this, &MainWindow::projectChanged, m_compare, &ComparePage::setProject);
+    connect(m_compare, &ComparePage::statusMessage, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 8000); });
+    connect(m_compare, &ComparePage::projectDataChanged, this, [this] {
+        refreshCounts();
+        if (m_store) m_dataset->setStore(m_store.get());
+    });
     connect(m_baseline, &BaselinePanel::paramsChanged, this, [this] {
         if (m_store) m_store->setMeta("baseline_params", m_baseline->params().toJson().dump());
     });
@@ -209,11 +204,24 @@ QString MainWindow::pageHelp(int index) const
                   "command line: <tt>kizu-cli train</tt>, <tt>kizu-cli model list|rename|delete|"
                   "export|activate</tt>.</p>");
     case 3:
-        return tr("<h3>Compare</h3><p>The classical baseline (Difference of Gaussians, "
-                  "threshold, labeling, blob rules) on the project's test split. Move a slider "
-                  "and the overlay of the selected image follows; Tune searches the parameters "
-                  "on labeled images in the background. The parameters are saved in the project "
-                  "and used by the Inspect page.</p>");
+        return tr("<h3>Compare</h3><p>Deep models and the classical baseline on the same test "
+                  "set (a project split or a folder). Tick the methods, then Evaluate; scores are "
+                  "cached per method and dataset, so a second run is instant.</p>"
+                  "<table cellpadding='3'>"
+                  "<tr><td><b>F5</b> / <b>Ctrl+Enter</b></td><td>evaluate</td></tr>"
+                  "<tr><td><b>Esc</b></td><td>cancel the evaluation</td></tr>"
+                  "<tr><td><b>Ctrl+E</b></td><td>export the report (HTML or PDF)</td></tr>"
+                  "<tr><td><b>Alt+R</b> / <b>Alt+B</b> / <b>Alt+A</b> / <b>Alt+U</b></td><td>results, "
+                  "error browser, accuracy against shots, baseline tuning</td></tr>"
+                  "<tr><td><b>O</b> / <b>N</b></td><td>in the error browser: the label was wrong, "
+                  "relabel the image OK / NG (audited)</td></tr></table>"
+                  "<p><b>Results</b>: metrics per method, a threshold slider per method with its "
+                  "confusion matrix, and the ROC curves with each operating point. <b>Error "
+                  "browser</b>: images where the methods err or disagree, with the baseline's blobs "
+                  "and the model's heatmap. <b>Accuracy vs shots</b>: the results.csv of "
+                  "<tt>kizu-cli experiment</tt>. <b>Baseline tuning</b>: the baseline's parameters, "
+                  "saved in the project and used by Compare and Inspect. Command line: "
+                  "<tt>kizu-cli compare</tt>.</p>");
     case 4:
         return tr("<h3>Inspect</h3><p>Live OK/NG inspection. Choose a source (a GigE Vision "
                   "or USB3 Vision camera, a USB camera as v4l2:N, a video, or a folder replay) "

@@ -22,6 +22,7 @@ class InspectPage;
 class TrainPage;
 class BaselinePanel;
 class CgStudioPage;
+class ComparePage;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -38,6 +39,7 @@ public:
     TrainPage* trainPage() const { return m_train; }
     BaselinePanel* baselinePanel() const { return m_baseline; }
     CgStudioPage* cgStudioPage() const { return m_cgStudio; }
+    ComparePage* comparePage() const { return m_compare; }
     // Shows a page by name: dataset, cg, train, compare, inspect. False for an unknown name.
     bool showPage(const QString& name);
 
@@ -86,6 +88,7 @@ private:
     TrainPage* m_train = nullptr;
     BaselinePanel* m_baseline = nullptr;
     CgStudioPage* m_cgStudio = nullptr;
+    ComparePage* m_compare = nullptr;
     QLabel* m_counts = nullptr;
     GuidedTour* m_tour = nullptr;
     class QMenu* m_recentMenu = nullptr;

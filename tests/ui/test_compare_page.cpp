@@ -1,0 +1,375 @@
+// The Compare page offscreen: the metrics table, confusion matrices and error list follow a
+// threshold; the ROC chart draws one curve and one operating point per method and moves the
+// point live; the shots chart reads an experiment CSV; the whole page evaluates an (untrained)
+// model and the baseline on a project in the background, caches the scores, relabels through
+// the audited store and exports HTML and PDF reports. With KIZU_SCREENSHOT_DIR and
+// KIZU_SCREENSHOT_PROJECT set it saves pictures of the page in the main window (run under
+// xvfb-run with QT_QPA_PLATFORM=xcb; KIZU_SCREENSHOT_CSV adds the shots chart).
+// kizu-test-timeout: 120
+#include "ui/baseline_panel.h"
+#include "ui/compare_charts.h"
+#include "ui/compare_models.h"
+#include "ui/compare_page.h"
+#include "ui/main_window.h"
+
+#include "common/test_support.h"
+#include "core/common/fs_util.h"
+#include "core/learn/model.h"
+#include "core/project/project_store.h"
+
+#include <QPainter>
+#include <QSignalSpy>
+#include <QSvgRenderer>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <qcustomplot.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+using namespace kizu::ui;
+using kizu::learn::kNg;
+using kizu::learn::kOk;
+namespace fs = std::filesystem;
+
+namespace {
+kizu::learn::MethodScores method(const std::string& name, std::vector<float> scores,
+                                 double threshold, const std::string& kind = "model")
+{
+    kizu::learn::MethodScores m;
+    m.id = m.name = name;
+    m.kind = kind;
+    m.threshold = threshold;
+    m.scores = std::move(scores);
+    m.msPerImage = 4.5;
+    return m;
+}
+
+CompareData sampleData()
+{
+    CompareData d;
+    d.description = QStringLiteral("sample");
+    d.labels = {kOk, kOk, kOk, kNg, kNg, kNg};
+    for (int i = 0; i < 6; ++i)
+        d.items.push_back({"/img/im" + std::to_string(i) + ".png", d.labels[std::size_t(i)], {}});
+    d.methods.push_back(method("model", {0.1f, 0.2f, 0.6f, 0.4f, 0.8f, 0.9f}, 0.5));
+    d.methods.push_back(method("baseline", {0.0f, 1.5f, 0.2f, 2.0f, 3.0f, 0.5f}, 1.0, "baseline"));
+    return d;
+}
+
+QString cell(QAbstractItemModel& m, int r, int c, int role = Qt::DisplayRole)
+{
+    return m.data(m.index(r, c), role).toString();
+}
+} // namespace
+
+class TestComparePage : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { qputenv("KIZU_NO_DIALOGS", "1"); }
+
+    void tableFollowsThreshold()
+    {
+        CompareTableModel table;
+        QSignalSpy changed(&table, &CompareTableModel::metricsChanged);
+        table.setData(sampleData());
+        QCOMPARE(table.rowCount(), 2);
+        QCOMPARE(table.columnCount(), int(CompareTableModel::ColumnCount));
+        QCOMPARE(cell(table, 0, CompareTableModel::Method), QStringLiteral("model"));
+        // model at 0.5: tp 2 (0.8, 0.9), fn 1 (0.4), fp 1 (0.6), tn 2.
+        QCOMPARE(cell(table, 0, CompareTableModel::Accuracy), QStringLiteral("0.667"));
+        QCOMPARE(cell(table, 0, CompareTableModel::F1), QStringLiteral("0.667"));
+        QCOMPARE(cell(table, 0, CompareTableModel::MsPerImage), QStringLiteral("4.5"));
+        ConfusionModel cm(&table, 0);
+        QCOMPARE(cm.data(cm.index(1, 1), Qt::UserRole).toLongLong(), 2LL); // true NG found
+        QCOMPARE(cm.data(cm.index(1, 0), Qt::UserRole).toLongLong(), 1LL); // missed
+        QCOMPARE(cm.data(cm.index(0, 1), Qt::UserRole).toLongLong(), 1LL); // false alarm
+        QSignalSpy cmChanged(&cm, &QAbstractItemModel::dataChanged);
+        changed.clear();
+        table.setThreshold(0, 0.35);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(changed.first().first().toInt(), 0);
+        QCOMPARE(cmChanged.count(), 1);
+        QCOMPARE(cm.data(cm.index(1, 1), Qt::UserRole).toLongLong(), 3LL);
+        QCOMPARE(cm.data(cm.index(1, 0), Qt::UserRole).toLongLong(), 0LL);
+        QCOMPARE(table.data(table.index(0, CompareTableModel::NgRecall), Qt::UserRole).toDouble(),
+                 1.0);
+        // AUC does not depend on the threshold; the baseline row is untouched.
+        const double auc =
+            table.data(table.index(0, CompareTableModel::Auc), Qt::UserRole).toDouble();
+        table.setThreshold(0, 0.85);
+        QCOMPARE(table.data(table.index(0, CompareTableModel::Auc), Qt::UserRole).toDouble(), auc);
+        QCOMPARE(cell(table, 1, CompareTableModel::Threshold), QStringLiteral("1.000"));
+        // A corrected label recomputes every method.
+        table.setThreshold(0, 0.5);
+        table.setLabel(2, kNg); // score 0.6 now a true NG for the model
+        QCOMPARE(cm.data(cm.index(1, 1), Qt::UserRole).toLongLong(), 3LL);
+        QCOMPARE(cm.data(cm.index(0, 1), Qt::UserRole).toLongLong(), 0LL);
+    }
+
+    void errorListFilters()
+    {
+        CompareTableModel table;
+        ErrorListModel errors(&table);
+        table.setData(sampleData());
+        // model wrong on 2 and 3; baseline wrong on 1 and 5. Image 0 and 4: both right.
+        errors.setFilter(kizu::learn::ErrorFilter::Errors);
+        QCOMPARE(errors.rowCount(), 4);
+        QCOMPARE(errors.columnCount(), 4);
+        errors.setFilter(kizu::learn::ErrorFilter::Errors, 1);
+        QCOMPARE(errors.rowCount(), 2);
+        for (int r = 0; r < errors.rowCount(); ++r)
+            QVERIFY(errors.data(errors.index(r, 3), Qt::UserRole).toBool());
+        errors.setFilter(kizu::learn::ErrorFilter::All);
+        QCOMPARE(errors.rowCount(), 6);
+        // The list follows a threshold: at 0.05 every OK image is a model error.
+        errors.setFilter(kizu::learn::ErrorFilter::Errors, 0);
+        table.setThreshold(0, 0.05);
+        QCOMPARE(errors.rowCount(), 3);
+        QVERIFY(cell(errors, 0, 2).startsWith(QStringLiteral("NG")));
+        QCOMPARE(cell(errors, 0, 1), QStringLiteral("OK"));
+    }
+
+    void rocChartFollowsThreshold()
+    {
+        CompareTableModel table;
+        RocChart chart;
+        chart.setTable(&table);
+        table.setData(sampleData());
+        QCOMPARE(chart.curveCount(), 2);
+        QCOMPARE(chart.plot()->plottableCount(), 1 + 2 + 2); // chance line, curves, points
+        QCOMPARE(chart.plot()->legend->itemCount(), 2);
+        QPointF p = chart.operatingPoint(0);
+        QVERIFY(qAbs(p.x() - 1.0 / 3.0) < 1e-9);
+        QVERIFY(qAbs(p.y() - 2.0 / 3.0) < 1e-9);
+        table.setThreshold(0, 0.95); // nothing is NG
+        p = chart.operatingPoint(0);
+        QCOMPARE(p, QPointF(0, 0));
+        table.setThreshold(0, 0.0); // everything is NG
+        QCOMPARE(chart.operatingPoint(0), QPointF(1, 1));
+        // The curve of the model runs from (0,0) to (1,1).
+        auto* curve = qobject_cast<QCPCurve*>(chart.plot()->plottable(1));
+        QVERIFY(curve);
+        QCOMPARE(curve->data()->at(0)->key, 0.0);
+        QCOMPARE(curve->data()->at(curve->data()->size() - 1)->value, 1.0);
+    }
+
+    void shotsChart()
+    {
+        QTemporaryDir tmp;
+        const QString csv = tmp.filePath(QStringLiteral("results.csv"));
+        kizu::writeFileAtomic(
+            csv.toStdString(),
+            "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,"
+            "f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
+            "squeezenet1_1,128,imagenet,2,1,50,0.6,0.6,0.6,0.6,0.6,0.7,0.5,1,1,10\n"
+            "squeezenet1_1,128,imagenet,2,2,50,0.7,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n"
+            "squeezenet1_1,128,imagenet,8,1,50,0.9,0.9,0.9,0.9,0.9,0.9,0.5,1,1,10\n"
+            "squeezenet1_1,128,cg,2,1,50,0.75,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n"
+            "squeezenet1_1,128,baseline,2,1,0,0.65,0.6,0.6,0.6,0.6,0.7,1,1,1,10\n"
+            "squeezenet1_1,128,baseline,8,1,0,0.66,0.6,0.6,0.6,0.6,0.7,1,1,1,10\n");
+        ComparePage page;
+        QVERIFY(page.loadExperimentCsv(csv));
+        auto* plot = page.shotsChart()->plot();
+        QCOMPARE(page.shotsChart()->seriesCount(), 3);
+        QCOMPARE(plot->xAxis->scaleType(), QCPAxis::stLogarithmic);
+        // imagenet at 2 shots: the mean of two seeds, error bars from min to max.
+        QCOMPARE(plot->graph(0)->data()->at(0)->key, 2.0);
+        QVERIFY(qAbs(plot->graph(0)->data()->at(0)->value - 0.65) < 1e-9);
+        QCOMPARE(plot->graph(2)->name(), QStringLiteral("classical baseline"));
+        QCOMPARE(plot->graph(2)->pen().style(), Qt::DashLine);
+        auto* bars = qobject_cast<QCPErrorBars*>(plot->plottable(1));
+        QVERIFY(bars);
+        QVERIFY(qAbs(bars->data()->at(0).errorMinus - 0.05) < 1e-9);
+        QVERIFY(qAbs(bars->data()->at(0).errorPlus - 0.05) < 1e-9);
+        // A damaged file is refused with the line named, and the chart is kept.
+        kizu::writeFileAtomic(
+            csv.toStdString(),
+            "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,"
+            "f1,auc,threshold,train_seconds,eval_seconds,test_images\n"
+            "squeezenet1_1,128,cg,two,1,50,0.75,0.7,0.7,0.7,0.7,0.7,0.5,1,1,10\n");
+        QVERIFY(!page.loadExperimentCsv(csv));
+        QVERIFY2(page.lastError().contains(QStringLiteral("line 2")), qPrintable(page.lastError()));
+        QCOMPARE(page.shotsChart()->seriesCount(), 3);
+        QVERIFY(!page.loadExperimentCsv(tmp.filePath(QStringLiteral("missing.csv"))));
+        QVERIFY(page.lastError().contains(QStringLiteral("no finished runs")));
+    }
+
+    void evaluatesProject()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        // Eight photos in ok/ and ng/; NG ones carry a dark pit.
+        for (int i = 0; i < 8; ++i) {
+            const bool ng = i % 2 == 1;
+            cv::RNG rng(std::uint64_t(300 + i));
+            cv::Mat im(120, 200, CV_8UC3);
+            rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(120), cv::Scalar::all(140));
+            if (ng) cv::circle(im, cv::Point(100, 60), 9, cv::Scalar::all(10), -1);
+            fs::create_directories(root / "photos" / (ng ? "ng" : "ok"));
+            cv::imwrite((root / "photos" / (ng ? "ng" : "ok") / ("p" + std::to_string(i) + ".png"))
+                            .string(),
+                        im);
+        }
+        auto store = kizu::project::ProjectStore::create(root / "proj");
+        store.importPaths({root / "photos"});
+        store.labelFromFolders();
+        std::vector<std::int64_t> ids;
+        for (const auto& b : store.imageBriefs())
+            ids.push_back(b.id);
+        store.setSplit(ids, kizu::project::Split::Test);
+        kizu::learn::ModelInfo info;
+        info.inputSize = 64;
+        const fs::path modelFile = root / "tiny.kizumodel";
+        kizu::learn::Model::create(info, "scratch", 3).save(modelFile);
+        kizu::learn::setTorchThreads(1);
+
+        ComparePage page;
+        page.resize(1200, 760);
+        page.setProject(&store);
+        page.addModelFile(QString::fromStdString(modelFile.string()));
+        kizu::baseline::BaselineParams params;
+        params.minArea = 40;
+        params.minContrast = 10;
+        params.marginX = 0;
+        page.baselinePanel()->setParams(params);
+        QCOMPARE(page.checkedModels().size(), 1);
+        QSignalSpy finished(&page, &ComparePage::evaluationFinished);
+        // Cancelled at once: no results, nothing cached, the page is ready again.
+        page.startEvaluation();
+        QVERIFY(page.isRunning());
+        page.cancelEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QCOMPARE(finished.first().first().toBool(), false);
+        QCOMPARE(page.table()->methodCount(), 0);
+        QVERIFY(!fs::exists(root / "proj" / "cache" / "eval") ||
+                fs::is_empty(root / "proj" / "cache" / "eval"));
+        QVERIFY(!page.isRunning());
+        finished.clear();
+        page.startEvaluation();
+        QVERIFY(page.isRunning());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY2(finished.first().first().toBool(), qPrintable(page.lastError()));
+        QCOMPARE(page.table()->methodCount(), 2);
+        QCOMPARE(page.table()->compareData().items.size(), std::size_t(8));
+        const auto& bm = page.table()->metrics(1).metrics;
+        QCOMPARE(bm.accuracy, 1.0); // the baseline sees the pits
+        // Scores were cached per method and dataset hash; a second run takes them from there.
+        QCOMPARE(int(std::distance(fs::directory_iterator(root / "proj" / "cache" / "eval"),
+                                   fs::directory_iterator())),
+                 2);
+        finished.clear();
+        page.startEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QVERIFY(page.table()->compareData().methods[0].fromCache);
+        QVERIFY(page.table()->compareData().methods[1].fromCache);
+
+        // Relabel from the error browser: the store records it in the audit log.
+        page.views()->setCurrentIndex(1);
+        page.errorList()->setFilter(kizu::learn::ErrorFilter::All);
+        QCOMPARE(page.errorList()->rowCount(), 8);
+        page.errorView()->setCurrentIndex(page.errorList()->index(0, 0));
+        const std::size_t image = page.errorList()->imageIndex(0);
+        const int oldLabel = page.table()->compareData().labels[image];
+        const int newLabel = oldLabel == kNg ? kOk : kNg;
+        QSignalSpy dataChanged(&page, &ComparePage::projectDataChanged);
+        const auto auditBefore = store.auditLog().size();
+        page.relabelCurrent(newLabel);
+        QCOMPARE(dataChanged.count(), 1);
+        QCOMPARE(store.auditLog().size(), auditBefore + 1);
+        const auto rec = store.image(page.table()->compareData().imageIds[image]);
+        QVERIFY(rec);
+        QCOMPARE(rec->label, newLabel == kNg ? kizu::project::Label::Ng : kizu::project::Label::Ok);
+        QCOMPARE(page.table()->compareData().labels[image], newLabel);
+        QVERIFY(page.table()->metrics(1).metrics.accuracy <
+                1.0); // the baseline is now "wrong" once
+
+        // Reports.
+        const QString html = tmp.filePath(QStringLiteral("report.html"));
+        QVERIFY2(page.exportReport(html), qPrintable(page.lastError()));
+        const QString text = QString::fromStdString(kizu::readFile(html.toStdString()));
+        QVERIFY(text.contains(QStringLiteral("tiny.kizumodel")));
+        QVERIFY(text.contains(QStringLiteral("baseline")));
+        QVERIFY(text.contains(QStringLiteral("<svg")));
+        QVERIFY(text.contains(QStringLiteral("data:image/jpeg;base64,")));
+        // The report's ROC chart is valid SVG.
+        const int a = text.indexOf(QStringLiteral("<svg")),
+                  b = text.indexOf(QStringLiteral("</svg>"));
+        QVERIFY(a >= 0 && b > a);
+        QSvgRenderer svg(text.mid(a, b + 6 - a).toUtf8());
+        QVERIFY(svg.isValid());
+        const QString pdf = tmp.filePath(QStringLiteral("report.pdf"));
+        QVERIFY2(page.exportReport(pdf), qPrintable(page.lastError()));
+        QFile f(pdf);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(f.read(5) == "%PDF-");
+        QVERIFY(f.size() > 10000);
+        // Nothing to compare: a clear message, no run.
+        page.setBaselineIncluded(false);
+        page.addModelFile(QString::fromStdString(modelFile.string()), {}, false);
+        page.startEvaluation();
+        QVERIFY(!page.isRunning());
+        QVERIFY(page.lastError().contains(QStringLiteral("at least one")));
+    }
+
+    void screenshot()
+    {
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        const QString project = qEnvironmentVariable("KIZU_SCREENSHOT_PROJECT");
+        if (outDir.isEmpty() || project.isEmpty())
+            QSKIP("set KIZU_SCREENSHOT_DIR and KIZU_SCREENSHOT_PROJECT to save screenshots");
+        MainWindow w;
+        QVERIFY(w.openProject(project));
+        w.resize(1560, 960);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.showPage(QStringLiteral("compare")));
+        ComparePage* page = w.comparePage();
+        const QString params = qEnvironmentVariable("KIZU_SCREENSHOT_PARAMS");
+        if (!params.isEmpty())
+            page->baselinePanel()->setParams(
+                kizu::baseline::BaselineParams::load(params.toStdString()));
+        for (const auto& m :
+             qEnvironmentVariable("KIZU_SCREENSHOT_MODELS").split(u',', Qt::SkipEmptyParts))
+            page->addModelFile(m);
+        const QString csv = qEnvironmentVariable("KIZU_SCREENSHOT_CSV");
+        if (!csv.isEmpty()) QVERIFY(page->loadExperimentCsv(csv));
+        QSignalSpy finished(page, &ComparePage::evaluationFinished);
+        page->startEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 110000);
+        QVERIFY2(finished.first().first().toBool(), qPrintable(page->lastError()));
+        QTest::qWait(400);
+        QVERIFY(w.grab().save(outDir + QStringLiteral("/compare_page.png")));
+        QSignalSpy preview(page, &ComparePage::previewReady);
+        page->views()->setCurrentIndex(1);
+        page->errorView()->setCurrentIndex(page->errorList()->index(0, 0));
+        preview.wait(30000);
+        QTest::qWait(400);
+        QVERIFY(w.grab().save(outDir + QStringLiteral("/compare_errors.png")));
+        // The HTML report, and its first chart drawn to a picture to look at.
+        const QString html = outDir + QStringLiteral("/compare_report.html");
+        QVERIFY2(page->exportReport(html), qPrintable(page->lastError()));
+        const QString text = QString::fromStdString(kizu::readFile(html.toStdString()));
+        const int a = text.indexOf(QStringLiteral("<svg")),
+                  b = text.indexOf(QStringLiteral("</svg>"));
+        QSvgRenderer svg(text.mid(a, b + 6 - a).toUtf8());
+        QVERIFY(svg.isValid());
+        QImage roc(svg.defaultSize(), QImage::Format_RGB32);
+        roc.fill(Qt::white);
+        QPainter painter(&roc);
+        svg.render(&painter);
+        painter.end();
+        QVERIFY(roc.save(outDir + QStringLiteral("/compare_report_roc.png")));
+        QVERIFY(page->exportReport(outDir + QStringLiteral("/compare_report.pdf")));
+        if (!csv.isEmpty()) {
+            page->views()->setCurrentIndex(2);
+            QTest::qWait(400);
+            QVERIFY(w.grab().save(outDir + QStringLiteral("/compare_shots.png")));
+        }
+    }
+};
+
+QTEST_MAIN(TestComparePage)
+#include "test_compare_page.moc"
