@@ -356,8 +356,12 @@ cv::Mat chart(const std::vector<RunResult>& rows, const std::string& metric,
         return plot.y + plot.height - int(std::lround(plot.height * (v - y0) / (y1 - y0)));
     };
     char buf[64];
-    for (int t = 0; t <= 10; ++t) {
-        const double v = y0 + (y1 - y0) * t / 10;
+    // Round tick steps: 10 points over a wide range, 2 or 1 over a narrow one.
+    const double range = y1 - y0;
+    const double stepY = range >= 0.3 ? 0.1 : range >= 0.1 ? 0.02 : 0.01;
+    const int ticks = std::max(1, int(std::lround(range / stepY)));
+    for (int t = 0; t <= ticks; ++t) {
+        const double v = y0 + stepY * t;
         cv::line(img, {plot.x, Y(v)}, {plot.x + plot.width, Y(v)}, grid, 1);
         std::snprintf(buf, sizeof buf, "%.0f", 100 * v);
         cv::putText(img, buf, {plot.x - 40, Y(v) + 5}, font, 0.45, ink, 1, cv::LINE_AA);
@@ -371,7 +375,7 @@ cv::Mat chart(const std::vector<RunResult>& rows, const std::string& metric,
     cv::rectangle(img, plot, ink, 1);
     cv::putText(img, "shots per class (log2 axis)", {plot.x + plot.width / 2 - 110, height - 20},
                 font, 0.55, ink, 1, cv::LINE_AA);
-    const std::string yl = metric == "accuracy" ? "test accuracy (%)" : metric + " (%)";
+    const std::string yl = metric == "accuracy" ? "test accuracy (%)" : metric == "balanced_accuracy" ? "balanced accuracy (%)" : metric + " (%)";
     cv::Mat label(24, 220, CV_8UC3, cv::Scalar(255, 255, 255));
     cv::putText(label, yl, {2, 18}, font, 0.55, ink, 1, cv::LINE_AA);
     cv::Mat rotated;

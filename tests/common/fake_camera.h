@@ -3,6 +3,9 @@
 #pragma once
 
 #include <QProcess>
+
+#include <csignal>
+#include <sys/prctl.h>
 #include <QStandardPaths>
 #include <QString>
 #include <QThread>
@@ -21,6 +24,9 @@ public:
         QStringList args{"-i", "127.0.0.1"};
         if (lostPerThousand > 0) args << "-r" << QString::number(lostPerThousand);
         m_proc.setProcessChannelMode(QProcess::MergedChannels);
+        // The camera dies with the test process, also when that is killed with -9: an orphaned
+        // fake camera would keep answering on 127.0.0.1 and confuse the next test run.
+        m_proc.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
         m_proc.start(program(), args);
         if (!m_proc.waitForStarted(5000)) return false;
         QThread::msleep(700); // let it bind its GVCP port
