@@ -1,6 +1,7 @@
 // ResNet-18/34/50 and SqueezeNet 1.1 with torchvision's module and parameter names, so
 // torchvision state dicts load by name; and reading of torch.save zip archives.
 #include "core/learn/internal/torch_model.h"
+#include "core/learn/archive_check.h"
 
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
@@ -350,6 +351,8 @@ torch::IValue readArchive(const std::filesystem::path& file, const std::string& 
                               "in Python with torch.save(torch.load(f), f2) to convert it.");
         throw FormatError(name + " is not a model or weights file (no zip archive inside).");
     }
+    // LibTorch trusts the sizes inside the file; refuse hostile ones before it allocates.
+    checkTorchArchive(bytes, name);
     try {
         return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
     } catch (const c10::Error& e) {

@@ -63,3 +63,19 @@ with zipfile.ZipFile(io.BytesIO(evil)) as zin, zipfile.ZipFile(buf, "w", zipfile
             data = b"cposix\nsystem\n(S'touch /tmp/kizu_pickle_executed'\ntR."
         zout.writestr(item, data)
 out("corpus/pth_import", "hostile_raw_global_reduce.pth", buf.getvalue())
+
+# Allocation bombs for LibTorch's zip reader and unpickler (regressions/, see
+# core/learn/archive_check.h): a memo index of four billion, a string claiming 3 GB, and a zip
+# data.pkl stored compressed (torch.save never does). Each must be refused before LibTorch allocates.
+def patched_pickle(new_pkl, compress=False):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(saved(state))) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename.endswith("data.pkl"):
+                data = new_pkl
+            zout.writestr(item.filename, data, zipfile.ZIP_DEFLATED if compress and item.filename.endswith("data.pkl") else zipfile.ZIP_STORED)
+    return buf.getvalue()
+out("regressions/pth_import", "memo_index_4g.pth", patched_pickle(b"\x80\x02}r\xf0\xff\xff\xff."))
+out("regressions/pth_import", "binunicode_3gb.pth", patched_pickle(b"\x80\x02X\x00\x00\x00\xb0abc."))
+out("regressions/pth_import", "deflated_data_pkl.pth", patched_pickle(b"\x80\x02}q\x00." + b"\x00" * 4096, compress=True))
