@@ -11,6 +11,7 @@
 #include "core/project/project_store.h"
 
 #include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -274,6 +275,22 @@ private Q_SLOTS:
             {km, {"eval", "--model", km, "--data", data}},
             {km, {"-p", proj, "inspect", "--source", "folder:" + data + "/ok", "--model", km, "--frames", "1"}},
         };
+        // The allocation bombs fuzzing found (a 3 GB string length, a memo index of four
+        // billion, a wrapping zip64 offset, a compressed data.pkl): refused as damaged, at once.
+        const QString reg = QStringLiteral(KIZU_SOURCE_DIR) + "/tests/fuzz/regressions/";
+        for (const QString& sub : {QStringLiteral("model_file"), QStringLiteral("pth_import")})
+            for (const QFileInfo& fi : QDir(reg + sub).entryInfoList(QDir::Files)) {
+                const QString f = fi.absoluteFilePath();
+                const QStringList args = sub == "model_file"
+                    ? QStringList{"eval", "--model", f, "--data", data}
+                    : QStringList{"train", "--data", data, "--init", "imagenet:" + f, "--steps", "1",
+                                  "--size", "32", "--out", data + "/m.kizumodel", "--quiet"};
+                QElapsedTimer t;
+                t.start();
+                auto r = runCli(args);
+                QVERIFY2(r.exitCode > 0 && r.err.contains("damaged"), qPrintable(f + ": " + r.err));
+                QVERIFY2(t.elapsed() < 20000, qPrintable(f + " took " + QString::number(t.elapsed()) + " ms"));
+            }
         for (const auto& c : cases) {
             auto r = runCli(c.args);
             QVERIFY2(r.exitCode > 0, qPrintable(c.args.join(' ') + " -> " + QString::number(r.exitCode) + " " + r.err));
