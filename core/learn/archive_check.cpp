@@ -11,8 +11,9 @@ namespace {
 
 [[noreturn]] void bad(const std::string& name, const std::string& why)
 {
-    throw FormatError(name + " is damaged or not a model/weights file (" + why +
-                      "); it was not loaded. Use another copy of the file.");
+    // Worded like LibTorch's own read errors in readArchive (networks.cpp).
+    throw FormatError(name + " is damaged or truncated and cannot be read (" + why +
+                      "); nothing in it was loaded. Use another copy of the file.");
 }
 
 std::uint64_t le(std::string_view b, std::size_t at, int n)
