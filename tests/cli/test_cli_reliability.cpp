@@ -3,7 +3,7 @@
 // folder, a full disk) gives clear errors and no crash and loses nothing stored before;
 // hostile model files are refused without running anything; every inspection result records
 // the sha256 of the model that produced it. Drives the core API and the real kizu-cli.
-// kizu-test-timeout: 120
+// kizu-test-timeout: 300
 #include "common/test_support.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
