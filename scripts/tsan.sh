@@ -17,6 +17,6 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     -DKIZU_BUILD_BENCH=OFF >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${TESTS[@]}"
-export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:suppressions=$PWD/scripts/tsan.supp"}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-"halt_on_error=1:second_deadlock_stack=1:report_signal_unsafe=0:die_after_fork=0:suppressions=$PWD/scripts/tsan.supp"}
 cd "$BUILD_DIR"
 exec ctest --output-on-failure -R "$REGEX"
