@@ -167,7 +167,7 @@ int runEval(Args& args)
         j["seconds"] = rep.seconds;
         j["imagesPerSecond"] = ips;
         j["params"] = params.toJson();
-        std::cout << j.dump(2) << "\n";
+        std::cout << jsonText(j, 2) << "\n";
     } else {
         printMetrics("baseline", rep.metrics);
         std::printf("  time               %.2f s (%.0f images/s, decoding included)\n", rep.seconds,
@@ -238,7 +238,7 @@ int runTune(Args& args)
         j["start"] = rep.start.toJson();
         j["params"] = rep.best.toJson();
         j["budgetReached"] = rep.budgetReached;
-        std::cout << j.dump(2) << "\n";
+        std::cout << jsonText(j, 2) << "\n";
     } else {
         std::printf("tuned %d image stages x %d rules in %.1f s (seed %llu)%s\n", rep.trials,
                     opt.rulesPerTrial, rep.seconds, (unsigned long long)opt.seed,
@@ -294,7 +294,7 @@ int run(Args& args)
     if (sub == "run") return runSingle(args);
     if (sub == "defaults") {
         args.finish();
-        std::cout << BaselineParams{}.toJson().dump(2) << "\n";
+        std::cout << jsonText(BaselineParams{}.toJson(), 2) << "\n";
         return 0;
     }
     if (sub.empty()) throw UsageError{"which subcommand: eval, tune, run or defaults?"};

@@ -37,7 +37,7 @@ int listCmd(Args& args)
         for (auto& c : cams)
             arr.push_back({{"id", c.id}, {"vendor", c.vendor}, {"model", c.model},
                            {"serial", c.serial}, {"address", c.address}, {"protocol", c.protocol}});
-        std::cout << arr.dump() << "\n";
+        std::cout << jsonText(arr) << "\n";
         return 0;
     }
     if (cams.empty()) {

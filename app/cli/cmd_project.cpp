@@ -55,9 +55,9 @@ int projectCmd(Args& args)
                   {"images", store.stats().total()},
                   {"test_split_locked", store.testSplitLocked()},
                   {"integrity", store.integrityCheck()}};
-        if (asJson) std::cout << j.dump() << "\n";
+        if (asJson) std::cout << jsonText(j) << "\n";
         else
-            for (auto& [k, v] : j.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+            for (auto& [k, v] : j.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : jsonText(v)) << "\n";
         return 0;
     }
     throw UsageError{sub.empty() ? "project needs a subcommand" : "unknown subcommand '" + sub + "'"};
@@ -184,7 +184,7 @@ int listCmd(Args& args)
     if (asJson) {
         json arr = json::array();
         for (auto& r : all) arr.push_back(toJson(r));
-        std::cout << arr.dump() << "\n";
+        std::cout << jsonText(arr) << "\n";
         return 0;
     }
     for (auto& r : all)
@@ -212,7 +212,7 @@ int statsCmd(Args& args)
             for (Split sp : splits) j["counts"][labelName(l)][splitName(sp)] = s.counts[int(l)][int(sp)];
         j["groups"] = store.groups().size();
         j["test_split_locked"] = store.testSplitLocked();
-        std::cout << j.dump() << "\n";
+        std::cout << jsonText(j) << "\n";
         return 0;
     }
     std::printf("%-10s %8s %8s %8s %8s\n", "", "train", "test", "none", "all");

@@ -6,11 +6,19 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace kizu::cli {
+
+// JSON text for output. File names on Linux are bytes, not necessarily UTF-8: invalid
+// sequences become U+FFFD instead of failing the whole command after its work is done.
+inline std::string jsonText(const nlohmann::json& j, int indent = -1)
+{
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 // Reads options lazily: a command asks for the options it knows (which consumes them) and
 // then takes the positionals; finish() rejects anything left that looks like an option.

@@ -42,8 +42,11 @@ void writeAll(int fd, const char* data, std::size_t size, const fs::path& target
 fs::path tempSibling(const fs::path& target)
 {
     static std::atomic<unsigned> counter{0};
-    return target.parent_path() / ("." + target.filename().string() + ".tmp" +
-                                   std::to_string(::getpid()) + "_" +
+    // A file name may be up to 255 bytes (NAME_MAX): keep the temporary one under that for a
+    // target with a long name too (the prefix stays, so ".NAME...tmp" patterns still match).
+    std::string name = target.filename().string();
+    if (name.size() > 200) name.resize(200);
+    return target.parent_path() / ("." + name + ".tmp" + std::to_string(::getpid()) + "_" +
                                    std::to_string(counter.fetch_add(1)));
 }
 

@@ -2,19 +2,42 @@
 
 #include "core/common/error.h"
 
+#include <filesystem>
 #include <sqlite3.h>
+#include <unistd.h>
 
 namespace kizu::project {
+namespace {
+// What to tell the operator about an SQLite error code (extended codes allowed).
+std::string hintFor(int code, const std::string& file)
+{
+    code &= 0xff;
+    const std::string folder = std::filesystem::path(file).parent_path().string();
+    if (code == SQLITE_FULL) return " The disk is full: free some space and try again.";
+    if (code == SQLITE_READONLY ||
+        ((code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_PERM) &&
+         (::access(folder.empty() ? "." : folder.c_str(), W_OK) != 0 || ::access(file.c_str(), W_OK) != 0)))
+        return " The project folder " + folder +
+               " is read-only (or not writable for this user): make it writable, or copy the "
+               "project to a writable place, and try again.";
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+        return " The database file is damaged or not a Kizu project.";
+    return {};
+}
+} // namespace
 
 Database::Database(const std::string& file, bool create) : m_file(file)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(file.c_str(), &m_db, flags, nullptr) != SQLITE_OK) {
         std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+        const int code = m_db ? sqlite3_extended_errcode(m_db) : SQLITE_NOMEM;
         sqlite3_close(m_db);
         m_db = nullptr;
-        throw StoreError("Cannot open the project database " + file + ": " + msg +
-                         ". Check that the folder is a Kizu project and is writable.");
+        std::string hint = hintFor(code, file);
+        throw StoreError("Cannot open the project database " + file + ": " + msg + "." +
+                         (hint.empty() ? " Check that the folder is a Kizu project and is writable."
+                                       : hint));
     }
     sqlite3_extended_result_codes(m_db, 1);
     sqlite3_busy_timeout(m_db, 10000);
@@ -45,12 +68,7 @@ void Database::fail(const std::string& what) const
 {
     std::string msg = m_db ? sqlite3_errmsg(m_db) : "no database";
     int code = m_db ? sqlite3_extended_errcode(m_db) : 0;
-    std::string hint;
-    if ((code & 0xff) == SQLITE_FULL) hint = " The disk is full: free some space and try again.";
-    else if ((code & 0xff) == SQLITE_READONLY) hint = " The project folder is read-only.";
-    else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
-        hint = " The database file is damaged or not a Kizu project.";
-    throw StoreError(what + " failed in " + m_file + ": " + msg + "." + hint);
+    throw StoreError(what + " failed in " + m_file + ": " + msg + "." + hintFor(code, m_file));
 }
 
 void Database::exec(const std::string& sql)
@@ -59,13 +77,9 @@ void Database::exec(const std::string& sql)
     if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = err ? err : "unknown error";
         sqlite3_free(err);
-        int code = sqlite3_extended_errcode(m_db) & 0xff;
-        std::string hint;
-        if (code == SQLITE_FULL) hint = " The disk is full: free some space and try again.";
-        else if (code == SQLITE_READONLY) hint = " The project folder is read-only.";
-        else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
-            hint = " The database file is damaged or not a Kizu project.";
-        throw StoreError("Database update failed in " + m_file + ": " + msg + "." + hint);
+        const int code = sqlite3_extended_errcode(m_db);
+        throw StoreError("Database update failed in " + m_file + ": " + msg + "." +
+                         hintFor(code, m_file));
     }
 }
 

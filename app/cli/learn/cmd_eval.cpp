@@ -40,7 +40,7 @@ int evalCmd(Args& args)
         auto j = learn::toJson(m);
         j["model"] = *modelPath;
         j["data"] = data.description;
-        std::cout << j.dump() << "\n";
+        std::cout << jsonText(j) << "\n";
         return 0;
     }
     std::printf("Model %s (%s, %d px) on %s\n", modelPath->c_str(), model.info().arch.c_str(),

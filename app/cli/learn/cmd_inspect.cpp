@@ -68,7 +68,7 @@ int inspectCmd(Args& args)
                      {"latency_ms", e.latencyMs}};
                 if (e.savedImageId) j["saved_image"] = *e.savedImageId;
             }
-            std::cout << j.dump() << std::endl;
+            std::cout << jsonText(j) << std::endl;
         },
         &interruptToken());
     json s = {{"summary", true},
@@ -86,7 +86,7 @@ int inspectCmd(Args& args)
               {"source_timeouts", sum.source.timeouts},
               {"source_incomplete", sum.source.incomplete},
               {"lost_packets", sum.source.lostPackets}};
-    std::cout << s.dump() << std::endl;
+    std::cout << jsonText(s) << std::endl;
     return sum.faults > 0 && sum.frames == 0 ? 1 : 0;
 }
 

@@ -132,7 +132,7 @@ int pretrainCmd(Args& args)
                  {"cg_validation_accuracy", val.accuracy},
                  {"cg_validation_auc", val.auc},
                  {"weights_sha256", model.weightsHash()}};
-    if (asJson) std::cout << summary.dump() << "\n";
+    if (asJson) std::cout << jsonText(summary) << "\n";
     else
         std::cout << "Wrote " << out << ": " << cfg.arch << " @" << cfg.inputSize << ", "
                   << result.steps << " steps (" << result.steps * cfg.batch

@@ -145,7 +145,7 @@ int trainCmd(Args& args)
                  {"data_hash", model.info().dataHash},
                  {"metrics", metrics}};
     if (asJson) {
-        std::cout << summary.dump() << "\n";
+        std::cout << jsonText(summary) << "\n";
     } else {
         std::cout << "Wrote " << out << ": " << cfg.arch << ", " << result.steps
                   << " steps, final loss " << result.finalLoss << ", NG threshold "
