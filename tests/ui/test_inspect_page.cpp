@@ -41,6 +41,11 @@ QString makeFrames(const QString& dir, int n)
                     cv::Mat(40, 60, CV_8UC3, cv::Scalar::all(i % 3 == 0 ? 220 - i : 20 + i)));
     return dir;
 }
+// Frames dropped so far, from the pipeline's latest statistics.
+qint64 lastDropped(const QSignalSpy& stats)
+{
+    return stats.isEmpty() ? 0 : stats.last().at(0).value<ui::InspectStats>().dropped;
+}
 } // namespace
 
 class TestInspectPage : public QObject {
@@ -59,9 +64,13 @@ private Q_SLOTS:
         page.show();
         QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
         QSignalSpy stopped(page.pipeline(), &ui::InspectPipeline::stopped);
+        QSignalSpy stats(page.pipeline(), &ui::InspectPipeline::statsChanged);
         page.startInspection();
-        QVERIFY(stopped.wait(20000));
-        QCOMPARE(results.count(), 12);
+        QVERIFY(stopped.wait(60000));
+        // On a slow machine (or under ThreadSanitizer) inference may fall behind the 50 fps
+        // source: then frames are dropped, and counted. None vanishes.
+        QVERIFY(results.count() >= 1);
+        QTRY_COMPARE(results.count() + lastDropped(stats), qint64(12));
         for (const auto& args : results) {
             auto r = args.at(0).value<ui::InspectResult>();
             // The verdict was computed on exactly the frame it travels with.
@@ -70,7 +79,7 @@ private Q_SLOTS:
             QCOMPARE(r.sequence % 3 == 0, bright);
         }
         QCOMPARE(page.verdictText(), QString("IDLE"));
-        QCOMPARE(store.inspectionCount(), std::int64_t(12));
+        QCOMPARE(store.inspectionCount(), std::int64_t(results.count()));
         // The last frame on screen goes into the dataset as NG.
         QSignalSpy captured(&page, &ui::InspectPage::imageCaptured);
         QVERIFY(page.captureCurrent(2));
@@ -91,9 +100,11 @@ private Q_SLOTS:
         page.setSourceUri("folder:" + makeFrames(m_tmp.filePath("f3"), 9) + "?fps=50");
         QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
         QSignalSpy stopped(page.pipeline(), &ui::InspectPipeline::stopped);
+        QSignalSpy stats(page.pipeline(), &ui::InspectPipeline::statsChanged);
         page.startInspection();
-        QVERIFY(stopped.wait(20000));
-        QCOMPARE(results.count(), 9);
+        QVERIFY(stopped.wait(60000));
+        QVERIFY(results.count() >= 1);
+        QTRY_COMPARE(results.count() + lastDropped(stats), qint64(9));
         for (const auto& args : results) {
             auto r = args.at(0).value<ui::InspectResult>();
             QCOMPARE(r.secondState, r.state); // same method, same frame: same verdict
@@ -102,7 +113,7 @@ private Q_SLOTS:
         page.setSecondEnabled(false);
         results.clear();
         page.startInspection();
-        QVERIFY(stopped.wait(20000));
+        QVERIFY(stopped.wait(60000));
         for (const auto& args : results) QCOMPARE(args.at(0).value<ui::InspectResult>().secondState, -1);
     }
 
@@ -141,10 +152,10 @@ private Q_SLOTS:
         QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
         QSignalSpy faults(page.pipeline(), &ui::InspectPipeline::faultRaised);
         page.startInspection();
-        QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 5, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 5, 60000);
         QVERIFY(page.verdictText() == "OK" || page.verdictText() == "NG");
         cam->stop();
-        QTRY_VERIFY_WITH_TIMEOUT(faults.count() >= 1, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(faults.count() >= 1, 60000);
         QCOMPARE(page.verdictText(), QString("FAULT"));
         // While the camera is away the banner never says OK.
         for (int i = 0; i < 10; ++i) {
@@ -154,7 +165,7 @@ private Q_SLOTS:
         cam = std::make_unique<kizu::test::FakeGigECamera>();
         QVERIFY(cam->start());
         const int before = results.count();
-        QTRY_VERIFY_WITH_TIMEOUT(results.count() > before + 3 && page.verdictText() != "FAULT", 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(results.count() > before + 3 && page.verdictText() != "FAULT", 90000);
         page.stopInspection();
         QVERIFY(!page.pipeline()->isRunning());
     }
