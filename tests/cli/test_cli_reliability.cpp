@@ -66,7 +66,7 @@ class TestCliReliability : public QObject {
     fs::path tmp(const std::string& sub) const { return fs::path(m_tmp.path().toStdString()) / sub; }
 
 private Q_SLOTS:
-    void initTestCase() { QVERIFY(m_tmp.isValid()); }
+    void initTestCase() { QVERIFY2(m_tmp.isValid(), qPrintable(m_tmp.errorString())); }
 
     void brokenImagesAreRefusedWithAReason()
     {

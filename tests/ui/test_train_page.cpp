@@ -5,7 +5,7 @@
 // renames, exports, activates and deletes, and kizu-cli sees the same list. With
 // KIZU_SCREENSHOT_DIR and KIZU_SCREENSHOT_PROJECT set (under xvfb-run, QT_QPA_PLATFORM=xcb) it
 // also saves a picture of the main window during a run on that project.
-// kizu-test-timeout: 180
+// kizu-test-timeout: 600
 #include "ui/train_page.h"
 
 #include "common/test_support.h"
@@ -173,7 +173,7 @@ private Q_SLOTS:
         QVERIFY(!page.startButton()->isEnabled());
         QVERIFY(page.cancelButton()->isEnabled());
         QVERIFY(!page.startTraining()); // one run at a time
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 90000);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 240000);
         probe.stop();
         const auto out = finished.first().first().value<TrainOutcome>();
         QVERIFY2(out.error.isEmpty(), qPrintable(out.error));
@@ -270,7 +270,7 @@ private Q_SLOTS:
         QSignalSpy progress(page.runner(), &kizu::ui::TrainRunner::progress);
         QSignalSpy finished(&page, &TrainPage::trainingFinished);
         QVERIFY(page.resumeTraining());
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 90000);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 240000);
         const auto out = finished.first().first().value<TrainOutcome>();
         QVERIFY2(out.error.isEmpty(), qPrintable(out.error));
         QVERIFY(!out.cancelled);
