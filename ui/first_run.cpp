@@ -115,7 +115,7 @@ void MainWindow::offerFirstRun()
     box.setText(tr("<h3>Welcome to Kizu</h3><p>Kizu finds scratches and pits on ground metal "
                    "with a model pretrained on computer graphics and fine-tuned on a few of "
                    "your photos.</p><p>No project is open. Start with a <b>demo project</b> "
-                   "(labeled renders made on the spot, about half a minute) and a short tour "
+                   "(labeled renders made on the spot in a few seconds) and a short tour "
                    "of the five pages, or create or open a project of your own.</p>"));
     QPushButton* demo = box.addButton(tr("Create Demo Project"), QMessageBox::AcceptRole);
     QPushButton* create = box.addButton(tr("New Project..."), QMessageBox::ActionRole);
