@@ -56,13 +56,22 @@ void expectRefused(const std::string& bytes, const char* what, const char* want)
     }
 }
 
+// Where the test's files go: $KIZU_TEST_TMP (a folder of the build tree, made here when it is
+// not there yet, e.g. in a fresh build) or the system's temporary folder.
+QString tmpBase()
+{
+    const QString base = qEnvironmentVariable("KIZU_TEST_TMP", QDir::tempPath());
+    QDir().mkpath(base);
+    return base;
+}
+
 // Runs a shell command; true when it exits 0.
 bool sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; }
 } // namespace
 
 class TestCliReliability : public QObject {
     Q_OBJECT
-    QTemporaryDir m_tmp{qEnvironmentVariable("KIZU_TEST_TMP", QDir::tempPath()) + "/reliability-XXXXXX"};
+    QTemporaryDir m_tmp{tmpBase() + "/reliability-XXXXXX"};
     fs::path tmp(const std::string& sub) const { return fs::path(m_tmp.path().toStdString()) / sub; }
 
 private Q_SLOTS:
