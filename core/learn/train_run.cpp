@@ -298,7 +298,10 @@ void Curves::truncate(std::int64_t step)
     steps.resize(n);
     loss.resize(n);
     lr.resize(n);
-    std::erase_if(validation, [&](const ValidationPoint& v) { return v.step > step; });
+    // (erase/remove rather than std::erase_if: the fuzz build compiles core/learn as C++17)
+    validation.erase(std::remove_if(validation.begin(), validation.end(),
+                                    [&](const ValidationPoint& v) { return v.step > step; }),
+                     validation.end());
 }
 
 json Curves::toJson() const
