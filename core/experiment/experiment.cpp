@@ -106,7 +106,14 @@ std::vector<RunResult> readResults(const fs::path& csv)
         r.size = int(d("size"));
         r.key.init = get("init");
         r.key.shots = int(d("shots"));
-        r.key.seed = std::uint64_t(d("seed"));
+        try { // seeds are 64-bit: parsed as integers, not through double
+            std::size_t used = 0;
+            r.key.seed = std::stoull(get("seed"), &used);
+            if (used != get("seed").size()) throw std::invalid_argument("seed");
+        } catch (const std::exception&) {
+            throw FormatError{csv.string() + ", line " + std::to_string(lineNo) + ": '" +
+                              get("seed") + "' is not a seed"};
+        }
         r.steps = std::int64_t(d("steps"));
         r.accuracy = d("accuracy");
         r.balancedAccuracy = d("balanced_accuracy");

@@ -172,17 +172,17 @@ int runSweep(Args& args)
 
     const fs::path csv = out / "results.csv";
     auto rows = ex::readResults(csv);
-    std::vector<ex::RunKey> todo;
+    std::vector<ex::RunKey> pending;
     for (const auto& k : runs)
         if (std::none_of(rows.begin(), rows.end(), [&](const ex::RunResult& r) { return r.key == k; }))
-            todo.push_back(k);
+            pending.push_back(k);
     if (!quiet)
         std::fprintf(stderr,
                      "experiment: %s: %lld OK + %lld NG train, %zu test images; shots %s; "
                      "%zu runs in shard %d/%d, %zu done, %zu to go\n",
                      data.description.c_str(), (long long)nOk, (long long)nNg, test.size(),
                      shotsText.c_str(), runs.size(), shardIndex, shardCount,
-                     runs.size() - todo.size(), todo.size());
+                     runs.size() - pending.size(), pending.size());
 
     if (threads > 0) learn::setTorchThreads(threads);
     // Images are decoded once per process: training images at the trainer's cache size, the
@@ -196,7 +196,7 @@ int runSweep(Args& args)
 
     const double started = now();
     int done = 0;
-    for (const auto& key : todo) {
+    for (const auto& key : pending) {
         if (interruptToken().cancelled()) break;
         const auto items = learn::drawShots(train, key.shots, key.seed);
         ex::RunResult r;
@@ -287,18 +287,18 @@ int runSweep(Args& args)
         ++done;
         if (!quiet) {
             const double elapsed = now() - started;
-            const double eta = elapsed / done * double(todo.size() - std::size_t(done));
+            const double eta = elapsed / done * double(pending.size() - std::size_t(done));
             std::fprintf(stderr,
                          "experiment: [%d/%zu] %-8s %3d shots seed %llu: accuracy %.4f, balanced "
                          "%.4f, AUC %.4f (train %.1f s, eval %.1f s); ETA %.0f min\n",
-                         done, todo.size(), key.init.c_str(), key.shots,
+                         done, pending.size(), key.init.c_str(), key.shots,
                          (unsigned long long)key.seed, r.accuracy, r.balancedAccuracy, r.auc,
                          r.trainSeconds, r.evalSeconds, eta / 60);
         }
     }
-    if (std::size_t(done) < todo.size()) {
+    if (std::size_t(done) < pending.size()) {
         std::fprintf(stderr, "experiment: stopped after %d of %zu runs; the same command "
-                     "continues with the rest.\n", done, todo.size());
+                     "continues with the rest.\n", done, pending.size());
         return 130;
     }
     writeReport(out, rows, titleOf(cfg));
