@@ -3,6 +3,8 @@
 # its seed corpus. A crash leaves its input in build-fuzz/artifacts/ and fails the run: copy
 # it into tests/fuzz/regressions/<name>/ when fixing, so CTest replays it from then on.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 20)
+# KIZU_FUZZ_SEED fixes libFuzzer's random seed (CI uses 1, so a run explores the same inputs
+# each time and a red CI is reproducible); unset, every run explores afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-20}
@@ -25,7 +27,7 @@ for bin in "$BUILD_DIR"/tests/fuzz/fuzz_*; do
   echo "fuzz: $name for ${SECONDS_PER_TARGET}s"
   if ! ASAN_OPTIONS=detect_leaks=0 "$bin" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 \
       -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$BUILD_DIR/artifacts/$short-" \
-      -print_final_stats=1 "$work" "${seeds[@]}" >"$BUILD_DIR/$short.log" 2>&1; then
+      -print_final_stats=1 -seed="${KIZU_FUZZ_SEED:-0}" "$work" "${seeds[@]}" >"$BUILD_DIR/$short.log" 2>&1; then
     echo "fuzz: $name FOUND A CRASH (see $BUILD_DIR/$short.log and $BUILD_DIR/artifacts/)"
     tail -n 30 "$BUILD_DIR/$short.log"
     status=1

@@ -119,6 +119,7 @@ StateDict fromDict(const torch::IValue& v, const std::string& name, const std::s
     for (const auto& kv : v.toGenericDict()) {
         if (!kv.key().isString() || !kv.value().isTensor())
             throw FormatError(name + ": '" + field + "' holds something other than named tensors.");
+        detail::checkTensorFromFile(kv.value().toTensor(), name, kv.key().toStringRef());
         out[kv.key().toStringRef()] = kv.value().toTensor();
     }
     return out;

@@ -8,6 +8,9 @@
 #include "core/common/sha256.h"
 
 #include <opencv2/imgproc.hpp>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/import_read.h>
+#include <torch/csrc/jit/serialization/storage_context.h>
 #include <torch/serialize.h>
 
 #include <algorithm>
@@ -354,7 +357,25 @@ torch::IValue readArchive(const std::filesystem::path& file, const std::string& 
     // LibTorch trusts the sizes inside the file; refuse hostile ones before it allocates.
     checkTorchArchive(bytes, name);
     try {
-        return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+        // torch::pickle_load, except that every tensor storage is made first from its zip record,
+        // with the record's true size. pickle_load sizes a storage by the element count the
+        // pickle declares, over a buffer of the record's size: a file that declares more reads
+        // past the buffer (found by fuzz_model_file). The views are then checked against these
+        // true sizes (LibTorch's set_ and checkTensorFromFile).
+        std::istringstream in(bytes);
+        caffe2::serialize::PyTorchStreamReader reader(&in);
+        auto storages = std::make_shared<torch::jit::DeserializationStorageContext>();
+        for (const auto& record : reader.getAllRecords()) {
+            if (record.rfind("data/", 0) != 0) continue;
+            auto [ptr, size] = reader.getRecord(record);
+            storages->addStorage(record.substr(5),
+                                 c10::Storage(c10::Storage::use_byte_size_t(), size,
+                                              std::move(ptr), nullptr, false));
+        }
+        return torch::jit::readArchiveAndTensors("data", "", "", c10::nullopt, c10::nullopt,
+                                                 c10::nullopt, reader,
+                                                 torch::jit::Unpickler::defaultTypeParser,
+                                                 storages);
     } catch (const c10::Error& e) {
         std::string why = e.what_without_backtrace();
         if (why.size() > 200) why = why.substr(0, 200) + "...";
@@ -395,10 +416,55 @@ StateDict readTorchvisionFile(const std::filesystem::path& file)
         if (!kv.value().isTensor())
             throw FormatError(file.string() + ": entry " + k +
                               " is not a tensor; not a state dict.");
+        checkTensorFromFile(kv.value().toTensor(), file.string(), k);
         out[k] = kv.value().toTensor();
     }
     if (out.empty()) throw FormatError(file.string() + " holds no tensors.");
     return out;
+}
+
+void checkTensorFromFile(const torch::Tensor& t, const std::string& what, const std::string& key)
+{
+    auto bad = [&](const std::string& why) {
+        throw FormatError(what + ": tensor " + key + " " + why + "; the file is damaged.");
+    };
+    if (!t.defined()) bad("is empty");
+    if (t.layout() != torch::kStrided || t.is_quantized() || t.device().type() != torch::kCPU)
+        bad("is not a plain CPU tensor");
+    switch (t.scalar_type()) {
+    case torch::kFloat: case torch::kDouble: case torch::kHalf: case torch::kBFloat16:
+    case torch::kLong: case torch::kInt: case torch::kShort: case torch::kChar: case torch::kByte:
+    case torch::kBool:
+        break;
+    default:
+        bad("has an unsupported element type");
+    }
+    const auto sizes = t.sizes();
+    const auto strides = t.strides();
+    if (sizes.size() > 8) bad("has more than 8 dimensions");
+    std::int64_t numel = 1;
+    std::int64_t last = t.storage_offset(); // largest element index the view reaches
+    if (last < 0) bad("starts before its storage");
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        if (sizes[i] < 0 || strides[i] < 0) bad("has a negative size or stride");
+        if (__builtin_mul_overflow(numel, sizes[i], &numel)) bad("is impossibly large");
+    }
+    if (numel == 0) return;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        std::int64_t reach = 0;
+        if (__builtin_mul_overflow(sizes[i] - 1, strides[i], &reach) ||
+            __builtin_add_overflow(last, reach, &last))
+            bad("is impossibly large");
+    }
+    std::int64_t need = 0;
+    if (__builtin_add_overflow(last, std::int64_t(1), &need) ||
+        __builtin_mul_overflow(need, std::int64_t(t.element_size()), &need))
+        bad("is impossibly large");
+    const auto have = static_cast<std::int64_t>(t.storage().nbytes());
+    if (!t.storage().data() && have > 0) bad("has no data");
+    if (need > have)
+        bad("needs " + std::to_string(need) + " bytes but its storage holds " +
+            std::to_string(have));
 }
 
 std::string hashState(const StateDict& state)

@@ -46,6 +46,12 @@ torch::IValue readArchive(const std::filesystem::path& file, const std::string& 
 
 std::string hashState(const StateDict& state);
 
+// Checks a tensor read from a file before anything touches its data: dense, on the CPU, a
+// number type, and its sizes, strides and offset inside the bytes its storage really holds (a
+// hostile pickle can declare a [1000, 1000] tensor over an 8-byte storage). Throws FormatError
+// naming `what` and `key`.
+void checkTensorFromFile(const torch::Tensor& t, const std::string& what, const std::string& key);
+
 // Channels-last (NHWC) weights and inputs for training (10-25% faster here; inference stays
 // NCHW, which was faster at batch 1). On unless KIZU_CHANNELS_LAST=0.
 bool useChannelsLast();
