@@ -32,44 +32,98 @@ struct Entry {
 
 void checkPickle(std::string_view p, const std::string& name)
 {
+    // A walk over the opcodes, as Python's unpickler would take them, without building
+    // anything: every operand must lie inside the data, memo references must exist, and the
+    // stack depth is tracked (with its marks) so that no opcode pops what is not there.
+    // LibTorch's unpickler trusts all three (an APPEND on an empty stack reads before its
+    // vector; found by fuzz_model_file).
     const std::size_t n = p.size();
     std::size_t i = 0;
     std::uint64_t memo = 0; // memo slots assigned so far (the pickler numbers them in order)
+    std::size_t depth = 0;  // values on the stack
+    std::vector<std::size_t> marks; // stack depth at each MARK still open
     auto need = [&](std::uint64_t k, const char* what) {
         if (k > n - i) bad(name, std::string("pickle ") + what + " runs past the end of the data");
     };
     auto line = [&]() {
         const std::size_t end = p.find('\n', i);
         if (end == std::string_view::npos) bad(name, "pickle text operand without its end");
+        const std::size_t start = i;
         i = end + 1;
+        return p.substr(start, end - start);
+    };
+    auto number = [&](std::string_view text) {
+        std::uint64_t v = 0;
+        for (char c : text) {
+            if (c < '0' || c > '9' || v > (std::uint64_t(1) << 40))
+                bad(name, "pickle memo index is not a number");
+            v = v * 10 + std::uint64_t(c - '0');
+        }
+        return v;
+    };
+    auto pop = [&](std::size_t k) { // values above the innermost mark, as Python's unpickler
+        const std::size_t floor = marks.empty() ? 0 : marks.back();
+        if (depth - floor < k) bad(name, "pickle stack underflow");
+        depth -= k;
+    };
+    auto push = [&]() { ++depth; };
+    auto popMark = [&]() {
+        if (marks.empty()) bad(name, "pickle collects to a mark that was never set");
+        const std::size_t items = depth - marks.back();
+        depth = marks.back();
+        marks.pop_back();
+        return items;
     };
     auto put = [&](std::uint64_t id) {
+        pop(1);
+        push();
         if (id > memo) bad(name, "pickle memo index out of sequence");
         if (id == memo) ++memo;
     };
     auto get = [&](std::uint64_t id) {
         if (id >= memo) bad(name, "pickle refers to a memo entry that does not exist");
+        push();
     };
     while (i < n) {
         const unsigned char op = static_cast<unsigned char>(p[i++]);
         switch (op) {
-        case '.': return; // STOP
-        // No operand.
-        case '(': case '0': case '1': case '2': case 'N': case 'R': case 'a': case 'b': case 'd':
-        case '}': case 'e': case 'l': case ']': case 'o': case 's': case 't': case ')': case 'u':
-        case 'Q': case 0x81: case 0x85: case 0x86: case 0x87: case 0x88: case 0x89: case 0x8f:
-        case 0x90: case 0x91: case 0x92: case 0x93: case 0x97: case 0x98:
+        case '.': // STOP
+            pop(1);
+            return;
+        case '(': marks.push_back(depth); break;         // MARK
+        case '0': pop(1); break;                         // POP
+        case '1': popMark(); break;                      // POP_MARK
+        case '2': pop(1); push(); push(); break;         // DUP
+        case 'N': case 0x88: case 0x89: case ']': case '}': case ')': case 0x8f: case 0x97:
+            push(); // NONE, NEWTRUE, NEWFALSE, EMPTY_LIST/DICT/TUPLE/SET, NEXT_BUFFER
             break;
-        case 0x94: ++memo; break; // MEMOIZE
+        case 'R': case 'a': case 'b': case 0x81: case 0x86: case 0x93:
+            pop(2); push(); // REDUCE, APPEND, BUILD, NEWOBJ, TUPLE2, STACK_GLOBAL
+            break;
+        case 's': case 0x92: case 0x87: pop(3); push(); break; // SETITEM, NEWOBJ_EX, TUPLE3
+        case 'Q': case 0x85: case 0x98: pop(1); push(); break; // BINPERSID, TUPLE1, READONLY_BUFFER
+        case 0x94: pop(1); push(); ++memo; break;              // MEMOIZE
+        case 'd': case 'l': case 't': case 0x91: popMark(); push(); break; // DICT, LIST, TUPLE, FROZENSET
+        case 'e': case 0x90: popMark(); pop(1); push(); break;   // APPENDS, ADDITEMS
+        case 'u':                                                // SETITEMS: key, value pairs
+            if (popMark() % 2 != 0) bad(name, "pickle SETITEMS with a key and no value");
+            pop(1);
+            push();
+            break;
+        case 'o': // OBJ: class and arguments
+            if (popMark() < 1) bad(name, "pickle OBJ without a class");
+            push();
+            break;
         // Fixed-size operands.
-        case 0x80: case 'K': case 0x82: need(1, "operand"); i += 1; break;
+        case 0x80: need(1, "operand"); i += 1; break; // PROTO
+        case 'K': case 0x82: need(1, "operand"); i += 1; push(); break;
         case 'h': need(1, "operand"); get(le(p, i, 1)); i += 1; break;
         case 'q': need(1, "operand"); put(le(p, i, 1)); i += 1; break;
-        case 'M': case 0x83: need(2, "operand"); i += 2; break;
-        case 'J': case 0x84: need(4, "operand"); i += 4; break;
+        case 'M': case 0x83: need(2, "operand"); i += 2; push(); break;
+        case 'J': case 0x84: need(4, "operand"); i += 4; push(); break;
         case 'j': need(4, "operand"); get(le(p, i, 4)); i += 4; break;
         case 'r': need(4, "operand"); put(le(p, i, 4)); i += 4; break;
-        case 'G': need(8, "operand"); i += 8; break;
+        case 'G': need(8, "operand"); i += 8; push(); break;
         case 0x95: { // FRAME: a size hint for what follows
             need(8, "frame header");
             const std::uint64_t len = le(p, i, 8);
@@ -78,10 +132,11 @@ void checkPickle(std::string_view p, const std::string& name)
             break;
         }
         // Newline-terminated operands.
-        case 'I': case 'L': case 'F': case 'S': case 'V': case 'P': line(); break;
-        case 'g': { const std::size_t s = i; line(); get(std::stoull("0" + std::string(p.substr(s, i - 1 - s)).substr(0, 20), nullptr, 10)); break; }
-        case 'p': { const std::size_t s = i; line(); put(std::stoull("0" + std::string(p.substr(s, i - 1 - s)).substr(0, 20), nullptr, 10)); break; }
-        case 'c': case 'i': line(); line(); break; // GLOBAL / INST: module and name
+        case 'I': case 'L': case 'F': case 'S': case 'V': case 'P': line(); push(); break;
+        case 'g': get(number(line())); break;
+        case 'p': put(number(line())); break;
+        case 'c': line(); line(); push(); break; // GLOBAL: module and name
+        case 'i': line(); line(); popMark(); push(); break; // INST
         // Length-prefixed operands: the length must fit in what is left.
         case 'U': case 'C': case 0x8c: case 0x8a: {
             need(1, "length");
@@ -89,6 +144,7 @@ void checkPickle(std::string_view p, const std::string& name)
             i += 1;
             need(len, "string");
             i += std::size_t(len);
+            push();
             break;
         }
         case 'T': case 'B': case 'X': case 0x8b: {
@@ -97,6 +153,7 @@ void checkPickle(std::string_view p, const std::string& name)
             i += 4;
             need(len, "string");
             i += std::size_t(len);
+            push();
             break;
         }
         case 0x8d: case 0x8e: case 0x96: {
@@ -105,6 +162,7 @@ void checkPickle(std::string_view p, const std::string& name)
             i += 8;
             need(len, "string");
             i += std::size_t(len);
+            push();
             break;
         }
         default:
