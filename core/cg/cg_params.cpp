@@ -180,8 +180,10 @@ const ParamInfo* findParam(const std::string& group, const std::string& key)
 
 const std::vector<ParamInfo>& paramTable()
 {
-    static const std::vector<ParamInfo> table = buildTable();
-    return table;
+    // Never destroyed: worker threads (the CG Studio's preview and strip pools) read it, and a
+    // static destructor at exit would race with a thread the UI has not joined yet.
+    static const std::vector<ParamInfo>* table = new std::vector<ParamInfo>(buildTable());
+    return *table;
 }
 
 void validate(const CgParams& params)

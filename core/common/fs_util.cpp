@@ -41,12 +41,15 @@ void writeAll(int fd, const char* data, std::size_t size, const fs::path& target
 
 fs::path tempSibling(const fs::path& target)
 {
+    // kizu-cli and its learn module each link their own copy of kizu_core, so two counters
+    // can hand out the same number in one process: the thread makes the name unique anyway.
     static std::atomic<unsigned> counter{0};
     // A file name may be up to 255 bytes (NAME_MAX): keep the temporary one under that for a
     // target with a long name too (the prefix stays, so ".NAME...tmp" patterns still match).
     std::string name = target.filename().string();
     if (name.size() > 200) name.resize(200);
     return target.parent_path() / ("." + name + ".tmp" + std::to_string(::getpid()) + "_" +
+                                   std::to_string(static_cast<unsigned>(::gettid())) + "_" +
                                    std::to_string(counter.fetch_add(1)));
 }
 
