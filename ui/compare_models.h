@@ -20,7 +20,7 @@ struct CompareData {
     std::vector<std::int64_t> imageIds; // project image ids (empty for a folder)
     std::vector<std::string> names;     // for people: the original file names (may be empty)
     std::vector<int> labels;
-    std::string dataHash;
+    std::string imagesHash; // the key of the cached scores: a relabel keeps them
     std::vector<kizu::learn::MethodScores> methods;
 };
 

@@ -715,14 +715,14 @@ void ComparePage::startEvaluation()
             for (const auto& it : d.items)
                 d.labels.push_back(it.label);
             post(0, 0, QObject::tr("hashing the test set"));
-            d.dataHash = kizu::learn::dataHash(d.items);
+            d.imagesHash = kizu::learn::imagesHash(d.items);
             const qint64 n = qint64(d.items.size());
             const qint64 total = n * qint64(job.models.size() + (job.baseline ? 1 : 0));
             qint64 base = 0;
             auto score = [&](const std::string& id, const QString& what, auto&& fn) -> bool {
                 if (!job.cacheDir.empty())
                     if (auto c =
-                            kizu::learn::loadCachedScores(job.cacheDir, id, d.dataHash, d.items)) {
+                            kizu::learn::loadCachedScores(job.cacheDir, id, d.imagesHash, d.items)) {
                         d.methods.push_back(std::move(*c));
                         ++out->cached;
                         base += n;
@@ -738,7 +738,7 @@ void ComparePage::startEvaluation()
             for (const auto& m : job.models) {
                 const QString what = QString::fromStdString(fs::path(m).filename().string());
                 if (!score(kizu::learn::modelMethodId(m), what, [&](const kizu::ProgressFn& fn) {
-                        return kizu::learn::scoreModel(m, d.items, d.dataHash, fn, token.get());
+                        return kizu::learn::scoreModel(m, d.items, d.imagesHash, fn, token.get());
                     })) {
                     out->cancelled = true;
                     return out;
@@ -747,7 +747,7 @@ void ComparePage::startEvaluation()
             if (job.baseline && !score(kizu::learn::baselineMethodId(job.params),
                                        QObject::tr("baseline"), [&](const kizu::ProgressFn& fn) {
                                            return kizu::learn::scoreBaseline(
-                                               job.params, d.items, d.dataHash, fn, token.get());
+                                               job.params, d.items, d.imagesHash, fn, token.get());
                                        })) {
                 out->cancelled = true;
                 return out;

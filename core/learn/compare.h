@@ -22,7 +22,7 @@ struct MethodScores {
     std::string name; // for people: "resnet18 @224 (m.kizumodel)", "baseline"
     std::string kind; // "model" or "baseline"
     std::string file; // the model file (empty for the baseline)
-    std::string dataHash;
+    std::string dataHash; // the scored images: imagesHash(), labels left out
     double threshold = 0.5; // the method's own operating point (training threshold / rules)
     double msPerImage = 0;  // wall time of scoring, including decoding
     std::vector<float> scores;

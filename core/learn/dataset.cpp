@@ -137,6 +137,22 @@ std::string dataHash(const std::vector<LabeledPath>& items)
     return h.hexDigest();
 }
 
+std::string imagesHash(const std::vector<LabeledPath>& items)
+{
+    std::vector<std::string> lines;
+    lines.reserve(items.size());
+    for (const auto& p : items)
+        lines.push_back(sha256File(p.path));
+    std::sort(lines.begin(), lines.end());
+    Sha256 h;
+    h.update("images\n"); // never equal to a dataHash
+    for (const auto& l : lines) {
+        h.update(l);
+        h.update("\n");
+    }
+    return h.hexDigest();
+}
+
 std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>& items)
 {
     std::pair<std::int64_t, std::int64_t> c{0, 0};

@@ -40,6 +40,9 @@ std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int pe
 
 // sha256 over the sorted (file content hash, label) pairs: names and order do not matter.
 std::string dataHash(const std::vector<LabeledPath>& items);
+// The same over the images' content only, without their labels: the key of cached scores
+// (a relabel changes the metrics, never what a method says about an image).
+std::string imagesHash(const std::vector<LabeledPath>& items);
 
 // Counts per class: {ok, ng}.
 std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>& items);

@@ -161,7 +161,19 @@ private Q_SLOTS:
         const fs::path file = dir / "tiny.kizumodel";
         model.save(file);
         setTorchThreads(1);
-        const std::string hash = dataHash(items);
+        const std::string hash = imagesHash(items);
+        {
+            // Cached scores are keyed by the images alone: a relabel keeps the key (and the
+            // cache), while the labeled set's dataHash changes.
+            auto relabeled = items;
+            relabeled[0].label = relabeled[0].label == kNg ? kOk : kNg;
+            QCOMPARE(imagesHash(relabeled), hash);
+            QVERIFY(dataHash(relabeled) != dataHash(items));
+            QVERIFY(imagesHash(items) != dataHash(items));
+            auto fewer = items;
+            fewer.pop_back();
+            QVERIFY(imagesHash(fewer) != hash);
+        }
         int progressCalls = 0;
         auto ms = scoreModel(file, items, hash, [&](const Progress&) { ++progressCalls; });
         QCOMPARE(int(ms.scores.size()), 8);

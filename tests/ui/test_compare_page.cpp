@@ -285,6 +285,15 @@ private Q_SLOTS:
         QCOMPARE(page.table()->compareData().labels[image], newLabel);
         QVERIFY(page.table()->metrics(1).metrics.accuracy <
                 1.0); // the baseline is now "wrong" once
+        // Evaluating again after the relabel takes every score from the cache (the images did
+        // not change) and measures against the new label.
+        finished.clear();
+        page.startEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QVERIFY(page.table()->compareData().methods[0].fromCache);
+        QVERIFY(page.table()->compareData().methods[1].fromCache);
+        QCOMPARE(page.table()->compareData().labels[image], newLabel);
+        QVERIFY(page.table()->metrics(1).metrics.accuracy < 1.0);
 
         // Reports.
         const QString html = tmp.filePath(QStringLiteral("report.html"));

@@ -84,7 +84,7 @@ int compareCmd(Args& args)
     if (noCache) cacheDir.clear();
 
     learn::setTorchThreads(threads);
-    const std::string hash = learn::dataHash(data.items);
+    const std::string hash = learn::imagesHash(data.items); // labels are not part of scores
     std::vector<int> labels;
     for (const auto& it : data.items)
         labels.push_back(it.label);
@@ -165,7 +165,8 @@ int compareCmd(Args& args)
         nlohmann::json j;
         j["data"] = data.description;
         j["images"] = data.items.size();
-        j["data_hash"] = hash;
+        j["data_hash"] = learn::dataHash(data.items);
+        j["images_hash"] = hash;
         auto arr = nlohmann::json::array();
         for (std::size_t k = 0; k < methods.size(); ++k) {
             auto mj = learn::toJson(rows[k].metrics.metrics, false);
@@ -223,8 +224,9 @@ const Registrar reg{
      "or a BSData manifest.csv) with every model and, with --baseline, the classical\n"
      "baseline, and prints accuracy, balanced accuracy, NG recall and precision, F1, AUC and\n"
      "milliseconds per image at each method's own threshold, with the confusion matrices.\n"
-     "Scores are cached per method and dataset hash in the project's cache/eval/, so a\n"
-     "second run (or the Compare page) does not score the same images again.\n\n"
+     "Scores are cached per method and per the images' content in the project's\n"
+     "cache/eval/, so a second run (or the Compare page) does not score the same images\n"
+     "again, also after some were relabeled (labels change the metrics, not the scores).\n\n"
      "Options:\n"
      "  --models A,B        model files (or --model FILE, repeatable)\n"
      "  --baseline          include the classical baseline (the project's tuned parameters,\n"
