@@ -74,6 +74,14 @@ void checkPickle(std::string_view p, const std::string& name)
         marks.pop_back();
         return items;
     };
+    auto counted = [&](int width) { // a string or bytes value after its little-endian length
+        need(std::uint64_t(width), "length");
+        const std::uint64_t len = le(p, i, width);
+        i += std::size_t(width);
+        need(len, "string");
+        i += std::size_t(len);
+        push();
+    };
     auto put = [&](std::uint64_t id) {
         pop(1);
         push();
@@ -138,33 +146,9 @@ void checkPickle(std::string_view p, const std::string& name)
         case 'c': line(); line(); push(); break; // GLOBAL: module and name
         case 'i': line(); line(); popMark(); push(); break; // INST
         // Length-prefixed operands: the length must fit in what is left.
-        case 'U': case 'C': case 0x8c: case 0x8a: {
-            need(1, "length");
-            const std::uint64_t len = le(p, i, 1);
-            i += 1;
-            need(len, "string");
-            i += std::size_t(len);
-            push();
-            break;
-        }
-        case 'T': case 'B': case 'X': case 0x8b: {
-            need(4, "length");
-            const std::uint64_t len = le(p, i, 4);
-            i += 4;
-            need(len, "string");
-            i += std::size_t(len);
-            push();
-            break;
-        }
-        case 0x8d: case 0x8e: case 0x96: {
-            need(8, "length");
-            const std::uint64_t len = le(p, i, 8);
-            i += 8;
-            need(len, "string");
-            i += std::size_t(len);
-            push();
-            break;
-        }
+        case 'U': case 'C': case 0x8c: case 0x8a: counted(1); break;
+        case 'T': case 'B': case 'X': case 0x8b: counted(4); break;
+        case 0x8d: case 0x8e: case 0x96: counted(8); break;
         default:
             bad(name, "unknown pickle opcode " + std::to_string(op));
         }
