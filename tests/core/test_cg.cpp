@@ -92,6 +92,11 @@ private slots:
         }
         QVERIFY(loadPreset("pitting").pit.probability > CgParams{}.pit.probability);
         QCOMPARE(loadPreset("scratches").pit.probability, 0.0);
+        // The curriculum's first stage: every scratch wider, every field of view closer.
+        const auto large = loadPreset("large_defects");
+        QVERIFY(large.scratch.widthUm.min > CgParams{}.scratch.widthUm.min);
+        QVERIFY(large.camera.fieldOfViewMm.max < CgParams{}.camera.fieldOfViewMm.max);
+        QCOMPARE(large.material.steelWeight, CgParams{}.material.steelWeight);
     }
 
     void invalidParameters()
