@@ -212,11 +212,15 @@ QWidget* TrainPage::buildForm()
     m_speed = note();
     m_measure = new QPushButton(tr("Measure"));
     m_measure->setToolTip(tr("Time a few training steps of this model here (Ctrl+M)"));
-    auto* speedRow = new QHBoxLayout;
-    speedRow->addWidget(m_speed, 1);
-    speedRow->addWidget(m_measure);
-    ml->addRow(tr("&Architecture"), m_arch);
-    ml->addRow(tr("Speed here"), speedRow);
+    // The wrapped speed note is a field of its own: inside a box layout beside the button,
+    // QFormLayout gave it one line's height and clipped its two lines.
+    auto* archRow = new QHBoxLayout;
+    archRow->addWidget(m_arch, 1);
+    archRow->addWidget(m_measure);
+    auto* archLabel = new QLabel(tr("&Architecture"));
+    archLabel->setBuddy(m_arch); // Alt+A, as when the combo box was the field itself
+    ml->addRow(archLabel, archRow);
+    ml->addRow(tr("Speed here"), m_speed);
     m_init = new QComboBox;
     m_imagenetPath = new QLineEdit;
     m_imagenetPath->setPlaceholderText(tr("torchvision state dict (.pth)"));
@@ -481,11 +485,15 @@ void TrainPage::refreshInitChoices()
         } catch (const kizu::Error&) {
         }
     }
-    if (m_imagenetPath->text().isEmpty() || !QFileInfo::exists(m_imagenetPath->text()))
+    // A file is for one network: another network gets its own (found, or the one picked for it
+    // last time), never the previous network's file.
+    if (arch != m_imagenetArch || m_imagenetPath->text().isEmpty() ||
+        !QFileInfo::exists(m_imagenetPath->text()))
         m_imagenetPath->setText(
             imagenet.empty()
                 ? QSettings().value(QStringLiteral("train/imagenet/") + arch).toString()
                 : QString::fromStdString(imagenet.string()));
+    m_imagenetArch = arch;
     // CG by default; when it is not shipped for this architecture: ImageNet when a file is at
     // hand, else scratch, and the note says so.
     int index = m_init->findData(previous);
@@ -677,7 +685,11 @@ void TrainPage::setSpec(const RunSpec& s)
     m_augment->setChecked(c.augment.randAugment || c.augment.randomResizedCrop);
     const QString init = QString::fromStdString(c.init);
     if (init.startsWith(QLatin1String("cg:"))) {
-        m_init->setCurrentIndex(m_init->findData(QStringLiteral("cg")));
+        // Only when this network has shipped CG weights; otherwise the fallback that
+        // refreshInitChoices chose (and explained in the note) stays, rather than "cg:" with
+        // no file.
+        if (!kizu::defaultCgModel(c.arch).empty())
+            m_init->setCurrentIndex(m_init->findData(QStringLiteral("cg")));
     } else if (init.startsWith(QLatin1String("imagenet:"))) {
         m_imagenetPath->setText(init.mid(9));
         m_init->setCurrentIndex(m_init->findData(QStringLiteral("imagenet")));

@@ -108,6 +108,7 @@ private:
     QPushButton* m_measure;
     QComboBox* m_init;
     QLineEdit* m_imagenetPath;
+    QString m_imagenetArch; // the network m_imagenetPath was filled in for
     QToolButton* m_browse;
     QLabel* m_initNote;
     QSpinBox* m_budget;

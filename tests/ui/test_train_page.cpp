@@ -10,6 +10,7 @@
 
 #include "common/test_support.h"
 #include "core/common/error.h"
+#include "core/common/paths.h"
 #include "core/learn/train_run.h"
 #include "core/project/project_store.h"
 #include "ui/main_window.h"
@@ -349,6 +350,39 @@ private Q_SLOTS:
         QVERIFY(QFileInfo::exists(target)); // the export is the operator's, untouched
     }
 
+    void shippedCgWeightsPerNetwork()
+    {
+        // models/<arch>-cg*.kizumodel makes "CG-pretrained" the choice for that network; a
+        // network without one falls back (here to scratch: no resnet34 ImageNet file) and says so.
+        const auto r18 = kizu::defaultCgModel("resnet18");
+        QVERIFY2(!r18.empty(), "models/resnet18-cg128.kizumodel should be found in the source tree");
+        QCOMPARE(QString::fromStdString(r18.filename().string()),
+                 QStringLiteral("resnet18-cg128.kizumodel"));
+        TrainPage page;
+        RunSpec s = page.spec();
+        s.config.arch = "resnet18";
+        s.config.init = "cg:" + r18.string();
+        page.setSpec(s);
+        RunSpec back = page.spec();
+        QCOMPARE(QString::fromStdString(back.config.arch), QStringLiteral("resnet18"));
+        QCOMPARE(QString::fromStdString(back.config.init),
+                 QStringLiteral("cg:") + QString::fromStdString(r18.string()));
+        QVERIFY2(page.initNote().contains(QLatin1String("resnet18-cg128.kizumodel")),
+                 qPrintable(page.initNote()));
+        // The form may hold SqueezeNet's ImageNet file; ResNet-34 must not get it.
+        if (kizu::defaultCgModel("resnet34").empty() && kizu::findImagenetWeights("resnet34").empty()) {
+            QSettings().remove(QStringLiteral("train/imagenet/resnet34"));
+            s.config.arch = "squeezenet1_1";
+            page.setSpec(s);
+            s.config.arch = "resnet34";
+            page.setSpec(s);
+            back = page.spec();
+            QCOMPARE(QString::fromStdString(back.config.init), QStringLiteral("scratch"));
+            QVERIFY2(page.initNote().contains(QLatin1String("No CG-pretrained resnet34")),
+                     qPrintable(page.initNote()));
+        }
+    }
+
     void screenshot()
     {
         const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
@@ -359,6 +393,14 @@ private Q_SLOTS:
         kizu::ui::MainWindow window;
         QVERIFY(window.openProject(project));
         window.showPage(QStringLiteral("train"));
+        // KIZU_SCREENSHOT_ARCH: train that network (its shipped CG weights when there are any).
+        if (const QString arch = qEnvironmentVariable("KIZU_SCREENSHOT_ARCH"); !arch.isEmpty()) {
+            RunSpec s = window.trainPage()->spec();
+            s.config.arch = arch.toStdString();
+            s.config.init = "cg:" + kizu::defaultCgModel(s.config.arch).string();
+            window.trainPage()->setSpec(s);
+            QCOMPARE(QString::fromStdString(window.trainPage()->spec().config.arch), arch);
+        }
         window.resize(1600, 1000);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -379,7 +421,9 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(
             progress.count() >= (steps > 0 ? steps : 60) && validated.count() >= 3, 240000);
         QTest::qWait(300);
-        QVERIFY(window.grab().save(outDir + QStringLiteral("/train_page.png")));
+        const QString arch = qEnvironmentVariable("KIZU_SCREENSHOT_ARCH");
+        QVERIFY(window.grab().save(outDir + (arch.isEmpty() ? QStringLiteral("/train_page.png")
+                                                            : QStringLiteral("/train_page_%1.png").arg(arch))));
         QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));
         page->cancelTraining();
         QSignalSpy finished(page, &TrainPage::trainingFinished);
