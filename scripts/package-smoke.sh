@@ -28,6 +28,12 @@ cp resources/icons/kizu.svg "$work/src/ok/not-an-image.png"   # must be skipped,
 /usr/bin/kizu-cli cg batch --count 16 --seed 3 --size 64 --out "$work/cg" --quiet
 /usr/bin/kizu-cli train --data "$work/cg" --steps 3 --size 64 --batch 4 --out "$work/m.kizumodel" --quiet
 /usr/bin/kizu-cli eval --model "$work/m.kizumodel" --data "$work/cg" --json | grep -q '"accuracy"'
+# The shipped CG-pretrained weights of both networks are installed and found by --init cg.
+test -f /usr/share/kizu/models/squeezenet1_1-cg128.kizumodel
+test -f /usr/share/kizu/models/resnet18-cg128.kizumodel
+/usr/bin/kizu-cli train --data "$work/cg" --model resnet18 --init cg --steps 1 --size 64 --batch 4 \
+  --out "$work/r.kizumodel" > "$work/r.log" 2>&1
+grep -q "from cg:/usr/share/kizu/models/resnet18-cg128.kizumodel" "$work/r.log"
 /usr/bin/kizu-cli -p "$work/p" inspect --source "folder:$work/cg/ok" --model "$work/m.kizumodel" \
   --frames 4 --quiet | grep -q '"frames":4'
 rm -rf "$work"

@@ -344,6 +344,9 @@ private Q_SLOTS:
         page.setSeed(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_SEED") + 1);
         page.setSampleNg(true);
         page.setMaskShown(true);
+        // KIZU_SCREENSHOT_PRESET: a built-in preset to show instead of the default.
+        const QString preset = qEnvironmentVariable("KIZU_SCREENSHOT_PRESET");
+        if (!preset.isEmpty()) QVERIFY2(page.paramPanel()->loadPreset(preset), qPrintable(preset));
         auto* sections = page.paramPanel()->findChild<QToolBox*>();
         QVERIFY(sections);
         sections->setCurrentIndex(2); // lights
@@ -354,7 +357,8 @@ private Q_SLOTS:
         QVERIFY(waitForPreview(page));
         QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
         QTest::qWait(500);
-        QVERIFY(page.grab().save(outDir + QStringLiteral("/cg_studio_page_mask.png")));
+        const QString name = preset.isEmpty() ? QStringLiteral("mask") : preset;
+        QVERIFY(page.grab().save(outDir + QStringLiteral("/cg_studio_page_%1.png").arg(name)));
         QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));
     }
 };

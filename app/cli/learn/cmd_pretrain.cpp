@@ -153,16 +153,23 @@ const Registrar reg{{"pretrain", "pretrain a model on an endless stream of CG re
                      "  --batch B           batch size (default 32); --lr defaults to 0.4*B/1024\n"
                      "  --seed S            seed of the CG stream and of training (default 0)\n"
                      "  --preset NAME | --params FILE.json   CG parameters (default preset)\n"
-                     "  --init INIT         scratch (default) or imagenet:FILE.pth\n"
+                     "  --init INIT         scratch (default), imagenet:FILE.pth, or cg:FILE to go on\n"
+                     "                      from a pretrained model (a curriculum's next stage)\n"
                      "  --val N             held-out CG renders for validation (default 256)\n"
                      "  --out FILE          (default cg-pretrained.kizumodel)\n"
                      "  --checkpoint FILE --checkpoint-every N --resume\n"
                      "  --stop-after N      stop after step N of the --steps schedule, keeping the\n"
                      "                      checkpoint (a stage of a longer schedule)\n"
                      "  --device cpu|cuda --threads N --json --quiet\n\n"
-                     "Example:\n"
+                     "Examples:\n"
                      "  kizu-cli pretrain --model squeezenet1_1 --size 128 --steps 2000 --batch 32 "
-                     "--seed 1 --out squeezenet1_1-cg128.kizumodel\n",
+                     "--seed 1 --out squeezenet1_1-cg128.kizumodel\n"
+                     "  # A network that stays at chance on the default preset from scratch\n"
+                     "  # (ResNet-18 on a CPU): large defects first, then the default preset.\n"
+                     "  kizu-cli pretrain --model resnet18 --steps 800 --seed 11 --preset "
+                     "large_defects --out stage1.kizumodel\n"
+                     "  kizu-cli pretrain --model resnet18 --steps 1200 --seed 12 --init "
+                     "cg:stage1.kizumodel --out resnet18-cg128.kizumodel\n",
                      pretrainCmd}};
 
 } // namespace
