@@ -212,15 +212,15 @@ QWidget* TrainPage::buildForm()
     m_speed = note();
     m_measure = new QPushButton(tr("Measure"));
     m_measure->setToolTip(tr("Time a few training steps of this model here (Ctrl+M)"));
-    // The wrapped speed note is a field of its own: inside a box layout beside the button,
-    // QFormLayout gave it one line's height and clipped its two lines.
-    auto* archRow = new QHBoxLayout;
-    archRow->addWidget(m_arch, 1);
-    archRow->addWidget(m_measure);
-    auto* archLabel = new QLabel(tr("&Architecture"));
-    archLabel->setBuddy(m_arch); // Alt+A, as when the combo box was the field itself
-    ml->addRow(archLabel, archRow);
-    ml->addRow(tr("Speed here"), m_speed);
+    // The speed note wraps to two lines beside the button; in a widget of its own (not a bare
+    // box layout) the form gives the row the wrapped height instead of clipping it to one line.
+    auto* speedField = new QWidget;
+    auto* speedRow = new QHBoxLayout(speedField);
+    speedRow->setContentsMargins(0, 0, 0, 0);
+    speedRow->addWidget(m_speed, 1);
+    speedRow->addWidget(m_measure, 0, Qt::AlignTop);
+    ml->addRow(tr("&Architecture"), m_arch);
+    ml->addRow(tr("Speed here"), speedField);
     m_init = new QComboBox;
     m_imagenetPath = new QLineEdit;
     m_imagenetPath->setPlaceholderText(tr("torchvision state dict (.pth)"));
