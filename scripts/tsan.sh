@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # ThreadSanitizer build of the core, the UI library and the UI tests that drive worker threads
-# (the live inspection pipeline's capture and inference threads, the baseline tuner and the
-# background import on the thread pool), and a run of those tests. Any data race report fails.
+# (the live inspection pipeline's capture and inference threads, the baseline tuner, the
+# background import on the thread pool, the training worker, CG Studio's preview pool and the
+# Compare page's evaluation worker), and a run of those tests. Any data race report fails.
 #   scripts/tsan.sh [ctest -R regex]   (default: the worker tests)
 # Qt, LibTorch and OpenCV are not instrumented: scripts/tsan.supp silences reports whose every
 # frame lies inside them (their own locks are invisible to TSan); races in Kizu code still fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${KIZU_TSAN_BUILD_DIR:-build-tsan}
-TESTS=(test_inspect_page test_baseline_panel test_dataset_page)
+TESTS=(test_inspect_page test_baseline_panel test_dataset_page test_train_page test_cg_studio_page
+       test_compare_page)
 REGEX=${1:-"ui/($(IFS='|'; echo "${TESTS[*]}"))\$"}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(cd .. && pwd)}
