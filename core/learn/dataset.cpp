@@ -122,35 +122,38 @@ std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int pe
     return out;
 }
 
+DataHashes hashData(const std::vector<LabeledPath>& items)
+{
+    // Each file is read and hashed once; both digests come from the same per-file hashes.
+    std::vector<std::string> labeled, images;
+    labeled.reserve(items.size());
+    images.reserve(items.size());
+    for (const auto& p : items) {
+        images.push_back(sha256File(p.path));
+        labeled.push_back(images.back() + " " + std::to_string(p.label));
+    }
+    auto digest = [](std::vector<std::string>& lines, const char* prefix) {
+        std::sort(lines.begin(), lines.end());
+        Sha256 h;
+        h.update(prefix);
+        for (const auto& l : lines) {
+            h.update(l);
+            h.update("\n");
+        }
+        return h.hexDigest();
+    };
+    // "images\n" keeps an imagesHash from ever equalling a dataHash.
+    return {digest(labeled, ""), digest(images, "images\n")};
+}
+
 std::string dataHash(const std::vector<LabeledPath>& items)
 {
-    std::vector<std::string> lines;
-    lines.reserve(items.size());
-    for (const auto& p : items)
-        lines.push_back(sha256File(p.path) + " " + std::to_string(p.label));
-    std::sort(lines.begin(), lines.end());
-    Sha256 h;
-    for (const auto& l : lines) {
-        h.update(l);
-        h.update("\n");
-    }
-    return h.hexDigest();
+    return hashData(items).labeled;
 }
 
 std::string imagesHash(const std::vector<LabeledPath>& items)
 {
-    std::vector<std::string> lines;
-    lines.reserve(items.size());
-    for (const auto& p : items)
-        lines.push_back(sha256File(p.path));
-    std::sort(lines.begin(), lines.end());
-    Sha256 h;
-    h.update("images\n"); // never equal to a dataHash
-    for (const auto& l : lines) {
-        h.update(l);
-        h.update("\n");
-    }
-    return h.hexDigest();
+    return hashData(items).images;
 }
 
 std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>& items)

@@ -43,6 +43,12 @@ std::string dataHash(const std::vector<LabeledPath>& items);
 // The same over the images' content only, without their labels: the key of cached scores
 // (a relabel changes the metrics, never what a method says about an image).
 std::string imagesHash(const std::vector<LabeledPath>& items);
+// Both, reading each file once.
+struct DataHashes {
+    std::string labeled; // dataHash()
+    std::string images;  // imagesHash()
+};
+DataHashes hashData(const std::vector<LabeledPath>& items);
 
 // Counts per class: {ok, ng}.
 std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>& items);

@@ -84,7 +84,8 @@ int compareCmd(Args& args)
     if (noCache) cacheDir.clear();
 
     learn::setTorchThreads(threads);
-    const std::string hash = learn::imagesHash(data.items); // labels are not part of scores
+    const learn::DataHashes hashes = learn::hashData(data.items);
+    const std::string& hash = hashes.images; // labels are not part of scores
     std::vector<int> labels;
     for (const auto& it : data.items)
         labels.push_back(it.label);
@@ -165,7 +166,7 @@ int compareCmd(Args& args)
         nlohmann::json j;
         j["data"] = data.description;
         j["images"] = data.items.size();
-        j["data_hash"] = learn::dataHash(data.items);
+        j["data_hash"] = hashes.labeled;
         j["images_hash"] = hash;
         auto arr = nlohmann::json::array();
         for (std::size_t k = 0; k < methods.size(); ++k) {
