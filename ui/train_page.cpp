@@ -685,11 +685,12 @@ void TrainPage::setSpec(const RunSpec& s)
     m_augment->setChecked(c.augment.randAugment || c.augment.randomResizedCrop);
     const QString init = QString::fromStdString(c.init);
     if (init.startsWith(QLatin1String("cg:"))) {
-        // Only when this network has shipped CG weights; otherwise the fallback that
-        // refreshInitChoices chose (and explained in the note) stays, rather than "cg:" with
+        // Not the disabled entry (no shipped CG weights for this network): the fallback that
+        // refreshInitChoices chose, and explained in the note, stays rather than "cg:" with
         // no file.
-        if (!kizu::defaultCgModel(c.arch).empty())
-            m_init->setCurrentIndex(m_init->findData(QStringLiteral("cg")));
+        const int cg = m_init->findData(QStringLiteral("cg"));
+        if (m_init->model()->flags(m_init->model()->index(cg, 0)) & Qt::ItemIsEnabled)
+            m_init->setCurrentIndex(cg);
     } else if (init.startsWith(QLatin1String("imagenet:"))) {
         m_imagenetPath->setText(init.mid(9));
         m_init->setCurrentIndex(m_init->findData(QStringLiteral("imagenet")));

@@ -394,7 +394,8 @@ private Q_SLOTS:
         QVERIFY(window.openProject(project));
         window.showPage(QStringLiteral("train"));
         // KIZU_SCREENSHOT_ARCH: train that network (its shipped CG weights when there are any).
-        if (const QString arch = qEnvironmentVariable("KIZU_SCREENSHOT_ARCH"); !arch.isEmpty()) {
+        const QString arch = qEnvironmentVariable("KIZU_SCREENSHOT_ARCH");
+        if (!arch.isEmpty()) {
             RunSpec s = window.trainPage()->spec();
             s.config.arch = arch.toStdString();
             s.config.init = "cg:" + kizu::defaultCgModel(s.config.arch).string();
@@ -421,7 +422,6 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(
             progress.count() >= (steps > 0 ? steps : 60) && validated.count() >= 3, 240000);
         QTest::qWait(300);
-        const QString arch = qEnvironmentVariable("KIZU_SCREENSHOT_ARCH");
         QVERIFY(window.grab().save(outDir + (arch.isEmpty() ? QStringLiteral("/train_page.png")
                                                             : QStringLiteral("/train_page_%1.png").arg(arch))));
         QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));
