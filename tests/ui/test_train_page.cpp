@@ -198,7 +198,14 @@ private Q_SLOTS:
         qInfo("event-loop latency while training: %lld ticks, p99 %lld ms, worst %lld ms",
               (long long)ticks, (long long)p99, (long long)worst);
         QVERIFY(ticks > 20);
-        QVERIFY2(worst < 100, qPrintable(QStringLiteral("worst latency %1 ms").arg(worst)));
+        // ThreadSanitizer slows every instrumented call several times over (scripts/tsan.sh
+        // runs this test for races, not for speed): a bound that still catches a blocked loop.
+#if defined(__SANITIZE_THREAD__)
+        constexpr qint64 kWorstMs = 1000;
+#else
+        constexpr qint64 kWorstMs = 100;
+#endif
+        QVERIFY2(worst < kWorstMs, qPrintable(QStringLiteral("worst latency %1 ms").arg(worst)));
         // Batched redraws: at least one, at most about ten a second however fast the steps come.
         const double seconds = clock.elapsed() / 1000.0;
         QVERIFY(page.charts()->replotCount() > 0);
