@@ -198,7 +198,7 @@ class Crash:
     def train(self):
         photos, _ = self.make_photos(120)
         model = os.path.join(self.work, "m.kizumodel")
-        args = ["train", "--data", photos, "--model", "squeezenet1_1", "--size", "48", "--batch", "8",
+        args = ["train", "--data", photos, "--model", "squeezenet1_1", "--init", "scratch", "--size", "48", "--batch", "8",
                 "--steps", "40", "--checkpoint-every", "5", "--no-augment", "--threads", "1", "--seed", "4", "--quiet"]
         ref = os.path.join(self.work, "ref.kizumodel")
         t_full = self.timed(args + ["--out", ref])

@@ -143,7 +143,8 @@ void writeResults(const fs::path& csv, std::vector<RunResult> rows)
 
 int initOrder(const std::string& init)
 {
-    static const std::vector<std::string> order{"scratch", "imagenet", "cg", "baseline"};
+    static const std::vector<std::string> order{"station", "scratch", "imagenet", "cg",
+                                                "baseline"};
     auto it = std::find(order.begin(), order.end(), init);
     return it == order.end() ? int(order.size()) : int(it - order.begin());
 }
@@ -290,6 +291,7 @@ std::vector<std::string> initsOf(const std::vector<RunResult>& rows)
 
 std::string columnName(const std::string& init)
 {
+    if (init == "station") return "Station default";
     if (init == "scratch") return "Scratch";
     if (init == "imagenet") return "ImageNet";
     if (init == "cg") return "CG (ours)";

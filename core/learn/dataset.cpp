@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace kizu::learn {
@@ -120,6 +121,24 @@ std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int pe
         out.insert(out.end(), cls.begin(), cls.end());
     }
     return out;
+}
+
+std::vector<LabeledPath> heldOutImages(const std::vector<LabeledPath>& all,
+                                       const std::vector<LabeledPath>& train, int perClass,
+                                       std::uint64_t seed)
+{
+    std::set<fs::path> used;
+    std::set<std::string> groups;
+    for (const auto& it : train) {
+        used.insert(it.path);
+        if (!it.group.empty()) groups.insert(it.group);
+    }
+    std::vector<LabeledPath> rest;
+    for (const auto& it : all)
+        if (!used.count(it.path) && !(!it.group.empty() && groups.count(it.group)))
+            rest.push_back(it);
+    if (rest.empty() || perClass <= 0) return {};
+    return drawShots(rest, perClass, seed);
 }
 
 DataHashes hashData(const std::vector<LabeledPath>& items)

@@ -38,6 +38,13 @@ std::vector<LabeledPath> listProject(const std::filesystem::path& dir, const std
 std::vector<LabeledPath> drawShots(const std::vector<LabeledPath>& items, int perClass,
                                    std::uint64_t seed);
 
+// Up to perClass images of each class from all that are not in train and share no group with
+// an image of train (near-duplicates of a training shot would flatter the model), drawn with
+// the seed. Images without a group are their own group.
+std::vector<LabeledPath> heldOutImages(const std::vector<LabeledPath>& all,
+                                       const std::vector<LabeledPath>& train, int perClass,
+                                       std::uint64_t seed);
+
 // sha256 over the sorted (file content hash, label) pairs: names and order do not matter.
 std::string dataHash(const std::vector<LabeledPath>& items);
 // The same over the images' content only, without their labels: the key of cached scores

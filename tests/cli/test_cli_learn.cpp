@@ -26,6 +26,8 @@ class TestCliLearn : public QObject {
                 tmp("data"),
                 "--model",
                 "resnet18",
+                "--init",
+                "scratch",
                 "--size",
                 "32",
                 "--batch",
@@ -74,9 +76,13 @@ private Q_SLOTS:
             QCOMPARE(r.exitCode, 0);
             QVERIFY2(r.out.contains("Example"), cmd);
         }
-        auto r = runCli({"train", "--data", tmp("data")});
-        QCOMPARE(r.exitCode, 2); // no budget
-        QVERIFY(r.err.contains("--steps"));
+        auto r = runCli({"train", "--data", tmp("data"), "--shots", "none"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("--shots"));
+        // The help names the defaults the Train page has (the best measured route).
+        r = runCli({"train", "--help"});
+        QVERIFY(r.out.contains("default 150 steps"));
+        QVERIFY(r.out.contains("ImageNet"));
     }
 
     void trainsAndEvaluates()

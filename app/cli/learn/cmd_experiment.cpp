@@ -6,6 +6,7 @@
 // "initialisation": tuned on the same shots, measured on the same test split.
 #include "app/cli/commands.h"
 #include "app/cli/learn/learn_data.h"
+#include "core/learn/defaults.h"
 #include "core/baseline/baseline_eval.h"
 #include "core/baseline/baseline_tuner.h"
 #include "core/common/error.h"
@@ -80,10 +81,12 @@ std::string titleOf(const json& cfg)
 
 int runSweep(Args& args)
 {
-    const std::string arch = args.value("--model", "squeezenet1_1");
-    const int size = int(args.intValue("--size", 128));
-    const std::int64_t steps = args.intValue("--steps", 150);
-    const int batch = int(args.intValue("--batch", 16));
+    // The Train page's and `kizu-cli train`'s defaults (core/learn/defaults.h).
+    const learn::DefaultRoute& route = learn::defaultRoute();
+    const std::string arch = args.value("--model", route.arch);
+    const int size = int(args.intValue("--size", route.inputSize));
+    const std::int64_t steps = args.intValue("--steps", route.steps);
+    const int batch = int(args.intValue("--batch", route.batch));
     const int threads = int(args.intValue("--threads", 0));
     const std::string device = args.value("--device", "cpu");
     const std::string shotsText = args.value("--shots", "max:64");
@@ -115,11 +118,15 @@ int runSweep(Args& args)
     std::map<std::string, std::string> initSpec;
     for (const auto& i : inits) {
         if (i == "scratch") initSpec[i] = "scratch";
-        else if (i == "imagenet") {
-            if (!imagenet)
+        else if (i == "station") {
+            // What the Train page starts from when the operator just presses Train.
+            initSpec[i] = learn::defaultInit(arch).init;
+        } else if (i == "imagenet") {
+            std::string f = imagenet ? *imagenet : findImagenetWeights(arch).string();
+            if (f.empty())
                 throw UsageError{"init imagenet needs --imagenet FILE.pth (torchvision's weights "
-                                 "for " + arch + ")"};
-            initSpec[i] = "imagenet:" + *imagenet;
+                                 "for " + arch + "; none was found in $KIZU_WEIGHTS_DIR)"};
+            initSpec[i] = "imagenet:" + f;
         } else if (i == "cg") {
             std::string f = cgFile ? *cgFile : defaultCgModel(arch).string();
             if (f.empty())
@@ -129,7 +136,8 @@ int runSweep(Args& args)
         } else if (i == "baseline") {
             initSpec[i] = baselineStart ? *baselineStart : "defaults";
         } else {
-            throw UsageError{"--inits: unknown '" + i + "' (scratch, imagenet, cg, baseline)"};
+            throw UsageError{"--inits: unknown '" + i +
+                             "' (station, scratch, imagenet, cg, baseline)"};
         }
     }
 
@@ -385,10 +393,12 @@ const Registrar reg{
      "Options:\n"
      "  --shots LIST         1,2,4,... or max (powers of two up to the smaller class, and\n"
      "                       that count) or max:N (powers of two up to N; default max:64)\n"
-     "  --inits LIST         scratch,imagenet,cg,baseline (default all four); baseline is the\n"
-     "                       classical DoG/threshold/labeling method tuned on the same shots\n"
+     "  --inits LIST         scratch,imagenet,cg,baseline (default these four); baseline is\n"
+     "                       the classical DoG/threshold/labeling method tuned on the same\n"
+     "                       shots; station is the Train page's default start for --model\n"
      "  --seeds LIST         default 1,2,3\n"
-     "  --imagenet FILE.pth  torchvision ImageNet weights (needed for init imagenet)\n"
+     "  --imagenet FILE.pth  torchvision ImageNet weights (default: the one found in\n"
+     "                       $KIZU_WEIGHTS_DIR or beside the source tree)\n"
      "  --cg FILE            CG-pretrained model (default: the shipped one for --model)\n"
      "  --baseline-start P.json --baseline-trials N (default 40)\n"
      "  --model ARCH --size PX (default squeezenet1_1, 128) --steps N (default 150)\n"

@@ -1,0 +1,70 @@
+// The station's default training route: one definition for the Train page, `kizu-cli train`
+// and `kizu-cli experiment`, so that pressing Train with the defaults gives the route with the
+// best measured results in docs/results.md, and the GUI and the CLI agree. When a later
+// measurement makes another route better, it changes here (and the reason text with it).
+// No torch in this header.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace kizu::learn {
+
+struct DefaultRoute {
+    std::string arch = "squeezenet1_1";
+    int shots = 20; // per class, drawn from the train split
+    std::uint64_t seed = 1;
+    std::int64_t steps = 150;
+    int batch = 16;
+    int inputSize = 128; // 30 frames/s live on 2 cores (docs/results.md, live inspection)
+    bool augment = true;
+    int validationPerClass = 32;
+};
+const DefaultRoute& defaultRoute();
+
+// The initialisation an architecture starts from by default.
+struct DefaultInit {
+    std::string kind; // "imagenet", "cg" or "scratch"
+    std::string init; // as TrainConfig::init: "imagenet:FILE", "cg:FILE" or "scratch"
+    // Why this one: the measured numbers behind the choice (docs/results.md), for the "Why?"
+    // button and `kizu-cli train --help`.
+    std::string reason;
+    // Empty when the preferred start was available; otherwise what is missing and what to do.
+    std::string fallbackNote;
+};
+// The measured order for arch (best first) among the starts at hand: a file that is not found
+// is skipped, and fallbackNote says so.
+DefaultInit defaultInit(const std::string& arch);
+// The measured preference order of starts for arch, best first (e.g. imagenet, scratch, cg).
+std::vector<std::string> initPreference(const std::string& arch);
+
+// How a trained model compares with chance and with the classical baseline on held-out images
+// (the run's validation images): what the Train page shows after a run, what `kizu-cli train`
+// prints, and what "Make active" checks before it asks for confirmation.
+struct Assessment {
+    std::string images; // which images, e.g. "64 held-out train images (32 OK, 32 NG)"
+    std::int64_t nOk = 0, nNg = 0;
+    double modelAuc = 0.5, modelBalanced = 0.5;
+    bool hasBaseline = false;
+    bool baselineTuned = false; // the project's tuned parameters (else the defaults)
+    double baselineAuc = 0.5, baselineBalanced = 0.5;
+    // "ok", "near_chance", "worse_than_baseline" or "unknown" (no held-out images of a class)
+    std::string level = "unknown";
+    std::string message; // one or two sentences for the operator
+    bool warns() const { return level == "near_chance" || level == "worse_than_baseline"; }
+};
+// AUC below this, or balanced accuracy below kChanceBalanced, is "near or below chance".
+inline constexpr double kChanceAuc = 0.65;
+inline constexpr double kChanceBalanced = 0.6;
+// Fills level and message from the numbers (the rule, in one place).
+void judge(Assessment& a);
+nlohmann::json toJson(const Assessment& a);
+// Reads what toJson wrote (a model record's metrics "assessment"); lenient: missing fields keep
+// their defaults, a non-object gives level "unknown".
+Assessment assessmentFromJson(const nlohmann::json& j);
+
+} // namespace kizu::learn
