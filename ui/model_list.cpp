@@ -13,6 +13,7 @@
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QStyle>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -208,6 +209,14 @@ void ModelList::reload()
                 f.setBold(true);
                 name->setFont(f);
             }
+            if (met.contains("assessment")) {
+                const auto a = kizu::learn::assessmentFromJson(met["assessment"]);
+                if (a.warns()) {
+                    name->setIcon(style()->standardIcon(QStyle::SP_MessageBoxWarning));
+                    name->setToolTip(name->toolTip() + QStringLiteral("\n") +
+                                     QString::fromStdString(a.message));
+                }
+            }
             m_table->setItem(row, Name, name);
             m_table->setItem(row, Arch, cell(QString::fromStdString(r.arch)));
             const int size = cfg.value("input_size", 0);
@@ -230,6 +239,7 @@ void ModelList::reload()
     for (qint64 id : keep)
         selectModel(id);
     updateButtons();
+    Q_EMIT modelsChanged();
 }
 
 QList<qint64> ModelList::ids() const
@@ -286,6 +296,13 @@ void ModelList::updateButtons()
         if (cfg.contains("threshold"))
             text += tr(" · NG threshold %1").arg(cfg["threshold"].get<double>(), 0, 'f', 3);
     }
+    const json met = json::parse(rec->metrics, nullptr, false);
+    if (met.is_object() && met.contains("assessment")) {
+        const auto a = kizu::learn::assessmentFromJson(met["assessment"]);
+        if (!a.message.empty())
+            text += (a.warns() ? tr("\nWarning: %1") : tr("\nCheck: %1"))
+                        .arg(QString::fromStdString(a.message));
+    }
     m_details->setText(text);
 }
 
@@ -297,9 +314,35 @@ void ModelList::error(const QString& title, const QString& text)
     Q_EMIT statusMessage(text);
 }
 
-bool ModelList::makeActive(qint64 id)
+bool ModelList::makeActive(qint64 id, bool confirmWeak)
 {
     if (!m_store) return false;
+    if (confirmWeak) {
+        const auto rec = m_store->model(id);
+        const json met = rec ? json::parse(rec->metrics, nullptr, false) : json();
+        if (met.is_object() && met.contains("assessment")) {
+            const auto a = kizu::learn::assessmentFromJson(met["assessment"]);
+            if (a.warns()) {
+                QMessageBox box(QMessageBox::Warning, tr("Make a weak model active?"),
+                                tr("\"%1\" did badly when it was checked after training:\n\n%2\n\n"
+                                   "The Inspect page would use it for every part. Make it the "
+                                   "station's model anyway?")
+                                    .arg(QString::fromStdString(rec->name),
+                                         QString::fromStdString(a.message)),
+                                QMessageBox::NoButton, this);
+                box.setObjectName(QStringLiteral("weakModelBox"));
+                auto* yes = box.addButton(tr("Make active anyway"), QMessageBox::AcceptRole);
+                auto* no = box.addButton(QMessageBox::Cancel);
+                box.setDefaultButton(no);
+                box.exec();
+                if (box.clickedButton() != yes) {
+                    Q_EMIT statusMessage(tr("Not made active: \"%1\" stays inactive.")
+                                             .arg(QString::fromStdString(rec->name)));
+                    return false;
+                }
+            }
+        }
+    }
     try {
         const auto file = kizu::learn::activateModel(*m_store, id);
         Q_EMIT statusMessage(tr("Active model: %1").arg(QString::fromStdString(file.string())));

@@ -43,7 +43,9 @@ public:
     void selectModel(qint64 id);
 
     // The actions on the selected model; each reports failures in a message box.
-    bool makeActive(qint64 id);
+    // A model whose check after training warned (near chance, worse than the baseline) is
+    // only made active after the operator confirms; confirmWeak false skips the question.
+    bool makeActive(qint64 id, bool confirmWeak = true);
     bool rename(qint64 id, const QString& name);
     bool remove(qint64 id, bool confirm = true);
     bool exportTo(qint64 id, const QString& target);
@@ -53,6 +55,7 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void activeModelChanged();
+    void modelsChanged(); // after every reload: a model was added, renamed, deleted, activated
     void selectionChanged(const QList<qint64>& ids);
     void statusMessage(const QString& text);
 

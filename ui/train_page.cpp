@@ -80,6 +80,11 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     m_status->setStyleSheet(QStringLiteral("font-size: 14px; font-weight: 600;"));
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_verdict = new QLabel;
+    m_verdict->setWordWrap(true);
+    m_verdict->setTextFormat(Qt::RichText);
+    m_verdict->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_verdict->hide();
     m_progress = new QProgressBar;
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
@@ -87,6 +92,7 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     m_charts = new TrainCharts;
     m_models = new ModelList;
     connect(m_models, &ModelList::activeModelChanged, this, &TrainPage::activeModelChanged);
+    connect(m_models, &ModelList::modelsChanged, this, &TrainPage::modelsChanged);
     connect(m_models, &ModelList::statusMessage, this, &TrainPage::statusMessage);
     connect(m_models, &ModelList::selectionChanged, this, &TrainPage::showReferences);
 
@@ -94,6 +100,7 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     auto* liveLayout = new QVBoxLayout(live);
     liveLayout->setContentsMargins(0, 0, 0, 0);
     liveLayout->addWidget(m_status);
+    liveLayout->addWidget(m_verdict);
     liveLayout->addWidget(m_progress);
     liveLayout->addWidget(m_charts, 1);
     auto* modelsBox =
@@ -187,11 +194,11 @@ QWidget* TrainPage::buildForm()
     m_shotsMode->setChecked(true);
     m_shots = new QSpinBox;
     m_shots->setRange(1, 100000);
-    m_shots->setValue(20);
+    m_shots->setValue(kizu::learn::defaultRoute().shots);
     m_shots->setToolTip(tr("Images per class drawn from the train split with the seed"));
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1000000000);
-    m_seed->setValue(1);
+    m_seed->setValue(int(kizu::learn::defaultRoute().seed));
     m_seed->setPrefix(tr("seed "));
     m_seed->setToolTip(tr("Seed of every random choice: the draw, the augmentation, the sampling"));
     dl->addWidget(m_shotsMode, 0, 0);
@@ -208,7 +215,8 @@ QWidget* TrainPage::buildForm()
     m_arch = new QComboBox;
     for (const auto& a : kizu::learn::architectures())
         m_arch->addItem(QString::fromStdString(a), QString::fromStdString(a));
-    m_arch->setCurrentIndex(m_arch->findData(QStringLiteral("squeezenet1_1")));
+    m_arch->setCurrentIndex(
+        m_arch->findData(QString::fromStdString(kizu::learn::defaultRoute().arch)));
     m_speed = note();
     m_measure = new QPushButton(tr("Measure"));
     m_measure->setToolTip(tr("Time a few training steps of this model here (Ctrl+M)"));
@@ -230,6 +238,10 @@ QWidget* TrainPage::buildForm()
     inRow->addWidget(m_imagenetPath, 1);
     inRow->addWidget(m_browse);
     m_initNote = note();
+    m_initNote->setTextFormat(Qt::RichText);
+    m_initNote->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+    m_init->setToolTip(tr("Where the network's weights start. The default is the start with the "
+                          "best measured results (docs/results.md); Why? under it says which."));
     ml->addRow(tr("&Initialisation"), m_init);
     ml->addRow(QString(), inRow);
     ml->addRow(QString(), m_initNote);
@@ -240,7 +252,7 @@ QWidget* TrainPage::buildForm()
     auto* bl = new QFormLayout(budget);
     m_budget = new QSpinBox;
     m_budget->setRange(1, 10000000);
-    m_budget->setValue(150);
+    m_budget->setValue(int(kizu::learn::defaultRoute().steps));
     m_budgetUnit = new QComboBox;
     m_budgetUnit->addItem(tr("steps"), QStringLiteral("steps"));
     m_budgetUnit->addItem(tr("epochs"), QStringLiteral("epochs"));
@@ -249,14 +261,14 @@ QWidget* TrainPage::buildForm()
     budRow->addWidget(m_budgetUnit);
     m_batchSpin = new QSpinBox;
     m_batchSpin->setRange(1, 1024);
-    m_batchSpin->setValue(16);
+    m_batchSpin->setValue(kizu::learn::defaultRoute().batch);
     m_size = new QSpinBox;
     m_size->setRange(32, 1024);
     m_size->setSingleStep(32);
-    m_size->setValue(128);
+    m_size->setValue(kizu::learn::defaultRoute().inputSize);
     m_size->setSuffix(tr(" px"));
     m_augment = new QCheckBox(tr("A&ugmentation (crops, flips, RandAugment)"));
-    m_augment->setChecked(true);
+    m_augment->setChecked(kizu::learn::defaultRoute().augment);
     m_estimate = note();
     bl->addRow(tr("Train for"), budRow);
     bl->addRow(tr("&Batch"), m_batchSpin);
@@ -297,7 +309,7 @@ QWidget* TrainPage::buildForm()
     m_balanced->setChecked(true);
     m_valPerClass = new QSpinBox;
     m_valPerClass->setRange(0, 10000);
-    m_valPerClass->setValue(32);
+    m_valPerClass->setValue(kizu::learn::defaultRoute().validationPerClass);
     m_valPerClass->setSpecialValueText(tr("no validation curve"));
     m_valPoints = new QSpinBox;
     m_valPoints->setRange(1, 1000);
@@ -353,16 +365,19 @@ QWidget* TrainPage::buildForm()
                                          tr("PyTorch state dict (*.pth *.pt)"));
         if (f.isEmpty()) return;
         m_imagenetPath->setText(f);
+        m_initUserChosen = true;
         m_init->setCurrentIndex(m_init->findData(QStringLiteral("imagenet")));
+        updateInitNote();
     });
     connect(m_arch, &QComboBox::currentIndexChanged, this, [this] {
         refreshInitChoices();
         refreshSpeed();
     });
+    connect(m_init, &QComboBox::activated, this, [this] { m_initUserChosen = true; });
+    connect(m_initNote, &QLabel::linkActivated, this, [this] { showInitReason(); });
     connect(m_init, &QComboBox::currentIndexChanged, this, [this] {
         const QString kind = m_init->currentData().toString();
-        m_imagenetPath->setEnabled(kind == QLatin1String("imagenet"));
-        m_browse->setEnabled(kind == QLatin1String("imagenet"));
+        updateInitNote();
         // An earlier model fixes the architecture.
         if (kind.startsWith(QLatin1String("model:")) && m_store) {
             if (auto rec = m_store->model(kind.mid(6).toLongLong())) {
@@ -494,37 +509,119 @@ void TrainPage::refreshInitChoices()
                 ? QSettings().value(QStringLiteral("train/imagenet/") + arch).toString()
                 : QString::fromStdString(imagenet.string()));
     m_imagenetArch = arch;
-    // CG by default; when it is not shipped for this architecture: ImageNet when a file is at
-    // hand, else scratch, and the note says so.
-    int index = m_init->findData(previous);
-    const bool previousUsable = index >= 0 && !(previous == QLatin1String("cg") && cg.empty());
+    // The best measured start (core/learn/defaults.h), unless the operator picked one for this
+    // network; the note says which is the default and why, one click away.
+    const auto def = kizu::learn::defaultInit(arch.toStdString());
+    if (def.kind == "imagenet" && (m_imagenetPath->text().isEmpty() ||
+                                   !QFileInfo::exists(m_imagenetPath->text())))
+        m_imagenetPath->setText(QString::fromStdString(def.init.substr(9)));
+    // The core's choice knows the files it can find; a file the operator picked for this
+    // network before (QSettings) counts as at hand too.
+    QString defaultKind = QString::fromStdString(def.kind);
+    for (const auto& k : kizu::learn::initPreference(arch.toStdString())) {
+        if (k == "imagenet" && !QFileInfo::exists(m_imagenetPath->text())) continue;
+        if (k == "cg" && cg.empty()) continue;
+        defaultKind = QString::fromStdString(k);
+        break;
+    }
+    int index = m_initUserChosen ? m_init->findData(previous) : -1;
+    const bool previousUsable = index >= 0 && !(previous == QLatin1String("cg") && cg.empty()) &&
+                                !(previous == QLatin1String("imagenet") &&
+                                  !QFileInfo::exists(m_imagenetPath->text()));
     if (!previousUsable) {
-        if (!cg.empty())
-            index = 0;
-        else if (!m_imagenetPath->text().isEmpty() && QFileInfo::exists(m_imagenetPath->text()))
-            index = m_init->findData(QStringLiteral("imagenet"));
-        else
-            index = m_init->findData(QStringLiteral("scratch"));
+        index = m_init->findData(defaultKind);
+        m_initUserChosen = false;
     }
     m_init->setCurrentIndex(index);
+    m_defaultInitKind = defaultKind;
+    m_initReason = QString::fromStdString(def.reason);
+    m_initFallback = defaultKind == QString::fromStdString(
+                                        kizu::learn::initPreference(arch.toStdString()).front())
+                         ? QString()
+                         : QString::fromStdString(def.fallbackNote);
+    updateInitNote();
+}
+
+void TrainPage::updateInitNote()
+{
     const QString kind = m_init->currentData().toString();
     m_imagenetPath->setEnabled(kind == QLatin1String("imagenet"));
     m_browse->setEnabled(kind == QLatin1String("imagenet"));
-    if (cg.empty()) {
-        QString fallback =
-            kind == QLatin1String("imagenet")
-                ? tr("ImageNet weights (%1) are used instead.")
-                      .arg(QFileInfo(m_imagenetPath->text()).fileName())
-                : tr("No ImageNet file was found either (set KIZU_WEIGHTS_DIR or pick "
-                     "one), so training starts from scratch, which needs far more "
-                     "steps.");
-        m_initNote->setText(tr("<span style='color:#a05a00'>No CG-pretrained %1 is shipped in the "
-                               "models folder. %2</span>")
-                                .arg(arch, fallback));
-    } else {
-        m_initNote->setText(
-            tr("CG-pretrained weights: %1").arg(QString::fromStdString(cg.string())));
+    const QString arch = m_arch->currentData().toString();
+    auto kindName = [this](const QString& k) {
+        if (k == QLatin1String("imagenet"))
+            return tr("ImageNet weights (%1)").arg(QFileInfo(m_imagenetPath->text()).fileName());
+        if (k == QLatin1String("cg"))
+            return tr("the shipped CG-pretrained weights (%1)")
+                .arg(QString::fromStdString(
+                    kizu::defaultCgModel(m_arch->currentData().toString().toStdString())
+                        .filename()
+                        .string()));
+        return tr("scratch (random weights)");
+    };
+    QString text;
+    if (kind == m_defaultInitKind)
+        text = tr("<b>Default:</b> %1, the best measured start for %2 here. "
+                  "<a href=\"why\">Why?</a>")
+                   .arg(kindName(kind), arch);
+    else
+        text = tr("The default for %1 is %2, the best measured start. <a href=\"why\">Why?</a>")
+                   .arg(arch, kindName(m_defaultInitKind));
+    if (!m_initFallback.isEmpty())
+        text += QStringLiteral("<br><span style='color:#a05a00'>%1</span>")
+                    .arg(m_initFallback.toHtmlEscaped());
+    m_initNote->setText(text);
+}
+
+QString TrainPage::initReason() const
+{
+    return m_initReason;
+}
+
+void TrainPage::showInitReason()
+{
+    auto* box = new QMessageBox(QMessageBox::Information, tr("Why this initialisation"),
+                                m_initReason, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("initReasonBox"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+QString TrainPage::verdictText() const
+{
+    return m_verdict->isVisibleTo(const_cast<TrainPage*>(this)) ? m_verdict->text() : QString();
+}
+
+void TrainPage::showVerdict(const QString& level, const QString& message)
+{
+    m_verdictLevel = level;
+    if (message.isEmpty()) {
+        m_verdict->hide();
+        return;
     }
+    QString bg = QStringLiteral("#eef3f7"), border = QStringLiteral("#9fb3c8"), head;
+    if (level == QLatin1String("ok")) {
+        bg = QStringLiteral("#e6f4ea");
+        border = QStringLiteral("#5b9f6b");
+        head = tr("Better than chance on held-out photos.");
+    } else if (level == QLatin1String("near_chance")) {
+        bg = QStringLiteral("#fde7e7");
+        border = QStringLiteral("#c62828");
+        head = tr("Warning: this model is near or below chance.");
+    } else if (level == QLatin1String("worse_than_baseline")) {
+        bg = QStringLiteral("#fff4d6");
+        border = QStringLiteral("#e0b44c");
+        head = tr("Warning: this model is worse than the classical baseline.");
+    } else {
+        head = tr("Not checked.");
+    }
+    m_verdict->setStyleSheet(
+        QStringLiteral("QLabel { background: %1; border: 1px solid %2; border-radius: 4px; "
+                       "padding: 6px; }")
+            .arg(bg, border));
+    m_verdict->setText(QStringLiteral("<b>%1</b> %2").arg(head.toHtmlEscaped(),
+                                                          message.toHtmlEscaped()));
+    m_verdict->show();
 }
 
 double TrainPage::cachedSpeed(const QString& arch, int size) const
@@ -684,6 +781,7 @@ void TrainPage::setSpec(const RunSpec& s)
     m_threads->setValue(c.threads);
     m_augment->setChecked(c.augment.randAugment || c.augment.randomResizedCrop);
     const QString init = QString::fromStdString(c.init);
+    m_initUserChosen = true; // a loaded run's start stays when the network is switched back
     if (init.startsWith(QLatin1String("cg:"))) {
         // Not the disabled entry (no shipped CG weights for this network): the fallback that
         // refreshInitChoices chose, and explained in the note, stays rather than "cg:" with
@@ -779,6 +877,7 @@ bool TrainPage::startTraining()
     m_progress->setValue(0);
     m_progress->setFormat(QStringLiteral("%v / %m steps"));
     m_status->setText(tr("Starting: reading the training images..."));
+    showVerdict({}, {});
     if (!m_runner->start(QString::fromStdString(m_store->dir().string()), s)) return false;
     m_elapsed.start();
     setRunning(true);
@@ -802,6 +901,7 @@ bool TrainPage::resumeTraining()
     m_progress->setValue(int(m_pendingSteps));
     m_progress->setFormat(QStringLiteral("%v / %m steps"));
     m_status->setText(tr("Resuming from step %1...").arg(m_pendingSteps));
+    showVerdict({}, {});
     if (!m_runner->resume(QString::fromStdString(m_store->dir().string()))) return false;
     m_elapsed.start();
     setRunning(true);
@@ -897,6 +997,7 @@ void TrainPage::onFinished(const TrainOutcome& out)
     else
         text += tr("  ·  no test split to measure it on");
     m_status->setText(text);
+    showVerdict(out.assessmentLevel, out.assessmentMessage);
     m_models->reload();
     m_models->selectModel(out.modelId);
     Q_EMIT statusMessage(text);

@@ -47,6 +47,11 @@ public:
     bool hasPendingRun() const { return m_pending.has_value(); }
     QString statusText() const;
     QString initNote() const;
+    // Why the default initialisation is the default (the measured numbers), as "Why?" shows it.
+    QString initReason() const;
+    // The verdict shown after a run: against chance and the baseline on held-out images.
+    QString verdictText() const;
+    QString verdictLevel() const { return m_verdictLevel; }
     // Cancels a run in flight and waits for its checkpoint (closing the application).
     void shutdown();
 
@@ -69,12 +74,16 @@ Q_SIGNALS:
     void trainingStarted();
     void trainingFinished(const kizu::ui::TrainOutcome& outcome);
     void activeModelChanged();
+    void modelsChanged(); // the project's model list changed (trained, renamed, deleted)
     void statusMessage(const QString& text);
 
 private:
     QWidget* buildForm();
     void refreshData();
     void refreshInitChoices();
+    void updateInitNote();
+    void showInitReason();
+    void showVerdict(const QString& level, const QString& message);
     void refreshSpeed();
     void refreshPending();
     void updateEstimate();
@@ -111,6 +120,9 @@ private:
     QString m_imagenetArch; // the network m_imagenetPath was filled in for
     QToolButton* m_browse;
     QLabel* m_initNote;
+    bool m_initUserChosen = false; // the operator picked the start: a refresh keeps it
+    QString m_defaultInitKind;     // "imagenet", "cg" or "scratch"
+    QString m_initReason, m_initFallback;
     QSpinBox* m_budget;
     QComboBox* m_budgetUnit;
     QSpinBox* m_batchSpin;
@@ -139,6 +151,8 @@ private:
 
     // live
     QLabel* m_status;
+    QLabel* m_verdict; // after a run: the model against chance and the baseline
+    QString m_verdictLevel;
     QProgressBar* m_progress;
     TrainCharts* m_charts;
     ModelList* m_models;

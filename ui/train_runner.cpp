@@ -133,10 +133,19 @@ bool TrainRunner::launchRun(const QString& projectDir, std::optional<kizu::learn
                 this, [this, v] { Q_EMIT validated(v); }, Qt::QueuedConnection);
         };
         cb.stage = [this](const kizu::Progress& p) {
-            const QString text =
-                p.stage == "prepare"
-                    ? tr("Decoding the validation images: %1 of %2").arg(p.done).arg(p.total)
-                    : tr("Measuring the test split: %1 of %2").arg(p.done).arg(p.total);
+            QString text;
+            if (p.stage == "prepare")
+                text = tr("Decoding the validation images: %1 of %2").arg(p.done).arg(p.total);
+            else if (p.stage == "check-model")
+                text = tr("Checking the model on held-out images: %1 of %2")
+                           .arg(p.done)
+                           .arg(p.total);
+            else if (p.stage == "check-baseline")
+                text = tr("Checking the classical baseline on the same images: %1 of %2")
+                           .arg(p.done)
+                           .arg(p.total);
+            else
+                text = tr("Measuring the test split: %1 of %2").arg(p.done).arg(p.total);
             QMetaObject::invokeMethod(
                 this, [this, text] { Q_EMIT stage(text); }, Qt::QueuedConnection);
         };
@@ -154,6 +163,8 @@ bool TrainRunner::launchRun(const QString& projectDir, std::optional<kizu::learn
             out.testAccuracy = metric(o.metrics, "test", "accuracy");
             out.testBalancedAccuracy = metric(o.metrics, "test", "balanced_accuracy");
             out.testAuc = metric(o.metrics, "test", "auc");
+            out.assessmentLevel = QString::fromStdString(o.assessment.level);
+            out.assessmentMessage = QString::fromStdString(o.assessment.message);
         } catch (const kizu::Error& e) {
             out.error = QString::fromStdString(e.what());
         } catch (const std::exception& e) {

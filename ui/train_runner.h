@@ -28,6 +28,10 @@ struct TrainOutcome {
     double seconds = 0;
     double imagesPerSecond = 0;
     double testAccuracy = -1, testBalancedAccuracy = -1, testAuc = -1; // -1: no test split
+    // Against chance and the baseline on held-out images (kizu::learn::Assessment): level is
+    // "ok", "near_chance", "worse_than_baseline" or "unknown".
+    QString assessmentLevel;
+    QString assessmentMessage;
 };
 
 class TrainRunner : public QObject {

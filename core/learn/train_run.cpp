@@ -17,7 +17,6 @@ using nlohmann::json;
 
 namespace {
 using Clock = std::chrono::steady_clock;
-constexpr std::uint64_t kSaltValidation = 0x7A11D;
 
 std::int64_t nowMs()
 {
@@ -154,6 +153,23 @@ RunOutcome runPending(project::ProjectStore& store, const PendingRun& run, bool 
         metrics["test"] = toJson(ev.metrics, false);
         model.info().metrics = metrics.dump();
     }
+    if (!data.validation.empty()) {
+        // Validation images are held out from the shots (other groups), so this says how the
+        // model does on photos it has not seen, next to chance and the baseline.
+        const ProjectBaseline base = projectBaseline(store);
+        bool stopped = false;
+        out.assessment = assessModel(model, data.validation,
+                                     data.validationSource == "test split"
+                                         ? "test-split images"
+                                         : data.validationSource,
+                                     &base, cb.stage, cancel, &stopped);
+        if (stopped) {
+            out.cancelled = true;
+            return out;
+        }
+        metrics["assessment"] = toJson(out.assessment);
+        model.info().metrics = metrics.dump();
+    }
     model.save(modelFile);
 
     const auto [nOk, nNg] = classCounts(data.train);
@@ -265,19 +281,15 @@ RunData prepareRunData(const fs::path& projectDir, const RunSpec& spec)
         d.test.clear(); // no test split: the model is registered without test metrics
     }
     if (spec.validationPerClass <= 0) return d;
-    std::set<fs::path> used;
-    for (const auto& it : d.train)
-        used.insert(it.path);
-    std::vector<LabeledPath> rest;
-    for (const auto& it : all)
-        if (!used.count(it.path)) rest.push_back(it);
+    const auto rest = heldOutImages(all, d.train, spec.validationPerClass,
+                                    spec.config.seed ^ kValidationSalt);
     const auto [rOk, rNg] = classCounts(rest);
     if (rOk > 0 && rNg > 0) {
-        d.validation = drawShots(rest, spec.validationPerClass, spec.config.seed ^ kSaltValidation);
+        d.validation = rest;
         d.validationSource = "held-out train images";
     } else if (!d.test.empty()) {
         d.validation =
-            drawShots(d.test, spec.validationPerClass, spec.config.seed ^ kSaltValidation);
+            drawShots(d.test, spec.validationPerClass, spec.config.seed ^ kValidationSalt);
         d.validationSource = "test split";
     }
     return d;

@@ -5,7 +5,9 @@
 // application was closed or killed. Also the model list's actions shared by GUI and CLI.
 #pragma once
 
+#include "core/baseline/baseline.h"
 #include "core/common/progress.h"
+#include "core/learn/defaults.h"
 #include "core/learn/trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -39,6 +41,9 @@ nlohmann::json toJson(const RunSpec& spec);
 RunSpec runSpecFromJson(const nlohmann::json& j);
 // The inverse of toJson(TrainConfig) (trainer.h): the same JSON gives the same configuration.
 TrainConfig trainConfigFromJson(const nlohmann::json& j);
+
+// Mixed into the seed for drawing the validation images, so they differ from the shots' draw.
+inline constexpr std::uint64_t kValidationSalt = 0x7A11D;
 
 struct RunData {
     std::vector<LabeledPath> train, validation, test;
@@ -100,8 +105,26 @@ struct RunOutcome {
     std::string name;
     TrainResult result;
     Curves curves;
-    nlohmann::json metrics; // {"train": ..., "test": ...} as stored in the record
+    nlohmann::json metrics; // {"train": ..., "test": ..., "assessment": ...} as in the record
+    Assessment assessment;  // against chance and the baseline on the validation images
 };
+
+// The classical baseline as the project has it: the parameters last used on the Compare page
+// (meta "baseline_params"), else the defaults; tuned = they differ from the defaults.
+struct ProjectBaseline {
+    baseline::BaselineParams params;
+    bool tuned = false;
+};
+ProjectBaseline projectBaseline(const project::ProjectStore& store);
+// "64 held-out train images (32 OK, 32 NG)"
+std::string describeImages(const std::vector<LabeledPath>& items, const std::string& source);
+// A trained model on held-out images (never its training shots): its AUC and balanced accuracy
+// at its own threshold, the baseline's on the same images when base is given, and the verdict
+// (judge() in defaults.h). source names the images for the message ("held-out train images").
+Assessment assessModel(const Model& model, const std::vector<LabeledPath>& heldOut,
+                       const std::string& source, const ProjectBaseline* base,
+                       const ProgressFn& progress = {}, const CancelToken* cancel = nullptr,
+                       bool* cancelled = nullptr);
 
 // Starts a new run: a model file models/run-N.kizumodel, its checkpoint and curves beside it,
 // the run recorded as pending until the model is registered. Refuses to start while another

@@ -3,6 +3,8 @@
 // delete work on it, and wrong ids get a clear error.
 // kizu-test-timeout: 300
 #include "common/test_support.h"
+#include "core/learn/defaults.h"
+#include "core/project/project_store.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -89,7 +91,30 @@ private Q_SLOTS:
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(QFileInfo(tmp("export/first.kizumodel")).size(), QFileInfo(out).size());
 
+        // The run was checked after training (against chance and the baseline).
+        const auto check = list()[0].toObject()["metrics"].toObject()["assessment"].toObject();
+        QVERIFY(!check["level"].toString().isEmpty());
+        QVERIFY(!check["message"].toString().isEmpty());
+        // A record whose check warned is only made active with --force.
+        {
+            auto store = kizu::project::ProjectStore::open(m_project.toStdString());
+            const auto rec = store.model(id);
+            QVERIFY(rec.has_value());
+            auto met = nlohmann::json::parse(rec->metrics);
+            kizu::learn::Assessment weak;
+            weak.nOk = weak.nNg = 4;
+            weak.images = "8 test-split images";
+            weak.modelAuc = 0.38;
+            weak.modelBalanced = 0.5;
+            kizu::learn::judge(weak);
+            met["assessment"] = kizu::learn::toJson(weak);
+            store.setModelMetrics(id, met.dump());
+        }
         r = cli({"model", "activate", QString::number(id)});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--force") && r.err.contains("chance"), r.err.constData());
+        QVERIFY(!list()[0].toObject()["active"].toBool());
+        r = cli({"model", "activate", QString::number(id), "--force"});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(r.out.contains("first.kizumodel"));
         m = list()[0].toObject();

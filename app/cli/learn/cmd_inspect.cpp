@@ -4,6 +4,7 @@
 #include "core/baseline/baseline.h"
 #include "core/camera/frame_source.h"
 #include "core/common/error.h"
+#include "core/learn/defaults.h"
 #include "core/inspect/baseline_classifier.h"
 #include "core/inspect/inspection_runner.h"
 #include "core/learn/model_classifier.h"
@@ -124,6 +125,7 @@ int modelCmd(Args& args)
     const std::string dir = projectDir(args);
     const bool asJson = args.flag("--json");
     const bool keepFile = args.flag("--keep-file");
+    const bool force = args.flag("--force");
     auto pos = args.positionals();
     args.finish();
     auto store = project::ProjectStore::open(dir);
@@ -136,7 +138,20 @@ int modelCmd(Args& args)
             learn::ModelClassifier check(file); // refuses a damaged or foreign file
             store.setMeta("active_model", file.string());
         } else {
-            file = learn::activateModel(store, findModel(store, pos[0]));
+            const auto id = findModel(store, pos[0]);
+            // As the GUI asks before it does: a model whose check after training warned is
+            // only made active with --force.
+            if (const auto rec = store.model(id); rec && !force) {
+                const json met = json::parse(rec->metrics, nullptr, false);
+                if (met.is_object() && met.contains("assessment")) {
+                    const auto a = learn::assessmentFromJson(met["assessment"]);
+                    if (a.warns())
+                        throw UsageError{"model '" + rec->name + "' did badly when checked after "
+                                         "training: " + a.message +
+                                         " Pass --force to make it active anyway."};
+                }
+            }
+            file = learn::activateModel(store, id);
         }
         learn::ModelClassifier check(file);
         std::cout << "active model: " << file.string() << " (" << check.name() << ", sha256 "
@@ -247,7 +262,9 @@ const Registrar r2{{"model", "the project's models: list, rename, delete, export
                     "       kizu-cli [--project DIR] model rename MODEL NEW-NAME\n"
                     "       kizu-cli [--project DIR] model delete MODEL [--keep-file]\n"
                     "       kizu-cli [--project DIR] model export MODEL TARGET\n"
-                    "       kizu-cli [--project DIR] model activate (MODEL | FILE.kizumodel)\n"
+                    "       kizu-cli [--project DIR] model activate (MODEL | FILE.kizumodel) [--force]\n"
+                    "         (--force: also a model that was near chance or worse than the\n"
+                    "         baseline when checked after training)\n"
                     "       kizu-cli [--project DIR] model show\n\n"
                     "MODEL is a model's id, name or file name as 'model list' shows them.\n"
                     "The active model is what the Inspect page and 'kizu-cli inspect' use.\n"

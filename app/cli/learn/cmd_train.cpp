@@ -3,6 +3,7 @@
 #include "app/cli/learn/learn_data.h"
 #include "core/common/error.h"
 #include "core/common/paths.h"
+#include "core/learn/defaults.h"
 #include "core/learn/evaluate.h"
 #include "core/learn/train_run.h"
 #include "core/learn/trainer.h"
@@ -22,18 +23,20 @@ using nlohmann::json;
 
 int trainCmd(Args& args)
 {
+    // The same defaults as the Train page (core/learn/defaults.h): the best measured route.
+    const learn::DefaultRoute& route = learn::defaultRoute();
     learn::TrainConfig cfg;
-    cfg.arch = args.value("--model", cfg.arch);
-    cfg.init = args.value("--init", cfg.init);
-    cfg.inputSize = int(args.intValue("--size", 128)); // the CPU station's default (issue 11)
+    cfg.arch = args.value("--model", route.arch);
+    const auto initArg = args.value("--init");
+    cfg.inputSize = int(args.intValue("--size", route.inputSize));
     cfg.steps = args.intValue("--steps", 0);
     cfg.epochs = args.doubleValue("--epochs", 0);
-    cfg.batch = int(args.intValue("--batch", cfg.batch));
+    cfg.batch = int(args.intValue("--batch", route.batch));
     cfg.lr = args.doubleValue("--lr", 0);
     cfg.weightDecay = args.doubleValue("--weight-decay", cfg.weightDecay);
     cfg.labelSmoothing = args.doubleValue("--label-smoothing", cfg.labelSmoothing);
     cfg.warmupSteps = args.intValue("--warmup", -1);
-    cfg.seed = std::uint64_t(args.intValue("--seed", 0));
+    cfg.seed = std::uint64_t(args.intValue("--seed", std::int64_t(route.seed)));
     cfg.threads = int(args.intValue("--threads", 0));
     cfg.device = args.value("--device", "cpu");
     if (args.flag("--no-augment")) {
@@ -43,7 +46,19 @@ int trainCmd(Args& args)
     }
     cfg.augment.magnitude = args.doubleValue("--magnitude", cfg.augment.magnitude);
     if (args.flag("--unbalanced")) cfg.balanced = false;
-    const std::int64_t shots = args.intValue("--shots", 0);
+    const std::string shotsText = args.value("--shots", std::to_string(route.shots));
+    std::int64_t shots = 0; // 0: every image
+    if (shotsText != "all") {
+        try {
+            std::size_t used = 0;
+            shots = std::stoll(shotsText, &used);
+            if (used != shotsText.size() || shots < 1) throw std::invalid_argument("shots");
+        } catch (const std::exception&) {
+            throw UsageError{"--shots: give a number of images per class (at least 1) or 'all'"};
+        }
+    }
+    const std::string baselineParamsArg = args.value("--baseline-params", "");
+    const bool noAssess = args.flag("--no-assess");
     const std::string out = args.value("--out", "model.kizumodel");
     const auto checkpointArg = args.value("--checkpoint");
     cfg.checkpoint = checkpointArg ? *checkpointArg : out + ".checkpoint";
@@ -56,11 +71,18 @@ int trainCmd(Args& args)
     const std::string name = args.value("--name", "");
     DataChoice data = chooseData(args, "train");
     args.finish();
-    if (cfg.steps <= 0 && cfg.epochs <= 0)
-        throw UsageError{"give a budget: --steps N or --epochs N"};
+    if (cfg.steps <= 0 && cfg.epochs <= 0) cfg.steps = route.steps;
     if (cfg.steps > 0 && cfg.epochs > 0) throw UsageError{"give --steps or --epochs, not both"};
     if (cfg.batch < 1) throw UsageError{"--batch must be at least 1"};
     if (cfg.inputSize < 32) throw UsageError{"--size must be at least 32"};
+    std::string initNote;
+    if (initArg) {
+        cfg.init = *initArg;
+    } else {
+        const auto d = learn::defaultInit(cfg.arch);
+        cfg.init = d.init;
+        initNote = d.fallbackNote;
+    }
     if (cfg.init == "cg") { // shorthand: the shipped CG-pretrained weights of this architecture
         const auto shipped = defaultCgModel(cfg.arch);
         if (shipped.empty())
@@ -72,6 +94,7 @@ int trainCmd(Args& args)
     auto items = data.items;
     if (shots > 0) items = learn::drawShots(items, int(shots), cfg.seed);
     auto [nOk, nNg] = learn::classCounts(items);
+    if (!quiet && !initNote.empty()) std::fprintf(stderr, "train: %s\n", initNote.c_str());
     if (!quiet)
         std::fprintf(stderr, "train: %s: %lld OK + %lld NG images; %s from %s at %d px, batch %d\n",
                      data.description.c_str(), (long long)nOk, (long long)nNg, cfg.arch.c_str(),
@@ -108,6 +131,44 @@ int trainCmd(Args& args)
         const auto test = data.testItems();
         auto ev = learn::evaluate(model, test, {}, &interruptToken());
         metrics["test"] = learn::toJson(ev.metrics, false);
+        model.info().metrics = metrics.dump();
+    }
+    // As on the Train page: the model against chance and the baseline on held-out images
+    // (other groups than the shots), else on the test split.
+    learn::Assessment assessment;
+    if (!noAssess) {
+        auto heldOut = learn::heldOutImages(data.items, items, route.validationPerClass,
+                                            cfg.seed ^ learn::kValidationSalt);
+        std::string source = "held-out train images";
+        const auto [hOk, hNg] = learn::classCounts(heldOut);
+        if (hOk == 0 || hNg == 0) {
+            heldOut.clear();
+            try {
+                heldOut = learn::drawShots(data.testItems(), route.validationPerClass,
+                                           cfg.seed ^ learn::kValidationSalt);
+                source = "test-split images";
+            } catch (const InvalidArgument&) {
+                // no test split either: the assessment says it could not check
+            }
+        }
+        learn::ProjectBaseline base;
+        if (!baselineParamsArg.empty()) {
+            base.params = baseline::BaselineParams::load(baselineParamsArg);
+            base.tuned = true;
+        } else if (!data.isFolder) {
+            base = learn::projectBaseline(project::ProjectStore::open(data.dir));
+        }
+        if (!quiet && !heldOut.empty())
+            std::fprintf(stderr, "train: checking the model and the baseline on %s\n",
+                         learn::describeImages(heldOut, source).c_str());
+        bool stopped = false;
+        assessment = learn::assessModel(model, heldOut, source, &base, {}, &interruptToken(),
+                                        &stopped);
+        if (stopped) {
+            std::fprintf(stderr, "train: interrupted while checking the model; nothing written\n");
+            return 130;
+        }
+        metrics["assessment"] = learn::toJson(assessment);
         model.info().metrics = metrics.dump();
     }
     model.save(out);
@@ -153,9 +214,14 @@ int trainCmd(Args& args)
         if (modelId)
             std::cout << "Registered as model " << modelId << " of the project ('kizu-cli model "
                       << "list'; activate with 'kizu-cli model activate " << modelId << "')\n";
-        for (auto& [k, v] : metrics.items())
+        for (auto& [k, v] : metrics.items()) {
+            if (k == "assessment") continue;
             std::cout << k << ": accuracy " << v.value("accuracy", 0.0) << ", balanced accuracy "
                       << v.value("balanced_accuracy", 0.0) << ", AUC " << v.value("auc", 0.0)
+                      << "\n";
+        }
+        if (!noAssess)
+            std::cout << (assessment.warns() ? "WARNING: " : "Check: ") << assessment.message
                       << "\n";
     }
     return 0;
@@ -163,22 +229,30 @@ int trainCmd(Args& args)
 
 const Registrar reg{
     {"train", "train an OK/NG model (few-shot)",
-     "Usage: kizu-cli [--project DIR] train [--split train] [OPTIONS] (--steps N | --epochs N)\n"
-     "       kizu-cli train --data FOLDER [--split train] [OPTIONS] (--steps N | --epochs N)\n\n"
+     "Usage: kizu-cli [--project DIR] train [--split train] [OPTIONS]\n"
+     "       kizu-cli train --data FOLDER [--split train] [OPTIONS]\n\n"
      "Trains on a project's train split, or on FOLDER/ok and FOLDER/ng (with a\n"
      "manifest.csv as in BSData, --split picks its train or test rows; default train).\n"
      "The NG threshold is chosen on the training images; --test then measures the\n"
      "test split with it. Ctrl+C stops after the step in flight and keeps a\n"
      "checkpoint; the same command with --resume continues (also after kill -9).\n\n"
+     "Without options it trains what the Train page trains when you just press Train:\n"
+     "the best measured route in docs/results.md (SqueezeNet 1.1 from ImageNet weights,\n"
+     "20 photos per class, 150 steps of batch 16 at 128 px, seed 1). Afterwards the\n"
+     "model is checked against chance and the classical baseline on held-out images\n"
+     "(other groups than the shots), and a model near chance is reported as WARNING.\n\n"
      "Options:\n"
-     "  --shots N            N images per class, drawn with --seed\n"
-     "  --seed S             seed of every random choice (default 0)\n"
+     "  --shots N|all        N images per class drawn with --seed (default 20); all: the\n"
+     "                       whole split\n"
+     "  --seed S             seed of every random choice (default 1)\n"
      "  --model ARCH         squeezenet1_1 (default), resnet18, resnet34, resnet50\n"
-     "  --init INIT          scratch (default) | imagenet:FILE.pth | cg:FILE | cg (the\n"
+     "  --init INIT          default: the best measured start of --model at hand\n"
+     "                       (squeezenet1_1: ImageNet, else scratch; resnet18: the shipped\n"
+     "                       CG weights) | scratch | imagenet:FILE.pth | cg:FILE | cg (the\n"
      "                       shipped CG-pretrained weights of --model) |\n"
      "                       FILE.kizumodel (continue training a Kizu model)\n"
      "  --size PX            square input size (default 128: 30 frames/s live on 2 cores)\n"
-     "  --steps N | --epochs N   training budget\n"
+     "  --steps N | --epochs N   training budget (default 150 steps)\n"
      "  --batch B            batch size (default 16); --lr defaults to 0.4*B/1024\n"
      "  --lr X --weight-decay X --label-smoothing X --warmup STEPS --magnitude M\n"
      "  --no-augment         no crop, flips or RandAugment\n"
@@ -188,6 +262,8 @@ const Registrar reg{
      "  --checkpoint-every N also checkpoint every N steps (always every 60 s)\n"
      "  --resume             continue from the checkpoint when it exists\n"
      "  --test               evaluate the test split afterwards, store the metrics\n"
+     "  --baseline-params F  the baseline to check against (default: the project's, or\n"
+     "                       the default parameters)   --no-assess  skip the check\n"
      "  --name NAME          the model's name in the project's model list (default: the\n"
      "                       file name); a model trained on a project is registered there\n"
      "  --no-register        do not add it to the project's model list\n"
