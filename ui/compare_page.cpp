@@ -27,6 +27,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSet>
 #include <QShortcut>
 #include <QSlider>
 #include <QSplitter>
@@ -587,20 +588,56 @@ void ComparePage::setBaselineIncluded(bool on)
 
 void ComparePage::refreshModelList()
 {
+    // Called when the project opens and whenever its model list changes on any page: models
+    // already listed keep their check mark, a model that has just appeared is checked (the one
+    // just trained is the one to compare), files added by hand stay, removed records go.
+    QHash<QString, bool> wasChecked;
+    QStringList byHand;
+    QSet<QString> fromProject;
+    for (int i = 0; i < m_models->count(); ++i) {
+        const auto* item = m_models->item(i);
+        const QString file = item->data(Qt::UserRole).toString();
+        wasChecked.insert(file, item->checkState() == Qt::Checked);
+        if (!item->data(Qt::UserRole + 1).toBool()) byHand << file;
+    }
+    const bool firstFill = m_modelsStore != m_store;
+    m_modelsStore = m_store;
     m_models->clear();
     if (!m_store) return;
     QString active;
     if (auto a = m_store->meta("active_model"); a && !a->empty())
         active = QFileInfo(QString::fromStdString(*a)).absoluteFilePath();
+    auto checkedFor = [&](const QString& file, bool isActive) {
+        if (firstFill) return isActive;
+        auto it = wasChecked.constFind(file);
+        return it == wasChecked.constEnd() ? true : *it;
+    };
     for (const auto& rec : m_store->models()) {
-        const QString file = QString::fromStdString(m_store->modelPath(rec).string());
-        const bool isActive = QFileInfo(file).absoluteFilePath() == active;
+        const QString file =
+            QFileInfo(QString::fromStdString(m_store->modelPath(rec).string())).absoluteFilePath();
+        const bool isActive = file == active;
         addModelFile(file,
                      QString::fromStdString(rec.name) + (isActive ? tr(" (active)") : QString()),
-                     isActive);
+                     checkedFor(file, isActive));
+        fromProject.insert(file);
     }
-    if (!active.isEmpty())
-        addModelFile(active, QFileInfo(active).fileName() + tr(" (active)"), true);
+    if (!active.isEmpty() && !fromProject.contains(active)) {
+        addModelFile(active, QFileInfo(active).fileName() + tr(" (active)"),
+                     checkedFor(active, true));
+        fromProject.insert(active);
+    }
+    for (int i = 0; i < m_models->count(); ++i)
+        m_models->item(i)->setData(Qt::UserRole + 1,
+                                   fromProject.contains(m_models->item(i)->data(Qt::UserRole)
+                                                            .toString()));
+    if (!firstFill)
+        for (const QString& file : byHand)
+            addModelFile(file, {}, wasChecked.value(file));
+}
+
+void ComparePage::refreshModels()
+{
+    refreshModelList();
 }
 
 bool ComparePage::isRunning() const

@@ -72,6 +72,9 @@ public Q_SLOTS:
     void cancelEvaluation();
     // Relabels the image selected in the error browser (kizu::learn::kOk / kNg).
     void relabelCurrent(int label);
+    // Re-reads the project's model list (a model was trained, renamed, deleted or activated on
+    // another page); check marks of listed models are kept, new models are checked.
+    void refreshModels();
 
 Q_SIGNALS:
     void evaluationFinished(bool ok);
@@ -87,6 +90,7 @@ private:
     QWidget* buildErrorsTab();
     QWidget* buildShotsTab();
     void refreshModelList();
+    const kizu::project::ProjectStore* m_modelsStore = nullptr; // whose models are listed
     void rebuildOperatingPoints();
     void onEvaluationDone();
     void showProgress(qint64 done, qint64 total, const QString& stage);

@@ -80,6 +80,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_baseline, &BaselinePanel::paramsChanged, this, [this] {
         if (m_store) m_store->setMeta("baseline_params", m_baseline->params().toJson().dump());
     });
+    // Any change of the model list (a run finished, a model renamed, deleted or made active)
+    // shows on the Compare page at once, not only after the project is opened again.
+    connect(m_train, &TrainPage::modelsChanged, m_compare, &ComparePage::refreshModels);
     m_inspect = new InspectPage;
     m_pages->addTab(m_inspect, tr("&Inspect"));
     connect(this, &MainWindow::projectChanged, m_inspect, &InspectPage::setProject);
