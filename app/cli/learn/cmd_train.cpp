@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -92,7 +93,12 @@ int trainCmd(Args& args)
     }
 
     auto items = data.items;
-    if (shots > 0) items = learn::drawShots(items, int(shots), cfg.seed);
+    {
+        // Drawing shots that take every image would only reorder them: keep the data's order.
+        const auto [allOk, allNg] = learn::classCounts(items);
+        if (shots > 0 && shots < std::max(allOk, allNg))
+            items = learn::drawShots(items, int(shots), cfg.seed);
+    }
     auto [nOk, nNg] = learn::classCounts(items);
     if (!quiet && !initNote.empty()) std::fprintf(stderr, "train: %s\n", initNote.c_str());
     if (!quiet)
