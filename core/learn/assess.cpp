@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <tuple>
+
 namespace kizu::learn {
 
 ProjectBaseline projectBaseline(const project::ProjectStore& store)

@@ -197,6 +197,37 @@ private Q_SLOTS:
         QVERIFY(page.lastError().contains(QStringLiteral("no finished runs")));
     }
 
+    void modelListFollowsTheProject()
+    {
+        // A model registered while the page is open (trained on the Train page) is listed and
+        // checked once the page is told the list changed; check marks of listed models stay;
+        // a deleted record leaves; a file added by hand stays.
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        auto store = kizu::project::ProjectStore::create(root / "proj");
+        auto addRecord = [&](const std::string& name) {
+            kizu::project::ModelRecord r;
+            r.name = name;
+            r.file = (root / (name + ".kizumodel")).string();
+            r.arch = "squeezenet1_1";
+            return store.addModel(r);
+        };
+        const auto first = addRecord("first");
+        ComparePage page;
+        page.setProject(&store);
+        QCOMPARE(page.checkedModels().size(), 0); // opened: only the active model is checked
+        const QString byHand = QString::fromStdString((root / "by_hand.kizumodel").string());
+        page.addModelFile(byHand);
+        const auto second = addRecord("second");
+        page.refreshModels();
+        const QString secondFile = QString::fromStdString((root / "second.kizumodel").string());
+        QCOMPARE(page.checkedModels(), (QStringList{secondFile, byHand}));
+        store.deleteModel(second);
+        store.renameModel(first, "renamed");
+        page.refreshModels();
+        QCOMPARE(page.checkedModels(), QStringList{byHand});
+    }
+
     void evaluatesProject()
     {
         QTemporaryDir tmp;
