@@ -187,7 +187,8 @@ void CgStudioPage::buildUi()
     outer->addWidget(split);
 
     m_panel = new CgParamPanel;
-    m_panel->setMinimumWidth(370);
+    // At least as wide as its rows need (the Lock column included), which may be over 370.
+    m_panel->setMinimumWidth(std::max(370, m_panel->minimumSizeHint().width()));
     split->addWidget(m_panel);
 
     auto* right = new QWidget;
@@ -331,7 +332,9 @@ void CgStudioPage::buildUi()
     auto addShortcut = [this](const QKeySequence& key, auto slot) {
         auto* a = new QAction(this);
         a->setShortcut(key);
-        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        // While the page is shown, wherever the focus is: a click on the 3D view moves it into
+        // the Qt3D window, outside every widget, where a widget-scoped shortcut never fires.
+        a->setShortcutContext(Qt::WindowShortcut);
         connect(a, &QAction::triggered, this, slot);
         addAction(a);
     };

@@ -97,6 +97,11 @@ CgViewport::CgViewport(QWidget* parent) : QWidget(parent)
 
 CgViewport::~CgViewport() = default;
 
+QWindow* CgViewport::window3D() const
+{
+    return m_window;
+}
+
 void CgViewport::build3D()
 {
     m_window = new Qt3DExtras::Qt3DWindow;
