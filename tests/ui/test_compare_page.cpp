@@ -17,6 +17,7 @@
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 
+#include <QLabel>
 #include <QPainter>
 #include <QSignalSpy>
 #include <QSvgRenderer>
@@ -136,11 +137,23 @@ private Q_SLOTS:
     {
         CompareTableModel table;
         RocChart chart;
+        chart.resize(480, 480);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
         chart.setTable(&table);
+        // Before an evaluation: no curves, no (empty) legend.
+        QVERIFY(!chart.plot()->legend->visible());
         table.setData(sampleData());
         QCOMPARE(chart.curveCount(), 2);
         QCOMPARE(chart.plot()->plottableCount(), 1 + 2 + 2); // chance line, curves, points
         QCOMPARE(chart.plot()->legend->itemCount(), 2);
+        // The legend sits outside the axes, where it covers no curve.
+        QVERIFY(chart.plot()->legend->visible());
+        chart.plot()->replot();
+        QVERIFY(!chart.plot()->legend->outerRect().intersects(chart.plot()->axisRect()->rect()));
+        QVERIFY(chart.plot()->legend->outerRect().height() > 20);
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (!outDir.isEmpty()) QVERIFY(chart.grab().save(outDir + "/roc_legend.png"));
         QPointF p = chart.operatingPoint(0);
         QVERIFY(qAbs(p.x() - 1.0 / 3.0) < 1e-9);
         QVERIFY(qAbs(p.y() - 2.0 / 3.0) < 1e-9);
