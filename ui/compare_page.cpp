@@ -819,12 +819,12 @@ void ComparePage::onEvaluationDone()
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
     const QString msg =
-        tr("%1 methods on %2 images (%3)%4; %5 images with errors or disagreements.")
-            .arg(methods)
-            .arg(n)
+        tr("%1 on %2 (%3)%4; %5 with errors or disagreements.")
+            .arg(tr("%n method(s)", nullptr, methods))
+            .arg(tr("%n image(s)", nullptr, n))
             .arg(description)
             .arg(out->cached ? tr(", %1 from the cache").arg(out->cached) : QString())
-            .arg(m_errors->rowCount());
+            .arg(tr("%n image(s)", nullptr, m_errors->rowCount()));
     m_status->setText(msg);
     Q_EMIT statusMessage(msg);
     Q_EMIT evaluationFinished(true);
@@ -985,12 +985,11 @@ bool ComparePage::loadExperimentCsv(const QString& file)
     std::set<std::uint64_t> seeds;
     for (const auto& r : m_runs)
         seeds.insert(r.key.seed);
-    m_shotsInfo->setText(
-        tr("%1 runs over %2 seeds from %3. Mean over seeds; bars over seeds; dashed: "
-           "the classical baseline tuned on the same shots.")
-            .arg(m_runs.size())
-            .arg(seeds.size())
-            .arg(QDir::toNativeSeparators(file)));
+    m_shotsInfo->setText(tr("%1 over %2 from %3. Mean over seeds; bars over seeds; dashed: "
+                            "the classical baseline tuned on the same shots.")
+                             .arg(tr("%n run(s)", nullptr, int(m_runs.size())))
+                             .arg(tr("%n seed(s)", nullptr, int(seeds.size())))
+                             .arg(QDir::toNativeSeparators(file)));
     return true;
 }
 
@@ -1013,7 +1012,9 @@ bool ComparePage::exportReport(const QString& file)
     const bool pdf = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive);
     const auto& d = m_table->compareData();
     kizu::learn::CompareReport r;
-    r.data = QStringLiteral("%1 (%2 images)").arg(d.description).arg(d.items.size()).toStdString();
+    r.data = QStringLiteral("%1 (%2)")
+                 .arg(d.description, tr("%n image(s)", nullptr, int(d.items.size())))
+                 .toStdString();
     r.createdAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
     for (int k = 0; k < m_table->methodCount(); ++k)
         r.methods.push_back({d.methods[std::size_t(k)].name, m_table->metrics(k),

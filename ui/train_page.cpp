@@ -567,7 +567,9 @@ void TrainPage::updateEstimate()
                    : 0)
             : m_budget->value();
     const double speed = cachedSpeed(m_arch->currentData().toString(), m_size->value());
-    QString text = tr("%1 steps x %2 images").arg(steps).arg(m_batchSpin->value());
+    QString text = tr("%1 x %2")
+                       .arg(tr("%n step(s)", nullptr, int(steps)))
+                       .arg(tr("%n image(s)", nullptr, m_batchSpin->value()));
     if (speed > 0 && steps > 0)
         text += tr(": about %1 here").arg(duration(double(steps) * m_batchSpin->value() / speed));
     m_estimate->setText(text + QLatin1Char('.'));
@@ -603,7 +605,7 @@ void TrainPage::refreshPending()
             .arg(QFileInfo(QString::fromStdString(m_pending->file)).completeBaseName(),
                  QString::fromStdString(c.arch))
             .arg(c.inputSize)
-            .arg(m_pending->spec.shots > 0 ? tr("%1 shots").arg(m_pending->spec.shots)
+            .arg(m_pending->spec.shots > 0 ? tr("%n shot(s)", nullptr, int(m_pending->spec.shots))
                                            : tr("whole split"))
             .arg(m_pendingSteps)
             .arg(total > 0 ? tr(" of %1").arg(total) : QString()));
@@ -885,9 +887,9 @@ void TrainPage::onFinished(const TrainOutcome& out)
         QSettings().setValue(speedKey(m_runArch, m_runSize), out.imagesPerSecond);
         refreshSpeed();
     }
-    QString text = tr("Finished \"%1\": %2 steps in %3")
+    QString text = tr("Finished \"%1\": %2 in %3")
                        .arg(out.modelName)
-                       .arg(out.steps)
+                       .arg(tr("%n step(s)", nullptr, int(out.steps)))
                        .arg(duration(out.seconds));
     if (out.testAccuracy >= 0)
         text += tr("  ·  test accuracy %1, balanced %2, AUC %3")
