@@ -89,6 +89,11 @@ struct Job {
     kizu::baseline::BaselineParams params;
     fs::path cacheDir;
 };
+
+QString idleStatus()
+{
+    return ComparePage::tr("Choose a test set and methods, then Evaluate.");
+}
 } // namespace
 
 ComparePage::ComparePage(QWidget* parent)
@@ -208,7 +213,8 @@ QWidget* ComparePage::buildSidebar()
     m_progress = new QProgressBar;
     m_progress->setTextVisible(true);
     l->addWidget(m_progress);
-    m_status = new QLabel(tr("Choose a test set and methods, then Evaluate."));
+    m_status = new QLabel(idleStatus());
+    m_status->setObjectName(QStringLiteral("compareStatus"));
     m_status->setWordWrap(true);
     l->addWidget(m_status);
     m_export = new QPushButton(tr("Export report... (Ctrl+E)"));
@@ -515,6 +521,11 @@ void ComparePage::setProject(kizu::project::ProjectStore* store)
     if (m_cancelToken) m_cancelToken->cancel();
     m_store = store;
     m_table->setData({});
+    // The cleared results take their summary, progress and method lists with them.
+    m_status->setText(idleStatus());
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_export->setEnabled(false);
     if (m_store && m_folder.isEmpty())
         useProjectSplit(m_split);
     else if (!m_store && m_folder.isEmpty())

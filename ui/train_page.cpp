@@ -63,6 +63,11 @@ QLabel* note()
     l->setStyleSheet(QStringLiteral("color: palette(dark);"));
     return l;
 }
+
+QString idleStatus()
+{
+    return TrainPage::tr("Set up a run on the left and press Start (Ctrl+Return).");
+}
 } // namespace
 
 TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
@@ -76,7 +81,7 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     connect(m_runner, &TrainRunner::finished, this, &TrainPage::onFinished);
     connect(m_runner, &TrainRunner::speedMeasured, this, &TrainPage::onSpeed);
 
-    m_status = new QLabel(tr("Set up a run on the left and press Start (Ctrl+Return)."));
+    m_status = new QLabel(idleStatus());
     m_status->setStyleSheet(QStringLiteral("font-size: 14px; font-weight: 600;"));
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -395,6 +400,11 @@ void TrainPage::setStore(kizu::project::ProjectStore* store)
 {
     if (m_runner->isRunning()) shutdown(); // the run stays pending in the old project
     m_store = store;
+    // The last project's run, its curves and its "Finished ..." line are not this project's.
+    m_charts->reset(0);
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_status->setText(idleStatus());
     m_models->setStore(store);
     refreshInitChoices();
     refreshData();

@@ -278,6 +278,11 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
         QVERIFY(page.table()->compareData().methods[0].fromCache);
         QVERIFY(page.table()->compareData().methods[1].fromCache);
+        auto* status = page.findChild<QLabel*>(QStringLiteral("compareStatus"));
+        QVERIFY(status);
+        QVERIFY2(status->text().startsWith(QLatin1String("2 methods on 8 images")),
+                 qPrintable(status->text()));
+        QVERIFY(page.rocChart()->plot()->legend->visible());
 
         // Relabel from the error browser: the store records it in the audit log.
         page.views()->setCurrentIndex(1);
@@ -334,6 +339,18 @@ private Q_SLOTS:
         page.startEvaluation();
         QVERIFY(!page.isRunning());
         QVERIFY(page.lastError().contains(QStringLiteral("at least one")));
+        // One method: the summary says "1 method", not "1 methods".
+        page.setBaselineIncluded(true);
+        finished.clear();
+        page.startEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QVERIFY2(status->text().startsWith(QLatin1String("1 method on 8 images")),
+                 qPrintable(status->text()));
+        // Another project (here none): the results go, and so do their summary and legend.
+        page.setProject(nullptr);
+        QCOMPARE(page.table()->methodCount(), 0);
+        QCOMPARE(status->text(), QStringLiteral("Choose a test set and methods, then Evaluate."));
+        QVERIFY(!page.rocChart()->plot()->legend->visible());
     }
 
     void screenshot()

@@ -236,7 +236,13 @@ private Q_SLOTS:
         QVERIFY(!kizu::learn::pendingRun(store));
         QVERIFY(!fs::exists(fs::path(m_project.toStdString()) / "models" / "run-1.checkpoint"));
         QVERIFY(page.statusText().contains(QLatin1String("Finished")));
+        QVERIFY(page.statusText().contains(QLatin1String(": 40 steps in")));
         m_firstModel = out.modelId;
+        // Another project (here none): the run's line and curves are not its own.
+        page.setStore(nullptr);
+        QVERIFY2(!page.statusText().contains(QLatin1String("Finished")),
+                 qPrintable(page.statusText()));
+        QVERIFY(page.charts()->curves().steps.empty());
     }
 
     // Legends in their own row above the axes: the loss starts high at the left and accuracy
