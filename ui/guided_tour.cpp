@@ -207,11 +207,16 @@ void GuidedTour::paintEvent(QPaintEvent*)
 
 bool GuidedTour::event(QEvent* event)
 {
-    // Claim plain keys before the pages' single-key shortcuts (R, H, O, N...) see them: they
-    // come here as key presses, which the tour uses or swallows. Ctrl/Alt shortcuts still work.
+    // Claim typed keys and the tour's own before the pages' single-key shortcuts (R, H, O,
+    // N...) see them: they come here as key presses, which the tour uses or swallows. Ctrl/Alt
+    // shortcuts and F1 (help) still work.
     if (event->type() == QEvent::ShortcutOverride) {
         const auto* key = static_cast<QKeyEvent*>(event);
-        if (!(key->modifiers() & (Qt::ControlModifier | Qt::AltModifier | Qt::MetaModifier))) {
+        const bool plain =
+            !(key->modifiers() & (Qt::ControlModifier | Qt::AltModifier | Qt::MetaModifier));
+        const bool ours = key->key() == Qt::Key_Left || key->key() == Qt::Key_Right ||
+                          key->key() == Qt::Key_Backspace || key->key() == Qt::Key_Escape;
+        if (plain && (ours || !key->text().isEmpty())) {
             event->accept();
             return true;
         }
