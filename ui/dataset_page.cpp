@@ -881,7 +881,7 @@ void DatasetPage::confirmAssignSplit()
         if (placed > 0 && !m_store->testSplitLocked()) {
             const auto answer = QMessageBox::question(
                 this, tr("Assign split"),
-                tr("%n image(s) already have a split and will be assigned again. Lock the test "
+                tr("%n image(s) already in a split will be assigned again. Lock the test "
                    "split first to keep today's test images where they are.\n\nAssign anyway?",
                    nullptr, int(placed)));
             if (answer != QMessageBox::Yes) return;
