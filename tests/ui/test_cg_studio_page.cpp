@@ -186,6 +186,9 @@ private Q_SLOTS:
         CgStudioPage page;
         page.show();
         QVERIFY(QTest::qWaitForWindowExposed(&page));
+        // Under Xvfb there is no window manager to activate it; offscreen it is at once.
+        page.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&page));
         page.setFocus();
         const quint64 seed = page.seed();
         QTest::keyClick(&page, Qt::Key_R);
