@@ -456,7 +456,9 @@ void BaselinePanel::process()
             ng = r.ng;
             score = r.score;
             image = toQImage(renderOverlay(*decoded, r, opt));
-            details = tr("%1 components, %2 analysed").arg(r.componentCount).arg(r.blobs.size());
+            details = tr("%1, %2 analysed")
+                          .arg(tr("%n component(s)", nullptr, int(r.componentCount)))
+                          .arg(r.blobs.size());
             if (r.decidingBlob >= 0) {
                 const Blob& b = r.blobs[std::size_t(r.decidingBlob)];
                 details += tr(" - deciding blob #%1 at (%2, %3): area %4 px\u00B2, length %5, "
@@ -566,7 +568,7 @@ void BaselinePanel::startTune()
     m_tune->setEnabled(false);
     m_cancel->setEnabled(true);
     m_progress->setRange(0, 0);
-    m_tuneStatus->setText(tr("Decoding %1 images...").arg(labeled.size()));
+    m_tuneStatus->setText(tr("Decoding %n image(s)...", nullptr, int(labeled.size())));
 
     (void)QtConcurrent::run(&m_pool, [this, labeled, opt] {
         BaselineParams best = opt.start;
@@ -596,10 +598,10 @@ void BaselinePanel::startTune()
                 &m_cancelToken);
             best = rep.best;
             cancelled = rep.cancelled;
-            summary = tr("%1 after %2 trials in %3 s. Balanced accuracy on these images: %4 "
+            summary = tr("%1 after %2 in %3 s. Balanced accuracy on these images: %4 "
                          "(was %5), accuracy %6, AUC %7.")
                           .arg(cancelled ? tr("Cancelled") : tr("Done"))
-                          .arg(rep.trials)
+                          .arg(tr("%n trial(s)", nullptr, int(rep.trials)))
                           .arg(rep.seconds, 0, 'f', 1)
                           .arg(rep.train.balancedAccuracy, 0, 'f', 3)
                           .arg(rep.start.balancedAccuracy, 0, 'f', 3)

@@ -13,6 +13,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QToolBox>
@@ -115,6 +116,12 @@ CgParamPanel::CgParamPanel(QWidget* parent) : QWidget(parent)
     box->addItem(buildGroup({QStringLiteral("material")}), tr("Material"));
     box->addItem(buildGroup({QStringLiteral("camera")}), tr("Camera"));
     box->addItem(buildGroup({QStringLiteral("sensor")}), tr("Sensor"));
+    // A tool box sizes itself by the open section only: reserve the widest, so that opening
+    // another one never pushes its Lock column out of sight.
+    int widest = 0;
+    for (int i = 0; i < box->count(); ++i)
+        widest = std::max(widest, box->widget(i)->minimumWidth());
+    box->setMinimumWidth(widest + 2 * box->frameWidth());
     box->setCurrentIndex(1);
     layout->addWidget(box, 1);
 
@@ -197,6 +204,13 @@ QWidget* CgParamPanel::buildGroup(const QStringList& groups)
     scroll->setWidget(page);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
+    // Only vertical scrolling, and never narrower than the rows with the vertical scroll bar
+    // beside them: a scroll area's own minimum ignores its contents, so the panel could be
+    // squeezed until the scroll bar covered the Lock column.
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(page->minimumSizeHint().width() +
+                            scroll->verticalScrollBar()->sizeHint().width() +
+                            2 * scroll->frameWidth());
     return scroll;
 }
 

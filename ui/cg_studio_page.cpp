@@ -187,7 +187,8 @@ void CgStudioPage::buildUi()
     outer->addWidget(split);
 
     m_panel = new CgParamPanel;
-    m_panel->setMinimumWidth(370);
+    // At least as wide as its rows need (the Lock column included), which may be over 370.
+    m_panel->setMinimumWidth(std::max(370, m_panel->minimumSizeHint().width()));
     split->addWidget(m_panel);
 
     auto* right = new QWidget;
@@ -331,7 +332,9 @@ void CgStudioPage::buildUi()
     auto addShortcut = [this](const QKeySequence& key, auto slot) {
         auto* a = new QAction(this);
         a->setShortcut(key);
-        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        // While the page is shown, wherever the focus is: a click on the 3D view moves it into
+        // the Qt3D window, outside every widget, where a widget-scoped shortcut never fires.
+        a->setShortcutContext(Qt::WindowShortcut);
         connect(a, &QAction::triggered, this, slot);
         addAction(a);
     };
@@ -474,13 +477,13 @@ void CgStudioPage::applyPreview(const CgPreviewResult& r)
     const auto& mat = m_sampled["material"];
     const auto& cam = m_sampled["camera"];
     m_imageInfo->setText(
-        tr("<b>%1</b>%2 · %3, roughness %4 · %5 light(s) · field %6 mm, tilt %7° · "
+        tr("<b>%1</b>%2 · %3, roughness %4 · %5 · field %6 mm, tilt %7° · "
            "%8 px<br><span style='color:gray'>rendered in %9 ms%10</span>")
             .arg(sampleNg() ? tr("NG") : tr("OK"),
                  kinds.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kinds.join(", ")),
                  QString::fromStdString(mat.value("family", std::string("?"))))
             .arg(mat.value("roughness", 0.0), 0, 'f', 2)
-            .arg(m_sampled["lights"]["list"].size())
+            .arg(tr("%n light(s)", nullptr, int(m_sampled["lights"]["list"].size())))
             .arg(cam.value("fieldOfViewMm", 0.0), 0, 'f', 2)
             .arg(cam.value("tiltDeg", 0.0), 0, 'f', 1)
             .arg(m_image.width())
@@ -799,7 +802,7 @@ bool CgStudioPage::startBatch(int count, quint64 seed, const QString& folder)
         o.result.cancelled = o.result.cancelled || cancel->cancelled();
         return o;
     }));
-    Q_EMIT statusMessage(tr("Batch of %1 images started into %2").arg(count).arg(dir));
+    Q_EMIT statusMessage(tr("Batch of %n image(s) started into %1", nullptr, count).arg(dir));
     return true;
 }
 
@@ -844,9 +847,9 @@ void CgStudioPage::batchDone(const CgBatchOutcome& o)
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->open();
     } else if (r.cancelled) {
-        text = tr("Batch cancelled: %1 images rendered are kept in %2; start the same batch "
-                  "again to resume it.")
-                   .arg(r.rendered + r.skipped)
+        text = tr("Batch cancelled: %n image(s) kept in %1; start the same batch again to "
+                  "resume it.",
+                  nullptr, int(r.rendered + r.skipped))
                    .arg(o.folder);
         m_batchRate->setText(tr("cancelled"));
     } else {
@@ -855,12 +858,12 @@ void CgStudioPage::batchDone(const CgBatchOutcome& o)
                                  .arg(s > 0 ? r.rendered / s : 0.0, 0, 'f', 1)
                                  .arg(formatDuration(s)));
         text = o.intoProject
-                   ? tr("Batch done: %1 images in %2, %3 in the project as source \"cg\".")
-                         .arg(r.total)
+                   ? tr("Batch done: %n image(s) in %1, %2 in the project as source \"cg\".",
+                        nullptr, int(r.total))
                          .arg(o.folder)
                          .arg(o.imported)
-                   : tr("Batch done: %1 images in %2 (%3 rendered, %4 already there).")
-                         .arg(r.total)
+                   : tr("Batch done: %n image(s) in %1 (%2 rendered, %3 already there).", nullptr,
+                        int(r.total))
                          .arg(o.folder)
                          .arg(r.rendered)
                          .arg(r.skipped);

@@ -97,6 +97,11 @@ CgViewport::CgViewport(QWidget* parent) : QWidget(parent)
 
 CgViewport::~CgViewport() = default;
 
+QWindow* CgViewport::window3D() const
+{
+    return m_window;
+}
+
 void CgViewport::build3D()
 {
     m_window = new Qt3DExtras::Qt3DWindow;
@@ -172,17 +177,16 @@ void CgViewport::setScene(const CgViewScene& scene)
 {
     m_scene = scene;
     const auto& mesh = m_scene.mesh;
-    m_info->setText(
-        tr("%1 vertices  ·  %2 triangles  ·  %3 mm wide  ·  height ×%4  ·  "
-           "%5 light(s)%6")
-            .arg(mesh.vertexCount())
-            .arg(mesh.indices.size() / 3)
-            .arg(double(mesh.sizeMm), 0, 'f', 2)
-            .arg(double(m_scene.zScale), 0, 'f', 0)
-            .arg(m_scene.lights.size())
-            .arg(mesh.defectIndices.empty()
-                     ? QString()
-                     : tr("  ·  %1 defect triangles").arg(mesh.defectIndices.size() / 3)));
+    m_info->setText(tr("%1 vertices  ·  %2 triangles  ·  %3 mm wide  ·  height ×%4  ·  "
+                       "%5%6")
+                        .arg(mesh.vertexCount())
+                        .arg(mesh.indices.size() / 3)
+                        .arg(double(mesh.sizeMm), 0, 'f', 2)
+                        .arg(double(m_scene.zScale), 0, 'f', 0)
+                        .arg(tr("%n light(s)", nullptr, int(m_scene.lights.size())))
+                        .arg(mesh.defectIndices.empty() ? QString()
+                                                        : tr("  ·  %n defect triangle(s)", nullptr,
+                                                             int(mesh.defectIndices.size() / 3))));
     if (!m_window) return;
 
     QByteArray vertices(int(mesh.vertexCount() * 6 * sizeof(float)), Qt::Uninitialized);

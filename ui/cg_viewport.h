@@ -13,6 +13,7 @@
 #include <vector>
 
 class QLabel;
+class QWindow;
 
 namespace Qt3DCore {
 class QEntity;
@@ -60,6 +61,8 @@ public:
     // an OpenGL context, not with KIZU_NO_3D set.
     static bool canRender3D();
     bool available() const { return m_window != nullptr; }
+    // The Qt3D window inside the container (null when unavailable): where a click puts focus.
+    QWindow* window3D() const;
 
     void setScene(const CgViewScene& scene);
     const CgViewScene& scene() const { return m_scene; }

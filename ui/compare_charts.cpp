@@ -13,10 +13,30 @@ namespace {
 void styleAxes(QCustomPlot* p)
 {
     p->setBackground(QBrush(Qt::white));
-    p->legend->setVisible(true);
     p->legend->setFont(QFont(p->font().family(), 9));
-    p->legend->setBrush(QColor(255, 255, 255, 220));
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    p->legend->setBorderPen(Qt::NoPen);
+    p->legend->setBrush(Qt::NoBrush);
+    p->legend->setMargins(QMargins(8, 2, 8, 4));
+    p->axisRect()->insetLayout()->take(p->legend);
+    p->legend->setVisible(false);
+}
+
+// The legend goes under the axes, where it can cover no curve (a weak method's ROC runs
+// through the corner an inset legend would take); with nothing to name it is not shown at
+// all and gives its row back to the axes.
+void showLegend(QCustomPlot* p, bool show)
+{
+    QCPLayoutGrid* layout = p->plotLayout();
+    const bool placed = layout->rowCount() > 1 && layout->element(1, 0) == p->legend;
+    if (show && !placed) {
+        if (layout->rowCount() < 2) layout->insertRow(1);
+        layout->addElement(1, 0, p->legend);
+        layout->setRowStretchFactor(1, 0.001);
+    } else if (!show && placed) {
+        layout->take(p->legend);
+        layout->simplify();
+    }
+    p->legend->setVisible(show);
 }
 } // namespace
 
@@ -81,6 +101,7 @@ void RocChart::rebuild()
     }
     for (int k = 0; k < n; ++k)
         updatePoint(k);
+    showLegend(m_plot, n > 0);
     m_plot->replot();
 }
 
@@ -173,6 +194,7 @@ void ShotsChart::setSeries(const std::vector<kizu::learn::ShotSeries>& series,
     }
     m_plot->yAxis->setRange(std::max(0.0, std::floor((ymin - 0.03) * 20) / 20),
                             std::min(1.02, std::ceil((ymax + 0.03) * 20) / 20));
+    showLegend(m_plot, !series.empty());
     m_plot->replot();
 }
 

@@ -90,6 +90,11 @@ struct Job {
     kizu::baseline::BaselineParams params;
     fs::path cacheDir;
 };
+
+QString idleStatus()
+{
+    return ComparePage::tr("Choose a test set and methods, then Evaluate.");
+}
 } // namespace
 
 ComparePage::ComparePage(QWidget* parent)
@@ -209,7 +214,8 @@ QWidget* ComparePage::buildSidebar()
     m_progress = new QProgressBar;
     m_progress->setTextVisible(true);
     l->addWidget(m_progress);
-    m_status = new QLabel(tr("Choose a test set and methods, then Evaluate."));
+    m_status = new QLabel(idleStatus());
+    m_status->setObjectName(QStringLiteral("compareStatus"));
     m_status->setWordWrap(true);
     l->addWidget(m_status);
     m_export = new QPushButton(tr("Export report... (Ctrl+E)"));
@@ -516,6 +522,11 @@ void ComparePage::setProject(kizu::project::ProjectStore* store)
     if (m_cancelToken) m_cancelToken->cancel();
     m_store = store;
     m_table->setData({});
+    // The cleared results take their summary, progress and method lists with them.
+    m_status->setText(idleStatus());
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_export->setEnabled(false);
     if (m_store && m_folder.isEmpty())
         useProjectSplit(m_split);
     else if (!m_store && m_folder.isEmpty())
@@ -856,12 +867,12 @@ void ComparePage::onEvaluationDone()
     m_progress->setRange(0, 1);
     m_progress->setValue(1);
     const QString msg =
-        tr("%1 methods on %2 images (%3)%4; %5 images with errors or disagreements.")
-            .arg(methods)
-            .arg(n)
+        tr("%1 on %2 (%3)%4; %5 with errors or disagreements.")
+            .arg(tr("%n method(s)", nullptr, methods))
+            .arg(tr("%n image(s)", nullptr, n))
             .arg(description)
             .arg(out->cached ? tr(", %1 from the cache").arg(out->cached) : QString())
-            .arg(m_errors->rowCount());
+            .arg(tr("%n image(s)", nullptr, m_errors->rowCount()));
     m_status->setText(msg);
     Q_EMIT statusMessage(msg);
     Q_EMIT evaluationFinished(true);
@@ -1022,12 +1033,11 @@ bool ComparePage::loadExperimentCsv(const QString& file)
     std::set<std::uint64_t> seeds;
     for (const auto& r : m_runs)
         seeds.insert(r.key.seed);
-    m_shotsInfo->setText(
-        tr("%1 runs over %2 seeds from %3. Mean over seeds; bars over seeds; dashed: "
-           "the classical baseline tuned on the same shots.")
-            .arg(m_runs.size())
-            .arg(seeds.size())
-            .arg(QDir::toNativeSeparators(file)));
+    m_shotsInfo->setText(tr("%1 over %2 from %3. Mean over seeds; bars over seeds; dashed: "
+                            "the classical baseline tuned on the same shots.")
+                             .arg(tr("%n run(s)", nullptr, int(m_runs.size())))
+                             .arg(tr("%n seed(s)", nullptr, int(seeds.size())))
+                             .arg(QDir::toNativeSeparators(file)));
     return true;
 }
 
@@ -1050,7 +1060,9 @@ bool ComparePage::exportReport(const QString& file)
     const bool pdf = file.endsWith(QLatin1String(".pdf"), Qt::CaseInsensitive);
     const auto& d = m_table->compareData();
     kizu::learn::CompareReport r;
-    r.data = QStringLiteral("%1 (%2 images)").arg(d.description).arg(d.items.size()).toStdString();
+    r.data = QStringLiteral("%1 (%2)")
+                 .arg(d.description, tr("%n image(s)", nullptr, int(d.items.size())))
+                 .toStdString();
     r.createdAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString();
     for (int k = 0; k < m_table->methodCount(); ++k)
         r.methods.push_back({d.methods[std::size_t(k)].name, m_table->metrics(k),

@@ -598,7 +598,8 @@ void DatasetPage::currentChanged()
                                     : QString::fromStdString(rec->group).toHtmlEscaped(),
                  QString::fromStdString(rec->source).toHtmlEscaped())
             .arg(rec->id);
-    if (selected > 1) text = tr("<b>%1 images selected</b> &nbsp;·&nbsp; ").arg(selected) + text;
+    if (selected > 1)
+        text = tr("<b>%n image(s) selected</b> &nbsp;·&nbsp; ", nullptr, int(selected)) + text;
     m_details->setText(text);
     refreshHistory();
 }
@@ -880,9 +881,9 @@ void DatasetPage::confirmAssignSplit()
         if (placed > 0 && !m_store->testSplitLocked()) {
             const auto answer = QMessageBox::question(
                 this, tr("Assign split"),
-                tr("%1 images already have a split and will be assigned again. Lock the test "
-                   "split first to keep today's test images where they are.\n\nAssign anyway?")
-                    .arg(placed));
+                tr("%n image(s) already in a split will be assigned again. Lock the test "
+                   "split first to keep today's test images where they are.\n\nAssign anyway?",
+                   nullptr, int(placed)));
             if (answer != QMessageBox::Yes) return;
         }
     } catch (const kizu::Error& e) {
@@ -905,11 +906,11 @@ void DatasetPage::assignSplit(double testFraction, quint64 seed)
         showError(tr("Cannot assign the split"), QString::fromStdString(e.what()));
         return;
     }
-    m_splitSummary->setText(tr("train %1 (%2 groups), test %3 (%4 groups)")
+    m_splitSummary->setText(tr("train %1 (%2), test %3 (%4)")
                                 .arg(rep.trainImages)
-                                .arg(rep.trainGroups)
+                                .arg(tr("%n group(s)", nullptr, int(rep.trainGroups)))
                                 .arg(rep.testImages)
-                                .arg(rep.testGroups));
+                                .arg(tr("%n group(s)", nullptr, int(rep.testGroups))));
     reload();
     Q_EMIT projectDataChanged();
     Q_EMIT statusMessage(tr("Split assigned: %1 train and %2 test images.")

@@ -3,6 +3,8 @@
 // the five pages. MainWindow members kept out of main_window.cpp.
 #include "core/common/error.h"
 #include "core/project/manifest.h"
+#include "ui/cg_studio_page.h"
+#include "ui/cg_viewport.h"
 #include "ui/guided_tour.h"
 #include "ui/main_window.h"
 
@@ -164,6 +166,8 @@ void MainWindow::startTour()
 {
     if (!m_tour) {
         m_tour = new GuidedTour(this, m_pages, tourSteps());
+        // The 3D view is a native window, drawn above the tour: the card must stay off it.
+        if (m_cgStudio) m_tour->addKeepClear(m_cgStudio->viewport());
         connect(m_tour, &GuidedTour::finished, this,
                 [] { QSettings().setValue(QStringLiteral("tour/done"), true); });
     }

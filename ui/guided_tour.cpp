@@ -11,6 +11,8 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace kizu::ui {
 
 GuidedTour::GuidedTour(QWidget* window, QTabWidget* pages, QVector<Step> steps)
@@ -125,17 +127,58 @@ QRect GuidedTour::highlightRect() const
     return r.adjusted(-4, -3, 4, 3);
 }
 
+// Native child windows (a QWindowContainer, as the CG Studio's Qt3D view) are drawn above all
+// sibling widgets, this overlay included: the card has to stay out of their way.
+QVector<QRect> GuidedTour::keepClearRects() const
+{
+    QVector<QRect> out;
+    QWidget* window = parentWidget();
+    auto add = [&](const QWidget* w) {
+        if (!w || !w->isVisible()) return;
+        const QRect r(w->mapTo(window, QPoint(0, 0)), w->size());
+        if (!out.contains(r)) out.push_back(r);
+    };
+    for (const auto& w : m_keepClear)
+        add(w);
+    for (const QWidget* w : window->findChildren<QWidget*>())
+        if (w->inherits("QWindowContainer")) add(w);
+    return out;
+}
+
 void GuidedTour::placeCard()
 {
     m_card->adjustSize();
     const QRect target = highlightRect();
     QSize sz = m_card->sizeHint().expandedTo(QSize(480, 0));
     sz.setWidth(std::min(sz.width(), std::max(300, width() - 40)));
+    sz.setHeight(std::max(sz.height(), m_card->heightForWidth(sz.width())));
     m_card->resize(sz);
     int x = target.isValid() ? target.left() : (width() - sz.width()) / 2;
     x = std::clamp(x, 20, std::max(20, width() - sz.width() - 20));
     const int y = target.isValid() ? target.bottom() + 28 : height() / 3;
-    m_card->move(x, std::min(y, std::max(0, height() - sz.height() - 20)));
+    const QPoint preferred(x, std::min(y, std::max(0, height() - sz.height() - 20)));
+
+    // Under the tab if that is clear; else beside, below or above what must stay clear.
+    const QVector<QRect> avoid = keepClearRects();
+    QVector<QPoint> candidates{preferred};
+    for (const QRect& r : avoid) {
+        candidates.push_back({r.left() - 16 - sz.width(), preferred.y()});
+        candidates.push_back({r.right() + 17, preferred.y()});
+        candidates.push_back({preferred.x(), r.bottom() + 17});
+        candidates.push_back({r.left(), r.bottom() + 17});
+        candidates.push_back({preferred.x(), r.top() - 16 - sz.height()});
+    }
+    const QRect inside = rect().adjusted(8, 8, -8, -8);
+    for (const QPoint& c : candidates) {
+        const QRect card(c, sz);
+        if (!inside.contains(card)) continue;
+        if (std::none_of(avoid.begin(), avoid.end(),
+                         [&](const QRect& r) { return r.intersects(card); })) {
+            m_card->move(c);
+            return;
+        }
+    }
+    m_card->move(preferred); // no clear spot (a tiny window): at least under the tab
 }
 
 void GuidedTour::paintEvent(QPaintEvent*)
@@ -160,6 +203,25 @@ void GuidedTour::paintEvent(QPaintEvent*)
                        m_card->y());
         p.drawLine(a, b);
     }
+}
+
+bool GuidedTour::event(QEvent* event)
+{
+    // Claim typed keys and the tour's own before the pages' single-key shortcuts (R, H, O,
+    // N...) see them: they come here as key presses, which the tour uses or swallows. Ctrl/Alt
+    // shortcuts and F1 (help) still work.
+    if (event->type() == QEvent::ShortcutOverride) {
+        const auto* key = static_cast<QKeyEvent*>(event);
+        const bool plain =
+            !(key->modifiers() & (Qt::ControlModifier | Qt::AltModifier | Qt::MetaModifier));
+        const bool ours = key->key() == Qt::Key_Left || key->key() == Qt::Key_Right ||
+                          key->key() == Qt::Key_Backspace || key->key() == Qt::Key_Escape;
+        if (plain && (ours || !key->text().isEmpty())) {
+            event->accept();
+            return true;
+        }
+    }
+    return QWidget::event(event);
 }
 
 void GuidedTour::keyPressEvent(QKeyEvent* event)

@@ -1,7 +1,8 @@
 // A short guided tour of the station's five pages: a dimmed overlay over the main window with
 // the current page's tab left clear and a card that says what the page is for. Next / Back /
 // Skip, or Right, Left and Esc. Started on the first run (after the demo project is made) and
-// from Help > Guided Tour.
+// from Help > Guided Tour. The card keeps clear of native child windows (the CG Studio's 3D
+// view): those are drawn above every sibling widget and would hide it.
 #pragma once
 
 #include <QPointer>
@@ -29,6 +30,10 @@ public:
     int step() const { return m_step; }
     int stepCount() const { return int(m_steps.size()); }
     QString currentTitle() const;
+    // A widget the card never covers while it is visible, e.g. a 3D view drawn above it.
+    void addKeepClear(QWidget* widget) { m_keepClear.push_back(widget); }
+    QWidget* card() const { return m_card; }
+    QPushButton* nextButton() const { return m_next; }
 
 public Q_SLOTS:
     void start();
@@ -40,6 +45,7 @@ Q_SIGNALS:
     void finished(bool completed); // completed: the last step was reached with Next
 
 protected:
+    bool event(QEvent* event) override;
     void paintEvent(QPaintEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -49,8 +55,10 @@ private:
     void showStep();
     void placeCard();
     QRect highlightRect() const;
+    QVector<QRect> keepClearRects() const;
 
     QPointer<QTabWidget> m_pages;
+    QVector<QPointer<QWidget>> m_keepClear;
     QVector<Step> m_steps;
     int m_step = 0;
     QWidget* m_card = nullptr;

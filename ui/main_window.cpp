@@ -366,10 +366,10 @@ void MainWindow::refreshCounts()
     const auto ok = s.byLabel(Label::Ok), ng = s.byLabel(Label::Ng),
                un = s.byLabel(Label::Unlabeled);
     const auto train = s.bySplit(Split::Train), test = s.bySplit(Split::Test);
-    m_counts->setText(tr("%1  |  %2 images  |  OK %3  ·  NG %4  ·  unlabeled %5  |  train %6  ·  "
+    m_counts->setText(tr("%1  |  %2  |  OK %3  ·  NG %4  ·  unlabeled %5  |  train %6  ·  "
                          "test %7")
                           .arg(QDir(QString::fromStdString(m_store->dir().string())).dirName())
-                          .arg(s.total())
+                          .arg(tr("%n image(s)", nullptr, int(s.total())))
                           .arg(ok)
                           .arg(ng)
                           .arg(un)

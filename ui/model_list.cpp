@@ -290,7 +290,8 @@ void ModelList::updateButtons()
             text +=
                 tr(" · data %1")
                     .arg(QString::fromStdString(cfg["data_hash"].get<std::string>().substr(0, 12)));
-        if (cfg.contains("steps")) text += tr(" · %1 steps").arg(cfg["steps"].get<std::int64_t>());
+        if (cfg.contains("steps"))
+            text += tr(" · %n step(s)", nullptr, int(cfg["steps"].get<std::int64_t>()));
         if (cfg.contains("seconds"))
             text += tr(" in %1 s").arg(cfg["seconds"].get<double>(), 0, 'f', 0);
         if (cfg.contains("threshold"))

@@ -26,10 +26,21 @@ QCustomPlot* makePlot(const QString& title, const QString& yLabel)
     p->plotLayout()->addElement(0, 0, t);
     p->xAxis->setLabel(QObject::tr("step"));
     p->yAxis->setLabel(yLabel);
+    // The legend in a row of its own between the title and the axes, never over the curves
+    // (the loss starts high on the left, accuracy ends high on the right).
     p->legend->setVisible(true);
     p->legend->setFont(QFont(QStringLiteral("sans"), 8));
-    p->legend->setBrush(QColor(255, 255, 255, 200));
-    p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    p->legend->setBorderPen(Qt::NoPen);
+    p->legend->setBrush(Qt::NoBrush);
+    p->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    p->legend->setWrap(3);
+    p->legend->setRowSpacing(0);
+    p->legend->setMargins(QMargins(4, 0, 4, 0));
+    p->axisRect()->insetLayout()->take(p->legend);
+    p->plotLayout()->insertRow(1);
+    p->plotLayout()->addElement(1, 0, p->legend);
+    p->plotLayout()->setRowStretchFactor(0, 0.001);
+    p->plotLayout()->setRowStretchFactor(1, 0.001);
     p->setNoAntialiasingOnDrag(true);
     return p;
 }

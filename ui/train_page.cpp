@@ -63,6 +63,11 @@ QLabel* note()
     l->setStyleSheet(QStringLiteral("color: palette(dark);"));
     return l;
 }
+
+QString idleStatus()
+{
+    return TrainPage::tr("Set up a run on the left and press Start (Ctrl+Return).");
+}
 } // namespace
 
 TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
@@ -76,7 +81,7 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     connect(m_runner, &TrainRunner::finished, this, &TrainPage::onFinished);
     connect(m_runner, &TrainRunner::speedMeasured, this, &TrainPage::onSpeed);
 
-    m_status = new QLabel(tr("Set up a run on the left and press Start (Ctrl+Return)."));
+    m_status = new QLabel(idleStatus());
     m_status->setStyleSheet(QStringLiteral("font-size: 14px; font-weight: 600;"));
     m_status->setWordWrap(true);
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -410,6 +415,11 @@ void TrainPage::setStore(kizu::project::ProjectStore* store)
 {
     if (m_runner->isRunning()) shutdown(); // the run stays pending in the old project
     m_store = store;
+    // The last project's run, its curves and its "Finished ..." line are not this project's.
+    m_charts->reset(0);
+    m_progress->setRange(0, 1);
+    m_progress->setValue(0);
+    m_status->setText(idleStatus());
     m_models->setStore(store);
     refreshInitChoices();
     refreshData();
@@ -664,7 +674,9 @@ void TrainPage::updateEstimate()
                    : 0)
             : m_budget->value();
     const double speed = cachedSpeed(m_arch->currentData().toString(), m_size->value());
-    QString text = tr("%1 steps x %2 images").arg(steps).arg(m_batchSpin->value());
+    QString text = tr("%1 x %2")
+                       .arg(tr("%n step(s)", nullptr, int(steps)))
+                       .arg(tr("%n image(s)", nullptr, m_batchSpin->value()));
     if (speed > 0 && steps > 0)
         text += tr(": about %1 here").arg(duration(double(steps) * m_batchSpin->value() / speed));
     m_estimate->setText(text + QLatin1Char('.'));
@@ -700,7 +712,7 @@ void TrainPage::refreshPending()
             .arg(QFileInfo(QString::fromStdString(m_pending->file)).completeBaseName(),
                  QString::fromStdString(c.arch))
             .arg(c.inputSize)
-            .arg(m_pending->spec.shots > 0 ? tr("%1 shots").arg(m_pending->spec.shots)
+            .arg(m_pending->spec.shots > 0 ? tr("%n shot(s)", nullptr, int(m_pending->spec.shots))
                                            : tr("whole split"))
             .arg(m_pendingSteps)
             .arg(total > 0 ? tr(" of %1").arg(total) : QString()));
@@ -985,9 +997,9 @@ void TrainPage::onFinished(const TrainOutcome& out)
         QSettings().setValue(speedKey(m_runArch, m_runSize), out.imagesPerSecond);
         refreshSpeed();
     }
-    QString text = tr("Finished \"%1\": %2 steps in %3")
+    QString text = tr("Finished \"%1\": %2 in %3")
                        .arg(out.modelName)
-                       .arg(out.steps)
+                       .arg(tr("%n step(s)", nullptr, int(out.steps)))
                        .arg(duration(out.seconds));
     if (out.testAccuracy >= 0)
         text += tr("  ·  test accuracy %1, balanced %2, AUC %3")

@@ -1,6 +1,7 @@
 // Camera commands: list the cameras Aravis finds; grab frames from any source into files or
 // into the project.
 #include "app/cli/commands.h"
+#include "app/cli/counted.h"
 #include "core/camera/frame_source.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
@@ -106,9 +107,9 @@ int grabCmd(Args& args)
                       << f->image.rows << " -> " << where << "\n";
     }
     auto st = src->stats();
-    std::cerr << "grabbed " << got << " frame(s) from " << src->description() << "; "
-              << st.timeouts << " timeout(s), " << st.incomplete << " incomplete, "
-              << st.lostPackets << " lost packet(s)\n";
+    std::cerr << "grabbed " << counted(got, "frame") << " from " << src->description() << "; "
+              << counted(st.timeouts, "timeout") << ", " << st.incomplete << " incomplete, "
+              << counted(st.lostPackets, "lost packet") << "\n";
     src->close();
     if (got < count) {
         std::cerr << "kizu-cli: error: got " << got << " of " << count

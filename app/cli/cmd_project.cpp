@@ -1,5 +1,6 @@
 // Project commands: project init/info, import, label, split, list, stats, export.
 #include "app/cli/commands.h"
+#include "app/cli/counted.h"
 #include "core/common/error.h"
 #include "core/project/manifest.h"
 #include "core/project/project_store.h"
@@ -37,8 +38,8 @@ int projectCmd(Args& args)
                                    &interruptToken());
         bar.finish();
         if (rep.cancelled) {
-            std::cerr << "Interrupted: " << dir << " holds only " << rep.images
-                      << " images of the demo; remove the folder and run the command again.\n";
+            std::cerr << "Interrupted: " << dir << " holds only " << counted(rep.images, "image")
+                      << " of the demo; remove the folder and run the command again.\n";
             return 130;
         }
         std::cout << "Created demo project in " << dir << " with " << rep.images << " "
@@ -113,7 +114,7 @@ int labelCmd(Args& args)
     if (fromFolders) {
         if (!pos.empty()) throw UsageError{"--from-folders takes no image arguments"};
         int n = store.labelFromFolders(user);
-        std::cout << "labeled " << n << " image(s) from their ok/ and ng/ folders\n";
+        std::cout << "labeled " << counted(n, "image") << " from their ok/ and ng/ folders\n";
         return 0;
     }
     if (pos.size() < 2) throw UsageError{"label needs IMAGE... and ok|ng|unlabeled"};
@@ -121,7 +122,7 @@ int labelCmd(Args& args)
     std::vector<std::int64_t> ids;
     for (std::size_t k = 0; k + 1 < pos.size(); ++k) ids.push_back(store.findImage(pos[k]).id);
     int n = store.setLabels(ids, label, user);
-    std::cout << "labeled " << n << " image(s) " << labelName(label) << "\n";
+    std::cout << "labeled " << counted(n, "image") << " " << labelName(label) << "\n";
     return 0;
 }
 
@@ -138,8 +139,9 @@ int splitCmd(Args& args)
     auto store = ProjectStore::open(dir);
     if (csv) {
         auto rep = applyManifest(store, *csv, withLabels);
-        std::cout << "split from " << *csv << ": " << rep.matched << " of " << rep.rows
-                  << " rows matched an image, " << rep.labelChanges << " label change(s)\n";
+        std::cout << "split from " << *csv << ": " << rep.matched << " of "
+                  << counted(rep.rows, "row") << " matched an image, "
+                  << counted(rep.labelChanges, "label change") << "\n";
         return 0;
     }
     if (lock) {
@@ -148,9 +150,9 @@ int splitCmd(Args& args)
         return 0;
     }
     auto rep = store.assignSplit(frac, seed);
-    std::cout << "train: " << rep.trainImages << " images in " << rep.trainGroups
-              << " groups; test: " << rep.testImages << " images in " << rep.testGroups
-              << " groups\n";
+    std::cout << "train: " << counted(rep.trainImages, "image") << " in "
+              << counted(rep.trainGroups, "group") << "; test: " << counted(rep.testImages, "image")
+              << " in " << counted(rep.testGroups, "group") << "\n";
     return 0;
 }
 
@@ -239,7 +241,8 @@ int exportCmd(Args& args)
     auto n = store.exportSplit(split, out, [&](const Progress& p) { bar(p.done, p.total); },
                                &interruptToken());
     bar.finish();
-    std::cout << "exported " << n << " image(s) into " << out << "/ok and " << out << "/ng\n";
+    std::cout << "exported " << counted(n, "image") << " into " << out << "/ok and " << out
+              << "/ng\n";
     return 0;
 }
 

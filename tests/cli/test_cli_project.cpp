@@ -134,8 +134,11 @@ private Q_SLOTS:
         QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
         QCOMPARE(runCli({"-p", p, "import", "--quiet", "--group-regex", "^g(\\d+)_", src}).exitCode, 0);
         QCOMPARE(runCli({"-p", p, "label", "--from-folders"}).exitCode, 0);
-        auto r = runCli({"-p", p, "label", "g0_0.png", "ng"});
+        auto r = runCli({"-p", p, "label", "g0_0.png", "g0_1.png", "ng"});
         QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QByteArray("labeled 2 images ng"));
+        r = runCli({"-p", p, "label", "g0_1.png", "ok"});
+        QCOMPARE(r.out.trimmed(), QByteArray("labeled 1 image ok")); // not "1 image(s)"
         r = runCli({"-p", p, "label", "g0_0.png", "maybe"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY(r.err.contains("Unknown label"));

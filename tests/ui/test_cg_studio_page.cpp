@@ -14,15 +14,20 @@
 #include "core/cg/cg_params.h"
 #include "core/project/project_store.h"
 
+#include <QAction>
 #include <QDir>
 #include <QDirIterator>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QPushButton>
+#include <QScrollArea>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QToolBox>
 #include <QToolButton>
+#include <QVBoxLayout>
+#include <QWindow>
 #include <QtTest>
 
 #include <opencv2/imgcodecs.hpp>
@@ -44,6 +49,46 @@ void useSmallImages(CgParamPanel* panel)
 {
     panel->minEditor(QStringLiteral("camera.imageSize"))->setValue(96);
 }
+
+// A window with a button beside the CG Studio page, for the shortcut tests.
+struct ShortcutRig {
+    QWidget window;
+    QPushButton* outside = new QPushButton(QStringLiteral("outside the page"));
+    CgStudioPage* page = new CgStudioPage;
+    QAction* resetView = nullptr;
+
+    bool open()
+    {
+        auto* layout = new QVBoxLayout(&window);
+        layout->addWidget(outside);
+        layout->addWidget(page);
+        window.resize(1400, 900);
+        window.show();
+        if (!QTest::qWaitForWindowExposed(&window)) return false;
+        window.activateWindow();
+        if (!QTest::qWaitForWindowActive(&window)) return false;
+        // The reset-view action (V) has no state to read: its triggers are counted.
+        for (QAction* a : page->actions())
+            if (a->shortcut() == QKeySequence(Qt::Key_V)) resetView = a;
+        return resetView && waitForPreview(*page);
+    }
+
+    template <typename Send> void pressAll(Send send)
+    {
+        QSignalSpy viewResets(resetView, &QAction::triggered);
+        const quint64 seed = page->seed();
+        const bool mask = page->maskShown();
+        const bool highlight = page->viewport()->defectHighlighted();
+        send(Qt::Key_R);
+        QVERIFY(page->seed() != seed);
+        send(Qt::Key_M);
+        QCOMPARE(page->maskShown(), !mask);
+        send(Qt::Key_H);
+        QCOMPARE(page->viewport()->defectHighlighted(), !highlight);
+        send(Qt::Key_V);
+        QCOMPARE(viewResets.count(), 1);
+    }
+};
 
 } // namespace
 
@@ -141,6 +186,9 @@ private Q_SLOTS:
         CgStudioPage page;
         page.show();
         QVERIFY(QTest::qWaitForWindowExposed(&page));
+        // Under Xvfb there is no window manager to activate it; offscreen it is at once.
+        page.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&page));
         page.setFocus();
         const quint64 seed = page.seed();
         QTest::keyClick(&page, Qt::Key_R);
@@ -157,6 +205,67 @@ private Q_SLOTS:
         QTest::keyClick(&page, Qt::Key_H);
         QCOMPARE(page.viewport()->defectHighlighted(), !highlight);
         QVERIFY(waitForPreview(page));
+    }
+
+    // R, H, M and V while the page is shown, wherever the focus is: on a widget outside the
+    // page (the tab bar after a tab click), or in the Qt3D window after a click on the 3D view.
+    void shortcutsWithFocusOutsideThePage()
+    {
+        ShortcutRig rig;
+        QVERIFY(rig.open());
+        rig.outside->setFocus();
+        QTRY_COMPARE(QApplication::focusWidget(), rig.outside);
+        rig.pressAll([&](Qt::Key k) { QTest::keyClick(rig.outside, k); });
+    }
+
+    void shortcutsAfterClickingThe3DView()
+    {
+        ShortcutRig rig;
+        QVERIFY(rig.open());
+        QWindow* view3D = rig.page->viewport()->window3D();
+        if (!view3D) QSKIP("no OpenGL here: run under xvfb-run with QT_QPA_PLATFORM=xcb");
+        // What a click on the 3D view does: the Qt3D window takes the focus from every widget.
+        view3D->requestActivate();
+        QTRY_COMPARE(QGuiApplication::focusWindow(), view3D);
+        QVERIFY(!QApplication::focusWidget());
+        rig.pressAll([&](Qt::Key k) { QTest::keyClick(view3D, k); });
+    }
+
+    // In a window of 1200x800 the sections need a vertical scroll bar: it must not cover the
+    // Lock buttons, and no section may be wider than the panel.
+    void lockColumnIsNotClipped()
+    {
+        CgStudioPage page;
+        page.resize(1200, 800);
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        auto* sections = page.paramPanel()->findChild<QToolBox*>();
+        QVERIFY(sections);
+        int locks = 0;
+        for (int i = 0; i < sections->count(); ++i) {
+            sections->setCurrentIndex(i);
+            auto* scroll = qobject_cast<QScrollArea*>(sections->widget(i));
+            QVERIFY(scroll);
+            QTest::qWait(50); // the section's layout
+            for (QToolButton* lock : scroll->widget()->findChildren<QToolButton*>()) {
+                if (lock->text() != QLatin1String("Lock")) continue;
+                ++locks;
+                const QRect r(lock->mapTo(scroll->viewport(), QPoint(0, 0)), lock->size());
+                QVERIFY2(r.right() < scroll->viewport()->width(),
+                         qPrintable(QStringLiteral("%1: lock ends at %2, view %3 wide")
+                                        .arg(sections->itemText(i))
+                                        .arg(r.right())
+                                        .arg(scroll->viewport()->width())));
+                QVERIFY(lock->width() >= lock->sizeHint().width());
+            }
+        }
+        QVERIFY(locks > 20);
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (!outDir.isEmpty()) {
+            sections->setCurrentIndex(1);
+            QTest::qWait(300);
+            QVERIFY(page.paramPanel()->grab().save(outDir + "/cg_param_panel.png"));
+        }
     }
 
     void viewportWithoutGlStillGetsTheMesh()

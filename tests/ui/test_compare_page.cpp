@@ -17,6 +17,7 @@
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 
+#include <QLabel>
 #include <QPainter>
 #include <QSignalSpy>
 #include <QSvgRenderer>
@@ -136,11 +137,23 @@ private Q_SLOTS:
     {
         CompareTableModel table;
         RocChart chart;
+        chart.resize(480, 480);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
         chart.setTable(&table);
+        // Before an evaluation: no curves, no (empty) legend.
+        QVERIFY(!chart.plot()->legend->visible());
         table.setData(sampleData());
         QCOMPARE(chart.curveCount(), 2);
         QCOMPARE(chart.plot()->plottableCount(), 1 + 2 + 2); // chance line, curves, points
         QCOMPARE(chart.plot()->legend->itemCount(), 2);
+        // The legend sits outside the axes, where it covers no curve.
+        QVERIFY(chart.plot()->legend->visible());
+        chart.plot()->replot();
+        QVERIFY(!chart.plot()->legend->outerRect().intersects(chart.plot()->axisRect()->rect()));
+        QVERIFY(chart.plot()->legend->outerRect().height() > 20);
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (!outDir.isEmpty()) QVERIFY(chart.grab().save(outDir + "/roc_legend.png"));
         QPointF p = chart.operatingPoint(0);
         QVERIFY(qAbs(p.x() - 1.0 / 3.0) < 1e-9);
         QVERIFY(qAbs(p.y() - 2.0 / 3.0) < 1e-9);
@@ -296,6 +309,11 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
         QVERIFY(page.table()->compareData().methods[0].fromCache);
         QVERIFY(page.table()->compareData().methods[1].fromCache);
+        auto* status = page.findChild<QLabel*>(QStringLiteral("compareStatus"));
+        QVERIFY(status);
+        QVERIFY2(status->text().startsWith(QLatin1String("2 methods on 8 images")),
+                 qPrintable(status->text()));
+        QVERIFY(page.rocChart()->plot()->legend->visible());
 
         // Relabel from the error browser: the store records it in the audit log.
         page.views()->setCurrentIndex(1);
@@ -352,6 +370,18 @@ private Q_SLOTS:
         page.startEvaluation();
         QVERIFY(!page.isRunning());
         QVERIFY(page.lastError().contains(QStringLiteral("at least one")));
+        // One method: the summary says "1 method", not "1 methods".
+        page.setBaselineIncluded(true);
+        finished.clear();
+        page.startEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+        QVERIFY2(status->text().startsWith(QLatin1String("1 method on 8 images")),
+                 qPrintable(status->text()));
+        // Another project (here none): the results go, and so do their summary and legend.
+        page.setProject(nullptr);
+        QCOMPARE(page.table()->methodCount(), 0);
+        QCOMPARE(status->text(), QStringLiteral("Choose a test set and methods, then Evaluate."));
+        QVERIFY(!page.rocChart()->plot()->legend->visible());
     }
 
     void screenshot()

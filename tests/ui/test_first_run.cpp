@@ -2,12 +2,15 @@
 // it leaves nothing behind; the guided tour walks the five pages with Next/Back/Esc.
 // kizu-test-timeout: 180
 #include "core/project/project_store.h"
+#include "ui/cg_studio_page.h"
+#include "ui/cg_viewport.h"
 #include "ui/guided_tour.h"
 #include "ui/main_window.h"
 
 #include <QMessageBox>
 #include <QProgressDialog>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -110,6 +113,53 @@ private Q_SLOTS:
         QTest::qWait(1500);
         QVERIFY(w.grab().save(out + "/guided_tour.png"));
         QTest::keyClick(w.tour(), Qt::Key_Escape);
+    }
+
+    // The 3D view is a native window drawn above every widget: a card under it is cut off.
+    void tourCardStaysClearOfThe3DView()
+    {
+        kizu::ui::MainWindow w;
+        w.resize(1200, 800);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.startTour();
+        auto* tour = w.tour();
+        QTest::keyClick(tour, Qt::Key_Right);
+        QCOMPARE(w.pages()->currentIndex(), 1);
+        QVERIFY(tour->currentTitle().contains("CG Studio"));
+        QWidget* view = w.cgStudioPage()->viewport();
+        QVERIFY(view->isVisible());
+        const QRect viewRect(view->mapTo(&w, QPoint(0, 0)), view->size());
+        QWidget* card = tour->card();
+        const QRect cardRect(card->mapTo(&w, QPoint(0, 0)), card->size());
+        QVERIFY2(!cardRect.intersects(viewRect),
+                 qPrintable(QStringLiteral("card %1,%2 %3x%4 over the 3D view %5,%6 %7x%8")
+                                .arg(cardRect.x())
+                                .arg(cardRect.y())
+                                .arg(cardRect.width())
+                                .arg(cardRect.height())
+                                .arg(viewRect.x())
+                                .arg(viewRect.y())
+                                .arg(viewRect.width())
+                                .arg(viewRect.height())));
+        QVERIFY(w.rect().contains(cardRect));
+        QPushButton* next = tour->nextButton();
+        const QRect nextRect(next->mapTo(&w, QPoint(0, 0)), next->size());
+        QVERIFY(cardRect.contains(nextRect));
+        QVERIFY(next->width() >= next->sizeHint().width());
+        QVERIFY(next->visibleRegion().boundingRect() == next->rect());
+        // The page under the tour gets no single keys: R would reroll the CG sample.
+        const quint64 seed = w.cgStudioPage()->seed();
+        QTest::keyClick(tour, Qt::Key_R);
+        QCOMPARE(w.cgStudioPage()->seed(), seed);
+        QCOMPARE(tour->step(), 1);
+        const QString out = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (!out.isEmpty()) {
+            QTest::qWait(1500);
+            // From the screen: a widget grab leaves out the native 3D window.
+            QVERIFY(w.screen()->grabWindow(w.winId()).save(out + "/guided_tour_cg_studio.png"));
+        }
+        QTest::keyClick(tour, Qt::Key_Escape);
     }
 
     void tourWalksThePages()

@@ -258,7 +258,52 @@ private Q_SLOTS:
         QVERIFY(!kizu::learn::pendingRun(store));
         QVERIFY(!fs::exists(fs::path(m_project.toStdString()) / "models" / "run-1.checkpoint"));
         QVERIFY(page.statusText().contains(QLatin1String("Finished")));
+        QVERIFY(page.statusText().contains(QLatin1String(": 40 steps in")));
         m_firstModel = out.modelId;
+        // Another project (here none): the run's line and curves are not its own.
+        page.setStore(nullptr);
+        QVERIFY2(!page.statusText().contains(QLatin1String("Finished")),
+                 qPrintable(page.statusText()));
+        QVERIFY(page.charts()->curves().steps.empty());
+    }
+
+    // Legends in their own row above the axes: the loss starts high at the left and accuracy
+    // ends high at the right, so no corner of the axes is free for them.
+    void chartLegendsKeepOffTheCurves()
+    {
+        kizu::ui::TrainCharts charts;
+        charts.resize(1000, 600);
+        charts.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&charts));
+        kizu::learn::Curves ref;
+        for (int i = 1; i <= 50; ++i) {
+            ref.steps.push_back(i);
+            ref.loss.push_back(1.0 / i);
+            ref.lr.push_back(0.01);
+        }
+        ref.validation.push_back({50, 0.9, 0.9, 0.95});
+        const int replots = charts.replotCount();
+        charts.setReferences({{QStringLiteral("run-1"), ref}, {QStringLiteral("run-2"), ref}});
+        charts.reset(100);
+        for (int i = 1; i <= 100; ++i)
+            charts.addStep(i, 2.0 / i, 0.01);
+        charts.addValidation({100, 0.97, 0.97, 0.99});
+        QTRY_VERIFY(charts.replotCount() > replots); // the batched redraw with the data
+        for (QCustomPlot* p : {charts.lossPlot(), charts.lrPlot(), charts.validationPlot()}) {
+            p->replot();
+            QVERIFY(p->legend->visible());
+            QVERIFY(p->legend->itemCount() >= 1);
+            const QRect legend = p->legend->outerRect();
+            QVERIFY2(!legend.intersects(p->axisRect()->rect()),
+                     qPrintable(QStringLiteral("legend %1,%2 %3x%4")
+                                    .arg(legend.x())
+                                    .arg(legend.y())
+                                    .arg(legend.width())
+                                    .arg(legend.height())));
+            QVERIFY(p->rect().contains(legend));
+        }
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (!outDir.isEmpty()) QVERIFY(charts.grab().save(outDir + "/train_charts_legend.png"));
     }
 
     void cancelAndResume()

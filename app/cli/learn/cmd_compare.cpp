@@ -1,6 +1,7 @@
 // kizu-cli compare: models and the classical baseline on the same test set, side by side (the
 // Compare page's table, from the command line), with an optional HTML report.
 #include "app/cli/commands.h"
+#include "app/cli/counted.h"
 #include "app/cli/learn/learn_data.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
@@ -138,7 +139,8 @@ int compareCmd(Args& args)
 
     if (reportFile) {
         learn::CompareReport report;
-        report.data = data.description + " (" + std::to_string(data.items.size()) + " images)";
+        report.data =
+            data.description + " (" + counted(std::int64_t(data.items.size()), "image") + ")";
         report.createdAt = isoNow();
         report.methods = rows;
         std::unique_ptr<learn::Model> firstModel;

@@ -5,6 +5,7 @@
 // (array jobs) and `experiment merge` joins the pieces. The classical baseline joins as an
 // "initialisation": tuned on the same shots, measured on the same test split.
 #include "app/cli/commands.h"
+#include "app/cli/counted.h"
 #include "app/cli/learn/learn_data.h"
 #include "core/learn/defaults.h"
 #include "core/baseline/baseline_eval.h"
@@ -346,7 +347,8 @@ int runMerge(Args& args)
     writeFileAtomic(out / "experiment.json", cfg.dump(2) + "\n");
     ex::writeResults(out / "results.csv", rows);
     writeReport(out, rows, titleOf(cfg));
-    std::cout << "Merged " << parts.size() << " parts, " << rows.size() << " runs into "
+    std::cout << "Merged " << counted(std::int64_t(parts.size()), "part") << ", "
+              << counted(std::int64_t(rows.size()), "run") << " into "
               << (out / "results.csv").string() << "\n"
               << ex::markdownTable(rows, "accuracy");
     return 0;

@@ -2,6 +2,7 @@
 // the study pretrained on CG before fine-tuning on a few photos; measures the result on a
 // held-out set of renders (another seed) and stores that in the model file.
 #include "app/cli/commands.h"
+#include "app/cli/counted.h"
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_params.h"
 #include "core/common/error.h"
@@ -135,9 +136,9 @@ int pretrainCmd(Args& args)
     if (asJson) std::cout << jsonText(summary) << "\n";
     else
         std::cout << "Wrote " << out << ": " << cfg.arch << " @" << cfg.inputSize << ", "
-                  << result.steps << " steps (" << result.steps * cfg.batch
-                  << " CG images), CG validation accuracy " << val.accuracy << ", AUC "
-                  << val.auc << "\n";
+                  << counted(result.steps, "step") << " ("
+                  << counted(result.steps * cfg.batch, "CG image") << "), CG validation accuracy "
+                  << val.accuracy << ", AUC " << val.auc << "\n";
     return 0;
 }
 

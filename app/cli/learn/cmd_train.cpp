@@ -1,5 +1,6 @@
 // kizu-cli train: few-shot training from a project's train split or ok/ and ng/ folders.
 #include "app/cli/commands.h"
+#include "app/cli/counted.h"
 #include "app/cli/learn/learn_data.h"
 #include "core/common/error.h"
 #include "core/common/paths.h"
@@ -214,8 +215,8 @@ int trainCmd(Args& args)
     if (asJson) {
         std::cout << jsonText(summary) << "\n";
     } else {
-        std::cout << "Wrote " << out << ": " << cfg.arch << ", " << result.steps
-                  << " steps, final loss " << result.finalLoss << ", NG threshold "
+        std::cout << "Wrote " << out << ": " << cfg.arch << ", " << counted(result.steps, "step")
+                  << ", final loss " << result.finalLoss << ", NG threshold "
                   << model.info().threshold << "\n";
         if (modelId)
             std::cout << "Registered as model " << modelId << " of the project ('kizu-cli model "
