@@ -161,6 +161,9 @@ void BaselineTuneOffer::startTune()
                             m_progress->setValue(done);
                             m_progress->setFormat(tuning ? tr("trial %v of %m")
                                                          : tr("reading %v of %m"));
+                            if (tuning && m_cancel->isEnabled()) // not once Cancel was pressed
+                                m_text->setText(tr("Tuning the baseline on the train split; "
+                                                   "Cancel keeps the defaults."));
                             Q_EMIT tuneProgress(done, total);
                         },
                         Qt::QueuedConnection);

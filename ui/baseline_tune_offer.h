@@ -25,10 +25,11 @@ namespace kizu::ui {
 class BaselineTuneOffer : public QFrame {
     Q_OBJECT
 public:
-    // The one-click tune: 8 image-stage candidates take about 25 s on BSData's train split
-    // (627 photos) on two idle cores and already cut the OK parts rejected on its test split
-    // from 169 of 180 to 43; the time cap keeps a slow machine within a minute.
-    // `kizu-cli baseline tune --trials N` searches further when there is time.
+    // The one-click tune: 8 image-stage candidates on BSData's train split (627 photos) took
+    // 32-38 s of search, 36 s wall with decoding (GUI and CLI alike), on two cores busy with other
+    // builds (load 5-6), and cut the OK parts rejected on its test split from 169 of 180 to 43
+    // (NG found: 45 of 48). The time cap keeps a slower machine near a minute; `kizu-cli
+    // baseline tune --trials N` searches further when there is time.
     static constexpr int kDefaultTrials = 8;
     static constexpr double kBudgetSeconds = 45;
     static constexpr const char* kMetaKey = "baseline_params";

@@ -362,6 +362,15 @@ private Q_SLOTS:
         QVERIFY(inspectOffer->isOffered());
         QVERIFY(offer->statusText().contains(QStringLiteral("not tuned")));
         const auto defaults = page->baselinePanel()->params();
+        if (const QString out = qEnvironmentVariable("KIZU_SCREENSHOT_DIR"); !out.isEmpty()) {
+            w.resize(1500, 900);
+            w.show();
+            QVERIFY(w.showPage(QStringLiteral("compare")));
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QTest::qWait(200);
+            QDir().mkpath(out);
+            QVERIFY(w.grab().save(out + QStringLiteral("/compare_tune_offer.png")));
+        }
         offer->setTrials(2);
         QSignalSpy finished(offer, &BaselineTuneOffer::tuneFinished);
         offer->tuneButton()->click();
