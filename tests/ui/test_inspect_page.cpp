@@ -13,14 +13,17 @@
 #include "core/project/project_store.h"
 #include "ui/baseline_tune_offer.h"
 #include "ui/inspect_page.h"
+#include "ui/main_window.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <opencv2/imgcodecs.hpp>
@@ -170,6 +173,31 @@ private Q_SLOTS:
         QVERIFY(std::count(imported.ids.begin(), imported.ids.end(),
                            captured.at(0).at(0).toLongLong()) == 1);
         QCOMPARE(store.countImages(), before);
+    }
+
+    // NG frames kept during a run reach the status bar's counts without any other action.
+    void statusBarCountsFollowKeptFrames()
+    {
+        const QString dir = m_tmp.filePath("p12");
+        project::ProjectStore::create(dir.toStdString());
+        ui::MainWindow w;
+        QVERIFY(w.openProject(dir));
+        QLabel* counts = nullptr;
+        for (auto* l : w.statusBar()->findChildren<QLabel*>())
+            if (l->text().contains(" images")) counts = l;
+        QVERIFY(counts);
+        QVERIFY2(counts->text().contains("|  0 images"), qPrintable(counts->text()));
+        auto* page = w.inspectPage();
+        page->setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); },
+                                   "brightness");
+        page->setSourceUri("folder:" + makeFrames(m_tmp.filePath("f12"), 9, "jpg") + "?fps=30");
+        QSignalSpy stopped(page->pipeline(), &ui::InspectPipeline::stopped);
+        page->startInspection();
+        QVERIFY(stopped.wait(60000));
+        const auto n = w.store()->countImages();
+        QVERIFY(n >= 1);
+        QVERIFY2(counts->text().contains(QString("|  %1 images").arg(n)),
+                 qPrintable(counts->text()));
     }
 
     // Frames from a camera go in as source camera, one group per session, no split.
