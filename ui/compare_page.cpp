@@ -6,6 +6,7 @@
 #include "core/learn/compare_report.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_panel.h"
+#include "ui/baseline_tune_offer.h"
 #include "ui/compare_charts.h"
 #include "ui/image_preview.h"
 
@@ -111,7 +112,15 @@ ComparePage::ComparePage(QWidget* parent)
     m_views->addTab(buildShotsTab(), tr("&Accuracy vs shots"));
     m_views->addTab(m_baseline, tr("Baseline t&uning"));
 
-    auto* layout = new QHBoxLayout(this);
+    // Above everything while the project's baseline is untuned: its defaults would make the
+    // baseline's column meaningless.
+    m_tuneOffer = new BaselineTuneOffer;
+    connect(m_tuneOffer, &BaselineTuneOffer::tuned, this,
+            [this] { m_baseline->setParams(m_tuneOffer->tunedParams()); });
+    auto* outer = new QVBoxLayout(this);
+    outer->addWidget(m_tuneOffer);
+    auto* layout = new QHBoxLayout;
+    outer->addLayout(layout, 1);
     m_sidebar = buildSidebar();
     layout->addWidget(m_sidebar);
     layout->addWidget(m_views, 1);
@@ -521,6 +530,7 @@ void ComparePage::setProject(kizu::project::ProjectStore* store)
 {
     if (m_cancelToken) m_cancelToken->cancel();
     m_store = store;
+    m_tuneOffer->setProject(store);
     m_table->setData({});
     // The cleared results take their summary, progress and method lists with them.
     m_status->setText(idleStatus());

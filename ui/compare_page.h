@@ -32,6 +32,7 @@ class ProjectStore;
 namespace kizu::ui {
 
 class BaselinePanel;
+class BaselineTuneOffer;
 class ImagePreview;
 class RocChart;
 class ShotsChart;
@@ -43,6 +44,8 @@ public:
     ~ComparePage() override;
 
     BaselinePanel* baselinePanel() const { return m_baseline; }
+    // Shown while the project has no tuned baseline parameters.
+    BaselineTuneOffer* tuneOffer() const { return m_tuneOffer; }
     CompareTableModel* table() const { return m_table; }
     ErrorListModel* errorList() const { return m_errors; }
     RocChart* rocChart() const { return m_roc; }
@@ -147,6 +150,7 @@ private:
     std::vector<kizu::experiment::RunResult> m_runs;
 
     BaselinePanel* m_baseline = nullptr;
+    BaselineTuneOffer* m_tuneOffer = nullptr;
 
     std::shared_ptr<kizu::CancelToken> m_cancelToken;
     QFutureWatcher<std::shared_ptr<Outcome>>* m_watcher = nullptr;

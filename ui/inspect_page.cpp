@@ -1,24 +1,28 @@
 #include "ui/inspect_page.h"
 
 #include "core/common/error.h"
+#include "core/inspect/inspection_runner.h"
 #include "core/project/project_store.h"
+#include "ui/baseline_tune_offer.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
 #include <QFileDialog>
+#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QPainter>
 #include <QPushButton>
 #include <QShortcut>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <opencv2/imgcodecs.hpp>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace kizu::ui {
 
@@ -37,6 +41,9 @@ public:
         m_state = state;
         update();
     }
+    const QImage& frame() const { return m_frame; }
+    bool hasHeat() const { return !m_heat.isNull(); }
+    int state() const { return m_frame.isNull() ? -1 : m_state; }
 
 protected:
     void paintEvent(QPaintEvent*) override
@@ -74,8 +81,14 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_source->setMinimumWidth(320);
     m_source->setToolTip(tr("aravis:ID or IP (GigE/USB3 Vision), v4l2:N (USB camera), "
                             "video:FILE, rtsp://..., gst:PIPELINE, folder:DIR?fps=10&loop=1"));
+    // The forms a source takes, where the user types it (the tooltip alone hides them).
+    m_source->lineEdit()->setPlaceholderText(
+        tr("aravis:IP  ·  v4l2:0  ·  video:FILE  ·  rtsp://…  ·  folder:DIR?fps=10"));
     top->addWidget(m_source, 1);
-    auto* refresh = new QPushButton(tr("Find cameras"));
+    m_findCameras = new QPushButton(tr("Find cameras"));
+    m_findCameras->setToolTip(tr("Look for GigE Vision / USB3 Vision cameras (Aravis) and "
+                                 "USB cameras (/dev/video*) and add them to the Source box"));
+    auto* refresh = m_findCameras;
     auto* folder = new QPushButton(tr("Replay folder..."));
     top->addWidget(refresh);
     top->addWidget(folder);
@@ -93,6 +106,10 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     top->addWidget(m_stop);
 
     m_view = new FrameView;
+    m_cameraText = new QLabel;
+    m_cameraText->setWordWrap(true);
+    m_cameraText->setVisible(false);
+    m_tuneOffer = new BaselineTuneOffer;
 
     m_banner = new QLabel(tr("IDLE"));
     m_banner->setAlignment(Qt::AlignCenter);
@@ -105,6 +122,9 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_heatmap = new QCheckBox(tr("Heatmap overlay (H)"));
     m_second = new QCheckBox(tr("Also show the baseline's verdict"));
     m_second->setVisible(false);
+    m_second->setToolTip(
+        tr("Judge each frame with this method too; shown beside the verdict "
+           "and in the Baseline column. Takes effect at once, also while running."));
     auto* capture = new QPushButton(tr("Capture (C)"));
     auto* captureOk = new QPushButton(tr("Capture as OK"));
     auto* captureNg = new QPushButton(tr("Capture as NG"));
@@ -140,6 +160,8 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     body->addWidget(sideWidget);
     auto* root = new QVBoxLayout(this);
     root->addLayout(top);
+    root->addWidget(m_cameraText);
+    root->addWidget(m_tuneOffer);
     root->addLayout(body, 1);
     setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Not inspecting"));
     onStats({});
@@ -155,12 +177,27 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(1); });
     connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(2); });
     connect(m_heatmap, &QCheckBox::toggled, this, [this](bool on) { m_pipeline->setHeatmapEnabled(on); });
+    connect(m_second, &QCheckBox::toggled, this,
+            [this](bool on) { m_pipeline->setSecondEnabled(on); });
+    // A frame of the previous source is not this source's: typing another source clears it.
+    connect(m_source, &QComboBox::currentTextChanged, this, [this] {
+        if (!m_pipeline->isRunning()) clearView();
+    });
     connect(m_pipeline, &InspectPipeline::resultReady, this, &InspectPage::onResult);
     connect(m_pipeline, &InspectPipeline::statsChanged, this, &InspectPage::onStats);
     connect(m_pipeline, &InspectPipeline::stopped, this, [this] {
         m_start->setEnabled(true);
         m_stop->setEnabled(false);
+        m_second->setEnabled(true);
+        m_second->setToolTip(tr("Judge each frame with this method too; shown beside the verdict "
+                                "and in the Baseline column. Takes effect at once, also while "
+                                "running."));
+        // A source that gave up after a fault keeps FAULT on the banner; any other end is IDLE.
         if (m_last.state != 2) setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
+        if (m_keptSinceNotice) {
+            m_keptSinceNotice = false;
+            Q_EMIT projectDataChanged();
+        }
     });
     auto shortcut = [this](QKeySequence key, auto fn) {
         auto* s = new QShortcut(key, this);
@@ -173,9 +210,41 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     shortcut(QKeySequence(Qt::Key_H), [this] { m_heatmap->toggle(); });
 }
 
-InspectPage::~InspectPage() { m_pipeline->stop(); }
+InspectPage::~InspectPage()
+{
+    // Nothing reacts to the end of a run while the page is being taken apart.
+    m_pipeline->blockSignals(true);
+    m_pipeline->stop();
+}
 
-void InspectPage::setProject(kizu::project::ProjectStore* store) { m_store = store; }
+void InspectPage::setProject(kizu::project::ProjectStore* store)
+{
+    m_store = store;
+    m_tuneOffer->setProject(store);
+}
+
+QImage InspectPage::shownFrame() const
+{
+    return m_view->frame();
+}
+bool InspectPage::heatmapOnScreen() const
+{
+    return m_view->hasHeat();
+}
+int InspectPage::shownBorder() const
+{
+    return m_view->state();
+}
+QString InspectPage::cameraSearchText() const
+{
+    return m_cameraText->text();
+}
+
+void InspectPage::clearView()
+{
+    m_last = {};
+    m_view->setFrame({}, {}, 0);
+}
 
 void InspectPage::clearMethods()
 {
@@ -217,13 +286,74 @@ QString InspectPage::verdictText() const { return m_banner->text(); }
 
 void InspectPage::refreshCameras()
 {
+    if (m_searching) return;
+    m_searching = true;
+    m_findCameras->setEnabled(false);
+    m_cameraText->setText(tr("Looking for cameras..."));
+    m_cameraText->setVisible(true);
+    // Aravis waits for GigE Vision answers on every interface: off the GUI thread.
+    auto* watcher = new QFutureWatcher<void>(this);
+    auto aravis = std::make_shared<QStringList>(), names = std::make_shared<QStringList>(),
+         video = std::make_shared<QStringList>();
+    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher, aravis, names, video] {
+        watcher->deleteLater();
+        onCamerasFound(*aravis, *names, *video);
+    });
+    watcher->setFuture(QtConcurrent::run([aravis, names, video] {
+        try {
+            for (const auto& c : camera::listCameras()) {
+                aravis->append(QStringLiteral("aravis:%1").arg(QString::fromStdString(c.id)));
+                names->append(
+                    QStringLiteral("%1 %2 (%3 %4)")
+                        .arg(QString::fromStdString(c.vendor), QString::fromStdString(c.model),
+                             QString::fromStdString(c.protocol), QString::fromStdString(c.address))
+                        .simplified());
+            }
+        } catch (const std::exception&) {
+            // no Aravis cameras; the V4L2 list still helps
+        }
+        for (const auto& v : camera::listVideoDevices())
+            video->append(QString::fromStdString(v));
+    }));
+}
+
+void InspectPage::onCamerasFound(const QStringList& aravis, const QStringList& aravisNames,
+                                 const QStringList& video)
+{
+    m_searching = false;
+    m_findCameras->setEnabled(true);
     const QString current = sourceUri();
-    for (const auto& c : camera::listCameras()) {
-        const QString uri = QStringLiteral("aravis:%1").arg(QString::fromStdString(c.id));
-        if (m_source->findText(uri) < 0) m_source->addItem(uri);
+    // Entries a previous search added for devices that are gone now are taken out again.
+    for (int i = m_source->count() - 1; i >= 0; --i) {
+        const QString t = m_source->itemText(i);
+        if ((t.startsWith(QLatin1String("aravis:")) && !aravis.contains(t)) ||
+            (t.startsWith(QLatin1String("v4l2:")) && !video.contains(t) && t != current))
+            m_source->removeItem(i);
     }
-    if (m_source->findText(QStringLiteral("v4l2:0")) < 0) m_source->addItem(QStringLiteral("v4l2:0"));
+    for (const QString& uri : aravis + video)
+        if (m_source->findText(uri) < 0) m_source->addItem(uri);
     if (!current.isEmpty()) m_source->setCurrentText(current);
+    else if (!aravis.isEmpty() || !video.isEmpty())
+        m_source->setCurrentText(aravis.isEmpty() ? video.first() : aravis.first());
+
+    QStringList found;
+    for (int i = 0; i < aravis.size(); ++i)
+        found << QStringLiteral("<b>%1</b> %2")
+                     .arg(aravis[i].toHtmlEscaped(), aravisNames.value(i).toHtmlEscaped());
+    for (const QString& v : video)
+        found << QStringLiteral("<b>%1</b>").arg(v);
+    if (found.isEmpty()) {
+        m_cameraText->setText(
+            tr("No camera found: no GigE Vision or USB3 Vision camera answered (Aravis) and "
+               "there is no /dev/video device. Check the cable, power and network (a GigE "
+               "camera must be on this computer's subnet), or type a source: video:FILE, "
+               "rtsp://..., folder:DIR."));
+    } else {
+        m_cameraText->setText(
+            tr("Found %n camera(s): %1. They are in the Source box.", nullptr, int(found.size()))
+                .arg(found.join(QStringLiteral(", "))));
+    }
+    Q_EMIT camerasSearched();
 }
 
 void InspectPage::startInspection()
@@ -237,15 +367,39 @@ void InspectPage::startInspection()
             throw kizu::InvalidArgument("No method to inspect with: make a model active on the "
                                         "Train page, or choose the baseline.");
         cls = m_factories[k]();
-        if (m_secondFactory && m_second->isChecked()) second = m_secondFactory();
         src = camera::openSource(sourceUri().toStdString());
     } catch (const kizu::Error& e) {
         QMessageBox::warning(this, tr("Cannot start inspection"), QString::fromStdString(e.what()));
         return;
     }
+    // The second method is made even when unchecked, so that ticking the box during the run
+    // takes effect at the next frame. When it cannot be made, the box is disabled for the run.
+    QString secondError;
+    if (m_secondFactory) {
+        try {
+            second = m_secondFactory();
+        } catch (const std::exception& e) {
+            secondError = QString::fromStdString(e.what());
+        }
+    }
+    if (!secondError.isEmpty() && m_second->isChecked()) {
+        QMessageBox::warning(this, tr("Cannot start inspection"), secondError);
+        return;
+    }
+    m_second->setEnabled(secondError.isEmpty());
+    if (!secondError.isEmpty())
+        m_second->setToolTip(tr("Not available in this run: %1").arg(secondError));
+    m_pipeline->setSecondEnabled(m_second->isChecked());
     inspect::InspectionOptions opt;
     opt.grabTimeoutMs = 1000;
+    m_sessionGroup = QString::fromStdString(inspect::sessionGroup());
+    opt.group = m_sessionGroup.toStdString();
+    // Nothing of the previous source stays on screen: frame, border, heatmap, log and counts.
     m_log->setRowCount(0);
+    clearView();
+    onStats({});
+    m_keptSinceNotice = false;
+    m_sinceNotice.start();
     const QString dir = m_store ? QString::fromStdString(m_store->dir().string()) : QString();
     m_pipeline->setHeatmapEnabled(m_heatmap->isChecked());
     m_pipeline->start(std::move(src), std::move(cls), dir, opt, 2, std::move(second));
@@ -254,16 +408,25 @@ void InspectPage::startInspection()
     setBanner(tr("..."), QStringLiteral("#7f8c8d"), tr("Connecting to %1").arg(sourceUri()));
 }
 
-void InspectPage::stopInspection() { m_pipeline->stop(); m_start->setEnabled(true); m_stop->setEnabled(false); }
+void InspectPage::stopInspection()
+{
+    m_pipeline->stop();
+    m_start->setEnabled(true);
+    m_stop->setEnabled(false);
+    // The operator stopped: nothing is being judged, whatever the last frame said.
+    setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
+}
 
 bool InspectPage::captureCurrent(int label)
 {
     if (!m_store || m_last.frameBgr.empty()) return false;
-    std::vector<uchar> png;
-    cv::imencode(".png", m_last.frameBgr, png);
+    camera::Frame frame;
+    frame.image = m_last.frameBgr;
+    frame.encoded = m_last.encoded;
+    if (m_sessionGroup.isEmpty()) m_sessionGroup = QString::fromStdString(inspect::sessionGroup());
     try {
-        const auto id = m_store->addEncodedImage(std::string(png.begin(), png.end()), ".png",
-                                                 "camera", "", project::Label(label));
+        const auto id = inspect::keepFrame(*m_store, frame, "camera", m_sessionGroup.toStdString(),
+                                           project::Label(label));
         appendLog(tr("captured as image %1").arg(id), QStringLiteral("#2c3e50"));
         Q_EMIT imageCaptured(id);
         return true;
@@ -303,6 +466,15 @@ void InspectPage::onResult(const InspectResult& r)
     }
     m_last = r;
     m_view->setFrame(r.frame, r.heatmap, r.state);
+    if (r.imageId >= 0) {
+        m_keptSinceNotice = true;
+        // The status bar's counts follow a run that keeps NG frames, a few times a minute.
+        if (m_sinceNotice.elapsed() > 2000) {
+            m_keptSinceNotice = false;
+            m_sinceNotice.restart();
+            Q_EMIT projectDataChanged();
+        }
+    }
     const bool ng = r.state == 1;
     QString detail = tr("score %1 (threshold %2), frame %3")
                          .arg(r.score, 0, 'f', 3).arg(r.threshold, 0, 'f', 3).arg(r.sequence);

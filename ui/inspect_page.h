@@ -5,6 +5,7 @@
 
 #include "ui/inspect_pipeline.h"
 
+#include <QElapsedTimer>
 #include <QWidget>
 #include <functional>
 
@@ -20,6 +21,7 @@ class ProjectStore;
 
 namespace kizu::ui {
 
+class BaselineTuneOffer;
 class FrameView;
 
 class InspectPage : public QWidget {
@@ -47,6 +49,19 @@ public:
     // The banner's current text ("OK", "NG", "FAULT", "IDLE").
     QString verdictText() const;
     qint64 shownSequence() const { return m_last.sequence; }
+    // What the frame view shows: the frame (null when none), whether a heatmap lies over it,
+    // and its border (-1 none, 0 OK, 1 NG).
+    QImage shownFrame() const;
+    bool heatmapOnScreen() const;
+    int shownBorder() const;
+    // The "Also show ..." check box (disabled while running when its method could not start).
+    QCheckBox* secondCheckBox() const { return m_second; }
+    // What the last "Find cameras" found, in words.
+    QString cameraSearchText() const;
+    bool isSearchingCameras() const { return m_searching; }
+    // The group given to frames kept from the current (or last) run.
+    QString sessionGroup() const { return m_sessionGroup; }
+    BaselineTuneOffer* tuneOffer() const { return m_tuneOffer; }
 
 public Q_SLOTS:
     void startInspection();
@@ -57,24 +72,37 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void imageCaptured(qint64 imageId);
+    // Frames were kept in the project during a run (NG frames): counts and views may change.
+    void projectDataChanged();
+    void camerasSearched(); // "Find cameras" finished; cameraSearchText() says what it found
 
 private:
     void onResult(const InspectResult& r);
     void onStats(const InspectStats& s);
     void setBanner(const QString& text, const QString& colour, const QString& detail);
     void appendLog(const QString& what, const QString& colour);
+    void clearView();
+    void onCamerasFound(const QStringList& aravis, const QStringList& aravisNames,
+                        const QStringList& video);
 
     InspectPipeline* m_pipeline;
     kizu::project::ProjectStore* m_store = nullptr;
     QList<ClassifierFactory> m_factories;
     ClassifierFactory m_secondFactory;
     InspectResult m_last;
+    QString m_sessionGroup;
+    bool m_searching = false;
+    bool m_keptSinceNotice = false; // NG frames kept since projectDataChanged was last emitted
+    QElapsedTimer m_sinceNotice;
     QComboBox* m_source;
     QComboBox* m_method;
     QPushButton* m_start;
     QPushButton* m_stop;
     QCheckBox* m_heatmap;
     QCheckBox* m_second;
+    QPushButton* m_findCameras;
+    QLabel* m_cameraText;
+    BaselineTuneOffer* m_tuneOffer;
     FrameView* m_view;
     QLabel* m_banner;
     QLabel* m_bannerDetail;

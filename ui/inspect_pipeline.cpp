@@ -58,6 +58,7 @@ struct InspectPipeline::Shared {
     std::atomic<qint64> dropped{0}, faults{0}, reconnects{0}, lostPackets{0};
     QThread* capture = nullptr;
     QThread* inference = nullptr;
+    bool announced = false; // stopped() was emitted for this run (GUI thread only)
 };
 
 InspectPipeline::InspectPipeline(QObject* parent) : QObject(parent)
@@ -66,7 +67,10 @@ InspectPipeline::InspectPipeline(QObject* parent) : QObject(parent)
     qRegisterMetaType<InspectStats>();
 }
 
-InspectPipeline::~InspectPipeline() { stop(); }
+InspectPipeline::~InspectPipeline()
+{
+    stopThreads();
+}
 
 bool InspectPipeline::isRunning() const
 {
@@ -81,6 +85,8 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
 {
     stop();
     auto sh = std::make_shared<Shared>();
+    inspect::InspectionOptions opts = options;
+    if (opts.group.empty()) opts.group = inspect::sessionGroup();
     sh->capacity = std::size_t(std::max(1, queueCapacity));
     m_shared = sh;
     std::shared_ptr<camera::FrameSource> src(std::move(source));
@@ -99,10 +105,14 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 InspectResult r;
                 r.state = 2;
                 r.message = QString::fromStdString(*step.fault);
-                QMetaObject::invokeMethod(this, [this, r] {
-                    Q_EMIT faultRaised(r.message);
-                    Q_EMIT resultReady(r);
-                }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, sh, r] {
+                        if (m_shared != sh) return; // from a run that was stopped
+                        Q_EMIT faultRaised(r.message);
+                        Q_EMIT resultReady(r);
+                    },
+                    Qt::QueuedConnection);
             }
             if (step.end) break;
             if (!step.frame) continue;
@@ -120,7 +130,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
         sh->wake.notify_all();
     });
 
-    sh->inference = QThread::create([this, sh, cls, cls2, projectDir, sourceName, options] {
+    sh->inference = QThread::create([this, sh, cls, cls2, projectDir, sourceName, options = opts] {
         std::optional<project::ProjectStore> store;
         if (!projectDir.isEmpty()) {
             try {
@@ -170,8 +180,12 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             st.dropped = sh->dropped;
             st.reconnects = sh->reconnects;
             st.lostPackets = sh->lostPackets;
-            QMetaObject::invokeMethod(this, [this, st] { Q_EMIT statsChanged(st); },
-                                      Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this,
+                [this, sh, st] {
+                    if (m_shared == sh) Q_EMIT statsChanged(st);
+                },
+                Qt::QueuedConnection);
             lastStats = now;
         };
         while (true) {
@@ -212,7 +226,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 r.score = v.score;
                 r.threshold = v.threshold;
                 if (r.state != 2) r.state = v.ng ? 1 : 0;
-                if (cls2 && r.state != 2) {
+                if (cls2 && m_second && r.state != 2) {
                     try {
                         const auto v2 = cls2->classify(frame.image);
                         r.secondState = v2.ng ? 1 : 0;
@@ -222,6 +236,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                     }
                 }
                 r.frameBgr = frame.image;
+                r.encoded = frame.encoded;
                 r.frame = toQImage(frame.image);
                 if (m_heatmap) {
                     cv::Mat h = cls->heatmap(frame.image);
@@ -239,18 +254,20 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 rec.latencyMs = r.latencyMs;
                 if (store && r.state == 1 && options.saveNgFrames) {
                     try {
-                        std::vector<uchar> png;
-                        cv::imencode(".png", frame.image, png);
-                        rec.imageId = store->addEncodedImage(std::string(png.begin(), png.end()),
-                                                             ".png", "inspect");
+                        rec.imageId = inspect::keepFrame(*store, frame, "inspect", options.group);
+                        r.imageId = *rec.imageId;
                     } catch (const kizu::Error&) {
                         // the verdict is still recorded, without its frame
                     }
                 }
                 pending.push_back(rec);
                 if (int(pending.size()) >= options.flushEvery) flush();
-                QMetaObject::invokeMethod(this, [this, r] { Q_EMIT resultReady(r); },
-                                          Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, sh, r] {
+                        if (m_shared == sh) Q_EMIT resultReady(r);
+                    },
+                    Qt::QueuedConnection);
             }
             if (Clock::now() - lastStats > std::chrono::milliseconds(250)) publishStats();
         }
@@ -258,11 +275,16 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
         flush();
         // Announce the end only once this thread has really ended, so that a slot reacting to
         // stopped() sees isRunning() false and may start the next run.
-        QMetaObject::invokeMethod(this, [this, sh] {
-            if (sh->capture) sh->capture->wait();
-            if (sh->inference) sh->inference->wait();
-            Q_EMIT stopped();
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, sh] {
+                if (sh->announced || m_shared != sh) return; // stop() announced it already
+                if (sh->capture) sh->capture->wait();
+                if (sh->inference) sh->inference->wait();
+                sh->announced = true;
+                Q_EMIT stopped();
+            },
+            Qt::QueuedConnection);
     });
     sh->capture->start();
     sh->inference->start();
@@ -270,7 +292,14 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
 
 void InspectPipeline::stop()
 {
-    if (!m_shared) return;
+    if (stopThreads()) Q_EMIT stopped();
+}
+
+bool InspectPipeline::stopThreads()
+{
+    if (!m_shared) return false;
+    const bool announce = !m_shared->announced;
+    m_shared->announced = true;
     m_shared->cancel.cancel();
     {
         std::lock_guard lock(m_shared->mutex);
@@ -283,6 +312,7 @@ void InspectPipeline::stop()
         *t = nullptr;
     }
     m_shared.reset();
+    return announce;
 }
 
 } // namespace kizu::ui

@@ -19,6 +19,7 @@ namespace kizu::ui {
 struct InspectResult {
     QImage frame;           // the frame this verdict belongs to (RGB888)
     cv::Mat frameBgr;       // the same frame for storing in the project
+    std::shared_ptr<const std::string> encoded; // folder replay: the file's bytes (see Frame)
     QImage heatmap;         // optional overlay (ARGB32), null when not requested
     qint64 sequence = -1;
     int state = 0;          // 0 OK, 1 NG, 2 fault
@@ -28,6 +29,7 @@ struct InspectResult {
     QString message;        // faults
     int secondState = -1;   // the second method's verdict (0 OK, 1 NG), -1 when none runs
     double secondScore = 0;
+    qint64 imageId = -1; // the project image this frame was kept as (NG frames), else -1
 };
 
 struct InspectStats {
@@ -51,10 +53,14 @@ public:
                std::unique_ptr<inspect::Classifier> classifier, const QString& projectDir,
                const inspect::InspectionOptions& options, int queueCapacity = 2,
                std::unique_ptr<inspect::Classifier> second = nullptr);
-    // Stops and joins both threads; safe to call when not running.
+    // Stops and joins both threads, then emits stopped() (once per run); safe to call when
+    // not running. Results still queued from the stopped run are dropped, so nothing from it
+    // reaches the screen afterwards.
     void stop();
     bool isRunning() const;
     void setHeatmapEnabled(bool on) { m_heatmap = on; }
+    // Whether the second method judges frames; takes effect from the next frame.
+    void setSecondEnabled(bool on) { m_second = on; }
 
 Q_SIGNALS:
     void resultReady(const kizu::ui::InspectResult& result);
@@ -64,8 +70,10 @@ Q_SIGNALS:
 
 private:
     struct Shared;
+    bool stopThreads(); // true when a run ended here that had not announced stopped() yet
     std::shared_ptr<Shared> m_shared;
     std::atomic<bool> m_heatmap{false};
+    std::atomic<bool> m_second{true};
 };
 
 } // namespace kizu::ui

@@ -7,6 +7,7 @@
 #include "core/learn/model_classifier.h"
 #include "core/learn/versions.h"
 #include "ui/baseline_panel.h"
+#include "ui/baseline_tune_offer.h"
 #include "ui/cg_studio_page.h"
 #include "ui/compare_page.h"
 #include "ui/dataset_page.h"
@@ -23,6 +24,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
@@ -79,6 +81,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     });
     connect(m_baseline, &BaselinePanel::paramsChanged, this, [this] {
         if (m_store) m_store->setMeta("baseline_params", m_baseline->params().toJson().dump());
+        // Parameters of the user's own (tuned, loaded or edited) replace the defaults.
+        m_compare->tuneOffer()->refresh();
+        m_inspect->tuneOffer()->refresh();
     });
     // Any change of the model list (a run finished, a model renamed, deleted or made active)
     // shows on the Compare page at once, not only after the project is opened again.
@@ -86,10 +91,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_inspect = new InspectPage;
     m_pages->addTab(m_inspect, tr("&Inspect"));
     connect(this, &MainWindow::projectChanged, m_inspect, &InspectPage::setProject);
-    connect(m_inspect, &InspectPage::imageCaptured, this, [this] {
+    auto inspectStored = [this] {
         refreshCounts();
         if (m_store) m_dataset->setStore(m_store.get());
+    };
+    connect(m_inspect, &InspectPage::imageCaptured, this, inspectStored);
+    connect(m_inspect, &InspectPage::projectDataChanged, this, inspectStored);
+    connect(m_inspect->tuneOffer(), &BaselineTuneOffer::tuned, this, [this] {
+        m_baseline->setParams(m_inspect->tuneOffer()->tunedParams());
+        updateInspectMethods();
+        statusBar()->showMessage(m_inspect->tuneOffer()->statusText(), 20000);
     });
+    connect(m_compare->tuneOffer(), &BaselineTuneOffer::tuned, this,
+            [this] { statusBar()->showMessage(m_compare->tuneOffer()->statusText(), 20000); });
     connect(m_pages, &QTabWidget::currentChanged, this, [this](int index) {
         if (m_pages->widget(index) == m_inspect) updateInspectMethods();
     });
@@ -151,6 +165,11 @@ void MainWindow::updateBaselineImages()
             } catch (const std::exception&) {
                 // stale or hand-edited parameters: keep the panel's own
             }
+        } else {
+            // A project without parameters gets the defaults, not the previous project's; the
+            // store is not written, so the Tune offer stays until the user tunes or edits.
+            const QSignalBlocker quiet(m_baseline);
+            m_baseline->setParams(kizu::baseline::BaselineParams{});
         }
     }
     m_baseline->setImages(list);

@@ -1,6 +1,7 @@
 // Folder replay: the images of a folder in name order at a set rate, optionally looping.
 #include "core/camera/sources.h"
 #include "core/common/error.h"
+#include "core/common/fs_util.h"
 #include "core/imaging/image_io.h"
 
 #include <algorithm>
@@ -53,7 +54,9 @@ std::optional<Frame> FolderSource::grab(int timeoutMs)
     const fs::path file = m_files[m_next++];
     Frame f;
     try {
-        f.image = imaging::readImage(file);
+        auto bytes = std::make_shared<const std::string>(readFile(file));
+        f.image = imaging::decode(*bytes, file.string());
+        f.encoded = std::move(bytes);
     } catch (const Error&) {
         ++m_stats.incomplete;
         return std::nullopt;

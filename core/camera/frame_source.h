@@ -19,6 +19,9 @@ struct Frame {
     std::int64_t sequence = 0;  // counts from 0 per opened source
     std::chrono::steady_clock::time_point captured; // host time when the frame arrived
     std::string label;          // folder replay: the file name; otherwise empty
+    // Folder replay: the file's bytes as read, so that keeping the frame keeps the file itself
+    // (and a file already in the project is recognised by its hash); null for cameras.
+    std::shared_ptr<const std::string> encoded;
 };
 
 struct SourceStats {
@@ -75,6 +78,9 @@ std::unique_ptr<FrameSource> openSource(const std::string& uri, const CameraSett
 
 // Cameras that Aravis finds (GigE Vision on every interface, USB3 Vision).
 std::vector<CameraInfo> listCameras();
+// The V4L2 devices that exist on this machine, as source URIs ("v4l2:0" for /dev/video0),
+// in number order; empty when there is none.
+std::vector<std::string> listVideoDevices();
 bool aravisAvailable();
 
 // Converts a raw buffer in a GenICam pixel format into 8-bit BGR. Supports Mono8, Mono16

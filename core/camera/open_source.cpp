@@ -1,7 +1,9 @@
 #include "core/camera/sources.h"
 #include "core/common/error.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 namespace kizu::camera {
 
@@ -54,6 +56,25 @@ std::unique_ptr<FrameSource> openSource(const std::string& uri, const CameraSett
     throw InvalidArgument("Unknown source '" + uri +
                           "': use aravis[:ID], v4l2:N, video:FILE, rtsp://..., gst:PIPELINE or "
                           "folder:DIR[?fps=F&loop=1].");
+}
+
+std::vector<std::string> listVideoDevices()
+{
+    std::vector<int> numbers;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it("/dev", ec), end; !ec && it != end;
+         it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() <= 5 || name.rfind("video", 0) != 0) continue;
+        const std::string digits = name.substr(5);
+        if (digits.find_first_not_of("0123456789") != std::string::npos) continue;
+        numbers.push_back(std::atoi(digits.c_str()));
+    }
+    std::sort(numbers.begin(), numbers.end());
+    std::vector<std::string> out;
+    for (int n : numbers)
+        out.push_back("v4l2:" + std::to_string(n));
+    return out;
 }
 
 } // namespace kizu::camera

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 #include <vector>
@@ -36,6 +37,36 @@ void sleepCancellable(int ms, const CancelToken* cancel)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 } // namespace
+
+std::string sessionGroup()
+{
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm local{};
+    localtime_r(&t, &local);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "camera-%Y-%m-%dT%H-%M-%S", &local);
+    return buf;
+}
+
+std::int64_t keepFrame(project::ProjectStore& store, const camera::Frame& frame,
+                       const std::string& source, const std::string& group, project::Label label)
+{
+    std::string bytes;
+    std::string ext = ".png";
+    if (frame.encoded && !frame.encoded->empty()) {
+        bytes = *frame.encoded;
+        ext.clear(); // the store takes the format from the bytes
+    } else {
+        std::vector<uchar> png;
+        if (frame.image.empty() || !cv::imencode(".png", frame.image, png))
+            throw InvalidArgument("There is no frame to keep.");
+        bytes.assign(png.begin(), png.end());
+    }
+    const std::int64_t id = store.addEncodedImage(bytes, ext, source, group, label);
+    // addEncodedImage labels only a new image; an existing one is labeled here.
+    if (label != project::Label::Unlabeled) store.setLabel(id, label);
+    return id;
+}
 
 ResilientSource::ResilientSource(camera::FrameSource& source, const InspectionOptions& options,
                                  const CancelToken* cancel)
@@ -112,6 +143,7 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
                                 const CancelToken* cancel)
 {
     InspectionSummary sum;
+    const std::string group = options.group.empty() ? sessionGroup() : options.group;
     std::vector<double> latencies;
     std::vector<project::InspectionRecord> pending;
     const std::string sourceName = source.description();
@@ -159,10 +191,7 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
         r.modelSha = classifier.id();
         r.latencyMs = e.latencyMs;
         if (store && e.verdict.ng && options.saveNgFrames) {
-            std::vector<uchar> png;
-            cv::imencode(".png", frame.image, png);
-            e.savedImageId = store->addEncodedImage(std::string(png.begin(), png.end()), ".png",
-                                                    "inspect", "", project::Label::Unlabeled);
+            e.savedImageId = keepFrame(*store, frame, "inspect", group);
             r.imageId = e.savedImageId;
         }
         pending.push_back(r);

@@ -6,15 +6,12 @@
 #include "core/camera/frame_source.h"
 #include "core/common/progress.h"
 #include "core/inspect/classifier.h"
+#include "core/project/project_store.h"
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
-
-namespace kizu::project {
-class ProjectStore;
-}
 
 namespace kizu::inspect {
 
@@ -44,7 +41,23 @@ struct InspectionOptions {
     int maxReconnects = -1;            // give up after this many (-1: keep trying)
     bool saveNgFrames = true;          // NG frames are stored in the project as images
     int flushEvery = 20;               // results are written in batches of this many
+    // The group of frames kept from this run (one per session, so a split never cuts a
+    // session in two); empty: runInspection makes one with sessionGroup().
+    std::string group;
 };
+
+// A group name for the frames of one capture session: "camera-2026-12-03T06-44-56".
+std::string sessionGroup();
+
+// Keeps a frame in the project, once: a folder replay's frame is stored as its file's own
+// bytes, so replaying images already in the project refers to them (same SHA-256) instead of
+// adding copies; a camera frame is stored as PNG. New images get `source`, `group` and no
+// split (never the test split behind the user's back); an existing image keeps its source,
+// group and split. A label other than Unlabeled is set (with an audit entry) on either.
+// Returns the image's id. The one way the CLI and the GUI store NG frames and captures.
+std::int64_t keepFrame(project::ProjectStore& store, const camera::Frame& frame,
+                       const std::string& source, const std::string& group = {},
+                       project::Label label = project::Label::Unlabeled);
 
 // A frame source that survives its camera: open failures, device errors and runs of timeouts
 // become fault reports, followed by reopen attempts with exponential back-off. One step per

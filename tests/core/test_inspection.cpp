@@ -9,6 +9,7 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 
 using namespace kizu;
@@ -65,6 +66,79 @@ private Q_SLOTS:
         project::ImageFilter f;
         f.source = "inspect";
         QCOMPARE(store.countImages(f), std::int64_t(3));
+        // Kept frames form one session group and stay out of the splits.
+        for (const auto& img : store.images(f)) {
+            QVERIFY2(img.group.rfind("camera-", 0) == 0, img.group.c_str());
+            QCOMPARE(img.group, store.images(f).front().group);
+            QCOMPARE(img.split, project::Split::None);
+        }
+    }
+
+    // Replaying photos that are already in the project adds no copy of them: the NG results
+    // refer to the existing images, each to the very file its frame came from.
+    void replayOfProjectImagesKeepsNoCopy()
+    {
+        // JPEG photos, as from a real camera: a frame re-encoded as PNG would never match them.
+        const QString dir = m_tmp.filePath("known");
+        QDir().mkpath(dir);
+        for (int i = 0; i < 6; ++i)
+            QVERIFY(
+                cv::imwrite(QString("%1/f%2.jpg").arg(dir).arg(i).toStdString(),
+                            cv::Mat(24, 24, CV_8UC3, cv::Scalar::all(i % 2 ? 210 - i : 40 + i))));
+        auto store = project::ProjectStore::create(m_tmp.filePath("pk").toStdString());
+        auto imported = store.importPaths({dir.toStdString()});
+        QCOMPARE(imported.imported, 6);
+        const auto before = store.countImages();
+        auto src = camera::openSource("folder:" + dir.toStdString());
+        BrightnessClassifier cls;
+        std::vector<inspect::InspectionEvent> events;
+        auto sum = inspect::runInspection(
+            *src, cls, &store, {}, [&](const inspect::InspectionEvent& e) { events.push_back(e); });
+        QCOMPARE(sum.ng, std::int64_t(3));
+        QCOMPARE(store.countImages(), before); // no copies
+        int kept = 0;
+        for (const auto& e : events) {
+            if (e.state != inspect::State::Ng) continue;
+            QVERIFY(e.savedImageId);
+            QVERIFY(std::count(imported.ids.begin(), imported.ids.end(), *e.savedImageId) == 1);
+            const auto img = store.image(*e.savedImageId);
+            QCOMPARE(img->fileName(), "f" + std::to_string(e.frame) + ".jpg");
+            QCOMPARE(img->source, std::string("import")); // the existing image, untouched
+            ++kept;
+        }
+        QCOMPARE(kept, 3);
+        int rows = 0;
+        for (const auto& r : store.inspections(100))
+            if (r.imageId) {
+                QVERIFY(std::count(imported.ids.begin(), imported.ids.end(), *r.imageId) == 1);
+                ++rows;
+            }
+        QCOMPARE(rows, 3);
+    }
+
+    // A camera frame is kept once, as source camera in its session's group, with no split
+    // (also when the test split is locked), and labeled when asked.
+    void keepFrameFromCamera()
+    {
+        auto store = project::ProjectStore::create(m_tmp.filePath("pc").toStdString());
+        store.setTestSplitLocked(true);
+        camera::Frame frame;
+        frame.image = cv::Mat(30, 40, CV_8UC3, cv::Scalar(10, 120, 230));
+        const std::string group = inspect::sessionGroup();
+        QVERIFY(group.rfind("camera-", 0) == 0);
+        const auto id = inspect::keepFrame(store, frame, "camera", group, project::Label::Ok);
+        auto img = store.image(id);
+        QVERIFY(img);
+        QCOMPARE(img->source, std::string("camera"));
+        QCOMPARE(img->group, group);
+        QCOMPARE(img->split, project::Split::None);
+        QCOMPARE(img->label, project::Label::Ok);
+        QCOMPARE(img->width, 40);
+        // The same frame again, now as NG: the same image, relabeled (and audited).
+        QCOMPARE(inspect::keepFrame(store, frame, "camera", group, project::Label::Ng), id);
+        QCOMPARE(store.countImages(), std::int64_t(1));
+        QCOMPARE(store.image(id)->label, project::Label::Ng);
+        QCOMPARE(int(store.auditLog(id).size()), 2);
     }
 
     void cameraFaultReconnect()

@@ -7,9 +7,11 @@
 // xvfb-run with QT_QPA_PLATFORM=xcb; KIZU_SCREENSHOT_CSV adds the shots chart).
 // kizu-test-timeout: 120
 #include "ui/baseline_panel.h"
+#include "ui/baseline_tune_offer.h"
 #include "ui/compare_charts.h"
 #include "ui/compare_models.h"
 #include "ui/compare_page.h"
+#include "ui/inspect_page.h"
 #include "ui/main_window.h"
 
 #include "common/test_support.h"
@@ -382,6 +384,69 @@ private Q_SLOTS:
         QCOMPARE(page.table()->methodCount(), 0);
         QCOMPARE(status->text(), QStringLiteral("Choose a test set and methods, then Evaluate."));
         QVERIFY(!page.rocChart()->plot()->legend->visible());
+    }
+
+    // A project without tuned baseline parameters: Compare (and Inspect, through the main
+    // window) offer "Tune on the train split"; one tune on Compare stores the parameters, the
+    // baseline panel takes them, and both offers go.
+    void tuneOfferUntilTuned()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        fs::create_directories(root / "photos" / "ok");
+        fs::create_directories(root / "photos" / "ng");
+        for (int i = 0; i < 10; ++i) {
+            const bool ng = i % 2 == 1;
+            cv::RNG rng(std::uint64_t(500 + i));
+            cv::Mat im(96, 160, CV_8UC3);
+            rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(120), cv::Scalar::all(140));
+            if (ng) cv::circle(im, cv::Point(80, 48), 8, cv::Scalar::all(10), -1);
+            cv::imwrite((root / "photos" / (ng ? "ng" : "ok") / ("q" + std::to_string(i) + ".png"))
+                            .string(),
+                        im);
+        }
+        {
+            auto store = kizu::project::ProjectStore::create(root / "proj");
+            store.importPaths({root / "photos"});
+            store.labelFromFolders();
+            std::vector<std::int64_t> ids;
+            for (const auto& b : store.imageBriefs())
+                ids.push_back(b.id);
+            store.setSplit(ids, kizu::project::Split::Train);
+        }
+        MainWindow w;
+        QVERIFY(w.openProject(QString::fromStdString((root / "proj").string())));
+        ComparePage* page = w.comparePage();
+        auto* offer = page->tuneOffer();
+        auto* inspectOffer = w.inspectPage()->tuneOffer();
+        QVERIFY(offer->isOffered());
+        QVERIFY(inspectOffer->isOffered());
+        QVERIFY(offer->statusText().contains(QStringLiteral("not tuned")));
+        const auto defaults = page->baselinePanel()->params();
+        if (const QString out = qEnvironmentVariable("KIZU_SCREENSHOT_DIR"); !out.isEmpty()) {
+            w.resize(1500, 900);
+            w.show();
+            QVERIFY(w.showPage(QStringLiteral("compare")));
+            QVERIFY(QTest::qWaitForWindowExposed(&w));
+            QTest::qWait(200);
+            QDir().mkpath(out);
+            QVERIFY(w.grab().save(out + QStringLiteral("/compare_tune_offer.png")));
+        }
+        offer->setTrials(2);
+        QSignalSpy finished(offer, &BaselineTuneOffer::tuneFinished);
+        offer->tuneButton()->click();
+        QVERIFY(offer->isTuning());
+        QVERIFY(finished.wait(120000));
+        QVERIFY2(finished.first().first().toBool(), qPrintable(offer->statusText()));
+        QVERIFY(!offer->isOffered());
+        QVERIFY(!inspectOffer->isOffered());
+        QVERIFY(page->baselinePanel()->params() == offer->tunedParams());
+        QVERIFY(!(offer->tunedParams() == defaults));
+        // Kept in the project: opened again, nothing is offered.
+        MainWindow again;
+        QVERIFY(again.openProject(QString::fromStdString((root / "proj").string())));
+        QVERIFY(!again.comparePage()->tuneOffer()->isOffered());
+        QVERIFY(again.comparePage()->baselinePanel()->params() == offer->tunedParams());
     }
 
     void screenshot()
