@@ -149,9 +149,10 @@ void MainWindow::updateBaselineImages()
 {
     QList<BaselineImage> list;
     if (m_store) {
-        // The test split when there is one, else every labeled image.
+        // The train split when there is one, else every labeled image: the panel's tuner
+        // fits its parameters to these images, and tuning must never see the test split.
         kizu::project::ImageFilter f;
-        f.split = Split::Test;
+        f.split = Split::Train;
         auto images = m_store->images(f);
         if (images.empty()) images = m_store->images();
         for (const auto& img : images) {

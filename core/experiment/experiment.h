@@ -17,7 +17,7 @@ namespace kizu::experiment {
 
 // One cell of the sweep.
 struct RunKey {
-    std::string init; // scratch, imagenet, cg, baseline
+    std::string init; // station, scratch, imagenet, cg, baseline
     int shots = 0;    // per class
     std::uint64_t seed = 0;
     bool operator==(const RunKey& o) const

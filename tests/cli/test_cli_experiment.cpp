@@ -164,12 +164,31 @@ private Q_SLOTS:
         r = runCli(other, 60000);
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains("other settings"), r.err.constData());
-        // A missing ImageNet file for init imagenet is a usage error, not a crash.
+        // A missing ImageNet file for init imagenet is a usage error, not a crash (no
+        // resnet34 file is found anywhere; SqueezeNet's is found beside the source tree).
         other = sweep(m_tmp.filePath("x"));
         other[other.indexOf("--inits") + 1] = "imagenet";
+        other[other.indexOf("--model") + 1] = "resnet34";
         r = runCli(other, 60000);
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("--imagenet"), r.err.constData());
+        // An unknown init names the ones there are, the station's default among them.
+        other[other.indexOf("--inits") + 1] = "imagenett";
+        r = runCli(other, 60000);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("station"), r.err.constData());
+        // init station sweeps what the Train page starts from (here: ImageNet SqueezeNet).
+        other = sweep(m_tmp.filePath("station"));
+        other[other.indexOf("--inits") + 1] = "station";
+        other[other.indexOf("--shots") + 1] = "1";
+        r = runCli(other, 120000);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto station =
+            ex::readResults(m_tmp.filePath("station/results.csv").toStdString());
+        QCOMPARE(station.size(), std::size_t(1));
+        QCOMPARE(station[0].key.init, std::string("station"));
+        QVERIFY(readText(m_tmp.filePath("station/experiment.json")).contains("imagenet:") ||
+                readText(m_tmp.filePath("station/experiment.json")).contains("scratch"));
     }
 };
 
