@@ -530,10 +530,10 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
                     }
                 }
                 m->storeFile(hash, ext, bytes);
-                std::int64_t newId = m->insertImage(
-                    hash, ext, fs::absolute(file).lexically_normal().string(), options.source, info.width,
-                    info.height, mtimeMs(file), group, options.label, user, phash.toBytes(),
-                    partner);
+                std::int64_t newId =
+                    m->insertImage(hash, ext, fs::absolute(file).lexically_normal().string(),
+                                   options.source, info.width, info.height, mtimeMs(file), group,
+                                   options.label, user, phash.toBytes(), partner);
                 if (byHash) ++report.nearDuplicates;
                 for (auto& h : hashed)
                     if (h.id == partner) h.group = group;
