@@ -3,6 +3,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
+#include "core/learn/train_run.h"
 #include "core/project/project_store.h"
 #include "core/project/schema.h"
 #include "core/project/sqlite_db.h"
@@ -400,6 +401,46 @@ private Q_SLOTS:
                 for (const auto& r : s.images(f)) sides.insert(r.split);
                 QCOMPARE(int(sides.size()), 1);
             }
+        }
+    }
+
+    void trainingValidationSharesNoGroupWithTheShots()
+    {
+        // Eight parts photographed three times each, imported without a group pattern: the
+        // validation images of a training run must not be near-duplicates of its shots (a
+        // second photo of a training part would flatter the validation curve).
+        const fs::path src = tmp("src_val");
+        for (int part = 0; part < 8; ++part)
+            for (int shot = 0; shot < 3; ++shot)
+                writeMat(src / ((part < 4 ? "ok" : "ng") + std::string("/part") +
+                                std::to_string(part) + "_" + std::to_string(shot) + ".png"),
+                         withNoise(texture(300 + part), 2.0 * shot, shot));
+        const fs::path dir = tmp("p_val");
+        {
+            auto s = ProjectStore::create(dir);
+            QCOMPARE(s.importPaths({src}).nearDuplicates, 16);
+            s.labelFromFolders("test");
+            std::vector<std::int64_t> all;
+            for (const auto& r : s.images()) all.push_back(r.id);
+            s.setSplit(all, Split::Train);
+            QCOMPARE(int(s.groups().size()), 8);
+        }
+        for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+            kizu::learn::RunSpec spec;
+            spec.shots = 2;
+            spec.validationPerClass = 8;
+            spec.config.seed = seed;
+            const auto d = kizu::learn::prepareRunData(dir, spec);
+            QCOMPARE(int(d.train.size()), 4);
+            QVERIFY(!d.validation.empty());
+            QCOMPARE(d.validationSource, std::string("held-out train images"));
+            std::set<std::string> shotGroups;
+            for (const auto& it : d.train) {
+                QVERIFY(isNearDuplicateGroup(it.group));
+                shotGroups.insert(it.group);
+            }
+            for (const auto& it : d.validation)
+                QVERIFY2(!shotGroups.count(it.group), it.path.string().c_str());
         }
     }
 
