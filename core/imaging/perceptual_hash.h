@@ -12,8 +12,8 @@
 
 namespace kizu::imaging {
 
-// A 1024-bit DCT hash: the image in grey, shrunk to 128x128, its 32x32 lowest DCT frequencies
-// compared with their median. 64 bits (8x8 of 32x32, the common pHash) cannot tell BSData's
+// A 1024-bit DCT hash: the image in grey, area-averaged to 128x128, its 32x32 lowest DCT
+// frequencies compared with their median. 64 bits (8x8 of 32x32, the common pHash) cannot tell BSData's
 // spindle positions apart: photos of different positions hash identically, so every image
 // would end up in one near-duplicate group (measured in docs/near_duplicates.md).
 struct PerceptualHash {
