@@ -29,8 +29,8 @@ struct PerceptualHash {
 
 // Images at most this many bits apart are near-duplicates. Chosen on BSData's train split: a
 // photo and its copy with noise (sigma 12), +20 brightness, half size, JPEG quality 60 or a
-// 1-pixel shift stay within it (at most 24 bits; +25 brightness in 95% of the photos), and no
-// two photos of different spindle positions fall within it.
+// 1-pixel shift stay within it (at most 24 bits; +25 brightness in most photos), and no two
+// photos of different spindle positions fall within it (the closest are 28 bits apart).
 constexpr int kNearDuplicateBits = 24;
 
 // The hash of an 8-bit image (grey, BGR or BGRA). Throws InvalidArgument on an empty image.
