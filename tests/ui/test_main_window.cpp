@@ -74,6 +74,10 @@ private Q_SLOTS:
         auto* here = box->findChild<QPushButton*>(QStringLiteral("newProjectHere"));
         QVERIFY(here);
         QVERIFY(box->findChild<QPushButton*>(QStringLiteral("newProjectElsewhere")));
+        if (const QString out = qEnvironmentVariable("KIZU_SCREENSHOT_DIR"); !out.isEmpty()) {
+            QTest::qWait(200);
+            QVERIFY(box->grab().save(out + QStringLiteral("/not_a_project.png")));
+        }
         here->click();
         QTRY_VERIFY(w.store());
         QVERIFY(ProjectStore::isProject(dir.toStdString()));
