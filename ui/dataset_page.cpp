@@ -393,6 +393,8 @@ QWidget* DatasetPage::buildSidePanel()
                               "places images that have no split yet"));
     connect(m_lockTest, &QCheckBox::toggled, this, &DatasetPage::setSplitLocked);
     m_splitSummary = new QLabel;
+    m_splitSummary->setObjectName(QStringLiteral("splitSummary"));
+    m_splitSummary->setWordWrap(true);
     sl->addWidget(caption(tr("Test fraction")), 0, 0);
     sl->addWidget(m_testFraction, 0, 1);
     sl->addWidget(caption(tr("Seed")), 0, 2);
@@ -418,6 +420,8 @@ void DatasetPage::setStore(ProjectStore* store)
     m_undo->clear();
     m_store = store;
     m_shownId = -1;
+    // The last split's summary described the previous project.
+    m_splitSummary->clear();
     m_cache->setProject(store ? QString::fromStdString(store->dir().string()) : QString());
     m_stack->setCurrentIndex(store ? 1 : 0);
     for (QComboBox* c : {m_labelFilter, m_splitFilter, m_sort}) {
@@ -707,12 +711,21 @@ void DatasetPage::redo()
     selectIds(ids);
 }
 
+QString DatasetPage::importStartDir() const
+{
+    // Where the last import came from, else the project folder (not the program's working
+    // directory, which means nothing to the operator).
+    const QString last = QSettings().value(QStringLiteral("dataset/importDir")).toString();
+    if (!last.isEmpty() && QFileInfo(last).isDir()) return last;
+    return m_store ? QString::fromStdString(m_store->dir().string()) : QString();
+}
+
 void DatasetPage::chooseFiles()
 {
     if (!m_store) return;
     QSettings settings;
     const QStringList files = QFileDialog::getOpenFileNames(
-        this, tr("Import images"), settings.value(QStringLiteral("dataset/importDir")).toString(),
+        this, tr("Import images"), importStartDir(),
         tr("Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff);;All files (*)"));
     if (files.isEmpty()) return;
     settings.setValue(QStringLiteral("dataset/importDir"), QFileInfo(files.first()).absolutePath());
@@ -723,9 +736,8 @@ void DatasetPage::chooseFolder()
 {
     if (!m_store) return;
     QSettings settings;
-    const QString dir = QFileDialog::getExistingDirectory(
-        this, tr("Import a folder of images"),
-        settings.value(QStringLiteral("dataset/importDir")).toString());
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Import a folder of images"), importStartDir());
     if (dir.isEmpty()) return;
     settings.setValue(QStringLiteral("dataset/importDir"), dir);
     importPaths({dir});
@@ -796,25 +808,38 @@ bool DatasetPage::importPaths(const QStringList& paths)
         }
         Q_EMIT projectDataChanged();
         Q_EMIT importFinished(r.imported, r.duplicates, r.skipped, r.cancelled);
+        if (r.imported > 0) m_splitSummary->clear(); // new images have no split yet
         if (!out.error.isEmpty()) {
             showError(tr("Import failed"), out.error);
             return;
         }
         const QString summary =
-            tr("%1 imported, %2 already in the project, %3 skipped%4")
+            tr("%1 imported (%5 grouped with a near-duplicate), %2 already in the project, "
+               "%3 skipped%4")
                 .arg(r.imported)
                 .arg(r.duplicates)
                 .arg(r.skipped)
                 .arg(r.cancelled ? tr(" (cancelled; everything imported so far is kept)")
-                                 : QString());
+                                 : QString())
+                .arg(r.nearDuplicates);
         Q_EMIT statusMessage(tr("Import: %1").arg(summary));
         if (r.skipped > 0) {
+            // Each skipped file by its full path and why: the operator has to find it.
             QString details;
             for (const auto& issue : r.issues)
-                details += QString::fromStdString(issue.reason) + QLatin1Char('\n');
+                details += QString::fromStdString(issue.path) + QStringLiteral(": ") +
+                           QString::fromStdString(issue.reason) + QLatin1Char('\n');
             auto* box = new QMessageBox(QMessageBox::Information, tr("Import finished"),
                                         summary + QLatin1Char('.'), QMessageBox::Ok, this);
-            box->setInformativeText(tr("Skipped files and why are listed under Show Details."));
+            box->setObjectName(QStringLiteral("importReport"));
+            QStringList firstNames;
+            for (std::size_t k = 0; k < r.issues.size() && k < 3; ++k)
+                firstNames << QFileInfo(QString::fromStdString(r.issues[k].path)).fileName();
+            box->setInformativeText(
+                tr("Skipped: %1%2. Each file and why is listed under Show Details.")
+                    .arg(firstNames.join(QStringLiteral(", ")))
+                    .arg(r.issues.size() > 3 ? tr(" and %1 more").arg(r.issues.size() - 3)
+                                             : QString()));
             box->setDetailedText(details);
             box->setAttribute(Qt::WA_DeleteOnClose);
             box->open();
@@ -878,12 +903,16 @@ void DatasetPage::confirmAssignSplit()
     try {
         const auto st = m_store->stats();
         const qint64 placed = st.bySplit(Split::Train) + st.bySplit(Split::Test);
-        if (placed > 0 && !m_store->testSplitLocked()) {
+        const auto preview =
+            m_store->previewSplit(m_testFraction->value(), quint64(m_seed->value()));
+        if (preview.changedImages > 0) {
             const auto answer = QMessageBox::question(
                 this, tr("Assign split"),
-                tr("%n image(s) already in a split will be assigned again. Lock the test "
-                   "split first to keep today's test images where they are.\n\nAssign anyway?",
-                   nullptr, int(placed)));
+                tr("%n image(s) already in a split; this would move %1 of them between train "
+                   "and test. Lock the test split first to keep today's test images where they "
+                   "are.\n\nReassign anyway?",
+                   nullptr, int(placed))
+                    .arg(preview.changedImages));
             if (answer != QMessageBox::Yes) return;
         }
     } catch (const kizu::Error& e) {
@@ -906,11 +935,12 @@ void DatasetPage::assignSplit(double testFraction, quint64 seed)
         showError(tr("Cannot assign the split"), QString::fromStdString(e.what()));
         return;
     }
-    m_splitSummary->setText(tr("train %1 (%2), test %3 (%4)")
+    m_splitSummary->setText(tr("train %1 (%2), test %3 (%4); %5 from near-duplicates")
                                 .arg(rep.trainImages)
                                 .arg(tr("%n group(s)", nullptr, int(rep.trainGroups)))
                                 .arg(rep.testImages)
-                                .arg(tr("%n group(s)", nullptr, int(rep.testGroups))));
+                                .arg(tr("%n group(s)", nullptr, int(rep.testGroups)))
+                                .arg(tr("%n group(s)", nullptr, int(rep.nearDuplicateGroups))));
     reload();
     Q_EMIT projectDataChanged();
     Q_EMIT statusMessage(tr("Split assigned: %1 train and %2 test images.")

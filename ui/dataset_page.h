@@ -84,6 +84,7 @@ protected:
 private:
     QWidget* buildFilterBar();
     QWidget* buildSidePanel();
+    QString importStartDir() const;
     void chooseFiles();
     void chooseFolder();
     kizu::project::ImageFilter currentFilter() const;

@@ -23,6 +23,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QStatusBar>
@@ -353,6 +354,12 @@ bool MainWindow::openProject(const QString& dir)
     try {
         store = std::make_unique<ProjectStore>(ProjectStore::open(dir.toStdString()));
     } catch (const kizu::Error& e) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(dir.toStdString(), ec) &&
+            !ProjectStore::isProject(dir.toStdString())) {
+            offerNewProject(dir);
+            return false;
+        }
         QMessageBox::warning(this, tr("Cannot open project"), QString::fromStdString(e.what()));
         return false;
     }
@@ -397,22 +404,63 @@ void MainWindow::refreshCounts()
                           .arg(test));
 }
 
-void MainWindow::newProject()
+void MainWindow::offerNewProject(const QString& dir)
 {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("New project folder"));
-    if (dir.isEmpty()) return;
+    // A folder of photos chosen by mistake is the usual case on the first day: say what a
+    // project is and offer to make one rather than only refusing. Not exec(): tests and
+    // workers keep their event loop.
+    auto* box = new QMessageBox(QMessageBox::Question, tr("Not a Kizu project"),
+                                tr("%1 is not a Kizu project (it has no %2).")
+                                    .arg(QDir::toNativeSeparators(dir),
+                                         QString::fromLatin1(ProjectStore::kDatabaseName)),
+                                QMessageBox::Cancel, this);
+    box->setObjectName(QStringLiteral("notAProject"));
+    box->setInformativeText(
+        tr("Create a project with File > New Project (Ctrl+N), here or in a new folder, then "
+           "import the photos on the Dataset page."));
+    QPushButton* here = box->addButton(tr("New Project Here"), QMessageBox::AcceptRole);
+    here->setObjectName(QStringLiteral("newProjectHere"));
+    QPushButton* elsewhere = box->addButton(tr("New Project..."), QMessageBox::ActionRole);
+    elsewhere->setObjectName(QStringLiteral("newProjectElsewhere"));
+    box->setDefaultButton(here);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::buttonClicked, this, [this, dir, here, elsewhere](QAbstractButton* b) {
+        if (b == here) createProjectIn(dir);
+        else if (b == elsewhere) QMetaObject::invokeMethod(this, &MainWindow::newProject, Qt::QueuedConnection);
+    });
+    box->open();
+}
+
+bool MainWindow::createProjectIn(const QString& dir)
+{
     try {
         ProjectStore::create(dir.toStdString());
     } catch (const kizu::Error& e) {
         QMessageBox::warning(this, tr("Cannot create project"), QString::fromStdString(e.what()));
-        return;
+        return false;
     }
-    openProject(dir);
+    return openProject(dir);
+}
+
+QString MainWindow::projectDialogStart() const
+{
+    // The open project's folder, else the last one: new and recent projects live near it.
+    if (m_store) return QString::fromStdString(m_store->dir().string());
+    return QSettings().value(QStringLiteral("project/last")).toString();
+}
+
+void MainWindow::newProject()
+{
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("New project folder"), projectDialogStart());
+    if (dir.isEmpty()) return;
+    createProjectIn(dir);
 }
 
 void MainWindow::openProjectDialog()
 {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open project folder"));
+    const QString dir =
+        QFileDialog::getExistingDirectory(this, tr("Open project folder"), projectDialogStart());
     if (!dir.isEmpty()) openProject(dir);
 }
 

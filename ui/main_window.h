@@ -67,6 +67,10 @@ protected:
 private:
     void buildMenus();
     void newProject();
+    // Opening a folder that is not a project: offers to create one (non-modal box).
+    void offerNewProject(const QString& dir);
+    bool createProjectIn(const QString& dir);
+    QString projectDialogStart() const;
     void openProjectDialog();
     void rememberRecent(const QString& dir);
     void rebuildRecentMenu();

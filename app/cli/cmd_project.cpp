@@ -97,8 +97,11 @@ int importCmd(Args& args)
     for (; reported < rep.issues.size(); ++reported)
         std::fprintf(stderr, "kizu-cli: skipped %s: %s\n", rep.issues[reported].path.c_str(),
                      rep.issues[reported].reason.c_str());
-    std::fprintf(stderr, "imported %d new, %d already in the project, %d skipped%s\n", rep.imported,
-                 rep.duplicates, rep.skipped, rep.cancelled ? " (interrupted)" : "");
+    std::fprintf(stderr,
+                 "imported %d new, %d already in the project, %d skipped%s; %d of the new "
+                 "grouped with a near-duplicate\n",
+                 rep.imported, rep.duplicates, rep.skipped, rep.cancelled ? " (interrupted)" : "",
+                 rep.nearDuplicates);
     if (rep.cancelled) return 130;
     return rep.skipped ? 1 : 0;
 }
@@ -129,7 +132,18 @@ int labelCmd(Args& args)
 int splitCmd(Args& args)
 {
     const std::string dir = projectDir(args);
-    double frac = args.doubleValue("--test-fraction", 0.2);
+    const std::optional<std::string> fracText = args.value("--test-fraction");
+    double frac = 0.2; // the default, said so in the output
+    if (fracText) {
+        try {
+            std::size_t pos = 0;
+            frac = std::stod(*fracText, &pos);
+            if (pos != fracText->size()) throw std::invalid_argument("trailing");
+        } catch (const std::exception&) {
+            throw UsageError{"--test-fraction needs a number, got '" + *fracText + "'"};
+        }
+    }
+    const bool force = args.flag("--force");
     std::uint64_t seed = std::uint64_t(args.intValue("--seed", 0));
     args.flag("--by-group"); // splitting is always by group; the flag is accepted for clarity
     std::optional<std::string> lock = args.value("--lock");
@@ -149,10 +163,32 @@ int splitCmd(Args& args)
         std::cout << "test split " << (store.testSplitLocked() ? "locked" : "unlocked") << "\n";
         return 0;
     }
+    // Reassigning moves images between train and test: models measured on the old test split
+    // can no longer be compared, so it takes --force.
+    const auto preview = store.previewSplit(frac, seed);
+    if (preview.changedImages > 0 && !force) {
+        const auto st = store.stats();
+        std::cerr << "kizu-cli: "
+                  << counted(st.bySplit(Split::Train) + st.bySplit(Split::Test), "image")
+                  << " already in a split; this assignment would move "
+                  << preview.changedImages
+                  << " of them between train and test. Run again with --force to reassign, or "
+                     "lock the test split first ('kizu-cli split --lock on') so that only images "
+                     "without a split are assigned.\n";
+        return 1;
+    }
     auto rep = store.assignSplit(frac, seed);
+    std::cout << "test fraction " << frac << (fracText ? "" : " (default; --test-fraction F)")
+              << ", seed " << seed << (store.testSplitLocked() ? ", test split locked" : "")
+              << "\n";
+    std::cout << counted(rep.groups(), "group") << " (" << rep.nearDuplicateGroups
+              << " from near-duplicate hashing, " << counted(rep.ungroupedImages, "image")
+              << " without a group, each its own)\n";
     std::cout << "train: " << counted(rep.trainImages, "image") << " in "
               << counted(rep.trainGroups, "group") << "; test: " << counted(rep.testImages, "image")
               << " in " << counted(rep.testGroups, "group") << "\n";
+    if (rep.changedImages > 0)
+        std::cout << counted(rep.changedImages, "image") << " moved between train and test\n";
     return 0;
 }
 
@@ -261,7 +297,11 @@ const Registrar r2{{"import", "import image files and folders (recursive)",
                     "Usage: kizu-cli [--project DIR] import [OPTIONS] FILE|FOLDER...\n\n"
                     "Imports JPEG, PNG, BMP and TIFF files; folders recursively. Each image is\n"
                     "stored once under its content hash, so importing again adds nothing.\n"
-                    "Unreadable, truncated or oversized files are skipped and reported.\n\n"
+                    "Unreadable, truncated or oversized files are skipped and reported, and so\n"
+                    "are other files met in folders (JSON annotations, notes).\n"
+                    "Without --group (or where --group-regex does not match), an image that is\n"
+                    "a near-duplicate of a stored one (same perceptual hash within a few bits:\n"
+                    "noise, brightness, a resized or re-encoded copy) joins its group.\n\n"
                     "Options:\n"
                     "  --group G            put every image in group G (near-duplicates)\n"
                     "  --group-regex RE     group = first capture of RE on the file name\n"
@@ -284,12 +324,16 @@ const Registrar r3{{"label", "label images ok, ng or unlabeled",
                     "Examples:\n  kizu-cli label 42 ng\n  kizu-cli label --from-folders\n",
                     labelCmd}};
 const Registrar r4{{"split", "assign train/test by group",
-                    "Usage: kizu-cli [--project DIR] split --test-fraction F [--by-group] [--seed S]\n"
+                    "Usage: kizu-cli [--project DIR] split [--test-fraction F] [--by-group] [--seed S]\n"
+                    "                                     [--force]\n"
                     "       kizu-cli [--project DIR] split --lock on|off\n"
                     "       kizu-cli [--project DIR] split --from-csv manifest.csv [--with-labels]\n\n"
                     "Whole groups go to test until the fraction is reached (stratified by NG),\n"
-                    "so near-duplicates never straddle the split. With the test split locked,\n"
-                    "test images stay in test and only new images are assigned. --from-csv takes\n"
+                    "so near-duplicates never straddle the split. Groups come from --group or\n"
+                    "--group-regex at import, else from near-duplicate hashing (\"dup-\" groups).\n"
+                    "F defaults to 0.2. Moving images that already have a split between train\n"
+                    "and test needs --force. With the test split locked, test images stay in\n"
+                    "test and only images without a split are assigned. --from-csv takes\n"
                     "the split (and with --with-labels the label) from a CSV with path and split\n"
                     "columns, matched by file name (BSData's manifest.csv).\n\n"
                     "Example:\n  kizu-cli split --test-fraction 0.25 --by-group --seed 7\n",

@@ -4,6 +4,7 @@
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
 #include "core/imaging/image_io.h"
+#include "core/imaging/perceptual_hash.h"
 #include "core/project/schema.h"
 #include "core/project/sqlite_db.h"
 
@@ -124,6 +125,16 @@ void bindWhere(Statement& s, const WhereClause& w)
     }
 }
 
+// Why a file met in a folder is not imported, for the import report.
+std::string notImageReason(const fs::path& p)
+{
+    const std::string ext = lower(p.extension().string());
+    if (ext == ".json")
+        return "not an image but a JSON file (annotations such as polygons are not imported)";
+    if (ext.empty()) return "not an image file (no extension)";
+    return "not an image file (" + ext + "); only JPEG, PNG, BMP and TIFF are imported";
+}
+
 void collectFiles(const fs::path& p, bool recursive, std::vector<fs::path>& out,
                   std::vector<ImportIssue>& issues)
 {
@@ -142,10 +153,18 @@ void collectFiles(const fs::path& p, bool recursive, std::vector<fs::path>& out,
         return;
     }
     std::vector<fs::path> found;
+    std::vector<ImportIssue> notImages;
     auto visit = [&](const fs::directory_entry& e) {
         std::error_code fec;
-        if (e.is_regular_file(fec) && imaging::hasImageExtension(e.path()))
-            found.push_back(e.path());
+        const std::string fname = e.path().filename().string();
+        if (fname.rfind(".", 0) == 0) return; // hidden files (.DS_Store, ._x.jpg) are not data
+        if (e.is_regular_file(fec)) {
+            if (imaging::hasImageExtension(e.path())) found.push_back(e.path());
+            else notImages.push_back({e.path().string(), notImageReason(e.path())});
+        } else if (e.is_directory(fec) && !recursive) {
+            notImages.push_back({e.path().string(), "is a folder; not imported because "
+                                                    "sub-folders are not searched"});
+        }
     };
     if (recursive) {
         for (fs::recursive_directory_iterator it(
@@ -163,6 +182,15 @@ void collectFiles(const fs::path& p, bool recursive, std::vector<fs::path>& out,
     }
     if (ec) issues.push_back({p.string(), "cannot be listed: " + ec.message()});
     std::sort(found.begin(), found.end());
+    std::sort(notImages.begin(), notImages.end(),
+              [](const ImportIssue& a, const ImportIssue& b) { return a.path < b.path; });
+    issues.insert(issues.end(), notImages.begin(), notImages.end());
+    // A folder that yields nothing is said so: a folder named "x.jpg" or an empty or wrong
+    // folder would otherwise import nothing without a word.
+    if (found.empty() && !ec)
+        issues.push_back({p.string(), imaging::hasImageExtension(p)
+                                          ? "is a folder, not an image file, and holds no images"
+                                          : "holds no JPEG, PNG, BMP or TIFF images"});
     out.insert(out.end(), found.begin(), found.end());
 }
 
@@ -211,6 +239,11 @@ Split splitFromString(const std::string& text)
     throw InvalidArgument("Unknown split '" + text + "': use train, test or none.");
 }
 
+bool isNearDuplicateGroup(const std::string& group)
+{
+    return group.rfind(kNearDuplicateGroupPrefix, 0) == 0;
+}
+
 std::string ImageRecord::fileName() const { return fs::path(originalPath).filename().string(); }
 
 std::int64_t Stats::total() const
@@ -251,17 +284,26 @@ struct ProjectStore::Impl {
 
     // Inserts the image row (and its label with an audit entry) in one transaction; the
     // image file must already be in place.
+    // partnerId: an image without a group that joins `group` with the new one (the first
+    // pair of a near-duplicate group), in the same transaction.
     std::int64_t insertImage(const std::string& hash, const std::string& ext,
                              const std::string& originalPath, const std::string& source, int w,
                              int h, std::int64_t capturedAt, const std::string& group, Label label,
-                             const std::string& user)
+                             const std::string& user, const std::string& phash = {},
+                             std::int64_t partnerId = 0)
     {
         Transaction tx(db);
         auto s = db.prepare("INSERT INTO images (hash, ext, original_path, source, width, height, "
-                            "captured_at, imported_at, grp) VALUES (?,?,?,?,?,?,?,?,?)");
+                            "captured_at, imported_at, grp, phash) VALUES (?,?,?,?,?,?,?,?,?,?)");
         s.bind(1, hash).bind(2, ext).bind(3, originalPath).bind(4, source).bind(5, w).bind(6, h);
         s.bind(7, capturedAt).bind(8, nowMs()).bind(9, group);
+        if (phash.empty()) s.bindNull(10);
+        else s.bindBlob(10, phash);
         s.run();
+        if (partnerId) {
+            auto g = db.prepare("UPDATE images SET grp = ? WHERE id = ? AND grp = ''");
+            g.bind(1, group).bind(2, partnerId).run();
+        }
         std::int64_t id = db.lastInsertId();
         if (label != Label::Unlabeled) writeLabel(id, Label::Unlabeled, label, user);
         tx.commit();
@@ -333,6 +375,7 @@ static void migrate(Database& db, int& version)
     while (version < ProjectStore::kSchemaVersion) {
         Transaction tx(db);
         if (version == 1) db.exec(schema::kMigrate1to2);
+        else if (version == 2) db.exec(schema::kMigrate2to3);
         tx.commit();
         version = userVersion(db);
     }
@@ -420,6 +463,21 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
         }
     }
     const std::string user = options.user.empty() ? defaultUser() : options.user;
+    // The stored perceptual hashes, read once: comparing a new image with 100,000 of them is
+    // about a millisecond, reading them per image would be far more.
+    struct Hashed {
+        std::int64_t id;
+        imaging::PerceptualHash phash;
+        std::string group;
+        std::string sha;
+    };
+    std::vector<Hashed> hashed;
+    if (options.groupNearDuplicates && options.group.empty()) {
+        auto q = m->db.prepare("SELECT id, phash, grp, hash FROM images WHERE phash IS NOT NULL");
+        while (q.step())
+            if (auto h = imaging::PerceptualHash::fromBytes(q.blob(1)))
+                hashed.push_back({q.int64(0), *h, q.text(2), q.text(3)});
+    }
     const std::int64_t total = std::int64_t(files.size());
     std::int64_t done = 0;
     for (const auto& file : files) {
@@ -440,8 +498,9 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
                 report.ids.push_back(*id);
             } else {
                 imaging::ImageInfo info;
-                imaging::decode(bytes, name, options.maxPixels, &info);
+                const cv::Mat pixels = imaging::decode(bytes, name, options.maxPixels, &info);
                 const std::string ext = imaging::extensionFor(info.format);
+                const auto phash = imaging::perceptualHash(pixels);
                 std::string group = options.group;
                 if (group.empty() && groupRe) {
                     std::smatch match;
@@ -449,10 +508,37 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
                     if (std::regex_search(fname, match, *groupRe))
                         group = match.size() > 1 ? match[1].str() : match[0].str();
                 }
+                // An explicit group wins; else the nearest near-duplicate's group, or a new
+                // group for the pair when that image has none yet.
+                std::int64_t partner = 0;
+                bool byHash = false;
+                if (group.empty() && options.groupNearDuplicates) {
+                    const Hashed* nearest = nullptr;
+                    int best = imaging::kNearDuplicateBits + 1;
+                    for (const auto& h : hashed)
+                        if (int d = imaging::hammingDistance(phash, h.phash); d < best) {
+                            best = d;
+                            nearest = &h;
+                        }
+                    if (nearest) {
+                        byHash = true;
+                        group = nearest->group;
+                        if (group.empty()) {
+                            group = kNearDuplicateGroupPrefix + nearest->sha.substr(0, 10);
+                            partner = nearest->id;
+                        }
+                    }
+                }
                 m->storeFile(hash, ext, bytes);
-                std::int64_t newId = m->insertImage(
-                    hash, ext, fs::absolute(file).lexically_normal().string(), options.source, info.width,
-                    info.height, mtimeMs(file), group, options.label, user);
+                std::int64_t newId =
+                    m->insertImage(hash, ext, fs::absolute(file).lexically_normal().string(),
+                                   options.source, info.width, info.height, mtimeMs(file), group,
+                                   options.label, user, phash.toBytes(), partner);
+                if (byHash) ++report.nearDuplicates;
+                for (auto& h : hashed)
+                    if (h.id == partner) h.group = group;
+                if (options.groupNearDuplicates && options.group.empty())
+                    hashed.push_back({newId, phash, group, hash});
                 ++report.imported;
                 report.ids.push_back(newId);
             }
@@ -476,13 +562,15 @@ std::int64_t ProjectStore::addEncodedImage(const std::string& bytes, const std::
     const std::string hash = sha256Hex(bytes);
     if (auto id = m->idForHash(hash)) return *id;
     imaging::ImageInfo info;
-    imaging::decode(bytes, source + " image", imaging::kDefaultMaxPixels, &info);
+    const cv::Mat pixels =
+        imaging::decode(bytes, source + " image", imaging::kDefaultMaxPixels, &info);
     const std::string realExt = imaging::extensionFor(info.format);
     (void)ext;
     m->storeFile(hash, realExt, bytes);
     return m->insertImage(hash, realExt, source + ":" + hash.substr(0, 12) + realExt, source,
                           info.width, info.height, nowMs(), group, label,
-                          user.empty() ? defaultUser() : user);
+                          user.empty() ? defaultUser() : user,
+                          imaging::perceptualHash(pixels).toBytes());
 }
 
 std::optional<ImageRecord> ProjectStore::image(std::int64_t id) const
@@ -681,13 +769,16 @@ std::vector<AuditEntry> ProjectStore::auditLog(std::optional<std::int64_t> image
     return out;
 }
 
-SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
+namespace {
+// The split assignSplit makes, computed without writing so that it can be previewed.
+std::vector<std::pair<std::int64_t, Split>> planSplit(const std::vector<ImageRecord>& all,
+                                                      bool locked, double testFraction,
+                                                      std::uint64_t seed, SplitReport& rep)
 {
     if (!(testFraction >= 0.0 && testFraction <= 1.0))
         throw InvalidArgument("The test fraction must lie between 0 and 1, got " +
                               std::to_string(testFraction) + ".");
-    const bool locked = testSplitLocked();
-    auto all = images();
+    rep.testFraction = testFraction;
     // A group is a set of near-duplicates; an image without a group is a group of its own.
     struct Group {
         std::string key;
@@ -697,6 +788,7 @@ SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
         bool pinnedTrain = false; // locked: already holds train images
     };
     std::map<std::string, Group> groups;
+    std::map<std::int64_t, Split> before;
     for (const auto& img : all) {
         std::string key = img.group.empty() ? "#" + std::to_string(img.id) : "g:" + img.group;
         Group& g = groups[key];
@@ -705,6 +797,9 @@ SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
         g.hasNg |= img.label == Label::Ng;
         if (locked && img.split == Split::Test) g.pinnedTest = true;
         if (locked && img.split == Split::Train) g.pinnedTrain = true;
+        before[img.id] = img.split;
+        if (img.group.empty()) ++rep.ungroupedImages;
+        else if (g.ids.size() == 1 && isNearDuplicateGroup(img.group)) ++rep.nearDuplicateGroups;
     }
     // Stratify: NG-bearing groups and the others are each split at the requested fraction.
     std::vector<Group*> strata[2];
@@ -737,22 +832,41 @@ SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
             }
         }
     }
-    SplitReport rep;
-    Transaction tx(m->db);
-    auto up = m->db.prepare("UPDATE images SET split = ? WHERE id = ?");
-    auto apply = [&](const std::vector<Group*>& gs, Split sp, std::int64_t& images,
+    std::vector<std::pair<std::int64_t, Split>> plan;
+    auto place = [&](const std::vector<Group*>& gs, Split sp, std::int64_t& images,
                      std::int64_t& count) {
         for (Group* g : gs) {
             ++count;
             for (auto id : g->ids) {
-                up.reset();
-                up.bind(1, int(sp)).bind(2, id).run();
+                plan.emplace_back(id, sp);
                 ++images;
+                if (before[id] != Split::None && before[id] != sp) ++rep.changedImages;
             }
         }
     };
-    apply(toTest, Split::Test, rep.testImages, rep.testGroups);
-    apply(toTrain, Split::Train, rep.trainImages, rep.trainGroups);
+    place(toTest, Split::Test, rep.testImages, rep.testGroups);
+    place(toTrain, Split::Train, rep.trainImages, rep.trainGroups);
+    return plan;
+}
+} // namespace
+
+SplitReport ProjectStore::previewSplit(double testFraction, std::uint64_t seed) const
+{
+    SplitReport rep;
+    planSplit(images(), testSplitLocked(), testFraction, seed, rep);
+    return rep;
+}
+
+SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
+{
+    SplitReport rep;
+    const auto plan = planSplit(images(), testSplitLocked(), testFraction, seed, rep);
+    Transaction tx(m->db);
+    auto up = m->db.prepare("UPDATE images SET split = ? WHERE id = ?");
+    for (const auto& [id, sp] : plan) {
+        up.reset();
+        up.bind(1, int(sp)).bind(2, id).run();
+    }
     tx.commit();
     return rep;
 }

@@ -50,11 +50,19 @@ struct AuditEntry {
     std::int64_t at = 0; // unix ms
 };
 
+// Groups that import made from perceptual hashes (near-duplicates without a group pattern)
+// are named with this prefix and the earlier image's sha256: "dup-3f2a9c01d4".
+inline constexpr const char* kNearDuplicateGroupPrefix = "dup-";
+bool isNearDuplicateGroup(const std::string& group);
+
 struct ImportOptions {
     std::int64_t maxPixels = 100'000'000; // refused before decoding when larger
     std::string source = "import";
     std::string group;      // a fixed group for every image, when set
     std::string groupRegex; // else the first capture group of this regex on the file name
+    // Else (no group, or the pattern does not match) a new image joins the group of its
+    // nearest stored near-duplicate (perceptual hash), or forms a new "dup-" group with it.
+    bool groupNearDuplicates = true;
     bool recursive = true;
     Label label = Label::Unlabeled; // initial label for new images
     std::string user;               // who labels (for the audit log); default $USER
@@ -69,6 +77,7 @@ struct ImportReport {
     int imported = 0;   // new images stored
     int duplicates = 0; // already in the project (same content)
     int skipped = 0;    // unreadable, not an image, too large ...
+    int nearDuplicates = 0; // new images grouped with a near-duplicate by perceptual hash
     bool cancelled = false;
     std::vector<ImportIssue> issues;
     std::vector<std::int64_t> ids; // ids of the images imported or found as duplicates
@@ -126,13 +135,18 @@ struct ModelRecord {
 };
 
 struct SplitReport {
+    double testFraction = 0; // as used
     std::int64_t trainImages = 0, testImages = 0;
     std::int64_t trainGroups = 0, testGroups = 0;
+    std::int64_t nearDuplicateGroups = 0; // of all groups, those made by perceptual hashing
+    std::int64_t ungroupedImages = 0;     // images without a group (each a group of its own)
+    std::int64_t changedImages = 0;       // images moved from train to test or back
+    std::int64_t groups() const { return trainGroups + testGroups; }
 };
 
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     static constexpr const char* kDatabaseName = "project.kizu";
 
     // Creates a new project in dir (made if missing). Refuses a folder that already holds one.
@@ -190,6 +204,9 @@ public:
     // reached, the rest to train. With the test split locked, test images stay where they are
     // and only images without a split are assigned.
     SplitReport assignSplit(double testFraction, std::uint64_t seed);
+    // What assignSplit would do with the same arguments, without writing: how many images would
+    // change split (to warn before reassigning an existing split).
+    SplitReport previewSplit(double testFraction, std::uint64_t seed) const;
     void setSplit(const std::vector<std::int64_t>& imageIds, Split split);
     void setTestSplitLocked(bool locked);
     bool testSplitLocked() const;

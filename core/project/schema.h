@@ -84,4 +84,11 @@ CREATE INDEX inspection_results_at ON inspection_results(at);
 PRAGMA user_version = 2;
 )SQL";
 
+// Version 3: a perceptual hash per image (core/imaging/perceptual_hash.h), so that import can
+// group near-duplicates without a group pattern. NULL for images stored before version 3.
+inline constexpr const char* kMigrate2to3 = R"SQL(
+ALTER TABLE images ADD COLUMN phash BLOB;
+PRAGMA user_version = 3;
+)SQL";
+
 } // namespace kizu::project::schema

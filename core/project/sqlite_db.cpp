@@ -117,6 +117,12 @@ Statement& Statement::bind(int index, const std::string& v)
     return *this;
 }
 
+Statement& Statement::bindBlob(int index, const std::string& bytes)
+{
+    sqlite3_bind_blob(m_stmt, index, bytes.data(), int(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
 Statement& Statement::bindNull(int index)
 {
     sqlite3_bind_null(m_stmt, index);
@@ -142,6 +148,11 @@ double Statement::real(int col) const { return sqlite3_column_double(m_stmt, col
 std::string Statement::text(int col) const
 {
     auto p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
+    return p ? std::string(p, std::size_t(sqlite3_column_bytes(m_stmt, col))) : std::string();
+}
+std::string Statement::blob(int col) const
+{
+    auto p = static_cast<const char*>(sqlite3_column_blob(m_stmt, col));
     return p ? std::string(p, std::size_t(sqlite3_column_bytes(m_stmt, col))) : std::string();
 }
 bool Statement::isNull(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }

@@ -48,6 +48,7 @@ public:
     Statement& bind(int index, int v) { return bind(index, std::int64_t(v)); }
     Statement& bind(int index, double v);
     Statement& bind(int index, const std::string& v);
+    Statement& bindBlob(int index, const std::string& bytes);
     Statement& bindNull(int index);
     // Steps once; true while a row is available.
     bool step();
@@ -57,6 +58,7 @@ public:
     std::int64_t int64(int col) const;
     double real(int col) const;
     std::string text(int col) const;
+    std::string blob(int col) const;
     bool isNull(int col) const;
 
 private:

@@ -4,6 +4,7 @@
 #include "common/test_support.h"
 #include "core/project/project_store.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -13,6 +14,24 @@
 
 using namespace kizu::project;
 using kizu::test::runCli;
+
+namespace {
+// A photo-like image (smooth random blobs), one per seed; with noise > 0 a near-duplicate.
+bool writeTexture(const QString& file, int seed, double noise = 0)
+{
+    cv::Mat small(40, 60, CV_8UC3), m;
+    cv::RNG rng(std::uint64_t(seed) * 7919 + 1);
+    rng.fill(small, cv::RNG::UNIFORM, 40, 200);
+    cv::resize(small, m, cv::Size(360, 240), 0, 0, cv::INTER_CUBIC);
+    if (noise > 0) {
+        cv::Mat n(m.size(), CV_16SC3);
+        rng.fill(n, cv::RNG::NORMAL, 0, noise);
+        cv::add(m, n, m, cv::noArray(), CV_8UC3);
+    }
+    QDir().mkpath(QFileInfo(file).absolutePath());
+    return cv::imwrite(file.toStdString(), m);
+}
+} // namespace
 
 class TestCliProject : public QObject {
     Q_OBJECT
@@ -62,6 +81,76 @@ private Q_SLOTS:
         QVERIFY(r.err.contains("imported 1 new"));
         r = runCli({"-p", p, "stats", "--json"});
         QCOMPARE(QJsonDocument::fromJson(r.out).object()["total"].toInt(), 1);
+    }
+
+    void foldersAndJsonFilesAreReportedByName()
+    {
+        const QString p = tmp("notimg");
+        QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
+        QVERIFY(writeTexture(tmp("notimg_src/ok/a.png"), 1));
+        QDir().mkpath(tmp("notimg_src/x.jpg"));
+        QDir().mkpath(tmp("notimg_src/ng_polygons"));
+        QFile f(tmp("notimg_src/ng_polygons/a.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{}");
+        f.close();
+        auto r = runCli({"-p", p, "import", "--quiet", tmp("notimg_src")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("skipped " + tmp("notimg_src/ng_polygons/a.json").toUtf8() +
+                                ": not an image but a JSON file"),
+                 r.err.constData());
+        QVERIFY(r.err.contains("imported 1 new"));
+        // A folder named like an image, given by name: reported, not silently empty.
+        r = runCli({"-p", p, "import", "--quiet", tmp("notimg_src/x.jpg")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("skipped " + tmp("notimg_src/x.jpg").toUtf8() + ": is a folder"),
+                 r.err.constData());
+        QVERIFY(r.err.contains("imported 0 new, 0 already in the project, 1 skipped"));
+    }
+
+    void splitSaysGroupsAndFractionAndWarnsBeforeReassigning()
+    {
+        const QString src = tmp("dups");
+        for (int k = 0; k < 3; ++k) // three parts, photographed three times each
+            for (int shot = 0; shot < 3; ++shot)
+                QVERIFY(writeTexture(QString("%1/part%2_%3.png").arg(src).arg(k).arg(shot), 10 + k,
+                                     shot * 3.0));
+        for (int k = 0; k < 6; ++k) QVERIFY(writeTexture(QString("%1/single%2.png").arg(src).arg(k), 50 + k));
+        const QString p = tmp("dups_p");
+        QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
+        auto r = runCli({"-p", p, "import", "--quiet", src});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.err.contains("6 of the new grouped with a near-duplicate"), r.err.constData());
+        r = runCli({"-p", p, "split"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("test fraction 0.2 (default"), r.out.constData());
+        QVERIFY2(r.out.contains("9 groups (3 from near-duplicate hashing, 6 images without a group"),
+                 r.out.constData());
+        r = runCli({"-p", p, "list", "--json"});
+        QMap<QString, QSet<QString>> sides;
+        for (const auto& v : QJsonDocument::fromJson(r.out).array()) {
+            const auto o = v.toObject();
+            if (!o["group"].toString().isEmpty())
+                sides[o["group"].toString()].insert(o["split"].toString());
+        }
+        QCOMPARE(sides.size(), 3);
+        for (const auto& s : sides) QCOMPARE(s.size(), 1);
+        // Another seed would move images: refused without --force, with the count.
+        int refusedSeed = -1;
+        for (int seed = 1; seed < 20 && refusedSeed < 0; ++seed) {
+            r = runCli({"-p", p, "split", "--seed", QString::number(seed)});
+            if (r.exitCode == 1) refusedSeed = seed;
+            else QVERIFY2(r.exitCode == 0 && !r.out.contains("moved"), r.out.constData());
+        }
+        QVERIFY(refusedSeed > 0);
+        QVERIFY2(r.err.contains("would move") && r.err.contains("--force"), r.err.constData());
+        const auto before = runCli({"-p", p, "list", "--json"}).out;
+        QCOMPARE(runCli({"-p", p, "list", "--json"}).out, before); // nothing was written
+        r = runCli({"-p", p, "split", "--seed", QString::number(refusedSeed), "--force",
+                    "--test-fraction", "0.3"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("test fraction 0.3, seed"), r.out.constData());
+        QVERIFY2(r.out.contains("moved between train and test"), r.out.constData());
     }
 
     // kill -9 during a large import: the project opens, passes the integrity check, and holds
@@ -179,8 +268,13 @@ private Q_SLOTS:
         const QString p = tmp("bsdata");
         QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
         auto r = runCli({"-p", p, "import", "--quiet", "--group-regex", "_(\\d+_\\d+)_crop", bsdata}, 300000);
-        QVERIFY2(r.exitCode == 0, r.err.constData());
+        // The polygon annotations, manifest and notes beside the photos are named as skipped.
+        QVERIFY2(r.exitCode == 1, r.err.constData());
         QVERIFY(r.err.contains("imported 855 new"));
+        QVERIFY2(r.err.contains("/ng_polygons/01_200902053521_585000_090_crop_2.json: not an image "
+                                "but a JSON file"),
+                 r.err.constData());
+        QVERIFY(r.err.contains("/manifest.csv: not an image file (.csv)"));
         QCOMPARE(runCli({"-p", p, "label", "--from-folders"}).exitCode, 0);
         r = runCli({"-p", p, "stats", "--json"});
         auto j = QJsonDocument::fromJson(r.out).object();
@@ -189,7 +283,7 @@ private Q_SLOTS:
         QCOMPARE(j["groups"].toInt(), 15);
         // Idempotent on the real photos too.
         r = runCli({"-p", p, "import", "--quiet", bsdata}, 300000);
-        QVERIFY(r.err.contains("imported 0 new, 855 already"));
+        QVERIFY2(r.err.contains("imported 0 new, 855 already"), r.err.constData());
     }
 };
 

@@ -3,6 +3,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
+#include "core/learn/train_run.h"
 #include "core/project/project_store.h"
 #include "core/project/schema.h"
 #include "core/project/sqlite_db.h"
@@ -25,6 +26,35 @@ void writeImage(const fs::path& file, int index, int w = 64, int h = 48)
     fs::create_directories(file.parent_path());
     cv::Mat m(h, w, CV_8UC3, cv::Scalar(index % 256, (index / 256) % 256, 90));
     cv::line(m, {index % w, 0}, {w - 1 - index % w, h - 1}, cv::Scalar(255, 255, 255), 2);
+    QVERIFY(cv::imwrite(file.string(), m));
+}
+
+// A photo-like image: smooth random blobs (a texture, as a part's surface), one per seed.
+cv::Mat texture(int seed, int w = 360, int h = 240)
+{
+    // Detail up to a sixth of the size and no clipped highlights, as in a focused photo (a
+    // blurrier or saturated texture leaves the hash's upper frequencies to noise).
+    cv::Mat small(h / 6, w / 6, CV_8UC3);
+    cv::RNG rng(std::uint64_t(seed) * 7919 + 1);
+    rng.fill(small, cv::RNG::UNIFORM, 40, 200);
+    cv::Mat m;
+    cv::resize(small, m, cv::Size(w, h), 0, 0, cv::INTER_CUBIC);
+    return m;
+}
+
+cv::Mat withNoise(const cv::Mat& m, double sigma, int seed)
+{
+    cv::Mat noise(m.size(), CV_16SC3);
+    cv::RNG rng{std::uint64_t(seed)};
+    rng.fill(noise, cv::RNG::NORMAL, 0, sigma);
+    cv::Mat out;
+    cv::add(m, noise, out, cv::noArray(), CV_8UC3);
+    return out;
+}
+
+void writeMat(const fs::path& file, const cv::Mat& m)
+{
+    fs::create_directories(file.parent_path());
     QVERIFY(cv::imwrite(file.string(), m));
 }
 } // namespace
@@ -276,7 +306,7 @@ private Q_SLOTS:
                     "VALUES (1, 0, 1, 'old', 3)");
         }
         auto s = ProjectStore::open(dir);
-        QCOMPARE(s.schemaVersion(), 2);
+        QCOMPARE(s.schemaVersion(), ProjectStore::kSchemaVersion);
         auto r = s.image(1);
         QVERIFY(r);
         QCOMPARE(r->label, Label::Ok);
@@ -289,7 +319,203 @@ private Q_SLOTS:
         Database db((dir / ProjectStore::kDatabaseName).string(), false);
         auto v = db.prepare("PRAGMA user_version");
         v.step();
-        QCOMPARE(v.int64(0), std::int64_t(2));
+        QCOMPARE(v.int64(0), std::int64_t(ProjectStore::kSchemaVersion));
+    }
+
+    void migrationFromVersion2KeepsImagesAndGroupsNewOnes()
+    {
+        // A version-2 project (before perceptual hashes): its images have no hash, open fine,
+        // and a new import still groups its own near-duplicates.
+        const fs::path dir = tmp("p6b");
+        fs::create_directories(dir / "images");
+        {
+            Database db((dir / ProjectStore::kDatabaseName).string(), true);
+            db.exec(schema::kVersion1);
+            db.exec(schema::kMigrate1to2);
+            db.exec("INSERT INTO images (hash, ext, original_path, source, width, height, "
+                    "captured_at, imported_at, grp) VALUES ('cd" + std::string(62, '0') +
+                    "', '.png', '/x/a.png', 'import', 4, 3, 1, 2, '')");
+        }
+        auto s = ProjectStore::open(dir);
+        QCOMPARE(s.schemaVersion(), 3);
+        QCOMPARE(s.image(1)->group, std::string());
+        const fs::path src = tmp("src6b");
+        writeMat(src / "a1.png", texture(61));
+        writeMat(src / "a2.png", withNoise(texture(61), 4, 1));
+        auto rep = s.importPaths({src});
+        QCOMPARE(rep.imported, 2);
+        QCOMPARE(rep.nearDuplicates, 1);
+        QCOMPARE(s.findImage("a1.png").group, s.findImage("a2.png").group);
+        QCOMPARE(s.image(1)->group, std::string()); // no hash: never grouped by guess
+        QCOMPARE(s.integrityCheck(), std::string("ok"));
+    }
+
+    void nearDuplicatesAreGroupedWithoutAPattern()
+    {
+        // One part photographed several ways (noise, brighter, half size, re-encoded as JPEG,
+        // consecutive frames), and three different parts.
+        const fs::path src = tmp("src_dup");
+        const cv::Mat part = texture(1);
+        writeMat(src / "part_a.png", part);
+        writeMat(src / "part_a_noise.png", withNoise(part, 6, 2));
+        cv::Mat brighter;
+        part.convertTo(brighter, -1, 1.0, 20);
+        writeMat(src / "part_a_bright.png", brighter);
+        cv::Mat half;
+        cv::resize(part, half, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
+        writeMat(src / "part_a_half.png", half);
+        writeMat(src / "part_a_again.jpg", part);
+        for (int f = 0; f < 4; ++f) // a fixed camera's consecutive frames: sensor noise only
+            writeMat(src / ("frame_" + std::to_string(f) + ".png"), withNoise(texture(2), 3, 10 + f));
+        for (int k = 3; k < 6; ++k) writeMat(src / ("other_" + std::to_string(k) + ".png"), texture(k));
+        auto s = ProjectStore::create(tmp("p_dup"));
+        auto rep = s.importPaths({src});
+        QCOMPARE(rep.imported, 12);
+        QCOMPARE(rep.skipped, 0);
+        const std::string a = s.findImage("part_a.png").group;
+        QVERIFY2(isNearDuplicateGroup(a), a.c_str());
+        for (const char* n : {"part_a_noise.png", "part_a_bright.png", "part_a_half.png",
+                              "part_a_again.jpg"})
+            QCOMPARE(s.findImage(n).group, a);
+        const std::string frames = s.findImage("frame_0.png").group;
+        QVERIFY(isNearDuplicateGroup(frames));
+        QVERIFY(frames != a);
+        for (int f = 1; f < 4; ++f)
+            QCOMPARE(s.findImage("frame_" + std::to_string(f) + ".png").group, frames);
+        for (int k = 3; k < 6; ++k)
+            QCOMPARE(s.findImage("other_" + std::to_string(k) + ".png").group, std::string());
+        QCOMPARE(rep.nearDuplicates, 4 + 3);
+
+        // The split keeps each near-duplicate group on one side and says how many it made.
+        s.setLabels({s.findImage("other_3.png").id, s.findImage("frame_0.png").id}, Label::Ng);
+        for (int seed = 1; seed <= 5; ++seed) {
+            auto sr = s.assignSplit(0.4, std::uint64_t(seed));
+            QCOMPARE(sr.nearDuplicateGroups, std::int64_t(2));
+            QCOMPARE(sr.ungroupedImages, std::int64_t(3));
+            QCOMPARE(sr.groups(), std::int64_t(5));
+            QCOMPARE(sr.trainImages + sr.testImages, std::int64_t(12));
+            for (const std::string& g : {a, frames}) {
+                ImageFilter f;
+                f.group = g;
+                std::set<Split> sides;
+                for (const auto& r : s.images(f)) sides.insert(r.split);
+                QCOMPARE(int(sides.size()), 1);
+            }
+        }
+    }
+
+    void trainingValidationSharesNoGroupWithTheShots()
+    {
+        // Eight parts photographed three times each, imported without a group pattern: the
+        // validation images of a training run must not be near-duplicates of its shots (a
+        // second photo of a training part would flatter the validation curve).
+        const fs::path src = tmp("src_val");
+        for (int part = 0; part < 8; ++part)
+            for (int shot = 0; shot < 3; ++shot)
+                writeMat(src / ((part < 4 ? "ok" : "ng") + std::string("/part") +
+                                std::to_string(part) + "_" + std::to_string(shot) + ".png"),
+                         withNoise(texture(300 + part), 2.0 * shot, shot));
+        const fs::path dir = tmp("p_val");
+        {
+            auto s = ProjectStore::create(dir);
+            QCOMPARE(s.importPaths({src}).nearDuplicates, 16);
+            s.labelFromFolders("test");
+            std::vector<std::int64_t> all;
+            for (const auto& r : s.images()) all.push_back(r.id);
+            s.setSplit(all, Split::Train);
+            QCOMPARE(int(s.groups().size()), 8);
+        }
+        for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+            kizu::learn::RunSpec spec;
+            spec.shots = 2;
+            spec.validationPerClass = 8;
+            spec.config.seed = seed;
+            const auto d = kizu::learn::prepareRunData(dir, spec);
+            QCOMPARE(int(d.train.size()), 4);
+            QVERIFY(!d.validation.empty());
+            QCOMPARE(d.validationSource, std::string("held-out train images"));
+            std::set<std::string> shotGroups;
+            for (const auto& it : d.train) {
+                QVERIFY(isNearDuplicateGroup(it.group));
+                shotGroups.insert(it.group);
+            }
+            for (const auto& it : d.validation)
+                QVERIFY2(!shotGroups.count(it.group), it.path.string().c_str());
+        }
+    }
+
+    void explicitGroupWinsOverHashing()
+    {
+        const fs::path src = tmp("src_explicit");
+        writeMat(src / "lot7_1.png", texture(21));
+        writeMat(src / "lot8_1.png", withNoise(texture(21), 5, 3)); // looks the same, other lot
+        writeMat(src / "x.png", withNoise(texture(21), 5, 4));       // no lot in the name
+        auto s = ProjectStore::create(tmp("p_explicit"));
+        ImportOptions opt;
+        opt.groupRegex = "lot(\\d+)";
+        auto rep = s.importPaths({src}, opt);
+        QCOMPARE(rep.imported, 3);
+        QCOMPARE(s.findImage("lot7_1.png").group, std::string("7"));
+        QCOMPARE(s.findImage("lot8_1.png").group, std::string("8"));
+        // The pattern does not match: the image joins its nearest near-duplicate's group.
+        const std::string x = s.findImage("x.png").group;
+        QVERIFY2(x == "7" || x == "8", x.c_str());
+        QCOMPARE(rep.nearDuplicates, 1);
+        // A fixed group is never replaced.
+        const fs::path src2 = tmp("src_fixed");
+        writeMat(src2 / "y.png", withNoise(texture(21), 5, 5));
+        ImportOptions fixed;
+        fixed.group = "batch-9";
+        auto rep2 = s.importPaths({src2}, fixed);
+        QCOMPARE(rep2.nearDuplicates, 0);
+        QCOMPARE(s.findImage("y.png").group, std::string("batch-9"));
+    }
+
+    void reassigningASplitIsCounted()
+    {
+        const fs::path src = tmp("src_reassign");
+        for (int k = 0; k < 12; ++k) writeMat(src / ("p" + std::to_string(k) + ".png"), texture(100 + k));
+        auto s = ProjectStore::create(tmp("p_reassign"));
+        s.importPaths({src});
+        auto first = s.previewSplit(0.25, 1);
+        QCOMPARE(first.changedImages, std::int64_t(0)); // nothing had a split
+        QCOMPARE(s.stats().bySplit(Split::None), std::int64_t(12)); // a preview writes nothing
+        s.assignSplit(0.25, 1);
+        QCOMPARE(s.previewSplit(0.25, 1).changedImages, std::int64_t(0)); // same seed, same split
+        std::int64_t moved = 0;
+        for (int seed = 2; seed < 8 && moved == 0; ++seed) moved = s.previewSplit(0.25, seed).changedImages;
+        QVERIFY(moved > 0);
+        s.setTestSplitLocked(true); // locked: nothing already placed moves
+        QCOMPARE(s.previewSplit(0.5, 3).changedImages, std::int64_t(0));
+    }
+
+    void foldersAndFilesThatAreNotImagesAreReported()
+    {
+        const fs::path src = tmp("src_notimg");
+        writeMat(src / "ok" / "a.png", texture(31));
+        fs::create_directories(src / "x.jpg"); // a folder named like an image
+        fs::create_directories(src / "ng_polygons");
+        kizu::writeFileAtomic(src / "ng_polygons" / "a.json", "{\"polygons\": []}");
+        kizu::writeFileAtomic(src / "notes.txt", "shift 2");
+        kizu::writeFileAtomic(src / ".DS_Store", "x");
+        auto s = ProjectStore::create(tmp("p_notimg"));
+        auto rep = s.importPaths({src});
+        QCOMPARE(rep.imported, 1);
+        std::map<std::string, std::string> why;
+        for (auto& i : rep.issues) why[fs::path(i.path).filename().string()] = i.reason;
+        QVERIFY2(why["a.json"].find("JSON") != std::string::npos, why["a.json"].c_str());
+        QVERIFY2(why["notes.txt"].find(".txt") != std::string::npos, why["notes.txt"].c_str());
+        QVERIFY(!why.count(".DS_Store"));
+        QCOMPARE(rep.skipped, int(rep.issues.size()));
+        // Named on the command line: a folder called x.jpg is said to be one.
+        auto rep2 = s.importPaths({src / "x.jpg"});
+        QCOMPARE(rep2.skipped, 1);
+        QCOMPARE(rep2.issues.at(0).path, (src / "x.jpg").string());
+        QVERIFY2(rep2.issues.at(0).reason.find("is a folder") != std::string::npos,
+                 rep2.issues.at(0).reason.c_str());
+        auto rep3 = s.importPaths({src / "ng_polygons" / "a.json"});
+        QCOMPARE(rep3.skipped, 1);
+        QCOMPARE(rep3.issues.at(0).path, (src / "ng_polygons" / "a.json").string());
     }
 
     void badInputsAreSkippedAndReported()

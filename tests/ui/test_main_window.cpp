@@ -3,6 +3,8 @@
 #include "ui/main_window.h"
 
 #include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -51,6 +53,36 @@ private Q_SLOTS:
                  QFileInfo(QString::fromStdString(dir)).absoluteFilePath());
         QCOMPARE(QSettings().value("project/last").toString(),
                  QFileInfo(QString::fromStdString(dir)).absoluteFilePath());
+    }
+
+    void folderThatIsNotAProjectOffersNewProject()
+    {
+        // A folder of photos opened by mistake: the window says what is wrong and offers to
+        // create a project there (File > New Project), instead of only refusing.
+        const QString dir = m_tmp.filePath("photos");
+        QVERIFY(QDir().mkpath(dir));
+        kizu::ui::MainWindow w;
+        w.show();
+        QVERIFY(!w.openProject(dir));
+        QVERIFY(!w.store());
+        QMessageBox* box = nullptr;
+        QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("notAProject"))));
+        QVERIFY(box->isVisible());
+        QVERIFY2(box->text().contains(QStringLiteral("not a Kizu project")), qPrintable(box->text()));
+        QVERIFY2(box->informativeText().contains(QStringLiteral("File > New Project")),
+                 qPrintable(box->informativeText()));
+        auto* here = box->findChild<QPushButton*>(QStringLiteral("newProjectHere"));
+        QVERIFY(here);
+        QVERIFY(box->findChild<QPushButton*>(QStringLiteral("newProjectElsewhere")));
+        if (const QString out = qEnvironmentVariable("KIZU_SCREENSHOT_DIR"); !out.isEmpty()) {
+            QTest::qWait(200);
+            QVERIFY(box->grab().save(out + QStringLiteral("/not_a_project.png")));
+        }
+        here->click();
+        QTRY_VERIFY(w.store());
+        QVERIFY(ProjectStore::isProject(dir.toStdString()));
+        QCOMPARE(QFileInfo(QString::fromStdString(w.store()->dir().string())).absoluteFilePath(),
+                 QFileInfo(dir).absoluteFilePath());
     }
 };
 
