@@ -103,7 +103,10 @@ int importCmd(Args& args)
                  rep.imported, rep.duplicates, rep.skipped, rep.cancelled ? " (interrupted)" : "",
                  rep.nearDuplicates);
     if (rep.cancelled) return 130;
-    return rep.skipped ? 1 : 0;
+    // Files beside the photos that are not images (annotations, notes, CG sidecars) are named
+    // above but are no failure; an image that could not be imported, or a named path that
+    // holds none, is.
+    return rep.skipped > rep.notImages ? 1 : 0;
 }
 
 int labelCmd(Args& args)
@@ -311,7 +314,9 @@ const Registrar r2{{"import", "import image files and folders (recursive)",
                     "  --no-recursive       do not descend into sub-folders\n"
                     "  --verbose            print 'done PATH' on stdout after each file\n"
                     "  --quiet              no progress on stderr\n\n"
-                    "Exit status: 0 all imported, 1 some files skipped, 130 interrupted.\n\n"
+                    "Exit status: 0 every image imported (files that are not images are named and\n"
+                    "left out), 1 some image or named path could not be imported, 130\n"
+                    "interrupted.\n\n"
                     "Example:\n  kizu-cli -p spindles import --group-regex '_(\\d+_\\d+)_crop' "
                     "../shared/data/bsdata\n",
                     importCmd}};

@@ -160,10 +160,11 @@ void collectFiles(const fs::path& p, bool recursive, std::vector<fs::path>& out,
         if (fname.rfind(".", 0) == 0) return; // hidden files (.DS_Store, ._x.jpg) are not data
         if (e.is_regular_file(fec)) {
             if (imaging::hasImageExtension(e.path())) found.push_back(e.path());
-            else notImages.push_back({e.path().string(), notImageReason(e.path())});
+            else notImages.push_back({e.path().string(), notImageReason(e.path()), true});
         } else if (e.is_directory(fec) && !recursive) {
-            notImages.push_back({e.path().string(), "is a folder; not imported because "
-                                                    "sub-folders are not searched"});
+            notImages.push_back({e.path().string(),
+                                 "is a folder; not imported because sub-folders are not searched",
+                                 true});
         }
     };
     if (recursive) {
@@ -453,6 +454,8 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
     std::vector<fs::path> files;
     for (const auto& p : paths) collectFiles(p, options.recursive, files, report.issues);
     report.skipped = int(report.issues.size());
+    for (const auto& issue : report.issues)
+        report.notImages += issue.notImage ? 1 : 0;
     std::optional<std::regex> groupRe;
     if (!options.groupRegex.empty()) {
         try {

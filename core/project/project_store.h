@@ -71,12 +71,16 @@ struct ImportOptions {
 struct ImportIssue {
     std::string path;
     std::string reason;
+    // A file or folder met inside a folder that is not an image (annotations, notes, CG
+    // sidecars): named in the report, but not a failure of the import.
+    bool notImage = false;
 };
 
 struct ImportReport {
     int imported = 0;   // new images stored
     int duplicates = 0; // already in the project (same content)
     int skipped = 0;    // unreadable, not an image, too large ...
+    int notImages = 0;  // of skipped: files met in a folder that are not images (not failures)
     int nearDuplicates = 0; // new images grouped with a near-duplicate by perceptual hash
     bool cancelled = false;
     std::vector<ImportIssue> issues;
