@@ -470,7 +470,7 @@ void TrainPage::refreshData()
     else {
         text = tr("Train split: %1 OK + %2 NG.").arg(m_trainOk).arg(m_trainNg);
         if (m_shotsMode->isChecked())
-            text += tr(" Draws %1 + %2; the rest gives the validation curve.")
+            text += tr(" Draws %1 + %2; photos of other groups give the validation curve (else the test split).")
                         .arg(std::min<qint64>(m_shots->value(), m_trainOk))
                         .arg(std::min<qint64>(m_shots->value(), m_trainNg));
         text += (m_testOk + m_testNg) > 0

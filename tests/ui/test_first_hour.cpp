@@ -74,7 +74,6 @@ private Q_SLOTS:
         QVERIFY(store);
         const auto imagesBefore = store->stats().total();
         shot(window, QStringLiteral("dataset"), QStringLiteral("dataset"));
-        shot(window, QStringLiteral("cg"), QStringLiteral("cg_studio"));
 
         // Train with the defaults, exactly as the page opens.
         auto* train = window.trainPage();
