@@ -204,7 +204,7 @@ QWidget* ComparePage::buildSidebar()
             addModelFile(f);
     });
     ml->addWidget(add);
-    m_withBaseline = new QCheckBox(tr("Classical baseline (tuned parameters)"));
+    m_withBaseline = new QCheckBox(tr("Classical baseline (as on its tuning tab)"));
     m_withBaseline->setChecked(true);
     m_withBaseline->setToolTip(tr("The DoG/threshold/labeling baseline with the parameters of the "
                                   "Baseline tuning tab."));
