@@ -102,6 +102,12 @@ DefaultInit defaultInit(const std::string& arch)
 void judge(Assessment& a)
 {
     char buf[512];
+    if (a.nOk == 0 && a.nNg == 0) {
+        a.level = "unknown";
+        a.message = "Not checked: every labeled photo was used for training and there is no "
+                    "test split to check on (train on fewer shots, or assign a test split).";
+        return;
+    }
     if (a.nOk == 0 || a.nNg == 0) {
         a.level = "unknown";
         a.message = "Not checked: the held-out images lack " +

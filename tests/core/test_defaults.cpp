@@ -85,6 +85,10 @@ private Q_SLOTS:
         judge(a);
         QCOMPARE(a.level, std::string("unknown"));
         QVERIFY(!a.warns());
+        QVERIFY(a.message.find("lack NG") != std::string::npos);
+        a.nOk = 0; // nothing held out at all
+        judge(a);
+        QVERIFY(a.message.find("every labeled photo was used") != std::string::npos);
     }
 
     void assessmentRoundTrips()
