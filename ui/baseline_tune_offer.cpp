@@ -1,11 +1,14 @@
 #include "ui/baseline_tune_offer.h"
 
+#include "core/learn/dataset.h"
+
 #include "core/baseline/baseline_tuner.h"
 #include "core/common/error.h"
 #include "core/project/project_store.h"
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <tuple>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QShortcut>
@@ -15,7 +18,6 @@
 namespace kizu::ui {
 
 using kizu::baseline::BaselineParams;
-using kizu::project::Label;
 
 namespace {
 const char* kOfferText = QT_TRANSLATE_NOOP(
@@ -107,17 +109,16 @@ void BaselineTuneOffer::startTune()
 {
     if (m_tuning || !m_store) return;
     // The train split only: tuning on the test split would flatter the baseline.
+    // The project's labeled train images, as the CLI's `baseline tune --split train` reads them.
     std::vector<kizu::baseline::LabeledImage> labeled;
-    int ok = 0, ng = 0;
+    std::int64_t ok = 0, ng = 0;
     try {
-        kizu::project::ImageFilter f;
-        f.split = kizu::project::Split::Train;
-        for (const auto& img : m_store->images(f)) {
-            if (img.label == Label::Unlabeled) continue;
-            const bool isNg = img.label == Label::Ng;
-            labeled.push_back({m_store->imagePath(img).string(), isNg, img.group});
-            (isNg ? ng : ok)++;
-        }
+        const auto items = kizu::learn::listProject(m_store->dir(), "train");
+        std::tie(ok, ng) = kizu::learn::classCounts(items);
+        for (const auto& it : items)
+            labeled.push_back({it.path.string(), it.label == kizu::learn::kNg, it.group});
+    } catch (const kizu::InvalidArgument&) {
+        // no labeled train images: the message below says what is missing
     } catch (const kizu::Error& e) {
         m_text->setText(tr("Cannot read the project: %1").arg(QString::fromStdString(e.what())));
         return;
