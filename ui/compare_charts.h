@@ -3,7 +3,7 @@
 // (mean over seeds with error bars, log2 axis, the baseline as a dashed line).
 #pragma once
 
-#include "core/learn/compare_report.h"
+#include "core/evaluate/compare_report.h"
 
 #include <QWidget>
 

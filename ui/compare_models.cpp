@@ -1,6 +1,6 @@
 #include "ui/compare_models.h"
 
-#include "core/learn/compare_report.h"
+#include "core/evaluate/compare_report.h"
 
 #include <QColor>
 #include <QFileInfo>

@@ -4,7 +4,7 @@
 // compare.h); these only present it.
 #pragma once
 
-#include "core/learn/compare.h"
+#include "core/evaluate/compare.h"
 
 #include <QAbstractTableModel>
 #include <QStringList>

@@ -3,7 +3,7 @@
 #include "core/baseline/baseline.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
-#include "core/learn/compare_report.h"
+#include "core/evaluate/compare_report.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_panel.h"
 #include "ui/baseline_tune_offer.h"

@@ -1,8 +1,8 @@
 // After a training run: the model against chance and against the classical baseline on the
 // run's held-out images (defaults.h: Assessment).
-#include "core/learn/compare.h"
+#include "core/evaluate/compare.h"
+#include "core/evaluate/evaluate.h"
 #include "core/learn/defaults.h"
-#include "core/learn/evaluate.h"
 #include "core/learn/train_run.h"
 #include "core/project/project_store.h"
 

@@ -2,7 +2,7 @@
 
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
-#include "core/learn/evaluate.h"
+#include "core/evaluate/evaluate.h"
 #include "core/project/project_store.h"
 
 #include <algorithm>

@@ -4,7 +4,7 @@
 #include "core/learn/trainer.h"
 
 #include "core/common/error.h"
-#include "core/learn/evaluate.h"
+#include "core/evaluate/evaluate.h"
 #include "core/learn/internal/torch_model.h"
 
 #include <nlohmann/json.hpp>

@@ -6,8 +6,8 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
-#include "core/learn/compare.h"
-#include "core/learn/compare_report.h"
+#include "core/evaluate/compare.h"
+#include "core/evaluate/compare_report.h"
 #include "core/learn/model.h"
 
 #include <QTemporaryDir>

@@ -4,7 +4,7 @@
 // kizu-test-timeout: 240
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
-#include "core/learn/evaluate.h"
+#include "core/evaluate/evaluate.h"
 #include "core/learn/trainer.h"
 
 #include "common/test_support.h"

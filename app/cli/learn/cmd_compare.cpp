@@ -5,8 +5,8 @@
 #include "app/cli/learn/learn_data.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
-#include "core/learn/compare.h"
-#include "core/learn/compare_report.h"
+#include "core/evaluate/compare.h"
+#include "core/evaluate/compare_report.h"
 #include "core/project/project_store.h"
 
 #include <opencv2/imgcodecs.hpp>

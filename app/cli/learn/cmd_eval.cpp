@@ -3,7 +3,7 @@
 #include "app/cli/learn/learn_data.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
-#include "core/learn/evaluate.h"
+#include "core/evaluate/evaluate.h"
 
 #include <cstdio>
 #include <iostream>

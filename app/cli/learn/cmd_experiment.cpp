@@ -7,15 +7,15 @@
 #include "app/cli/commands.h"
 #include "app/cli/counted.h"
 #include "app/cli/learn/learn_data.h"
-#include "core/learn/defaults.h"
 #include "core/baseline/baseline_eval.h"
 #include "core/baseline/baseline_tuner.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/common/paths.h"
 #include "core/common/sha256.h"
+#include "core/evaluate/evaluate.h"
 #include "core/experiment/experiment.h"
-#include "core/learn/evaluate.h"
+#include "core/learn/defaults.h"
 #include "core/learn/trainer.h"
 
 #include <nlohmann/json.hpp>

@@ -6,14 +6,14 @@
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_params.h"
 #include "core/common/error.h"
+#include "core/evaluate/evaluate.h"
 #include "core/learn/cg_source.h"
-#include "core/learn/evaluate.h"
 #include "core/learn/trainer.h"
 
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "core/learn/evaluate.h"
+#include "core/evaluate/evaluate.h"
 
 #include "core/common/error.h"
 

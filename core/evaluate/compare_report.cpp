@@ -1,4 +1,4 @@
-#include "core/learn/compare_report.h"
+#include "core/evaluate/compare_report.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>

@@ -6,8 +6,8 @@
 
 #include "core/baseline/baseline.h"
 #include "core/common/progress.h"
+#include "core/evaluate/evaluate.h"
 #include "core/learn/dataset.h"
-#include "core/learn/evaluate.h"
 
 #include <filesystem>
 #include <optional>

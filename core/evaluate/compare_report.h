@@ -4,8 +4,8 @@
 // PDF). Plain strings in, a string out: no torch, no Qt.
 #pragma once
 
+#include "core/evaluate/compare.h"
 #include "core/experiment/experiment.h"
-#include "core/learn/compare.h"
 
 #include <opencv2/core.hpp>
 

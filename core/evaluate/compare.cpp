@@ -1,4 +1,4 @@
-#include "core/learn/compare.h"
+#include "core/evaluate/compare.h"
 
 #include "core/baseline/baseline_eval.h"
 #include "core/common/error.h"
