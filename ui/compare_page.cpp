@@ -4,6 +4,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/evaluate/compare_report.h"
+#include "core/evaluate/scoring.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_panel.h"
 #include "ui/baseline_tune_offer.h"
@@ -739,77 +740,32 @@ void ComparePage::startEvaluation()
     auto future = QtConcurrent::run([job, token, post]() -> std::shared_ptr<Outcome> {
         auto out = std::make_shared<Outcome>();
         try {
-            CompareData& d = out->data;
-            if (job.project) {
-                auto store = kizu::project::ProjectStore::open(job.dir);
-                kizu::project::ImageFilter f;
-                if (!job.split.empty()) f.split = kizu::project::splitFromString(job.split);
-                for (const auto& rec : store.images(f)) {
-                    if (rec.label == kizu::project::Label::Unlabeled) continue;
-                    d.items.push_back({store.imagePath(rec),
-                                       rec.label == kizu::project::Label::Ng ? kNg : kOk,
-                                       rec.group});
-                    d.imageIds.push_back(rec.id);
-                    d.names.push_back(rec.fileName());
-                }
-                d.description =
-                    QObject::tr("project %1, %2")
-                        .arg(QString::fromStdString(fs::path(job.dir).filename().string()),
-                             job.split.empty()
-                                 ? QObject::tr("all labeled images")
-                                 : QObject::tr("%1 split").arg(QString::fromStdString(job.split)));
-            } else {
-                std::error_code ec;
-                const bool manifest = fs::exists(fs::path(job.dir) / "manifest.csv", ec);
-                d.items = kizu::learn::listFolder(job.dir, manifest ? "test" : "");
-                d.description = QObject::tr("folder %1%2")
-                                    .arg(QString::fromStdString(job.dir),
-                                         manifest ? QObject::tr(", test split") : QString());
-            }
-            if (d.items.empty())
-                throw kizu::InvalidArgument(
-                    "The test set has no labeled images: label images (and assign a "
-                    "train/test split) on the Dataset page, or choose another set.");
-            for (const auto& it : d.items)
-                d.labels.push_back(it.label);
+            // The same test set and scores as kizu-cli compare (core/evaluate/scoring.h).
             post(0, 0, QObject::tr("hashing the test set"));
-            d.imagesHash = kizu::learn::imagesHash(d.items);
-            const qint64 n = qint64(d.items.size());
-            const qint64 total = n * qint64(job.models.size() + (job.baseline ? 1 : 0));
-            qint64 base = 0;
-            auto score = [&](const std::string& id, const QString& what, auto&& fn) -> bool {
-                if (!job.cacheDir.empty())
-                    if (auto c =
-                            kizu::learn::loadCachedScores(job.cacheDir, id, d.imagesHash, d.items)) {
-                        d.methods.push_back(std::move(*c));
-                        ++out->cached;
-                        base += n;
-                        return true;
-                    }
-                auto s = fn([&](const kizu::Progress& p) { post(base + p.done, total, what); });
-                if (s.cancelled) return false;
-                if (!job.cacheDir.empty()) kizu::learn::saveCachedScores(job.cacheDir, s, d.items);
-                d.methods.push_back(std::move(s));
-                base += n;
-                return true;
-            };
-            for (const auto& m : job.models) {
-                const QString what = QString::fromStdString(fs::path(m).filename().string());
-                if (!score(kizu::learn::modelMethodId(m), what, [&](const kizu::ProgressFn& fn) {
-                        return kizu::learn::scoreModel(m, d.items, d.imagesHash, fn, token.get());
-                    })) {
-                    out->cancelled = true;
-                    return out;
-                }
-            }
-            if (job.baseline && !score(kizu::learn::baselineMethodId(job.params),
-                                       QObject::tr("baseline"), [&](const kizu::ProgressFn& fn) {
-                                           return kizu::learn::scoreBaseline(
-                                               job.params, d.items, d.imagesHash, fn, token.get());
-                                       })) {
-                out->cancelled = true;
-                return out;
-            }
+            auto set = job.project ? kizu::learn::projectTestSet(job.dir, job.split)
+                                   : kizu::learn::folderTestSet(job.dir);
+            kizu::learn::ScoringRequest request;
+            for (const auto& m : job.models)
+                request.models.push_back(m);
+            request.baseline = job.baseline;
+            request.baselineParams = job.params;
+            request.cacheDir = job.cacheDir;
+            auto scored = kizu::learn::scoreTestSet(
+                set, request,
+                [&](const kizu::Progress& p) {
+                    post(p.done, p.total, QString::fromStdString(p.stage));
+                },
+                token.get());
+            out->cancelled = scored.cancelled;
+            out->cached = scored.fromCache;
+            CompareData& d = out->data;
+            d.description = QString::fromStdString(set.description);
+            d.items = std::move(set.items);
+            d.imageIds = std::move(set.imageIds);
+            d.names = std::move(set.names);
+            d.labels = std::move(set.labels);
+            d.imagesHash = std::move(set.imagesHash);
+            d.methods = std::move(scored.methods);
         } catch (const std::exception& e) {
             out->error = QString::fromStdString(e.what());
         }

@@ -1,13 +1,15 @@
 // The comparison core: metrics at a threshold and F1, the operating point, per-image verdicts
 // and the error filters, the score cache (hit, miss on changed data, damaged file), scoring a
 // real (untrained) model and the baseline on the same images, the experiment CSV and its
-// aggregation over seeds, and the HTML report.
+// aggregation over seeds, the HTML report, and scoreTestSet (the one scoring path of the CLI
+// and the Compare page: cache, progress, cancel).
 // kizu-test-timeout: 120
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
 #include "core/evaluate/compare.h"
 #include "core/evaluate/compare_report.h"
+#include "core/evaluate/scoring.h"
 #include "core/learn/model.h"
 
 #include <QTemporaryDir>
@@ -218,6 +220,83 @@ private Q_SLOTS:
             QFAIL("an unreadable image must throw");
         } catch (const Error& e) {
             QVERIFY(std::string(e.what()).find("im0.png") != std::string::npos);
+        }
+    }
+
+    // The one scoring path of kizu-cli compare and the Compare page: a folder test set, every
+    // method scored or taken from the cache, progress over all methods, a cancel that keeps
+    // the finished methods cached, clear errors.
+    void scoreTestSetCachesAndCancels()
+    {
+        QTemporaryDir tmp;
+        const fs::path dir = tmp.path().toStdString();
+        writeImages(dir / "data", 8);
+        const TestSet set = folderTestSet(dir / "data");
+        QCOMPARE(int(set.items.size()), 8);
+        QCOMPARE(int(set.labels.size()), 8);
+        QCOMPARE(set.imagesHash, imagesHash(set.items));
+        QCOMPARE(set.dataHash, dataHash(set.items));
+        QVERIFY(set.description.find("folder") != std::string::npos);
+        QVERIFY(set.imageIds.empty());
+        ModelInfo info;
+        info.inputSize = 64;
+        const fs::path file = dir / "tiny.kizumodel";
+        Model::create(info, "scratch", 5).save(file);
+        setTorchThreads(1);
+        ScoringRequest req;
+        req.models = {file};
+        req.baseline = true;
+        req.baselineParams.minArea = 40;
+        req.baselineParams.minContrast = 10;
+        req.baselineParams.marginX = 0;
+        req.cacheDir = dir / "cache";
+
+        // Cancelled once the baseline starts: the model's scores are cached, the baseline's not.
+        CancelToken cancel;
+        auto stopped = scoreTestSet(
+            set, req,
+            [&](const Progress& p) {
+                if (p.stage == "baseline") cancel.cancel();
+            },
+            &cancel);
+        QVERIFY(stopped.cancelled);
+        QCOMPARE(int(stopped.methods.size()), 1);
+        QCOMPARE(
+            int(std::distance(fs::directory_iterator(dir / "cache"), fs::directory_iterator())), 1);
+
+        std::vector<Progress> seen;
+        auto full = scoreTestSet(set, req, [&](const Progress& p) { seen.push_back(p); });
+        QVERIFY(!full.cancelled);
+        QCOMPARE(int(full.methods.size()), 2);
+        QCOMPARE(full.fromCache, 1);
+        QVERIFY(full.methods[0].fromCache);
+        QCOMPARE(full.methods[0].scores, stopped.methods[0].scores);
+        QCOMPARE(full.methods[1].kind, std::string("baseline"));
+        QCOMPARE(metricsAt(full.methods[1], set.labels, full.methods[1].threshold).metrics.accuracy,
+                 1.0);
+        QVERIFY(!seen.empty());
+        QCOMPARE(seen.front().stage, std::string("tiny.kizumodel"));
+        QCOMPARE(seen.front().item, std::string("cache"));
+        QCOMPARE(seen.back().done, std::int64_t(16)); // 8 images x 2 methods
+        QCOMPARE(seen.back().total, std::int64_t(16));
+        auto cached = scoreTestSet(set, req);
+        QCOMPARE(cached.fromCache, 2);
+        QCOMPARE(cached.methods[1].scores, full.methods[1].scores);
+
+        // A missing model names the file; an empty set says what to do.
+        req.models = {dir / "missing.kizumodel"};
+        try {
+            scoreTestSet(set, req);
+            QFAIL("a missing model must throw");
+        } catch (const IoError& e) {
+            QVERIFY(std::string(e.what()).find("missing.kizumodel") != std::string::npos);
+        }
+        fs::create_directories(dir / "empty" / "ok");
+        try {
+            folderTestSet(dir / "empty");
+            QFAIL("an empty test set must throw");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("label") != std::string::npos, e.what());
         }
     }
 

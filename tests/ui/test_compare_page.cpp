@@ -4,8 +4,9 @@
 // model and the baseline on a project in the background, caches the scores, relabels through
 // the audited store and exports HTML and PDF reports. With KIZU_SCREENSHOT_DIR and
 // KIZU_SCREENSHOT_PROJECT set it saves pictures of the page in the main window (run under
-// xvfb-run with QT_QPA_PLATFORM=xcb; KIZU_SCREENSHOT_CSV adds the shots chart).
-// kizu-test-timeout: 120
+// xvfb-run with QT_QPA_PLATFORM=xcb; KIZU_SCREENSHOT_CSV adds the shots chart). The page and
+// kizu-cli compare give the same numbers.
+// kizu-test-timeout: 300
 #include "ui/baseline_panel.h"
 #include "ui/baseline_tune_offer.h"
 #include "ui/compare_charts.h"
@@ -19,6 +20,9 @@
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QPainter>
 #include <QSignalSpy>
@@ -60,6 +64,32 @@ CompareData sampleData()
     d.methods.push_back(method("model", {0.1f, 0.2f, 0.6f, 0.4f, 0.8f, 0.9f}, 0.5));
     d.methods.push_back(method("baseline", {0.0f, 1.5f, 0.2f, 2.0f, 3.0f, 0.5f}, 1.0, "baseline"));
     return d;
+}
+
+// A project of 12 photos (every second one NG, with a dark pit): the first eight in the train
+// split, the last four in the test split.
+kizu::project::ProjectStore makeSplitProject(const fs::path& root)
+{
+    for (int i = 0; i < 12; ++i) {
+        const bool ng = i % 2 == 1;
+        cv::RNG rng(std::uint64_t(500 + i));
+        cv::Mat im(120, 200, CV_8UC3);
+        rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(120), cv::Scalar::all(140));
+        if (ng) cv::circle(im, cv::Point(60 + 7 * i, 60), 9, cv::Scalar::all(10), -1);
+        fs::create_directories(root / "photos" / (ng ? "ng" : "ok"));
+        cv::imwrite(
+            (root / "photos" / (ng ? "ng" : "ok") / ("p" + std::to_string(i) + ".png")).string(),
+            im);
+    }
+    auto store = kizu::project::ProjectStore::create(root / "proj");
+    store.importPaths({root / "photos"});
+    store.labelFromFolders();
+    std::vector<std::int64_t> train, test;
+    for (const auto& b : store.imageBriefs())
+        (train.size() < 8 ? train : test).push_back(b.id);
+    store.setSplit(train, kizu::project::Split::Train);
+    store.setSplit(test, kizu::project::Split::Test);
+    return store;
 }
 
 QString cell(QAbstractItemModel& m, int r, int c, int role = Qt::DisplayRole)
@@ -384,6 +414,72 @@ private Q_SLOTS:
         QCOMPARE(page.table()->methodCount(), 0);
         QCOMPARE(status->text(), QStringLiteral("Choose a test set and methods, then Evaluate."));
         QVERIFY(!page.rocChart()->plot()->legend->visible());
+    }
+
+    // The page and kizu-cli compare score through one core function (core/evaluate/
+    // scoring.h): the same project, model and baseline parameters give the same numbers, to
+    // the last bit, also when each side scores on its own (the CLI without the cache).
+    void sameNumbersAsCli()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        auto store = makeSplitProject(root);
+        kizu::learn::ModelInfo info;
+        info.inputSize = 64;
+        const fs::path modelFile = root / "tiny.kizumodel";
+        kizu::learn::Model::create(info, "scratch", 5).save(modelFile);
+        kizu::learn::setTorchThreads(1);
+        kizu::baseline::BaselineParams params;
+        params.minArea = 40;
+        params.minContrast = 10;
+        params.marginX = 0;
+        const fs::path paramsFile = root / "params.json";
+        kizu::writeFileAtomic(paramsFile, params.toJson().dump());
+
+        ComparePage page;
+        page.setProject(&store);
+        page.addModelFile(QString::fromStdString(modelFile.string()));
+        page.baselinePanel()->setParams(params);
+        page.setBaselineIncluded(true);
+        QSignalSpy finished(&page, &ComparePage::evaluationFinished);
+        page.startEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY2(finished.first().first().toBool(), qPrintable(page.lastError()));
+        QCOMPARE(page.table()->methodCount(), 2);
+        QVERIFY(!page.table()->compareData().methods[0].fromCache);
+
+        const auto r = kizu::test::runCli(
+            {"-p", QString::fromStdString((root / "proj").string()), "compare", "--models",
+             QString::fromStdString(modelFile.string()), "--baseline", "--baseline-params",
+             QString::fromStdString(paramsFile.string()), "--no-cache", "--threads", "1",
+             "--json"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["images"].toInt(), int(page.table()->compareData().items.size()));
+        QCOMPARE(j["images"].toInt(), 4); // the test split
+        const auto methods = j["methods"].toArray();
+        QCOMPARE(methods.size(), 2);
+        for (int k = 0; k < 2; ++k) {
+            const auto m = methods[k].toObject();
+            QVERIFY(!m["cached"].toBool());
+            const auto& page_ = page.table()->metrics(k);
+            const auto& pm = page_.metrics;
+            QCOMPARE(m["name"].toString().toStdString(),
+                     page.table()->compareData().methods[std::size_t(k)].name);
+            QCOMPARE(m["threshold"].toDouble(), pm.threshold);
+            QCOMPARE(m["accuracy"].toDouble(), pm.accuracy);
+            QCOMPARE(m["balanced_accuracy"].toDouble(), pm.balancedAccuracy);
+            QCOMPARE(m["ng_recall"].toDouble(), pm.ngRecall);
+            QCOMPARE(m["ng_precision"].toDouble(), pm.ngPrecision);
+            QCOMPARE(m["auc"].toDouble(), pm.auc);
+            QCOMPARE(m["f1"].toDouble(), page_.f1);
+            const auto c = m["confusion"].toObject();
+            QCOMPARE(qint64(c["tp"].toInteger()), qint64(pm.tp));
+            QCOMPARE(qint64(c["fp"].toInteger()), qint64(pm.fp));
+            QCOMPARE(qint64(c["tn"].toInteger()), qint64(pm.tn));
+            QCOMPARE(qint64(c["fn"].toInteger()), qint64(pm.fn));
+        }
+        QCOMPARE(page.table()->metrics(1).metrics.accuracy, 1.0); // the baseline sees the pits
     }
 
     // A project without tuned baseline parameters: Compare (and Inspect, through the main

@@ -2,11 +2,11 @@
 // Compare page's table, from the command line), with an optional HTML report.
 #include "app/cli/commands.h"
 #include "app/cli/counted.h"
-#include "app/cli/learn/learn_data.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/evaluate/compare.h"
 #include "core/evaluate/compare_report.h"
+#include "core/evaluate/scoring.h"
 #include "core/project/project_store.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -57,7 +57,9 @@ int compareCmd(Args& args)
     const bool quiet = args.flag("--quiet");
     const int worst = int(args.intValue("--worst", 12));
     const int threads = int(args.intValue("--threads", 0));
-    DataChoice data = chooseData(args, "test");
+    const auto dataArg = args.value("--data");
+    const auto splitArg = args.value("--split");
+    const std::string projectFolder = dataArg ? std::string() : projectDir(args);
     args.finish();
     if (models.empty() && !withBaseline)
         throw UsageError{
@@ -65,68 +67,66 @@ int compareCmd(Args& args)
     for (const auto& m : models)
         if (!fs::exists(m)) throw IoError("Model file " + m + " not found.");
 
+    // The test set as the Compare page chooses it (core/evaluate/scoring.h).
+    const learn::TestSet data =
+        dataArg ? learn::folderTestSet(*dataArg, splitArg.value_or(""))
+                : learn::projectTestSet(projectFolder, splitArg.value_or("test"));
     baseline::BaselineParams params;
     std::string paramsFrom = "defaults";
     if (paramsFile) {
         params = baseline::BaselineParams::load(*paramsFile);
         paramsFrom = *paramsFile;
-    } else if (!data.isFolder) {
-        auto store = project::ProjectStore::open(data.dir);
+    } else if (!dataArg) {
+        auto store = project::ProjectStore::open(projectFolder);
         if (auto saved = store.meta("baseline_params"); saved && !saved->empty()) {
             params = baseline::BaselineParams::fromJson(nlohmann::json::parse(*saved));
             paramsFrom = "the project's tuned parameters";
         }
     }
-    fs::path cacheDir;
+    learn::ScoringRequest request;
+    for (const auto& m : models)
+        request.models.push_back(m);
+    request.baseline = withBaseline;
+    request.baselineParams = params;
     if (cacheOpt)
-        cacheDir = *cacheOpt;
-    else if (!data.isFolder)
-        cacheDir = fs::path(data.dir) / "cache" / "eval";
-    if (noCache) cacheDir.clear();
+        request.cacheDir = *cacheOpt;
+    else if (!dataArg)
+        request.cacheDir = fs::path(projectFolder) / "cache" / "eval";
+    if (noCache) request.cacheDir.clear();
 
     learn::setTorchThreads(threads);
-    const learn::DataHashes hashes = learn::hashData(data.items);
-    const std::string& hash = hashes.images; // labels are not part of scores
-    std::vector<int> labels;
-    for (const auto& it : data.items)
-        labels.push_back(it.label);
+    const std::string& hash = data.imagesHash; // labels are not part of scores
+    const std::vector<int>& labels = data.labels;
 
-    std::vector<learn::MethodScores> methods;
-    auto run = [&](const std::string& id, const std::string& what, auto&& score) -> bool {
-        if (!cacheDir.empty())
-            if (auto cached = learn::loadCachedScores(cacheDir, id, hash, data.items)) {
-                if (!quiet && !asJson)
-                    std::fprintf(stderr, "compare: %s from the cache\n", what.c_str());
-                methods.push_back(std::move(*cached));
-                return true;
+    // One progress bar per method scored; a cached method only says so.
+    std::unique_ptr<StderrProgress> bar;
+    std::string current;
+    std::int64_t methodStart = 0; // progress counts images over all methods
+    const auto n = std::int64_t(data.items.size());
+    auto scored = learn::scoreTestSet(
+        data, request,
+        [&](const Progress& p) {
+            if (p.stage != current) {
+                if (bar) bar->finish();
+                bar.reset();
+                current = p.stage;
+                methodStart = p.done;
             }
-        StderrProgress bar(what, quiet || asJson);
-        auto s = score([&](const Progress& p) { bar(p.done, p.total); });
-        bar.finish();
-        if (s.cancelled) return false;
-        if (!cacheDir.empty()) learn::saveCachedScores(cacheDir, s, data.items);
-        methods.push_back(std::move(s));
-        return true;
-    };
-    for (const auto& m : models) {
-        const bool ok = run(
-            learn::modelMethodId(m), fs::path(m).filename().string(), [&](const ProgressFn& fn) {
-                return learn::scoreModel(m, data.items, hash, fn, &interruptToken());
-            });
-        if (!ok) {
-            std::fprintf(stderr, "compare: interrupted\n");
-            return 130;
-        }
+            if (p.item == "cache") {
+                if (!quiet && !asJson)
+                    std::fprintf(stderr, "compare: %s from the cache\n", p.stage.c_str());
+                return;
+            }
+            if (!bar) bar = std::make_unique<StderrProgress>(p.stage, quiet || asJson);
+            (*bar)(p.done - methodStart, n);
+        },
+        &interruptToken());
+    if (bar) bar->finish();
+    if (scored.cancelled) {
+        std::fprintf(stderr, "compare: interrupted\n");
+        return 130;
     }
-    if (withBaseline) {
-        const bool ok = run(learn::baselineMethodId(params), "baseline", [&](const ProgressFn& fn) {
-            return learn::scoreBaseline(params, data.items, hash, fn, &interruptToken());
-        });
-        if (!ok) {
-            std::fprintf(stderr, "compare: interrupted\n");
-            return 130;
-        }
-    }
+    const std::vector<learn::MethodScores>& methods = scored.methods;
 
     std::vector<learn::ReportMethod> rows;
     std::vector<double> thresholds;
@@ -168,7 +168,7 @@ int compareCmd(Args& args)
         nlohmann::json j;
         j["data"] = data.description;
         j["images"] = data.items.size();
-        j["data_hash"] = hashes.labeled;
+        j["data_hash"] = data.dataHash;
         j["images_hash"] = hash;
         auto arr = nlohmann::json::array();
         for (std::size_t k = 0; k < methods.size(); ++k) {
