@@ -1,0 +1,359 @@
+#include "core/learn/sweep.h"
+
+#include "core/baseline/baseline_eval.h"
+#include "core/baseline/baseline_tuner.h"
+#include "core/common/error.h"
+#include "core/common/fs_util.h"
+#include "core/common/paths.h"
+#include "core/evaluate/evaluate.h"
+#include "core/learn/defaults.h"
+#include "core/learn/model.h"
+#include "core/learn/trainer.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace kizu::learn {
+
+namespace fs = std::filesystem;
+namespace ex = kizu::experiment;
+using nlohmann::json;
+
+namespace {
+double now()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string titleOf(const json& cfg)
+{
+    std::ostringstream o;
+    o << cfg.value("arch", std::string("?")) << " at " << cfg.value("size", 0) << " px, "
+      << cfg.value("steps", 0) << " steps: test accuracy vs shots per class";
+    return o.str();
+}
+
+json readConfig(const fs::path& dir)
+{
+    const fs::path file = dir / "experiment.json";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return json::object();
+    json c = json::parse(readFile(file), nullptr, false);
+    return c.is_discarded() ? json::object() : c;
+}
+
+// The settings every row of results.csv depends on: a resumed or merged sweep must match them.
+constexpr const char* kFixedSettings[] = {"arch",  "size",       "steps",
+                                          "batch", "train_hash", "test_hash"};
+} // namespace
+
+SweepOptions defaultSweepOptions()
+{
+    const DefaultRoute& route = defaultRoute();
+    SweepOptions o;
+    o.arch = route.arch;
+    o.size = route.inputSize;
+    o.steps = route.steps;
+    o.batch = route.batch;
+    return o;
+}
+
+std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
+{
+    std::map<std::string, std::string> spec;
+    for (const auto& i : o.inits) {
+        if (i == "scratch") {
+            spec[i] = "scratch";
+        } else if (i == "station") {
+            // What the Train page starts from when the operator just presses Train.
+            spec[i] = defaultInit(o.arch).init;
+        } else if (i == "imagenet") {
+            const std::string f = !o.imagenetWeights.empty() ? o.imagenetWeights
+                                                             : findImagenetWeights(o.arch).string();
+            if (f.empty())
+                throw InvalidArgument("init imagenet needs torchvision's ImageNet weights for " +
+                                      o.arch +
+                                      " (--imagenet FILE.pth); none was found in "
+                                      "$KIZU_WEIGHTS_DIR or beside the source tree.");
+            spec[i] = "imagenet:" + f;
+        } else if (i == "cg") {
+            const std::string f = !o.cgModel.empty() ? o.cgModel : defaultCgModel(o.arch).string();
+            if (f.empty())
+                throw InvalidArgument("init cg needs a CG-pretrained " + o.arch +
+                                      " (--cg FILE): none is shipped; make one with kizu-cli "
+                                      "pretrain.");
+            spec[i] = "cg:" + f;
+        } else if (i == "baseline") {
+            spec[i] = !o.baselineStart.empty() ? o.baselineStart : "defaults";
+        } else {
+            throw InvalidArgument("Unknown initialisation '" + i +
+                                  "': use station, scratch, imagenet, cg or baseline.");
+        }
+    }
+    return spec;
+}
+
+SweepPlan planSweep(const fs::path& out, const SweepOptions& o, const SweepData& data)
+{
+    if (o.seeds.empty()) throw InvalidArgument("A sweep needs at least one seed.");
+    if (o.inits.empty())
+        throw InvalidArgument(
+            "A sweep needs at least one initialisation (scratch, imagenet, cg, baseline).");
+    if (o.size <= 0 || o.steps <= 0 || o.batch <= 0)
+        throw InvalidArgument("A sweep needs a positive input size, step count and batch.");
+    if (data.test.empty())
+        throw InvalidArgument("The test split of " + data.description +
+                              " is empty: assign some images to the test split first.");
+    SweepPlan plan;
+    plan.out = out;
+    plan.initSpecs = sweepInitSpecs(o);
+    const auto [nOk, nNg] = classCounts(data.train);
+    plan.trainOk = nOk;
+    plan.trainNg = nNg;
+    plan.shots = ex::parseShots(o.shots, int(std::min(nOk, nNg)));
+    plan.runs = ex::planRuns(plan.shots, o.inits, o.seeds, o.shardIndex, o.shardCount);
+
+    json cfg{{"arch", o.arch},
+             {"size", o.size},
+             {"steps", o.steps},
+             {"batch", o.batch},
+             {"device", o.device},
+             {"train_hash", dataHash(data.train)},
+             {"test_hash", dataHash(data.test)},
+             {"data", data.description},
+             {"inits", plan.initSpecs},
+             {"baseline_trials", o.baselineTrials}};
+    fs::create_directories(out);
+    const fs::path cfgFile = out / "experiment.json";
+    if (fs::exists(cfgFile)) {
+        json old = json::parse(readFile(cfgFile), nullptr, false);
+        for (const char* k : kFixedSettings)
+            if (old.is_discarded() || old.value(k, json()) != cfg[k])
+                throw InvalidArgument(out.string() + " holds a sweep with other settings (" + k +
+                                      " differs). Use another folder, or the same settings to "
+                                      "continue it.");
+        for (auto& [k, v] : plan.initSpecs)
+            if (old["inits"].contains(k) && old["inits"][k] != v)
+                throw InvalidArgument(out.string() + " holds a sweep whose init '" + k +
+                                      "' started from " + old["inits"][k].dump() + ", not " + v +
+                                      ". Use another folder.");
+        for (auto& [k, v] : old["inits"].items())
+            if (!cfg["inits"].contains(k)) cfg["inits"][k] = v;
+    }
+    plan.configJson = cfg.dump(2) + "\n";
+    writeFileAtomic(cfgFile, plan.configJson);
+    plan.title = titleOf(cfg);
+
+    const auto rows = ex::readResults(out / "results.csv");
+    for (const auto& k : plan.runs)
+        if (std::none_of(rows.begin(), rows.end(),
+                         [&](const ex::RunResult& r) { return r.key == k; }))
+            plan.pending.push_back(k);
+    return plan;
+}
+
+void writeSweepReport(const fs::path& dir, const std::vector<ex::RunResult>& rows,
+                      std::string title)
+{
+    if (rows.empty()) return;
+    if (title.empty()) title = titleOf(readConfig(dir));
+    std::string md = "# " + title +
+                     "\n\nTest accuracy (%), mean ± sample standard deviation over "
+                     "seeds (number of seeds).\n\n" +
+                     ex::markdownTable(rows, "accuracy") + "\n\nBalanced accuracy (%):\n\n" +
+                     ex::markdownTable(rows, "balanced_accuracy") + "\n\nAUC (%):\n\n" +
+                     ex::markdownTable(rows, "auc");
+    writeFileAtomic(dir / "table.md", md);
+    // Accuracy as the study reports it; balanced accuracy too, because on a test split with
+    // few NG images accuracy mostly measures where the threshold fell.
+    for (const char* metric : {"accuracy", "balanced_accuracy"}) {
+        std::vector<uchar> png;
+        std::string t = title;
+        if (std::string(metric) != "accuracy")
+            if (auto at = t.find("test accuracy"); at != std::string::npos)
+                t.replace(at, 13, "balanced accuracy");
+        cv::imencode(".png", ex::chart(rows, metric, t), png);
+        writeFileAtomic(dir / (std::string(metric) + "_vs_shots.png"),
+                        std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+    }
+}
+
+SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepData& data,
+                     const SweepProgressFn& progress, const CancelToken* cancel)
+{
+    SweepResult out;
+    const fs::path csv = plan.out / "results.csv";
+    out.rows = ex::readResults(csv);
+    if (o.threads > 0) setTorchThreads(o.threads);
+    // Images are decoded once per call: training images at the trainer's cache size, the test
+    // split at the input size (what the model sees), and for the baseline as files.
+    const int cacheSize = int(std::lround(o.size * 1.15));
+    std::map<std::string, cv::Mat> trainCache;
+    std::vector<cv::Mat> testImages;
+    std::vector<int> testLabels;
+    std::vector<baseline::LabeledImage> testLabeled;
+    for (const auto& t : data.test)
+        testLabeled.push_back({t.path.string(), t.label == kNg, t.group});
+
+    const double started = now();
+    SweepProgress status;
+    status.runsTotal = plan.pending.size();
+    auto tell = [&](std::int64_t step, std::int64_t steps) {
+        if (!progress) return;
+        status.step = step;
+        status.steps = steps;
+        status.elapsedSeconds = now() - started;
+        progress(status);
+    };
+    for (const auto& key : plan.pending) {
+        if (isCancelled(cancel)) {
+            out.cancelled = true;
+            break;
+        }
+        status.run = key;
+        status.finished = nullptr;
+        tell(0, 0);
+        const auto items = drawShots(data.train, key.shots, key.seed);
+        ex::RunResult r;
+        r.arch = key.init == "baseline" ? "baseline" : o.arch;
+        r.size = key.init == "baseline" ? 0 : o.size;
+        r.key = key;
+        r.testImages = std::int64_t(data.test.size());
+        const double t0 = now();
+        if (key.init == "baseline") {
+            std::vector<baseline::LabeledImage> shotsLabeled;
+            for (const auto& it : items)
+                shotsLabeled.push_back({it.path.string(), it.label == kNg, it.group});
+            baseline::TuneOptions opt;
+            opt.seed = key.seed;
+            opt.trials = o.baselineTrials;
+            if (!o.baselineStart.empty())
+                opt.start = baseline::BaselineParams::load(o.baselineStart);
+            auto tuned = baseline::tuneBaseline(
+                shotsLabeled, opt, [&](const Progress& p) { tell(p.done, p.total); }, cancel);
+            if (tuned.cancelled) {
+                out.cancelled = true;
+                break;
+            }
+            r.trainSeconds = now() - t0;
+            const double t1 = now();
+            auto ev = baseline::evaluate(testLabeled, tuned.best, {}, cancel);
+            if (ev.cancelled) {
+                out.cancelled = true;
+                break;
+            }
+            r.evalSeconds = now() - t1;
+            const auto& m = ev.metrics;
+            r.steps = tuned.trials;
+            r.accuracy = m.accuracy;
+            r.balancedAccuracy = m.balancedAccuracy;
+            r.ngPrecision = m.precision;
+            r.ngRecall = m.recall;
+            r.auc = m.auc;
+            r.threshold = tuned.best.scoreThreshold;
+        } else {
+            TrainConfig tc;
+            tc.arch = o.arch;
+            tc.inputSize = o.size;
+            tc.init = plan.initSpecs.at(key.init);
+            tc.steps = o.steps;
+            tc.batch = o.batch;
+            tc.seed = key.seed;
+            tc.threads = o.threads;
+            tc.device = o.device;
+            for (const auto& it : items)
+                if (!trainCache.count(it.path.string()))
+                    trainCache[it.path.string()] = loadSquare(it.path, cacheSize);
+            FunctionSource source(
+                [&](std::int64_t i) {
+                    const auto& it = items.at(std::size_t(i));
+                    return Sample{trainCache.at(it.path.string()), it.label};
+                },
+                dataHash(items), std::int64_t(items.size()),
+                [&](std::int64_t i) { return items.at(std::size_t(i)).label; });
+            auto result = train(
+                tc, source, [&](const TrainProgress& p) { tell(p.step, p.totalSteps); }, cancel);
+            if (result.cancelled) {
+                out.cancelled = true;
+                break;
+            }
+            r.trainSeconds = now() - t0;
+            r.steps = result.steps;
+            const double t1 = now();
+            if (testImages.empty())
+                for (const auto& t : data.test) {
+                    testImages.push_back(loadSquare(t.path, o.size));
+                    testLabels.push_back(t.label);
+                }
+            std::vector<float> scores;
+            for (std::size_t b = 0; b < testImages.size(); b += 32) {
+                std::vector<cv::Mat> chunk(testImages.begin() + std::ptrdiff_t(b),
+                                           testImages.begin() +
+                                               std::ptrdiff_t(std::min(testImages.size(), b + 32)));
+                auto s = result.model->predict(chunk);
+                scores.insert(scores.end(), s.begin(), s.end());
+            }
+            r.evalSeconds = now() - t1;
+            const auto m = computeMetrics(scores, testLabels, result.model->info().threshold);
+            r.accuracy = m.accuracy;
+            r.balancedAccuracy = m.balancedAccuracy;
+            r.ngPrecision = m.ngPrecision;
+            r.ngRecall = m.ngRecall;
+            r.auc = m.auc;
+            r.threshold = m.threshold;
+        }
+        r.f1 = r.ngPrecision + r.ngRecall > 0
+                   ? 2 * r.ngPrecision * r.ngRecall / (r.ngPrecision + r.ngRecall)
+                   : 0;
+        // Reread before writing: another process on the same folder (not recommended, but a
+        // second shard pointed here by mistake) must not lose its rows.
+        auto current = ex::readResults(csv);
+        current.push_back(r);
+        out.rows = ex::mergeResults({current});
+        ex::writeResults(csv, out.rows);
+        writeSweepReport(plan.out, out.rows, plan.title);
+        ++out.done;
+        status.runsDone = out.done;
+        status.finished = &r;
+        const double elapsed = now() - started;
+        status.etaSeconds = elapsed / double(out.done) * double(plan.pending.size() - out.done);
+        tell(status.steps, status.steps);
+        status.finished = nullptr;
+    }
+    return out;
+}
+
+std::vector<ex::RunResult> mergeSweeps(const std::vector<fs::path>& parts, const fs::path& out)
+{
+    if (parts.empty()) throw InvalidArgument("Name the shard folders to merge.");
+    std::vector<std::vector<ex::RunResult>> results;
+    json cfg;
+    for (const auto& dir : parts) {
+        if (!fs::exists(dir / "results.csv"))
+            throw InvalidArgument(dir.string() + " has no results.csv (not an experiment folder?)");
+        json c = json::parse(readFile(dir / "experiment.json"), nullptr, false);
+        if (c.is_discarded()) throw FormatError((dir / "experiment.json").string() + " is damaged");
+        if (cfg.is_null()) cfg = c;
+        for (const char* k : kFixedSettings)
+            if (c.value(k, json()) != cfg.value(k, json()))
+                throw InvalidArgument(dir.string() + " was run with other settings (" + k +
+                                      " differs from " + parts.front().string() + ")");
+        for (auto& [k, v] : c["inits"].items())
+            cfg["inits"][k] = v;
+        results.push_back(ex::readResults(dir / "results.csv"));
+    }
+    auto rows = ex::mergeResults(results);
+    fs::create_directories(out);
+    writeFileAtomic(out / "experiment.json", cfg.dump(2) + "\n");
+    ex::writeResults(out / "results.csv", rows);
+    writeSweepReport(out, rows, titleOf(cfg));
+    return rows;
+}
+
+} // namespace kizu::learn
