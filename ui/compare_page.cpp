@@ -10,6 +10,7 @@
 #include "ui/baseline_tune_offer.h"
 #include "ui/compare_charts.h"
 #include "ui/image_preview.h"
+#include "ui/sweep_panel.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -519,11 +520,17 @@ QWidget* ComparePage::buildShotsTab()
     connect(m_bars, &QComboBox::currentIndexChanged, this, &ComparePage::redrawShots);
     m_shots = new ShotsChart;
     l->addWidget(m_shots, 1);
-    m_shotsInfo =
-        new QLabel(tr("Open the results.csv of a kizu-cli experiment run: accuracy against "
-                      "shots per class, one line per initialisation, the baseline dashed."));
+    m_shotsInfo = new QLabel(
+        tr("Run a sweep below, or open the results.csv of a kizu-cli experiment run: accuracy "
+           "against shots per class, one line per initialisation, the baseline dashed."));
     m_shotsInfo->setWordWrap(true);
     l->addWidget(m_shotsInfo);
+    // The sweep itself (the same runner as kizu-cli experiment run); the chart follows its
+    // results.csv as rows finish.
+    m_sweep = new SweepPanel;
+    l->addWidget(m_sweep);
+    connect(m_sweep, &SweepPanel::rowFinished, this,
+            [this](const QString& csv) { loadExperimentCsv(csv); });
     return w;
 }
 
@@ -544,6 +551,7 @@ void ComparePage::setProject(kizu::project::ProjectStore* store)
         m_sourceInfo->setText(tr("No project open: choose a folder."));
     refreshModelList();
     refreshExperimentFiles();
+    m_sweep->setProject(store);
 }
 
 void ComparePage::useProjectSplit(const QString& split)

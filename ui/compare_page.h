@@ -2,7 +2,7 @@
 // test set (a project split or a folder). Evaluation runs in the background with progress and
 // cancel, scores are cached per method and dataset hash; a metrics table, a confusion matrix and
 // a threshold slider per method, the ROC curves with operating points, the accuracy-against-
-// shots chart from experiment results, an error browser (baseline blobs and model heatmap,
+// shots chart from experiment results (read, or run here as a sweep), an error browser (baseline blobs and model heatmap,
 // one-key relabeling through the audited store), an HTML/PDF report, and the baseline tuner.
 #pragma once
 
@@ -36,6 +36,7 @@ class BaselineTuneOffer;
 class ImagePreview;
 class RocChart;
 class ShotsChart;
+class SweepPanel;
 
 class ComparePage : public QWidget {
     Q_OBJECT
@@ -50,6 +51,8 @@ public:
     ErrorListModel* errorList() const { return m_errors; }
     RocChart* rocChart() const { return m_roc; }
     ShotsChart* shotsChart() const { return m_shots; }
+    // The "Accuracy vs shots" tab's Run sweep (core/learn/sweep.h on the open project).
+    SweepPanel* sweepPanel() const { return m_sweep; }
     QTabWidget* views() const { return m_views; }
     QTableView* errorView() const { return m_errorView; }
 
@@ -147,6 +150,7 @@ private:
     QComboBox* m_bars = nullptr;
     QLabel* m_shotsInfo = nullptr;
     ShotsChart* m_shots = nullptr;
+    SweepPanel* m_sweep = nullptr;
     std::vector<kizu::experiment::RunResult> m_runs;
 
     BaselinePanel* m_baseline = nullptr;

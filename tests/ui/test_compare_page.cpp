@@ -5,7 +5,7 @@
 // the audited store and exports HTML and PDF reports. With KIZU_SCREENSHOT_DIR and
 // KIZU_SCREENSHOT_PROJECT set it saves pictures of the page in the main window (run under
 // xvfb-run with QT_QPA_PLATFORM=xcb; KIZU_SCREENSHOT_CSV adds the shots chart). The page and
-// kizu-cli compare give the same numbers.
+// kizu-cli compare give the same numbers; a tiny sweep runs, cancels and resumes on the page.
 // kizu-test-timeout: 300
 #include "ui/baseline_panel.h"
 #include "ui/baseline_tune_offer.h"
@@ -14,6 +14,7 @@
 #include "ui/compare_page.h"
 #include "ui/inspect_page.h"
 #include "ui/main_window.h"
+#include "ui/sweep_panel.h"
 
 #include "common/test_support.h"
 #include "core/common/fs_util.h"
@@ -480,6 +481,88 @@ private Q_SLOTS:
             QCOMPARE(qint64(c["fn"].toInteger()), qint64(pm.fn));
         }
         QCOMPARE(page.table()->metrics(1).metrics.accuracy, 1.0); // the baseline sees the pits
+    }
+
+    // The "Accuracy vs shots" tab runs the sweep itself: a tiny one (2 shot counts x scratch
+    // and the baseline x 1 seed) is cancelled after its first row, resumed (finished rows are
+    // kept, not redone), and a third run has nothing left to do; the chart follows the rows.
+    void sweepRunsCancelsAndResumes()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        auto store = makeSplitProject(root);
+        kizu::learn::setTorchThreads(1);
+        ComparePage page;
+        SweepPanel* sweep = page.sweepPanel();
+        QVERIFY(sweep);
+        sweep->start(); // no project yet
+        QVERIFY(!sweep->isRunning());
+        QVERIFY2(sweep->lastError().contains(QStringLiteral("Open a project")),
+                 qPrintable(sweep->lastError()));
+        page.setProject(&store);
+        auto o = sweep->options();
+        QCOMPARE(o.inits, (std::vector<std::string>{"scratch", "imagenet", "cg", "baseline"}));
+        o.arch = "squeezenet1_1";
+        o.size = 48;
+        o.steps = 40;
+        o.batch = 2;
+        o.shots = "1,2";
+        o.seeds = {7};
+        o.inits = {"scratch", "baseline"};
+        o.baselineTrials = 3;
+        sweep->setOptions(o);
+        QCOMPARE(sweep->options().steps, std::int64_t(40));
+        QCOMPARE(sweep->options().inits, o.inits);
+        const QString csv = sweep->outputDir() + QStringLiteral("/results.csv");
+        QVERIFY(csv.contains(QStringLiteral("experiments")));
+
+        QSignalSpy finished(sweep, &SweepPanel::finished);
+        QSignalSpy rows(sweep, &SweepPanel::rowFinished);
+        // Cancel as soon as the first row is in.
+        auto once = std::make_shared<bool>(false);
+        connect(sweep, &SweepPanel::rowFinished, sweep, [sweep, once] {
+            if (!*once) sweep->cancel();
+            *once = true;
+        });
+        sweep->start();
+        QVERIFY(sweep->isRunning());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+        QCOMPARE(finished.first().first().toBool(), false);
+        QVERIFY2(sweep->lastError().isEmpty(), qPrintable(sweep->lastError()));
+        QVERIFY2(sweep->statusText().contains(QStringLiteral("Cancelled")),
+                 qPrintable(sweep->statusText()));
+        const auto first = kizu::experiment::readResults(csv.toStdString());
+        QVERIFY2(!first.empty() && first.size() < 4, qPrintable(QString::number(first.size())));
+        QCOMPARE(first[0].key.init, std::string("scratch"));
+        QCOMPARE(rows.first().first().toString(), csv);
+        QVERIFY(page.shotsChart()->seriesCount() >= 1); // the chart follows the rows
+
+        // Resume: the rest is done, the rows already there are kept as they were.
+        finished.clear();
+        sweep->start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+        QVERIFY2(finished.first().first().toBool(), qPrintable(sweep->lastError()));
+        const auto all = kizu::experiment::readResults(csv.toStdString());
+        QCOMPARE(all.size(), std::size_t(4));
+        for (const auto& r : first) {
+            auto same =
+                std::find_if(all.begin(), all.end(), [&](const auto& x) { return x.key == r.key; });
+            QVERIFY(same != all.end());
+            QCOMPARE(same->trainSeconds, r.trainSeconds); // not trained again
+            QCOMPARE(same->accuracy, r.accuracy);
+        }
+        QCOMPARE(page.shotsChart()->seriesCount(), 2); // scratch and the baseline
+        QVERIFY(fs::exists(fs::path(sweep->outputDir().toStdString()) / "table.md"));
+
+        // Everything done: a rerun changes nothing.
+        const std::string before = kizu::readFile(csv.toStdString());
+        finished.clear();
+        sweep->start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY(finished.first().first().toBool());
+        QVERIFY2(sweep->statusText().contains(QStringLiteral("0 runs this time")),
+                 qPrintable(sweep->statusText()));
+        QCOMPARE(kizu::readFile(csv.toStdString()), before);
     }
 
     // A project without tuned baseline parameters: Compare (and Inspect, through the main
