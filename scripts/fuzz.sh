@@ -11,8 +11,13 @@ SECONDS_PER_TARGET=${1:-20}
 BUILD_DIR=${KIZU_FUZZ_BUILD_DIR:-build-fuzz}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(cd .. && pwd)}
+# Checking builds: -O1 with line tables only (-g1) compiles a LibTorch file in less than half
+# the time of -O2 -g (33 s against 75 s measured here) and still gives sanitizer reports with
+# file:line, which is all these builds are for.
+LIGHT_FLAGS=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "${LIGHT_FLAGS[@]}" \
     -DKIZU_FUZZ=ON >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)"

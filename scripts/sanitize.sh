@@ -7,8 +7,13 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${KIZU_ASAN_BUILD_DIR:-build-asan}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(cd .. && pwd)}
+# Checking builds: -O1 with line tables only (-g1) compiles a LibTorch file in less than half
+# the time of -O2 -g (33 s against 75 s measured here) and still gives sanitizer reports with
+# file:line, which is all these builds are for.
+LIGHT_FLAGS=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKIZU_SANITIZE=ON \
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "${LIGHT_FLAGS[@]}" -DKIZU_SANITIZE=ON \
     -DKIZU_BUILD_GUI=OFF -DKIZU_BUILD_BENCH=OFF >/dev/null
 fi
 # LibTorch and OpenCV are not instrumented: leaks inside them are not ours to chase here.

@@ -14,8 +14,13 @@ TESTS=(test_inspect_page test_baseline_panel test_dataset_page test_train_page t
 REGEX=${1:-"ui/($(IFS='|'; echo "${TESTS[*]}"))\$"}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(cd .. && pwd)}
+# Checking builds: -O1 with line tables only (-g1) compiles a LibTorch file in less than half
+# the time of -O2 -g (33 s against 75 s measured here) and still gives sanitizer reports with
+# file:line, which is all these builds are for.
+LIGHT_FLAGS=(-DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKIZU_TSAN=ON \
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "${LIGHT_FLAGS[@]}" -DKIZU_TSAN=ON \
     -DKIZU_BUILD_BENCH=OFF >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${TESTS[@]}"
