@@ -195,9 +195,10 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder to replay"));
         if (!dir.isEmpty()) setSourceUri(QStringLiteral("folder:%1?fps=10&loop=1").arg(dir));
     });
-    connect(capture, &QPushButton::clicked, this, [this] { captureCurrent(0); });
-    connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(1); });
-    connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(2); });
+    connect(capture, &QPushButton::clicked, this,
+            [this] { captureCurrent(project::Label::Unlabeled); });
+    connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ok); });
+    connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ng); });
     connect(m_heatmap, &QCheckBox::toggled, this, [this](bool on) { m_pipeline->setHeatmapEnabled(on); });
     connect(m_second, &QCheckBox::toggled, this,
             [this](bool on) { m_pipeline->setSecondEnabled(on); });
@@ -229,7 +230,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     };
     shortcut(QKeySequence(Qt::Key_F5), [this] { startInspection(); });
     shortcut(QKeySequence(Qt::Key_Escape), [this] { stopInspection(); });
-    shortcut(QKeySequence(Qt::Key_C), [this] { captureCurrent(0); });
+    shortcut(QKeySequence(Qt::Key_C), [this] { captureCurrent(project::Label::Unlabeled); });
     shortcut(QKeySequence(Qt::Key_H), [this] { m_heatmap->toggle(); });
 }
 
@@ -440,7 +441,7 @@ void InspectPage::stopInspection()
     setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
 }
 
-bool InspectPage::captureCurrent(int label)
+bool InspectPage::captureCurrent(project::Label label)
 {
     if (!m_store || m_last.frameBgr.empty()) return false;
     camera::Frame frame;
@@ -448,8 +449,8 @@ bool InspectPage::captureCurrent(int label)
     frame.encoded = m_last.encoded;
     if (m_sessionGroup.isEmpty()) m_sessionGroup = QString::fromStdString(inspect::sessionGroup());
     try {
-        const auto id = inspect::keepFrame(*m_store, frame, "camera", m_sessionGroup.toStdString(),
-                                           project::Label(label));
+        const auto id =
+            inspect::keepFrame(*m_store, frame, "camera", m_sessionGroup.toStdString(), label);
         appendLog(tr("captured as image %1").arg(id), QStringLiteral("#2c3e50"));
         Q_EMIT imageCaptured(id);
         return true;

@@ -67,8 +67,8 @@ public:
 public Q_SLOTS:
     void startInspection();
     void stopInspection();
-    // Stores the frame on screen in the project (label: 0 unlabeled, 1 OK, 2 NG).
-    bool captureCurrent(int label = 0);
+    // Stores the frame on screen in the project, with that label.
+    bool captureCurrent(kizu::project::Label label = kizu::project::Label::Unlabeled);
     void refreshCameras();
 
 Q_SIGNALS:

@@ -151,7 +151,7 @@ private Q_SLOTS:
                  qPrintable(QString::number(recs.back().at - recs.front().at)));
         // The last frame on screen goes into the dataset as NG.
         QSignalSpy captured(&page, &ui::InspectPage::imageCaptured);
-        QVERIFY(page.captureCurrent(2));
+        QVERIFY(page.captureCurrent(project::Label::Ng));
         QCOMPARE(captured.count(), 1);
         auto img = store.image(captured.at(0).at(0).toLongLong());
         QVERIFY(img);
@@ -197,7 +197,7 @@ private Q_SLOTS:
             if (rec.imageId)
                 QVERIFY(std::count(imported.ids.begin(), imported.ids.end(), *rec.imageId) == 1);
         QSignalSpy captured(&page, &ui::InspectPage::imageCaptured);
-        QVERIFY(page.captureCurrent(1));
+        QVERIFY(page.captureCurrent(project::Label::Ok));
         QVERIFY(std::count(imported.ids.begin(), imported.ids.end(),
                            captured.at(0).at(0).toLongLong()) == 1);
         QCOMPARE(store.countImages(), before);
@@ -244,9 +244,9 @@ private Q_SLOTS:
         QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
         page.startInspection();
         QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 2, 60000);
-        QVERIFY(page.captureCurrent(0));
+        QVERIFY(page.captureCurrent(project::Label::Unlabeled));
         QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 6, 60000);
-        QVERIFY(page.captureCurrent(2));
+        QVERIFY(page.captureCurrent(project::Label::Ng));
         const QString first = page.sessionGroup();
         page.stopInspection();
         project::ImageFilter f;
