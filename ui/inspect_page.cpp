@@ -26,6 +26,23 @@
 
 namespace kizu::ui {
 
+namespace {
+QString stateText(inspect::State s)
+{
+    switch (s) {
+    case inspect::State::Ok:
+        return InspectPage::tr("OK");
+    case inspect::State::Ng:
+        return InspectPage::tr("NG");
+    case inspect::State::Fault:
+        return InspectPage::tr("FAULT");
+    case inspect::State::Dropped:
+        return InspectPage::tr("DROPPED");
+    }
+    return {};
+}
+} // namespace
+
 // Paints the current frame (and optional heatmap), scaled to fit, keeping its aspect ratio.
 class FrameView : public QWidget {
 public:
@@ -34,7 +51,7 @@ public:
         setMinimumSize(320, 240);
         setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
     }
-    void setFrame(const QImage& frame, const QImage& heat, int state)
+    void setFrame(const QImage& frame, const QImage& heat, inspect::State state)
     {
         m_frame = frame;
         m_heat = heat;
@@ -43,7 +60,11 @@ public:
     }
     const QImage& frame() const { return m_frame; }
     bool hasHeat() const { return !m_heat.isNull(); }
-    int state() const { return m_frame.isNull() ? -1 : m_state; }
+    std::optional<inspect::State> state() const
+    {
+        if (m_frame.isNull()) return std::nullopt;
+        return m_state;
+    }
 
 protected:
     void paintEvent(QPaintEvent*) override
@@ -61,15 +82,16 @@ protected:
         p.setRenderHint(QPainter::SmoothPixmapTransform);
         p.drawImage(target, m_frame);
         if (!m_heat.isNull()) p.drawImage(target, m_heat);
-        const QColor edge = m_state == 1 ? QColor(220, 50, 47) : m_state == 2 ? QColor(230, 160, 0)
-                                                                               : QColor(60, 170, 80);
+        const QColor edge = m_state == inspect::State::Ng      ? QColor(220, 50, 47)
+                            : m_state == inspect::State::Fault ? QColor(230, 160, 0)
+                                                               : QColor(60, 170, 80);
         p.setPen(QPen(edge, 4));
         p.drawRect(target.adjusted(-2, -2, 2, 2));
     }
 
 private:
     QImage m_frame, m_heat;
-    int m_state = 0;
+    inspect::State m_state = inspect::State::Ok;
 };
 
 InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new InspectPipeline(this))
@@ -173,9 +195,10 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder to replay"));
         if (!dir.isEmpty()) setSourceUri(QStringLiteral("folder:%1?fps=10&loop=1").arg(dir));
     });
-    connect(capture, &QPushButton::clicked, this, [this] { captureCurrent(0); });
-    connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(1); });
-    connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(2); });
+    connect(capture, &QPushButton::clicked, this,
+            [this] { captureCurrent(project::Label::Unlabeled); });
+    connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ok); });
+    connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ng); });
     connect(m_heatmap, &QCheckBox::toggled, this, [this](bool on) { m_pipeline->setHeatmapEnabled(on); });
     connect(m_second, &QCheckBox::toggled, this,
             [this](bool on) { m_pipeline->setSecondEnabled(on); });
@@ -193,7 +216,8 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
                                 "and in the Baseline column. Takes effect at once, also while "
                                 "running."));
         // A source that gave up after a fault keeps FAULT on the banner; any other end is IDLE.
-        if (m_last.state != 2) setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
+        if (m_last.state != inspect::State::Fault)
+            setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
         if (m_keptSinceNotice) {
             m_keptSinceNotice = false;
             Q_EMIT projectDataChanged();
@@ -206,7 +230,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     };
     shortcut(QKeySequence(Qt::Key_F5), [this] { startInspection(); });
     shortcut(QKeySequence(Qt::Key_Escape), [this] { stopInspection(); });
-    shortcut(QKeySequence(Qt::Key_C), [this] { captureCurrent(0); });
+    shortcut(QKeySequence(Qt::Key_C), [this] { captureCurrent(project::Label::Unlabeled); });
     shortcut(QKeySequence(Qt::Key_H), [this] { m_heatmap->toggle(); });
 }
 
@@ -231,7 +255,7 @@ bool InspectPage::heatmapOnScreen() const
 {
     return m_view->hasHeat();
 }
-int InspectPage::shownBorder() const
+std::optional<inspect::State> InspectPage::shownBorder() const
 {
     return m_view->state();
 }
@@ -243,7 +267,7 @@ QString InspectPage::cameraSearchText() const
 void InspectPage::clearView()
 {
     m_last = {};
-    m_view->setFrame({}, {}, 0);
+    m_view->setFrame({}, {}, inspect::State::Ok);
 }
 
 void InspectPage::clearMethods()
@@ -417,7 +441,7 @@ void InspectPage::stopInspection()
     setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
 }
 
-bool InspectPage::captureCurrent(int label)
+bool InspectPage::captureCurrent(project::Label label)
 {
     if (!m_store || m_last.frameBgr.empty()) return false;
     camera::Frame frame;
@@ -425,8 +449,8 @@ bool InspectPage::captureCurrent(int label)
     frame.encoded = m_last.encoded;
     if (m_sessionGroup.isEmpty()) m_sessionGroup = QString::fromStdString(inspect::sessionGroup());
     try {
-        const auto id = inspect::keepFrame(*m_store, frame, "camera", m_sessionGroup.toStdString(),
-                                           project::Label(label));
+        const auto id =
+            inspect::keepFrame(*m_store, frame, "camera", m_sessionGroup.toStdString(), label);
         appendLog(tr("captured as image %1").arg(id), QStringLiteral("#2c3e50"));
         Q_EMIT imageCaptured(id);
         return true;
@@ -458,10 +482,10 @@ void InspectPage::appendLog(const QString& what, const QString& colour)
 
 void InspectPage::onResult(const InspectResult& r)
 {
-    if (r.state == 2) {
+    if (r.state == inspect::State::Fault) {
         setBanner(tr("FAULT"), QStringLiteral("#d68910"), r.message);
         appendLog(tr("FAULT: %1").arg(r.message), QStringLiteral("#d68910"));
-        m_last.state = 2;
+        m_last.state = inspect::State::Fault;
         return;
     }
     m_last = r;
@@ -475,23 +499,25 @@ void InspectPage::onResult(const InspectResult& r)
             Q_EMIT projectDataChanged();
         }
     }
-    const bool ng = r.state == 1;
+    const bool ng = r.state == inspect::State::Ng;
     QString detail = tr("score %1 (threshold %2), frame %3")
                          .arg(r.score, 0, 'f', 3).arg(r.threshold, 0, 'f', 3).arg(r.sequence);
-    if (r.secondState >= 0)
+    if (r.secondState)
         detail += tr("\nbaseline: %1 (score %2)")
-                      .arg(r.secondState == 1 ? tr("NG") : tr("OK")).arg(r.secondScore, 0, 'f', 2);
+                      .arg(stateText(*r.secondState))
+                      .arg(r.secondScore, 0, 'f', 2);
     setBanner(ng ? tr("NG") : tr("OK"), ng ? QStringLiteral("#c0392b") : QStringLiteral("#27ae60"), detail);
     m_log->insertRow(0);
     m_log->setItem(0, 0, new QTableWidgetItem(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz"))));
     m_log->setItem(0, 1, new QTableWidgetItem(QString::number(r.sequence)));
-    auto* v = new QTableWidgetItem(ng ? tr("NG") : tr("OK"));
+    auto* v = new QTableWidgetItem(stateText(r.state));
     v->setForeground(ng ? QColor(192, 57, 43) : QColor(39, 174, 96));
     m_log->setItem(0, 2, v);
     m_log->setItem(0, 3, new QTableWidgetItem(QString::number(r.score, 'f', 3)));
-    if (r.secondState >= 0) {
-        auto* b = new QTableWidgetItem(r.secondState == 1 ? tr("NG") : tr("OK"));
-        b->setForeground(r.secondState == 1 ? QColor(192, 57, 43) : QColor(39, 174, 96));
+    if (r.secondState) {
+        auto* b = new QTableWidgetItem(stateText(*r.secondState));
+        b->setForeground(*r.secondState == inspect::State::Ng ? QColor(192, 57, 43)
+                                                              : QColor(39, 174, 96));
         m_log->setItem(0, 4, b);
     }
     while (m_log->rowCount() > 200) m_log->removeRow(m_log->rowCount() - 1);

@@ -8,6 +8,7 @@
 #include <QElapsedTimer>
 #include <QWidget>
 #include <functional>
+#include <optional>
 
 class QComboBox;
 class QLabel;
@@ -50,10 +51,10 @@ public:
     QString verdictText() const;
     qint64 shownSequence() const { return m_last.sequence; }
     // What the frame view shows: the frame (null when none), whether a heatmap lies over it,
-    // and its border (-1 none, 0 OK, 1 NG).
+    // and its border's verdict (none without a frame).
     QImage shownFrame() const;
     bool heatmapOnScreen() const;
-    int shownBorder() const;
+    std::optional<inspect::State> shownBorder() const;
     // The "Also show ..." check box (disabled while running when its method could not start).
     QCheckBox* secondCheckBox() const { return m_second; }
     // What the last "Find cameras" found, in words.
@@ -66,8 +67,8 @@ public:
 public Q_SLOTS:
     void startInspection();
     void stopInspection();
-    // Stores the frame on screen in the project (label: 0 unlabeled, 1 OK, 2 NG).
-    bool captureCurrent(int label = 0);
+    // Stores the frame on screen in the project, with that label.
+    bool captureCurrent(kizu::project::Label label = kizu::project::Label::Unlabeled);
     void refreshCameras();
 
 Q_SIGNALS:

@@ -1,6 +1,7 @@
 #include "ui/inspect_pipeline.h"
 
 #include "core/common/error.h"
+#include "core/inspect/inspection_step.h"
 #include "core/project/project_store.h"
 
 #include <QMetaObject>
@@ -12,6 +13,8 @@
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
+#include <vector>
 
 namespace kizu::ui {
 using Clock = std::chrono::steady_clock;
@@ -40,12 +43,6 @@ QImage heatmapImage(const cv::Mat& heat)
     return img;
 }
 
-double percentile(std::vector<double> v, double p)
-{
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5))];
-}
 } // namespace
 
 struct InspectPipeline::Shared {
@@ -54,8 +51,19 @@ struct InspectPipeline::Shared {
     std::deque<camera::Frame> queue;
     std::size_t capacity = 2;
     bool captureDone = false;
+    // What the capture thread saw and the inference thread records, in the step's log.
+    struct SourceFault {
+        std::string message;
+        std::int64_t at = 0; // unix ms
+    };
+    struct Drop {
+        std::int64_t sequence = 0;
+        Clock::time_point captured;
+    };
+    std::vector<SourceFault> faults;
+    std::vector<Drop> drops;
     CancelToken cancel;
-    std::atomic<qint64> dropped{0}, faults{0}, reconnects{0}, lostPackets{0};
+    std::atomic<qint64> reconnects{0}, lostPackets{0};
     QThread* capture = nullptr;
     QThread* inference = nullptr;
     bool announced = false; // stopped() was emitted for this run (GUI thread only)
@@ -87,6 +95,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
     auto sh = std::make_shared<Shared>();
     inspect::InspectionOptions opts = options;
     if (opts.group.empty()) opts.group = inspect::sessionGroup();
+    if (opts.latencyWindow <= 0) opts.latencyWindow = 500; // the screen shows recent latency
     sh->capacity = std::size_t(std::max(1, queueCapacity));
     m_shared = sh;
     std::shared_ptr<camera::FrameSource> src(std::move(source));
@@ -101,9 +110,13 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             sh->reconnects = resilient.reconnects();
             sh->lostPackets = src->stats().lostPackets;
             if (step.fault) {
-                ++sh->faults;
+                {
+                    std::lock_guard lock(sh->mutex);
+                    sh->faults.push_back({*step.fault, inspect::unixMsAt(Clock::now())});
+                    sh->wake.notify_one();
+                }
                 InspectResult r;
-                r.state = 2;
+                r.state = inspect::State::Fault;
                 r.message = QString::fromStdString(*step.fault);
                 QMetaObject::invokeMethod(
                     this,
@@ -118,8 +131,9 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             if (!step.frame) continue;
             std::lock_guard lock(sh->mutex);
             if (sh->queue.size() >= sh->capacity) {
-                sh->queue.pop_front(); // the oldest waiting frame goes, and is counted
-                ++sh->dropped;
+                // The oldest waiting frame goes, and leaves a record.
+                sh->drops.push_back({sh->queue.front().sequence, sh->queue.front().captured});
+                sh->queue.pop_front();
             }
             sh->queue.push_back(std::move(*step.frame));
             sh->wake.notify_one();
@@ -141,25 +155,16 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                                           Qt::QueuedConnection);
             }
         }
-        std::vector<project::InspectionRecord> pending;
-        std::vector<double> latencies;
-        qint64 ok = 0, ng = 0, recordedFaults = 0;
+        inspect::InspectionStep step(*cls, store ? &*store : nullptr, options, sourceName);
+        step.setStoreErrorHandler([this](const std::string& message) {
+            const QString msg = QString::fromStdString(message);
+            QMetaObject::invokeMethod(
+                this, [this, msg] { Q_EMIT faultRaised(msg); }, Qt::QueuedConnection);
+        });
         auto lastStats = Clock::now();
         auto windowStart = Clock::now();
         qint64 windowFrames = 0;
         double fps = 0;
-        auto flush = [&] {
-            if (store && !pending.empty()) {
-                try {
-                    store->recordInspections(pending);
-                } catch (const kizu::Error& e) {
-                    const QString msg = QString::fromStdString(e.what());
-                    QMetaObject::invokeMethod(this, [this, msg] { Q_EMIT faultRaised(msg); },
-                                              Qt::QueuedConnection);
-                }
-            }
-            pending.clear();
-        };
         auto publishStats = [&] {
             const auto now = Clock::now();
             const double secs = std::chrono::duration<double>(now - windowStart).count();
@@ -170,14 +175,15 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                     windowFrames = 0;
                 }
             }
+            const inspect::InspectionSummary sum = step.summary();
             InspectStats st;
             st.fps = fps;
-            st.latencyP50Ms = percentile(latencies, 0.5);
-            st.latencyP99Ms = percentile(latencies, 0.99);
-            st.ok = ok;
-            st.ng = ng;
-            st.faults = sh->faults;
-            st.dropped = sh->dropped;
+            st.latencyP50Ms = sum.latencyP50Ms;
+            st.latencyP99Ms = sum.latencyP99Ms;
+            st.ok = sum.ok;
+            st.ng = sum.ng;
+            st.faults = sum.faults;
+            st.dropped = sum.dropped;
             st.reconnects = sh->reconnects;
             st.lostPackets = sh->lostPackets;
             QMetaObject::invokeMethod(
@@ -189,79 +195,56 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             lastStats = now;
         };
         while (true) {
-            camera::Frame frame;
+            std::optional<camera::Frame> frame;
+            std::vector<Shared::SourceFault> faults;
+            std::vector<Shared::Drop> drops;
+            bool done = false;
             {
                 std::unique_lock lock(sh->mutex);
-                sh->wake.wait_for(lock, std::chrono::milliseconds(200),
-                                  [&] { return !sh->queue.empty() || sh->captureDone; });
-                if (sh->queue.empty()) {
-                    if (sh->captureDone) break;
-                } else {
+                sh->wake.wait_for(lock, std::chrono::milliseconds(200), [&] {
+                    return !sh->queue.empty() || sh->captureDone || !sh->faults.empty();
+                });
+                faults.swap(sh->faults);
+                drops.swap(sh->drops);
+                if (!sh->queue.empty()) {
                     frame = std::move(sh->queue.front());
                     sh->queue.pop_front();
+                } else {
+                    done = sh->captureDone;
                 }
             }
-            // Faults are recorded here too, so the log has them in order with verdicts.
-            while (recordedFaults < sh->faults) {
-                project::InspectionRecord r;
-                r.source = sourceName;
-                r.verdict = 2;
-                r.modelSha = cls->id();
-                pending.push_back(r);
-                ++recordedFaults;
-                flush();
-            }
-            if (!frame.image.empty()) {
+            // Faults and drops go into the same log as the verdicts, each with its own time.
+            for (const auto& f : faults)
+                step.recordFault(f.message, f.at);
+            for (const auto& d : drops)
+                step.recordDrop(d.sequence, d.captured);
+            if (frame && !frame->image.empty()) {
+                const inspect::InspectionEvent e = step.process(*frame);
                 InspectResult r;
-                inspect::Verdict v;
-                try {
-                    v = cls->classify(frame.image);
-                } catch (const std::exception& e) {
-                    r.state = 2;
-                    r.message = QString::fromStdString(e.what());
-                }
-                r.latencyMs =
-                    std::chrono::duration<double, std::milli>(Clock::now() - frame.captured).count();
-                r.sequence = frame.sequence;
-                r.score = v.score;
-                r.threshold = v.threshold;
-                if (r.state != 2) r.state = v.ng ? 1 : 0;
-                if (cls2 && m_second && r.state != 2) {
+                r.state = e.state;
+                r.message = QString::fromStdString(e.message);
+                r.latencyMs = e.latencyMs;
+                r.sequence = e.frame;
+                r.score = e.verdict.score;
+                r.threshold = e.verdict.threshold;
+                if (e.savedImageId) r.imageId = *e.savedImageId;
+                if (cls2 && m_second && r.state != inspect::State::Fault) {
                     try {
-                        const auto v2 = cls2->classify(frame.image);
-                        r.secondState = v2.ng ? 1 : 0;
+                        const auto v2 = cls2->classify(frame->image);
+                        r.secondState = v2.ng ? inspect::State::Ng : inspect::State::Ok;
                         r.secondScore = v2.score;
                     } catch (const std::exception&) {
-                        r.secondState = -1;
+                        r.secondState.reset();
                     }
                 }
-                r.frameBgr = frame.image;
-                r.encoded = frame.encoded;
-                r.frame = toQImage(frame.image);
+                r.frameBgr = frame->image;
+                r.encoded = frame->encoded;
+                r.frame = toQImage(frame->image);
                 if (m_heatmap) {
-                    cv::Mat h = cls->heatmap(frame.image);
+                    cv::Mat h = cls->heatmap(frame->image);
                     if (!h.empty()) r.heatmap = heatmapImage(h);
                 }
-                latencies.push_back(r.latencyMs);
-                if (latencies.size() > 500) latencies.erase(latencies.begin());
-                (r.state == 1 ? ng : ok) += r.state != 2;
                 ++windowFrames;
-                project::InspectionRecord rec;
-                rec.source = sourceName;
-                rec.verdict = r.state;
-                rec.score = v.score;
-                rec.modelSha = cls->id();
-                rec.latencyMs = r.latencyMs;
-                if (store && r.state == 1 && options.saveNgFrames) {
-                    try {
-                        rec.imageId = inspect::keepFrame(*store, frame, "inspect", options.group);
-                        r.imageId = *rec.imageId;
-                    } catch (const kizu::Error&) {
-                        // the verdict is still recorded, without its frame
-                    }
-                }
-                pending.push_back(rec);
-                if (int(pending.size()) >= options.flushEvery) flush();
                 QMetaObject::invokeMethod(
                     this,
                     [this, sh, r] {
@@ -269,10 +252,11 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                     },
                     Qt::QueuedConnection);
             }
+            if (done) break;
             if (Clock::now() - lastStats > std::chrono::milliseconds(250)) publishStats();
         }
+        step.flush();
         publishStats();
-        flush();
         // Announce the end only once this thread has really ended, so that a slot reacting to
         // stopped() sees isRunning() false and may start the next run.
         QMetaObject::invokeMethod(

@@ -1,6 +1,8 @@
 // The live inspection pipeline of the GUI: a capture thread and an inference thread joined by
 // a bounded queue. When inference falls behind, the oldest waiting frame is dropped and
-// counted; each result carries its own frame, so the verdict shown belongs to the frame shown.
+// counted and recorded; each result carries its own frame, so the verdict shown belongs to the
+// frame shown. Judging and recording is core's InspectionStep; this class owns only the threads,
+// the queue and the signals.
 #pragma once
 
 #include "core/camera/frame_source.h"
@@ -13,6 +15,7 @@
 #include <atomic>
 #include <memory>
 #include <opencv2/core.hpp>
+#include <optional>
 
 namespace kizu::ui {
 
@@ -22,12 +25,12 @@ struct InspectResult {
     std::shared_ptr<const std::string> encoded; // folder replay: the file's bytes (see Frame)
     QImage heatmap;         // optional overlay (ARGB32), null when not requested
     qint64 sequence = -1;
-    int state = 0;          // 0 OK, 1 NG, 2 fault
+    inspect::State state = inspect::State::Ok;
     double score = 0;
     double threshold = 0;
     double latencyMs = 0;   // capture to verdict
     QString message;        // faults
-    int secondState = -1;   // the second method's verdict (0 OK, 1 NG), -1 when none runs
+    std::optional<inspect::State> secondState; // the second method's verdict, when it ran
     double secondScore = 0;
     qint64 imageId = -1; // the project image this frame was kept as (NG frames), else -1
 };

@@ -5,30 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <opencv2/imgcodecs.hpp>
 #include <thread>
-#include <vector>
 
 namespace kizu::inspect {
 using Clock = std::chrono::steady_clock;
 
 namespace {
-double percentile(std::vector<double> v, double p)
-{
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    std::size_t k = std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5));
-    return v[k];
-}
-
-std::int64_t unixMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // Sleeps in small steps so that cancellation is honoured during a back-off.
 void sleepCancellable(int ms, const CancelToken* cancel)
 {
@@ -38,39 +20,10 @@ void sleepCancellable(int ms, const CancelToken* cancel)
 }
 } // namespace
 
-std::string sessionGroup()
-{
-    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm local{};
-    localtime_r(&t, &local);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "camera-%Y-%m-%dT%H-%M-%S", &local);
-    return buf;
-}
-
-std::int64_t keepFrame(project::ProjectStore& store, const camera::Frame& frame,
-                       const std::string& source, const std::string& group, project::Label label)
-{
-    std::string bytes;
-    std::string ext = ".png";
-    if (frame.encoded && !frame.encoded->empty()) {
-        bytes = *frame.encoded;
-        ext.clear(); // the store takes the format from the bytes
-    } else {
-        std::vector<uchar> png;
-        if (frame.image.empty() || !cv::imencode(".png", frame.image, png))
-            throw InvalidArgument("There is no frame to keep.");
-        bytes.assign(png.begin(), png.end());
-    }
-    const std::int64_t id = store.addEncodedImage(bytes, ext, source, group, label);
-    // addEncodedImage labels only a new image; an existing one is labeled here.
-    if (label != project::Label::Unlabeled) store.setLabel(id, label);
-    return id;
-}
-
 ResilientSource::ResilientSource(camera::FrameSource& source, const InspectionOptions& options,
                                  const CancelToken* cancel)
-    : m_source(source), m_options(options), m_cancel(cancel), m_backoffMs(options.reconnectInitialMs)
+    : m_source(source), m_options(options), m_cancel(cancel),
+      m_backoffMs(options.reconnectInitialMs)
 {
 }
 
@@ -142,69 +95,26 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
                                 const std::function<void(const InspectionEvent&)>& onEvent,
                                 const CancelToken* cancel)
 {
-    InspectionSummary sum;
-    const std::string group = options.group.empty() ? sessionGroup() : options.group;
-    std::vector<double> latencies;
-    std::vector<project::InspectionRecord> pending;
-    const std::string sourceName = source.description();
-    auto flush = [&] {
-        if (store && !pending.empty()) store->recordInspections(pending);
-        pending.clear();
-    };
     auto emit = [&](const InspectionEvent& e) {
         if (onEvent) onEvent(e);
     };
+    InspectionStep inspection(classifier, store, options, source.description());
     ResilientSource resilient(source, options, cancel);
-    const auto start = Clock::now();
-    while (options.maxFrames < 0 || sum.frames < options.maxFrames) {
-        auto step = resilient.next();
-        if (step.fault) {
-            ++sum.faults;
-            InspectionEvent e;
-            e.state = State::Fault;
-            e.message = *step.fault;
-            emit(e);
-            project::InspectionRecord r;
-            r.at = unixMs();
-            r.source = sourceName;
-            r.verdict = 2;
-            r.modelSha = classifier.id();
-            pending.push_back(r);
-            flush(); // a fault is written at once
-        }
-        if (step.end) break;
-        if (!step.frame) continue;
-        const camera::Frame& frame = *step.frame;
-        InspectionEvent e;
-        e.frame = frame.sequence;
-        e.verdict = classifier.classify(frame.image);
-        e.state = e.verdict.ng ? State::Ng : State::Ok;
-        e.latencyMs = std::chrono::duration<double, std::milli>(Clock::now() - frame.captured).count();
-        latencies.push_back(e.latencyMs);
-        ++sum.frames;
-        (e.verdict.ng ? sum.ng : sum.ok)++;
-        project::InspectionRecord r;
-        r.at = unixMs();
-        r.source = sourceName;
-        r.verdict = e.verdict.ng ? 1 : 0;
-        r.score = e.verdict.score;
-        r.modelSha = classifier.id();
-        r.latencyMs = e.latencyMs;
-        if (store && e.verdict.ng && options.saveNgFrames) {
-            e.savedImageId = keepFrame(*store, frame, "inspect", group);
-            r.imageId = e.savedImageId;
-        }
-        pending.push_back(r);
-        if (int(pending.size()) >= options.flushEvery) flush();
+    std::int64_t judged = 0;
+    while (options.maxFrames < 0 || judged < options.maxFrames) {
+        auto next = resilient.next();
+        if (next.fault) emit(inspection.recordFault(*next.fault));
+        if (next.end) break;
+        if (!next.frame) continue;
+        auto e = inspection.process(*next.frame);
+        e.reconnected = next.reconnected;
+        ++judged;
         emit(e);
     }
-    flush();
+    inspection.flush();
     source.close();
-    sum.reconnects = resilient.reconnects();
-    const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-    sum.fps = secs > 0 ? double(sum.frames) / secs : 0;
-    sum.latencyP50Ms = percentile(latencies, 0.5);
-    sum.latencyP99Ms = percentile(latencies, 0.99);
+    inspection.setReconnects(resilient.reconnects());
+    InspectionSummary sum = inspection.summary();
     sum.source = source.stats();
     return sum;
 }

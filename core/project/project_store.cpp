@@ -377,6 +377,8 @@ static void migrate(Database& db, int& version)
         Transaction tx(db);
         if (version == 1) db.exec(schema::kMigrate1to2);
         else if (version == 2) db.exec(schema::kMigrate2to3);
+        else if (version == 3)
+            db.exec(schema::kMigrate3to4);
         tx.commit();
         version = userVersion(db);
     }
@@ -936,14 +938,19 @@ void ProjectStore::recordInspections(const std::vector<InspectionRecord>& record
     if (records.empty()) return;
     Transaction tx(m->db);
     auto s = m->db.prepare("INSERT INTO inspection_results (at, source, verdict, score, model_sha, "
-                           "image_id, latency_ms) VALUES (?,?,?,?,?,?,?)");
+                           "image_id, latency_ms, frame, message) VALUES (?,?,?,?,?,?,?,?,?)");
     for (const auto& r : records) {
         s.reset();
-        s.bind(1, r.at ? r.at : nowMs()).bind(2, r.source).bind(3, r.verdict).bind(4, r.score);
+        s.bind(1, r.at ? r.at : nowMs()).bind(2, r.source).bind(3, int(r.state)).bind(4, r.score);
         s.bind(5, r.modelSha);
         if (r.imageId) s.bind(6, *r.imageId);
         else s.bindNull(6);
-        s.bind(7, r.latencyMs).run();
+        s.bind(7, r.latencyMs);
+        if (r.frame)
+            s.bind(8, *r.frame);
+        else
+            s.bindNull(8);
+        s.bind(9, r.message).run();
     }
     tx.commit();
 }
@@ -951,7 +958,8 @@ void ProjectStore::recordInspections(const std::vector<InspectionRecord>& record
 std::vector<InspectionRecord> ProjectStore::inspections(std::int64_t limit) const
 {
     auto s = m->db.prepare("SELECT id, at, source, verdict, score, model_sha, image_id, "
-                           "COALESCE(latency_ms, 0) FROM inspection_results ORDER BY id DESC LIMIT ?");
+                           "COALESCE(latency_ms, 0), frame, message FROM inspection_results "
+                           "ORDER BY id DESC LIMIT ?");
     s.bind(1, limit);
     std::vector<InspectionRecord> out;
     while (s.step()) {
@@ -959,11 +967,16 @@ std::vector<InspectionRecord> ProjectStore::inspections(std::int64_t limit) cons
         r.id = s.int64(0);
         r.at = s.int64(1);
         r.source = s.text(2);
-        r.verdict = int(s.int64(3));
+        const auto v = s.int64(3);
+        // A value this version does not know reads as a fault: never as OK.
+        r.state =
+            v >= 0 && v <= int(inspect::State::Dropped) ? inspect::State(v) : inspect::State::Fault;
         r.score = s.real(4);
         r.modelSha = s.text(5);
         if (!s.isNull(6)) r.imageId = s.int64(6);
         r.latencyMs = s.real(7);
+        if (!s.isNull(8)) r.frame = s.int64(8);
+        r.message = s.text(9);
         out.push_back(std::move(r));
     }
     return out;

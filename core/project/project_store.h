@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/common/progress.h"
+#include "core/inspect/state.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -114,16 +115,18 @@ struct Stats {
     std::int64_t bySplit(Split s) const;
 };
 
-// One verdict of live inspection, as stored in the project.
+// One result of live inspection, as stored in the project: a verdict, a fault or a dropped frame.
 struct InspectionRecord {
     std::int64_t id = 0;
-    std::int64_t at = 0;         // unix ms
+    std::int64_t at = 0;         // unix ms: the frame's capture time (a fault: its time); 0: now
     std::string source;          // the frame source's description
-    int verdict = 0;             // 0 OK, 1 NG, 2 fault (no verdict: the camera failed)
+    inspect::State state = inspect::State::Ok;
     double score = 0;            // NG score of the method
     std::string modelSha;        // sha256 of the model file (or the baseline parameters)
     std::optional<std::int64_t> imageId; // the stored frame, when it was kept (NG frames)
     double latencyMs = 0;        // capture to verdict
+    std::optional<std::int64_t> frame; // the source's frame sequence; none for a source fault
+    std::string message;               // a fault: what happened
 };
 
 // A trained model kept with the project (its file usually under DIR/models/).
@@ -150,7 +153,7 @@ struct SplitReport {
 
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
     static constexpr const char* kDatabaseName = "project.kizu";
 
     // Creates a new project in dir (made if missing). Refuses a folder that already holds one.

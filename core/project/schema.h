@@ -91,4 +91,13 @@ ALTER TABLE images ADD COLUMN phash BLOB;
 PRAGMA user_version = 3;
 )SQL";
 
+// Version 4: inspection results say which frame they are about (a verdict, a fault of the
+// method, or a frame dropped because inference fell behind: verdict 3) and what a fault was.
+// Rows from before version 4 have no frame and no message.
+inline constexpr const char* kMigrate3to4 = R"SQL(
+ALTER TABLE inspection_results ADD COLUMN frame INTEGER;
+ALTER TABLE inspection_results ADD COLUMN message TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 4;
+)SQL";
+
 } // namespace kizu::project::schema

@@ -11,10 +11,12 @@
 #include "core/project/project_store.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -24,6 +26,7 @@
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -326,13 +329,26 @@ private Q_SLOTS:
         const std::string sha = QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex().toStdString();
         const fs::path proj = tmp("sha_project");
         { ProjectStore::create(proj); }
+        const qint64 before = QDateTime::currentMSecsSinceEpoch();
         auto r = runCli({"-p", QString::fromStdString(proj.string()), "inspect", "--source",
                          "folder:" + data + "/ng", "--model", model, "--frames", "3", "--quiet", "--threads", "1"});
+        const qint64 after = QDateTime::currentMSecsSinceEpoch();
         QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto summary = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
+        QCOMPARE(summary["frames"].toInt(), 3);
+        QCOMPARE(summary["dropped"].toInt(-1), 0); // the CLI judges every frame it grabs
         auto store = ProjectStore::open(proj);
         auto recs = store.inspections(10);
         QCOMPARE(int(recs.size()), 3);
-        for (const auto& rec : recs) QCOMPARE(rec.modelSha, sha);
+        std::set<std::int64_t> frames;
+        for (const auto& rec : recs) {
+            QCOMPARE(rec.modelSha, sha);
+            // Each result has its frame's number and capture time, within the run.
+            QVERIFY(rec.frame);
+            frames.insert(*rec.frame);
+            QVERIFY(rec.at >= before && rec.at <= after);
+        }
+        QCOMPARE(frames, (std::set<std::int64_t>{0, 1, 2}));
     }
 
     void fullDiskLosesNothing()

@@ -1,16 +1,23 @@
 // Headless inspection: verdicts per frame into the project, NG frames kept, and a camera that
-// disappears mid-run: FAULT (never OK) until it is back, then reconnect and go on.
+// disappears mid-run: FAULT (never OK) until it is back, then reconnect and go on. The one
+// inspection step under it: each record carries its frame's own time, a method that throws is a
+// FAULT and inspection goes on, a dropped frame leaves a record.
 // kizu-test-resource: gige
 // kizu-test-timeout: 300
 #include "common/fake_camera.h"
 #include "core/camera/frame_source.h"
 #include "core/inspect/inspection_runner.h"
+#include "core/inspect/inspection_step.h"
 #include "core/project/project_store.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
+#include <stdexcept>
 
 using namespace kizu;
 
@@ -26,6 +33,37 @@ public:
     std::string id() const override { return "brightness-0.5"; }
     std::string name() const override { return "brightness"; }
 };
+
+// Brightness, but the n-th call (from 1) throws, as a model may on a bad frame.
+class FailingClassifier : public BrightnessClassifier {
+public:
+    explicit FailingClassifier(int failOn) : m_failOn(failOn) {}
+    inspect::Verdict classify(const cv::Mat& bgr) override
+    {
+        if (++m_calls == m_failOn) throw std::runtime_error("out of memory on the device");
+        return BrightnessClassifier::classify(bgr);
+    }
+
+private:
+    int m_failOn;
+    int m_calls = 0;
+};
+
+camera::Frame frameAt(std::int64_t sequence, int grey, std::chrono::milliseconds ago)
+{
+    camera::Frame f;
+    f.image = cv::Mat(16, 16, CV_8UC3, cv::Scalar::all(grey));
+    f.sequence = sequence;
+    f.captured = std::chrono::steady_clock::now() - ago;
+    return f;
+}
+
+std::int64_t nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 } // namespace
 
 class TestInspection : public QObject {
@@ -176,12 +214,150 @@ private Q_SLOTS:
         auto firstFault = std::find_if(events.begin(), events.end(),
                                        [](auto& e) { return e.state == inspect::State::Fault; });
         QVERIFY(firstFault != events.end());
+        auto reconnected =
+            std::find_if(firstFault, events.end(), [](auto& e) { return e.reconnected; });
+        QVERIFY2(reconnected != events.end(), "no frame came after the reconnect");
+        QVERIFY(reconnected->state != inspect::State::Fault);
+        QCOMPARE(reconnected->frame, std::int64_t(0)); // a new stream from the reopened camera
+        for (auto it = firstFault; it != reconnected; ++it)
+            QVERIFY2(it->state == inspect::State::Fault,
+                     qPrintable(QString("frame %1 was judged %2 while the camera was away")
+                                    .arg(it->frame)
+                                    .arg(inspect::stateName(it->state))));
         for (auto& e : events)
             if (e.state == inspect::State::Fault) QVERIFY(!e.message.empty());
         std::int64_t faultRows = 0;
-        for (auto& r : store.inspections(1000)) faultRows += r.verdict == 2;
+        for (auto& r : store.inspections(1000)) {
+            if (r.state != inspect::State::Fault) continue;
+            ++faultRows;
+            QVERIFY(!r.message.empty()); // the log says what happened
+            QVERIFY(!r.frame);
+        }
         QCOMPARE(faultRows, sum.faults);
         QCOMPARE(store.inspectionCount(), sum.frames + sum.faults);
+    }
+
+    // A method that throws on one frame: that frame is a FAULT (counted, recorded with its
+    // message), and the frames after it are judged as usual. The CLI runs exactly this.
+    void classifierExceptionIsAFaultAndInspectionGoesOn()
+    {
+        const QString dir = m_tmp.filePath("throwing");
+        QDir().mkpath(dir);
+        for (int i = 0; i < 6; ++i)
+            QVERIFY(cv::imwrite(QString("%1/f%2.png").arg(dir).arg(i).toStdString(),
+                                cv::Mat(20, 20, CV_8UC3, cv::Scalar::all(i % 2 ? 220 : 30))));
+        auto store = project::ProjectStore::create(m_tmp.filePath("pt").toStdString());
+        auto src = camera::openSource("folder:" + dir.toStdString());
+        FailingClassifier cls(3);
+        std::vector<inspect::InspectionEvent> events;
+        auto sum = inspect::runInspection(
+            *src, cls, &store, {}, [&](const inspect::InspectionEvent& e) { events.push_back(e); });
+        QCOMPARE(int(events.size()), 6);
+        QCOMPARE(events[2].state, inspect::State::Fault);
+        QCOMPARE(events[2].frame, std::int64_t(2));
+        QVERIFY2(events[2].message.find("out of memory on the device") != std::string::npos,
+                 events[2].message.c_str());
+        QVERIFY(!events[2].savedImageId);
+        for (int i : {0, 1, 3, 4, 5})
+            QCOMPARE(events[i].state, i % 2 ? inspect::State::Ng : inspect::State::Ok);
+        QCOMPARE(sum.faults, std::int64_t(1));
+        QCOMPARE(sum.frames, std::int64_t(5));
+        QCOMPARE(sum.ng + sum.ok, std::int64_t(5));
+        QCOMPARE(store.inspectionCount(), std::int64_t(6));
+        int faultRows = 0;
+        for (const auto& r : store.inspections(10))
+            if (r.state == inspect::State::Fault) {
+                ++faultRows;
+                QCOMPARE(r.frame, std::optional<std::int64_t>(2));
+                QVERIFY(r.message.find("out of memory") != std::string::npos);
+                QVERIFY(!r.imageId);
+            }
+        QCOMPARE(faultRows, 1);
+        // maxFrames counts a frame the method failed on: a method that always fails still ends.
+        auto src2 = camera::openSource("folder:" + dir.toStdString() + "?loop=1");
+        FailingClassifier first(1);
+        inspect::InspectionOptions opt;
+        opt.maxFrames = 4;
+        auto sum2 = inspect::runInspection(*src2, first, nullptr, opt, {});
+        QCOMPARE(sum2.faults, std::int64_t(1));
+        QCOMPARE(sum2.frames, std::int64_t(3));
+    }
+
+    // Every record carries its own time: a frame's capture time (not the time of the batch
+    // write), a fault's time, a dropped frame's capture time; NG frames are kept as "inspect".
+    void recordsCarryTheirOwnTime()
+    {
+        auto store = project::ProjectStore::create(m_tmp.filePath("ptime").toStdString());
+        BrightnessClassifier cls;
+        inspect::InspectionOptions opt;
+        opt.flushEvery = 100; // one batch write at the end
+        opt.group = "camera-test";
+        const std::int64_t before = nowMs();
+        {
+            inspect::InspectionStep step(cls, &store, opt, "fake:cam");
+            using std::chrono::milliseconds;
+            auto ok = step.process(frameAt(7, 30, milliseconds(4000)));
+            QCOMPARE(ok.state, inspect::State::Ok);
+            auto ng = step.process(frameAt(8, 220, milliseconds(3000)));
+            QCOMPARE(ng.state, inspect::State::Ng);
+            QVERIFY(ng.savedImageId);
+            step.recordDrop(9, std::chrono::steady_clock::now() - milliseconds(2000));
+            const auto fault = step.recordFault("camera gone", before - 1000);
+            QCOMPARE(fault.state, inspect::State::Fault);
+            const auto sum = step.summary();
+            QCOMPARE(sum.frames, std::int64_t(2));
+            QCOMPARE(sum.ok, std::int64_t(1));
+            QCOMPARE(sum.ng, std::int64_t(1));
+            QCOMPARE(sum.dropped, std::int64_t(1));
+            QCOMPARE(sum.faults, std::int64_t(1));
+            QVERIFY(sum.latencyP50Ms >= 3000 && sum.latencyP99Ms >= sum.latencyP50Ms);
+        } // the step writes what is pending when it goes
+        auto recs = store.inspections(10);
+        QCOMPARE(int(recs.size()), 4);
+        std::map<std::string, project::InspectionRecord> by;
+        for (const auto& r : recs) {
+            QCOMPARE(r.source, std::string("fake:cam"));
+            QCOMPARE(r.modelSha, std::string("brightness-0.5"));
+            by[inspect::stateName(r.state)] = r;
+        }
+        auto near = [](std::int64_t at, std::int64_t want) { return std::llabs(at - want) < 500; };
+        QVERIFY2(near(by["OK"].at, before - 4000),
+                 qPrintable(QString::number(before - by["OK"].at)));
+        QVERIFY(near(by["NG"].at, before - 3000));
+        QVERIFY(near(by["DROPPED"].at, before - 2000));
+        QCOMPARE(by["FAULT"].at, before - 1000);
+        QCOMPARE(by["OK"].frame, std::optional<std::int64_t>(7));
+        QCOMPARE(by["NG"].frame, std::optional<std::int64_t>(8));
+        QCOMPARE(by["DROPPED"].frame, std::optional<std::int64_t>(9));
+        QVERIFY(!by["DROPPED"].imageId);
+        QCOMPARE(by["DROPPED"].latencyMs, 0.0);
+        QCOMPARE(by["FAULT"].message, std::string("camera gone"));
+        QVERIFY(by["NG"].imageId);
+        const auto kept = store.image(*by["NG"].imageId);
+        QCOMPARE(kept->source, std::string(inspect::kNgFrameSource));
+        QCOMPARE(kept->source, std::string("inspect"));
+        QCOMPARE(kept->group, std::string("camera-test"));
+    }
+
+    // The latency statistics over a window of recent frames (the GUI's), or the whole run.
+    void latencyWindow()
+    {
+        BrightnessClassifier cls;
+        inspect::InspectionOptions opt;
+        opt.latencyWindow = 2;
+        inspect::InspectionStep step(cls, nullptr, opt, "x");
+        using std::chrono::milliseconds;
+        step.process(frameAt(0, 30, milliseconds(5000)));
+        step.process(frameAt(1, 30, milliseconds(10)));
+        step.process(frameAt(2, 30, milliseconds(10)));
+        QVERIFY(step.summary().latencyP99Ms < 1000); // the slow first frame left the window
+        QCOMPARE(step.summary().frames, std::int64_t(3));
+        inspect::InspectionOptions all;
+        inspect::InspectionStep whole(cls, nullptr, all, "x");
+        whole.process(frameAt(0, 30, milliseconds(5000)));
+        whole.process(frameAt(1, 30, milliseconds(10)));
+        whole.process(frameAt(2, 30, milliseconds(10)));
+        QVERIFY(whole.summary().latencyP99Ms >= 5000);
     }
 };
 

@@ -153,7 +153,13 @@ private Q_SLOTS:
             r.metrics = R"({"accuracy":0.9})";
             b = s.addModel(r);
             QVERIFY(a != b);
-            s.recordInspections({{0, 0, "folder:x", 1, 0.8, "abc", std::nullopt, 3.0}});
+            InspectionRecord rec;
+            rec.source = "folder:x";
+            rec.state = kizu::inspect::State::Ng;
+            rec.score = 0.8;
+            rec.modelSha = "abc";
+            rec.latencyMs = 3.0;
+            s.recordInspections({rec});
         }
         auto s = ProjectStore::open(dir); // persisted
         auto all = s.models();
@@ -337,7 +343,7 @@ private Q_SLOTS:
                     "', '.png', '/x/a.png', 'import', 4, 3, 1, 2, '')");
         }
         auto s = ProjectStore::open(dir);
-        QCOMPARE(s.schemaVersion(), 3);
+        QCOMPARE(s.schemaVersion(), ProjectStore::kSchemaVersion);
         QCOMPARE(s.image(1)->group, std::string());
         const fs::path src = tmp("src6b");
         writeMat(src / "a1.png", texture(61));
@@ -347,6 +353,52 @@ private Q_SLOTS:
         QCOMPARE(rep.nearDuplicates, 1);
         QCOMPARE(s.findImage("a1.png").group, s.findImage("a2.png").group);
         QCOMPARE(s.image(1)->group, std::string()); // no hash: never grouped by guess
+        QCOMPARE(s.integrityCheck(), std::string("ok"));
+    }
+
+    void migrationFromVersion3KeepsInspectionResults()
+    {
+        // A version-3 project with inspection results from before frames and messages were
+        // kept: the rows read as they were, and new rows carry frame, message and a drop.
+        const fs::path dir = tmp("p6c");
+        fs::create_directories(dir / "images");
+        {
+            Database db((dir / ProjectStore::kDatabaseName).string(), true);
+            db.exec(schema::kVersion1);
+            db.exec(schema::kMigrate1to2);
+            db.exec(schema::kMigrate2to3);
+            db.exec("INSERT INTO inspection_results (at, source, verdict, score, model_sha, "
+                    "latency_ms) VALUES (1000, 'folder:old', 1, 0.9, 'sha', 4.5), "
+                    "(2000, 'folder:old', 2, 0, 'sha', NULL)");
+        }
+        auto s = ProjectStore::open(dir);
+        QCOMPARE(s.schemaVersion(), 4);
+        auto old = s.inspections(10);
+        QCOMPARE(int(old.size()), 2);
+        QCOMPARE(old[1].state, kizu::inspect::State::Ng);
+        QCOMPARE(old[1].at, std::int64_t(1000));
+        QCOMPARE(old[1].latencyMs, 4.5);
+        QVERIFY(!old[1].frame);
+        QCOMPARE(old[0].state, kizu::inspect::State::Fault);
+        QCOMPARE(old[0].message, std::string());
+        InspectionRecord drop;
+        drop.at = 3000;
+        drop.source = "aravis:x";
+        drop.state = kizu::inspect::State::Dropped;
+        drop.frame = 41;
+        InspectionRecord fault;
+        fault.at = 4000;
+        fault.source = "aravis:x";
+        fault.state = kizu::inspect::State::Fault;
+        fault.message = "camera gone";
+        s.recordInspections({drop, fault});
+        auto now = s.inspections(2);
+        QCOMPARE(now[1].state, kizu::inspect::State::Dropped);
+        QCOMPARE(now[1].frame, std::optional<std::int64_t>(41));
+        QCOMPARE(now[1].at, std::int64_t(3000));
+        QCOMPARE(now[0].message, std::string("camera gone"));
+        QVERIFY(!now[0].frame);
+        QCOMPARE(s.inspectionCount(), std::int64_t(4));
         QCOMPARE(s.integrityCheck(), std::string("ok"));
     }
 

@@ -28,6 +28,8 @@
 #include <QtTest>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
+#include <stdexcept>
 #include <thread>
 
 using namespace kizu;
@@ -62,6 +64,21 @@ QString makeFrames(const QString& dir, int n, const QString& ext = "png")
                     cv::Mat(40, 60, CV_8UC3, cv::Scalar::all(i % 3 == 0 ? 220 - i : 20 + i)));
     return dir;
 }
+// Brightness, but the n-th call (from 1) throws, as a model may on a bad frame.
+class FailingClassifier : public BrightnessClassifier {
+public:
+    explicit FailingClassifier(int failOn) : m_failOn(failOn) {}
+    inspect::Verdict classify(const cv::Mat& bgr) override
+    {
+        if (++m_calls == m_failOn) throw std::runtime_error("out of memory on the device");
+        return BrightnessClassifier::classify(bgr);
+    }
+
+private:
+    int m_failOn;
+    int m_calls = 0;
+};
+
 // Labeled noise pictures for a tune: NG ones carry a dark scratch.
 void makeLabeledProject(project::ProjectStore& store, const QString& dir)
 {
@@ -116,14 +133,25 @@ private Q_SLOTS:
             auto r = args.at(0).value<ui::InspectResult>();
             // The verdict was computed on exactly the frame it travels with.
             const bool bright = QColor(r.frame.pixel(5, 5)).red() > 127;
-            QCOMPARE(r.state == 1, bright);
+            QCOMPARE(r.state == inspect::State::Ng, bright);
             QCOMPARE(r.sequence % 3 == 0, bright);
         }
         QCOMPARE(page.verdictText(), QString("IDLE"));
-        QCOMPARE(store.inspectionCount(), std::int64_t(results.count()));
+        // One row per frame: its verdict, or that it was dropped.
+        QCOMPARE(store.inspectionCount(), std::int64_t(12));
+        // Each row has its frame's own capture time, not the time of the batch write (all 12
+        // rows went in one batch): 12 frames at 50 fps span about 220 ms.
+        auto recs = store.inspections(100);
+        std::sort(recs.begin(), recs.end(), [](auto& a, auto& b) { return *a.frame < *b.frame; });
+        for (std::size_t i = 0; i < recs.size(); ++i) {
+            QCOMPARE(recs[i].frame, std::optional<std::int64_t>(std::int64_t(i)));
+            if (i) QVERIFY(recs[i].at >= recs[i - 1].at);
+        }
+        QVERIFY2(recs.back().at - recs.front().at >= 120,
+                 qPrintable(QString::number(recs.back().at - recs.front().at)));
         // The last frame on screen goes into the dataset as NG.
         QSignalSpy captured(&page, &ui::InspectPage::imageCaptured);
-        QVERIFY(page.captureCurrent(2));
+        QVERIFY(page.captureCurrent(project::Label::Ng));
         QCOMPARE(captured.count(), 1);
         auto img = store.image(captured.at(0).at(0).toLongLong());
         QVERIFY(img);
@@ -157,7 +185,7 @@ private Q_SLOTS:
         int ngKept = 0;
         for (const auto& args : results) {
             const auto r = args.at(0).value<ui::InspectResult>();
-            if (r.state != 1) continue;
+            if (r.state != inspect::State::Ng) continue;
             QVERIFY(std::count(imported.ids.begin(), imported.ids.end(), r.imageId) == 1);
             // The very photo the frame came from.
             QCOMPARE(store.image(r.imageId)->fileName(),
@@ -169,7 +197,7 @@ private Q_SLOTS:
             if (rec.imageId)
                 QVERIFY(std::count(imported.ids.begin(), imported.ids.end(), *rec.imageId) == 1);
         QSignalSpy captured(&page, &ui::InspectPage::imageCaptured);
-        QVERIFY(page.captureCurrent(1));
+        QVERIFY(page.captureCurrent(project::Label::Ok));
         QVERIFY(std::count(imported.ids.begin(), imported.ids.end(),
                            captured.at(0).at(0).toLongLong()) == 1);
         QCOMPARE(store.countImages(), before);
@@ -216,9 +244,9 @@ private Q_SLOTS:
         QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
         page.startInspection();
         QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 2, 60000);
-        QVERIFY(page.captureCurrent(0));
+        QVERIFY(page.captureCurrent(project::Label::Unlabeled));
         QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 6, 60000);
-        QVERIFY(page.captureCurrent(2));
+        QVERIFY(page.captureCurrent(project::Label::Ng));
         const QString first = page.sessionGroup();
         page.stopInspection();
         project::ImageFilter f;
@@ -251,16 +279,97 @@ private Q_SLOTS:
         QVERIFY(stopped.wait(60000));
         QTRY_VERIFY(!page.shownFrame().isNull());
         QVERIFY(page.heatmapOnScreen());
-        QVERIFY(page.shownBorder() >= 0);
+        QVERIFY(page.shownBorder().has_value());
         page.startInspection(); // the same source again: nothing old is left until a new frame
         QVERIFY(page.shownFrame().isNull());
         QVERIFY(!page.heatmapOnScreen());
-        QCOMPARE(page.shownBorder(), -1);
+        QVERIFY(!page.shownBorder());
         QVERIFY(stopped.wait(60000));
         QTRY_VERIFY(!page.shownFrame().isNull());
         page.setSourceUri("folder:" + m_tmp.filePath("elsewhere"));
         QVERIFY(page.shownFrame().isNull());
-        QCOMPARE(page.shownBorder(), -1);
+        QVERIFY(!page.shownBorder());
+    }
+
+    // A method that throws on one frame: that frame is a FAULT on screen, in the counts and in
+    // the log (as in the CLI), and inspection goes on with the next frame.
+    void classifierExceptionIsAFaultAndInspectionGoesOn()
+    {
+        auto store = project::ProjectStore::create(m_tmp.filePath("p13").toStdString());
+        ui::InspectPipeline pipeline;
+        QSignalSpy results(&pipeline, &ui::InspectPipeline::resultReady);
+        QSignalSpy stats(&pipeline, &ui::InspectPipeline::statsChanged);
+        QSignalSpy stopped(&pipeline, &ui::InspectPipeline::stopped);
+        pipeline.start(
+            camera::openSource(
+                ("folder:" + makeFrames(m_tmp.filePath("f13"), 8) + "?fps=20").toStdString()),
+            std::make_unique<FailingClassifier>(3), QString::fromStdString(store.dir().string()),
+            {}, 100);
+        QVERIFY(stopped.wait(60000));
+        QCOMPARE(results.count(), 8); // a queue of 100: nothing dropped
+        int faults = 0, afterFault = 0;
+        qint64 faultFrame = -1;
+        for (const auto& args : results) {
+            const auto r = args.at(0).value<ui::InspectResult>();
+            if (r.state == inspect::State::Fault) {
+                ++faults;
+                faultFrame = r.sequence;
+                QVERIFY(r.message.contains("out of memory on the device"));
+            } else if (faults) {
+                ++afterFault;
+            }
+        }
+        QCOMPARE(faults, 1);
+        QCOMPARE(faultFrame, qint64(2));
+        QCOMPARE(afterFault, 5);
+        QTRY_COMPARE(stats.last().at(0).value<ui::InspectStats>().faults, qint64(1));
+        const auto st = stats.last().at(0).value<ui::InspectStats>();
+        QCOMPARE(st.ok + st.ng, qint64(7));
+        int faultRows = 0;
+        for (const auto& r : store.inspections(100))
+            if (r.state == inspect::State::Fault) {
+                ++faultRows;
+                QCOMPARE(r.frame, std::optional<std::int64_t>(2));
+                QVERIFY(r.message.find("out of memory") != std::string::npos);
+            }
+        QCOMPARE(faultRows, 1);
+        QCOMPARE(store.inspectionCount(), std::int64_t(8));
+    }
+
+    // Frames dropped because inference fell behind each leave a record with their sequence and
+    // capture time, so the log accounts for every frame of the source.
+    void droppedFramesLeaveARecord()
+    {
+        auto store = project::ProjectStore::create(m_tmp.filePath("p14").toStdString());
+        ui::InspectPipeline pipeline;
+        QSignalSpy results(&pipeline, &ui::InspectPipeline::resultReady);
+        QSignalSpy stats(&pipeline, &ui::InspectPipeline::statsChanged);
+        QSignalSpy stopped(&pipeline, &ui::InspectPipeline::stopped);
+        inspect::InspectionOptions opt;
+        opt.saveNgFrames = false;
+        pipeline.start(
+            camera::openSource(
+                ("folder:" + makeFrames(m_tmp.filePath("f14"), 20) + "?fps=200").toStdString()),
+            std::make_unique<BrightnessClassifier>(60),
+            QString::fromStdString(store.dir().string()), opt, 1);
+        QVERIFY(stopped.wait(60000));
+        const qint64 dropped = lastDropped(stats);
+        QVERIFY2(dropped >= 5, qPrintable(QString::number(dropped))); // 60 ms a frame, 5 ms apart
+        QCOMPARE(results.count() + dropped, qint64(20));
+        QCOMPARE(store.inspectionCount(), std::int64_t(20));
+        std::set<std::int64_t> seen;
+        qint64 droppedRows = 0;
+        for (const auto& r : store.inspections(100)) {
+            QVERIFY(r.frame);
+            seen.insert(*r.frame);
+            if (r.state == inspect::State::Dropped) {
+                ++droppedRows;
+                QVERIFY(r.at > 0);
+                QVERIFY(!r.imageId);
+            }
+        }
+        QCOMPARE(droppedRows, dropped);
+        QCOMPARE(int(seen.size()), 20); // every frame once, judged or dropped
     }
 
     // Stop returns the banner to IDLE, also from FAULT, and nothing queued overwrites it.
@@ -304,11 +413,11 @@ private Q_SLOTS:
         page.startInspection();
         QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 3, 30000);
         for (const auto& args : results)
-            QCOMPARE(args.at(0).value<ui::InspectResult>().secondState, -1);
+            QVERIFY(!args.at(0).value<ui::InspectResult>().secondState);
         QVERIFY(page.secondCheckBox()->isEnabled());
         page.secondCheckBox()->setChecked(true);
         auto secondSeen = [&] {
-            return results.last().at(0).value<ui::InspectResult>().secondState >= 0;
+            return results.last().at(0).value<ui::InspectResult>().secondState.has_value();
         };
         QTRY_VERIFY_WITH_TIMEOUT(secondSeen(), 5000);
         page.secondCheckBox()->setChecked(false);

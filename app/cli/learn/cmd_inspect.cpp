@@ -60,10 +60,11 @@ int inspectCmd(Args& args)
             if (quiet) return;
             json j;
             if (e.state == inspect::State::Fault) {
-                j = {{"verdict", "FAULT"}, {"message", e.message}};
+                j = {{"verdict", inspect::stateName(e.state)}, {"message", e.message}};
+                if (e.frame >= 0) j["frame"] = e.frame; // the method failed on this frame
             } else {
                 j = {{"frame", e.frame},
-                     {"verdict", e.state == inspect::State::Ng ? "NG" : "OK"},
+                     {"verdict", inspect::stateName(e.state)},
                      {"score", e.verdict.score},
                      {"threshold", e.verdict.threshold},
                      {"latency_ms", e.latencyMs}};
@@ -80,6 +81,7 @@ int inspectCmd(Args& args)
               {"ok", sum.ok},
               {"ng", sum.ng},
               {"faults", sum.faults},
+              {"dropped", sum.dropped},
               {"reconnects", sum.reconnects},
               {"fps", sum.fps},
               {"latency_p50_ms", sum.latencyP50Ms},

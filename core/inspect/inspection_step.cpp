@@ -1,0 +1,195 @@
+#include "core/inspect/inspection_step.h"
+
+#include "core/common/error.h"
+
+#include <algorithm>
+#include <ctime>
+#include <opencv2/imgcodecs.hpp>
+
+namespace kizu::inspect {
+using Clock = std::chrono::steady_clock;
+
+namespace {
+double percentile(std::vector<double> v, double p)
+{
+    if (v.empty()) return 0;
+    const std::size_t k = std::min(v.size() - 1, std::size_t(p * double(v.size() - 1) + 0.5));
+    std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
+    return v[k];
+}
+
+std::int64_t nowUnixMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+} // namespace
+
+std::int64_t unixMsAt(Clock::time_point t)
+{
+    const std::int64_t now = nowUnixMs();
+    if (t == Clock::time_point{}) return now;
+    return now - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+std::string sessionGroup()
+{
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm local{};
+    localtime_r(&t, &local);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "camera-%Y-%m-%dT%H-%M-%S", &local);
+    return buf;
+}
+
+std::int64_t keepFrame(project::ProjectStore& store, const camera::Frame& frame,
+                       const std::string& source, const std::string& group, project::Label label)
+{
+    std::string bytes;
+    std::string ext = ".png";
+    if (frame.encoded && !frame.encoded->empty()) {
+        bytes = *frame.encoded;
+        ext.clear(); // the store takes the format from the bytes
+    } else {
+        std::vector<uchar> png;
+        if (frame.image.empty() || !cv::imencode(".png", frame.image, png))
+            throw InvalidArgument("There is no frame to keep.");
+        bytes.assign(png.begin(), png.end());
+    }
+    const std::int64_t id = store.addEncodedImage(bytes, ext, source, group, label);
+    // addEncodedImage labels only a new image; an existing one is labeled here.
+    if (label != project::Label::Unlabeled) store.setLabel(id, label);
+    return id;
+}
+
+InspectionStep::InspectionStep(Classifier& classifier, project::ProjectStore* store,
+                               const InspectionOptions& options, std::string sourceName)
+    : m_classifier(classifier), m_store(store), m_options(options),
+      m_sourceName(std::move(sourceName)), m_methodId(classifier.id()), m_start(Clock::now())
+{
+    if (m_options.group.empty()) m_options.group = sessionGroup();
+}
+
+InspectionStep::~InspectionStep()
+{
+    try {
+        flush();
+    } catch (...) {
+        // a destructor must not throw; flush() before it to see the error
+    }
+}
+
+void InspectionStep::storeFailed(const std::exception& e)
+{
+    if (!m_onStoreError) throw;
+    m_onStoreError(e.what());
+}
+
+void InspectionStep::record(project::InspectionRecord r, bool now)
+{
+    if (!m_store) return;
+    r.source = m_sourceName;
+    r.modelSha = m_methodId;
+    m_pending.push_back(std::move(r));
+    if (now || int(m_pending.size()) >= m_options.flushEvery) flush();
+}
+
+void InspectionStep::flush()
+{
+    if (!m_store || m_pending.empty()) return;
+    std::vector<project::InspectionRecord> batch;
+    batch.swap(m_pending); // a batch that cannot be written is not tried again and again
+    try {
+        m_store->recordInspections(batch);
+    } catch (const kizu::Error& e) {
+        storeFailed(e);
+    }
+}
+
+InspectionEvent InspectionStep::process(const camera::Frame& frame)
+{
+    InspectionEvent e;
+    e.frame = frame.sequence;
+    e.at = unixMsAt(frame.captured);
+    try {
+        e.verdict = m_classifier.classify(frame.image);
+        e.state = e.verdict.ng ? State::Ng : State::Ok;
+    } catch (const std::exception& ex) {
+        e.state = State::Fault;
+        e.verdict = {};
+        e.message = m_classifier.name() + " could not judge frame " +
+                    std::to_string(frame.sequence) + ": " + ex.what();
+    }
+    e.latencyMs = std::chrono::duration<double, std::milli>(Clock::now() - frame.captured).count();
+    project::InspectionRecord r;
+    r.at = e.at;
+    r.state = e.state;
+    r.frame = frame.sequence;
+    r.message = e.message;
+    if (e.state == State::Fault) {
+        ++m_faults;
+        record(std::move(r), true);
+        return e;
+    }
+    m_latencies.push_back(e.latencyMs);
+    if (m_options.latencyWindow > 0 && int(m_latencies.size()) > m_options.latencyWindow)
+        m_latencies.pop_front();
+    (e.state == State::Ng ? m_ng : m_ok)++;
+    r.score = e.verdict.score;
+    r.latencyMs = e.latencyMs;
+    if (m_store && e.state == State::Ng && m_options.saveNgFrames) {
+        try {
+            e.savedImageId = keepFrame(*m_store, frame, kNgFrameSource, m_options.group);
+            r.imageId = e.savedImageId;
+        } catch (const kizu::Error& ex) {
+            storeFailed(ex); // with a handler: the verdict is still recorded, without its frame
+        }
+    }
+    record(std::move(r), false);
+    return e;
+}
+
+InspectionEvent InspectionStep::recordFault(const std::string& message, std::int64_t at)
+{
+    InspectionEvent e;
+    e.state = State::Fault;
+    e.message = message;
+    e.at = at ? at : nowUnixMs();
+    ++m_faults;
+    project::InspectionRecord r;
+    r.at = e.at;
+    r.state = State::Fault;
+    r.message = message;
+    record(std::move(r), true);
+    return e;
+}
+
+void InspectionStep::recordDrop(std::int64_t sequence, Clock::time_point captured)
+{
+    ++m_dropped;
+    project::InspectionRecord r;
+    r.at = unixMsAt(captured);
+    r.state = State::Dropped;
+    r.frame = sequence;
+    record(std::move(r), false);
+}
+
+InspectionSummary InspectionStep::summary() const
+{
+    InspectionSummary s;
+    s.ok = m_ok;
+    s.ng = m_ng;
+    s.frames = m_ok + m_ng;
+    s.faults = m_faults;
+    s.dropped = m_dropped;
+    s.reconnects = m_reconnects;
+    const std::vector<double> lat(m_latencies.begin(), m_latencies.end());
+    s.latencyP50Ms = percentile(lat, 0.5);
+    s.latencyP99Ms = percentile(lat, 0.99);
+    const double secs = std::chrono::duration<double>(Clock::now() - m_start).count();
+    s.fps = secs > 0 ? double(s.frames) / secs : 0;
+    return s;
+}
+
+} // namespace kizu::inspect

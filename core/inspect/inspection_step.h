@@ -1,0 +1,120 @@
+// One inspection step, the same for `kizu-cli inspect` and the Inspect page's inference thread:
+// a frame in; its verdict, recorded in the project with the frame's own capture time, its NG
+// frame kept, the statistics updated. Faults and dropped frames are recorded through it too,
+// so both callers keep the same log. Synchronous; one thread owns a step.
+#pragma once
+
+#include "core/camera/frame_source.h"
+#include "core/inspect/classifier.h"
+#include "core/inspect/state.h"
+#include "core/project/project_store.h"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kizu::inspect {
+
+// The source name of NG frames kept by inspection, whichever caller kept them.
+inline constexpr const char* kNgFrameSource = "inspect";
+
+struct InspectionEvent {
+    State state = State::Ok;
+    std::int64_t frame = -1; // the source's frame sequence; -1 for a fault without a frame
+    Verdict verdict;
+    double latencyMs = 0; // capture to verdict
+    std::int64_t at = 0;  // unix ms: the frame's capture time (a source fault: its time)
+    std::string message;  // fault: what happened; otherwise empty
+    std::optional<std::int64_t> savedImageId;
+    bool reconnected = false; // the first frame after the source came back
+};
+
+struct InspectionSummary {
+    std::int64_t frames = 0, ok = 0, ng = 0, faults = 0, dropped = 0, reconnects = 0;
+    double latencyP50Ms = 0, latencyP99Ms = 0, fps = 0;
+    camera::SourceStats source;
+};
+
+struct InspectionOptions {
+    std::int64_t maxFrames = -1; // stop after this many frames judged (-1: until cancelled/end)
+    int grabTimeoutMs = 2000;
+    int timeoutsBeforeFault = 3;  // consecutive timeouts that mean the camera is gone
+    int reconnectInitialMs = 250; // back-off doubles up to reconnectMaxMs
+    int reconnectMaxMs = 8000;
+    int maxReconnects = -1;   // give up after this many (-1: keep trying)
+    bool saveNgFrames = true; // NG frames are stored in the project as images
+    int flushEvery = 20;      // results are written in batches of this many
+    // The group of frames kept from this run (one per session, so a split never cuts a
+    // session in two); empty: the step makes one with sessionGroup().
+    std::string group;
+    // Latency percentiles over the last this many frames (0: every frame of the run).
+    int latencyWindow = 0;
+};
+
+// A group name for the frames of one capture session: "camera-2026-12-03T06-44-56".
+std::string sessionGroup();
+
+// Keeps a frame in the project, once: a folder replay's frame is stored as its file's own
+// bytes, so replaying images already in the project refers to them (same SHA-256) instead of
+// adding copies; a camera frame is stored as PNG. New images get `source`, `group` and no
+// split (never the test split behind the user's back); an existing image keeps its source,
+// group and split. A label other than Unlabeled is set (with an audit entry) on either.
+// Returns the image's id. The one way the CLI and the GUI store NG frames and captures.
+std::int64_t keepFrame(project::ProjectStore& store, const camera::Frame& frame,
+                       const std::string& source, const std::string& group = {},
+                       project::Label label = project::Label::Unlabeled);
+
+// Unix ms of a host steady-clock instant (a frame's `captured`); now for a default instant.
+std::int64_t unixMsAt(std::chrono::steady_clock::time_point t);
+
+class InspectionStep {
+public:
+    // `store` may be null (nothing recorded); `sourceName` goes into every record.
+    InspectionStep(Classifier& classifier, project::ProjectStore* store,
+                   const InspectionOptions& options, std::string sourceName);
+    // Writes what is still pending; an error then is lost (call flush() to see it).
+    ~InspectionStep();
+    InspectionStep(const InspectionStep&) = delete;
+    InspectionStep& operator=(const InspectionStep&) = delete;
+
+    // Judges one frame and records the result. A method that throws gives a Fault event
+    // (counted and recorded as a fault of that frame); the next frame is judged as usual.
+    InspectionEvent process(const camera::Frame& frame);
+    // A failure of the source (at: unix ms, 0 for now); written at once.
+    InspectionEvent recordFault(const std::string& message, std::int64_t at = 0);
+    // A frame dropped without a verdict because inference fell behind: a Dropped record with
+    // the frame's sequence and capture time.
+    void recordDrop(std::int64_t sequence, std::chrono::steady_clock::time_point captured);
+    void setReconnects(std::int64_t n) { m_reconnects = n; }
+    // Writes the pending records in one transaction.
+    void flush();
+    // Counts, latency p50/p99 and frames per second since the step was made.
+    InspectionSummary summary() const;
+    // With a handler, a failed write to the project is passed to it and inspection goes on
+    // (the GUI shows it); without one the error is thrown (the CLI stops with it).
+    void setStoreErrorHandler(std::function<void(const std::string&)> handler)
+    {
+        m_onStoreError = std::move(handler);
+    }
+
+private:
+    void record(project::InspectionRecord r, bool now);
+    void storeFailed(const std::exception& e);
+
+    Classifier& m_classifier;
+    project::ProjectStore* m_store;
+    InspectionOptions m_options;
+    std::string m_sourceName;
+    std::string m_methodId;
+    std::function<void(const std::string&)> m_onStoreError;
+    std::vector<project::InspectionRecord> m_pending;
+    std::deque<double> m_latencies;
+    std::chrono::steady_clock::time_point m_start;
+    std::int64_t m_ok = 0, m_ng = 0, m_faults = 0, m_dropped = 0, m_reconnects = 0;
+};
+
+} // namespace kizu::inspect
