@@ -4,6 +4,7 @@
 #include "core/baseline/baseline_tuner.h"
 #include "core/common/error.h"
 #include "core/imaging/image_io.h"
+#include "ui/conversions.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -76,11 +77,6 @@ private:
 namespace {
 
 constexpr int kSliderSteps = 1000;
-
-QImage toQImage(const cv::Mat& bgr)
-{
-    return QImage(bgr.data, bgr.cols, bgr.rows, int(bgr.step), QImage::Format_BGR888).copy();
-}
 
 int sliderFor(const ParamSpec& s, double v)
 {

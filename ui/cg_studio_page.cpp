@@ -9,6 +9,7 @@
 #include "core/project/project_store.h"
 #include "ui/cg_param_panel.h"
 #include "ui/cg_viewport.h"
+#include "ui/conversions.h"
 
 #include <QAction>
 #include <QApplication>
@@ -82,16 +83,6 @@ constexpr int kMeshVertices = 160 * 160; // smooth orbiting on a software render
 constexpr double kHeightScale = 10;      // microns over millimetres: exaggerate the relief
 constexpr int kStripCount = 12;
 constexpr int kTile = 76;
-
-QImage toQImage(const cv::Mat& m)
-{
-    if (m.empty()) return {};
-    if (m.type() == CV_8U)
-        return QImage(m.data, m.cols, m.rows, int(m.step), QImage::Format_Grayscale8).copy();
-    cv::Mat rgb;
-    cv::cvtColor(m, rgb, cv::COLOR_BGR2RGB);
-    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
-}
 
 // The next seed of a reroll: a fixed hash of the current one, so a session of rerolls can be
 // retraced and every render still names its seed.

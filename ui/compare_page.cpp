@@ -1,6 +1,7 @@
 #include "ui/compare_page.h"
 
 #include "core/baseline/baseline.h"
+#include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/evaluate/compare_report.h"
@@ -11,6 +12,7 @@
 #include "ui/compare_charts.h"
 #include "ui/image_preview.h"
 #include "ui/sweep_panel.h"
+#include "ui/conversions.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -70,20 +72,6 @@ struct ComparePage::ModelCache {
 };
 
 namespace {
-QImage toQImage(const cv::Mat& bgr)
-{
-    if (bgr.empty()) return {};
-    cv::Mat rgb;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
-}
-
-double nowSeconds()
-{
-    using namespace std::chrono;
-    return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
 struct Job {
     bool project = false;
     std::string dir; // project or folder
@@ -732,7 +720,7 @@ void ComparePage::startEvaluation()
     QPointer<ComparePage> self(this);
     auto lastPost = std::make_shared<double>(0.0);
     auto post = [self, lastPost](qint64 done, qint64 total, const QString& stage) {
-        const double now = nowSeconds();
+        const double now = monotonicSeconds();
         if (done != total && now - *lastPost < 0.1) return; // about 10 updates a second
         *lastPost = now;
         QMetaObject::invokeMethod(

@@ -8,6 +8,8 @@
 #include "ui/thumbnail_delegate.h"
 #include "ui/thumbnail_grid.h"
 #include "ui/thumbnail_model.h"
+#include "ui/conversions.h"
+#include "ui/worker_store.h"
 
 #include <QAction>
 #include <QApplication>
@@ -55,18 +57,6 @@ using kizu::project::ProjectStore;
 using kizu::project::Split;
 
 namespace {
-
-QString labelText(Label l)
-{
-    switch (l) {
-    case Label::Ok:
-        return QStringLiteral("OK");
-    case Label::Ng:
-        return QStringLiteral("NG");
-    default:
-        return DatasetPage::tr("unlabeled");
-    }
-}
 
 QIcon dotIcon(const QColor& c)
 {
@@ -848,8 +838,7 @@ bool DatasetPage::importPaths(const QStringList& paths)
     watcher->setFuture(QtConcurrent::run([dir, files, options, progress, cancel] {
         ImportOutcome out;
         try {
-            // A connection of its own: one ProjectStore is one SQLite connection, one thread.
-            auto store = ProjectStore::open(dir);
+            auto store = openWorkerStore(dir); // ui/worker_store.h
             out.report = store.importPaths(files, options, progress, cancel.get());
         } catch (const std::exception& e) {
             out.error = QString::fromStdString(e.what());

@@ -1,8 +1,11 @@
 #include "ui/inspect_pipeline.h"
 
+#include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/inspect/inspection_step.h"
 #include "core/project/project_store.h"
+#include "ui/conversions.h"
+#include "ui/worker_store.h"
 
 #include <QMetaObject>
 #include <QThread>
@@ -20,13 +23,6 @@ namespace kizu::ui {
 using Clock = std::chrono::steady_clock;
 
 namespace {
-QImage toQImage(const cv::Mat& bgr)
-{
-    cv::Mat rgb;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step), QImage::Format_RGB888).copy();
-}
-
 QImage heatmapImage(const cv::Mat& heat)
 {
     cv::Mat u8, colour;
@@ -112,7 +108,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             if (step.fault) {
                 {
                     std::lock_guard lock(sh->mutex);
-                    sh->faults.push_back({*step.fault, inspect::unixMsAt(Clock::now())});
+                    sh->faults.push_back({*step.fault, kizu::unixMs()});
                     sh->wake.notify_one();
                 }
                 InspectResult r;
@@ -148,7 +144,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
         std::optional<project::ProjectStore> store;
         if (!projectDir.isEmpty()) {
             try {
-                store.emplace(project::ProjectStore::open(projectDir.toStdString()));
+                store.emplace(openWorkerStore(projectDir.toStdString())); // ui/worker_store.h
             } catch (const kizu::Error& e) {
                 const QString msg = QString::fromStdString(e.what());
                 QMetaObject::invokeMethod(this, [this, msg] { Q_EMIT faultRaised(msg); },

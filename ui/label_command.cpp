@@ -1,25 +1,13 @@
 #include "ui/label_command.h"
 
+#include "ui/conversions.h"
+
 #include <QCoreApplication>
 #include <map>
 
 namespace kizu::ui {
 
 using kizu::project::Label;
-
-namespace {
-QString labelText(Label l)
-{
-    switch (l) {
-    case Label::Ok:
-        return QStringLiteral("OK");
-    case Label::Ng:
-        return QStringLiteral("NG");
-    default:
-        return QCoreApplication::translate("LabelCommand", "unlabeled");
-    }
-}
-} // namespace
 
 LabelCommand::LabelCommand(std::vector<qint64> ids, std::vector<Label> oldLabels, Label newLabel,
                            Apply apply)

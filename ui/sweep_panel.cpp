@@ -1,5 +1,6 @@
 #include "ui/sweep_panel.h"
 
+#include "core/common/clock.h"
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 
@@ -32,12 +33,6 @@ struct SweepPanel::Outcome {
 
 namespace {
 const char* const kInits[] = {"station", "scratch", "imagenet", "cg", "baseline"};
-
-double nowSeconds()
-{
-    using namespace std::chrono;
-    return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
 
 QSpinBox* spin(int lo, int hi, int value, const QString& tip)
 {
@@ -264,7 +259,7 @@ void SweepPanel::start()
             result->pending = plan.pending.size();
             double last = 0;
             auto post = [&](const kizu::learn::SweepProgress& p) {
-                const double now = nowSeconds();
+                const double now = monotonicSeconds();
                 // About 10 updates a second; a finished row always goes through.
                 if (!p.finished && p.step != 0 && now - last < 0.1) return;
                 last = now;

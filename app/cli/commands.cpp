@@ -1,5 +1,7 @@
 #include "app/cli/commands.h"
 
+#include "core/common/clock.h"
+
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -152,9 +154,7 @@ StderrProgress::StderrProgress(std::string what, bool quiet)
 void StderrProgress::operator()(std::int64_t done, std::int64_t total, const std::string& item)
 {
     if (m_quiet) return;
-    double now = std::chrono::duration<double>(
-                     std::chrono::steady_clock::now().time_since_epoch())
-                     .count();
+    double now = monotonicSeconds();
     bool last = total > 0 && done >= total;
     bool tty = ::isatty(2);
     // A terminal gets a live line; a log file gets a line every few seconds.

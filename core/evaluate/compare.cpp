@@ -1,3 +1,4 @@
+#include "core/common/clock.h"
 #include "core/evaluate/compare.h"
 
 #include "core/baseline/baseline_eval.h"
@@ -27,14 +28,6 @@ std::string baselineMethodId(const baseline::BaselineParams& params)
     return "baseline:" + sha256Hex(params.toJson().dump()).substr(0, 16);
 }
 
-namespace {
-double nowSeconds()
-{
-    using namespace std::chrono;
-    return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-} // namespace
-
 MethodScores scoreModel(const fs::path& modelFile, const std::vector<LabeledPath>& items,
                         const std::string& dataHash, const ProgressFn& progress,
                         const CancelToken* cancel)
@@ -48,9 +41,9 @@ MethodScores scoreModel(const fs::path& modelFile, const std::vector<LabeledPath
     out.name = model.info().arch + " @" + std::to_string(model.info().inputSize) + " (" +
                modelFile.filename().string() + ")";
     out.threshold = model.info().threshold;
-    const double t0 = nowSeconds();
+    const double t0 = monotonicSeconds();
     auto r = evaluate(model, items, progress, cancel);
-    const double seconds = nowSeconds() - t0;
+    const double seconds = monotonicSeconds() - t0;
     out.cancelled = r.cancelled;
     if (r.cancelled) return out;
     out.scores.reserve(r.images.size());

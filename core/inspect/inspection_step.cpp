@@ -1,5 +1,6 @@
 #include "core/inspect/inspection_step.h"
 
+#include "core/common/clock.h"
 #include "core/common/error.h"
 
 #include <algorithm>
@@ -17,21 +18,7 @@ double percentile(std::vector<double> v, double p)
     std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(k), v.end());
     return v[k];
 }
-
-std::int64_t nowUnixMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 } // namespace
-
-std::int64_t unixMsAt(Clock::time_point t)
-{
-    const std::int64_t now = nowUnixMs();
-    if (t == Clock::time_point{}) return now;
-    return now - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
-}
 
 std::string sessionGroup()
 {
@@ -155,7 +142,7 @@ InspectionEvent InspectionStep::recordFault(const std::string& message, std::int
     InspectionEvent e;
     e.state = State::Fault;
     e.message = message;
-    e.at = at ? at : nowUnixMs();
+    e.at = at ? at : unixMs();
     ++m_faults;
     project::InspectionRecord r;
     r.at = e.at;

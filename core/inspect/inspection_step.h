@@ -68,9 +68,6 @@ std::int64_t keepFrame(project::ProjectStore& store, const camera::Frame& frame,
                        const std::string& source, const std::string& group = {},
                        project::Label label = project::Label::Unlabeled);
 
-// Unix ms of a host steady-clock instant (a frame's `captured`); now for a default instant.
-std::int64_t unixMsAt(std::chrono::steady_clock::time_point t);
-
 class InspectionStep {
 public:
     // `store` may be null (nothing recorded); `sourceName` goes into every record.

@@ -1,3 +1,4 @@
+#include "core/common/clock.h"
 #include "core/learn/sweep.h"
 
 #include "core/baseline/baseline_eval.h"
@@ -25,12 +26,6 @@ namespace ex = kizu::experiment;
 using nlohmann::json;
 
 namespace {
-double now()
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 std::string titleOf(const json& cfg)
 {
     std::ostringstream o;
@@ -201,14 +196,14 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
     for (const auto& t : data.test)
         testLabeled.push_back({t.path.string(), t.label == kNg, t.group});
 
-    const double started = now();
+    const double started = monotonicSeconds();
     SweepProgress status;
     status.runsTotal = plan.pending.size();
     auto tell = [&](std::int64_t step, std::int64_t steps) {
         if (!progress) return;
         status.step = step;
         status.steps = steps;
-        status.elapsedSeconds = now() - started;
+        status.elapsedSeconds = monotonicSeconds() - started;
         progress(status);
     };
     for (const auto& key : plan.pending) {
@@ -225,7 +220,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         r.size = key.init == "baseline" ? 0 : o.size;
         r.key = key;
         r.testImages = std::int64_t(data.test.size());
-        const double t0 = now();
+        const double t0 = monotonicSeconds();
         if (key.init == "baseline") {
             std::vector<baseline::LabeledImage> shotsLabeled;
             for (const auto& it : items)
@@ -241,14 +236,14 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
                 out.cancelled = true;
                 break;
             }
-            r.trainSeconds = now() - t0;
-            const double t1 = now();
+            r.trainSeconds = monotonicSeconds() - t0;
+            const double t1 = monotonicSeconds();
             auto ev = baseline::evaluate(testLabeled, tuned.best, {}, cancel);
             if (ev.cancelled) {
                 out.cancelled = true;
                 break;
             }
-            r.evalSeconds = now() - t1;
+            r.evalSeconds = monotonicSeconds() - t1;
             const auto& m = ev.metrics;
             r.steps = tuned.trials;
             r.accuracy = m.accuracy;
@@ -283,9 +278,9 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
                 out.cancelled = true;
                 break;
             }
-            r.trainSeconds = now() - t0;
+            r.trainSeconds = monotonicSeconds() - t0;
             r.steps = result.steps;
-            const double t1 = now();
+            const double t1 = monotonicSeconds();
             if (testImages.empty())
                 for (const auto& t : data.test) {
                     testImages.push_back(loadSquare(t.path, o.size));
@@ -299,7 +294,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
                 auto s = result.model->predict(chunk);
                 scores.insert(scores.end(), s.begin(), s.end());
             }
-            r.evalSeconds = now() - t1;
+            r.evalSeconds = monotonicSeconds() - t1;
             const auto m = computeMetrics(scores, testLabels, result.model->info().threshold);
             r.accuracy = m.accuracy;
             r.balancedAccuracy = m.balancedAccuracy;
@@ -321,7 +316,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         ++out.done;
         status.runsDone = out.done;
         status.finished = &r;
-        const double elapsed = now() - started;
+        const double elapsed = monotonicSeconds() - started;
         status.etaSeconds = elapsed / double(out.done) * double(plan.pending.size() - out.done);
         tell(status.steps, status.steps);
         status.finished = nullptr;

@@ -1,3 +1,4 @@
+#include "core/common/clock.h"
 #include "core/learn/train_run.h"
 
 #include "core/common/error.h"
@@ -17,13 +18,6 @@ using nlohmann::json;
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
-std::int64_t nowMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 template <class T> T jsonValue(const json& j, const char* key, T fallback)
 {
@@ -416,7 +410,7 @@ RunOutcome runProjectTraining(const fs::path& projectDir, const RunSpec& spec,
     run.file = "models/" + stem + ".kizumodel";
     run.checkpoint = "models/" + stem + ".checkpoint";
     run.curves = "models/" + stem + ".curves.json";
-    run.startedAt = nowMs();
+    run.startedAt = unixMs();
     savePending(store, run);
     return runPending(store, run, false, callbacks, cancel);
 }

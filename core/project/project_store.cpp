@@ -1,3 +1,4 @@
+#include "core/common/clock.h"
 #include "core/project/project_store.h"
 
 #include "core/common/error.h"
@@ -22,17 +23,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::int64_t nowMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 std::int64_t mtimeMs(const fs::path& p)
 {
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) return nowMs();
+    if (::stat(p.c_str(), &st) != 0) return unixMs();
     return std::int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
 
@@ -297,7 +291,7 @@ struct ProjectStore::Impl {
         auto s = db.prepare("INSERT INTO images (hash, ext, original_path, source, width, height, "
                             "captured_at, imported_at, grp, phash) VALUES (?,?,?,?,?,?,?,?,?,?)");
         s.bind(1, hash).bind(2, ext).bind(3, originalPath).bind(4, source).bind(5, w).bind(6, h);
-        s.bind(7, capturedAt).bind(8, nowMs()).bind(9, group);
+        s.bind(7, capturedAt).bind(8, unixMs()).bind(9, group);
         if (phash.empty()) s.bindNull(10);
         else s.bindBlob(10, phash);
         s.run();
@@ -313,7 +307,7 @@ struct ProjectStore::Impl {
 
     void writeLabel(std::int64_t id, Label oldLabel, Label label, const std::string& user)
     {
-        const std::int64_t t = nowMs();
+        const std::int64_t t = unixMs();
         auto up = db.prepare("INSERT INTO labels (image_id, label, labeled_by, labeled_at) "
                              "VALUES (?,?,?,?) ON CONFLICT(image_id) DO UPDATE SET "
                              "label = excluded.label, labeled_by = excluded.labeled_by, "
@@ -573,7 +567,7 @@ std::int64_t ProjectStore::addEncodedImage(const std::string& bytes, const std::
     (void)ext;
     m->storeFile(hash, realExt, bytes);
     return m->insertImage(hash, realExt, source + ":" + hash.substr(0, 12) + realExt, source,
-                          info.width, info.height, nowMs(), group, label,
+                          info.width, info.height, unixMs(), group, label,
                           user.empty() ? defaultUser() : user,
                           imaging::perceptualHash(pixels).toBytes());
 }
@@ -941,7 +935,7 @@ void ProjectStore::recordInspections(const std::vector<InspectionRecord>& record
                            "image_id, latency_ms, frame, message) VALUES (?,?,?,?,?,?,?,?,?)");
     for (const auto& r : records) {
         s.reset();
-        s.bind(1, r.at ? r.at : nowMs()).bind(2, r.source).bind(3, int(r.state)).bind(4, r.score);
+        s.bind(1, r.at ? r.at : unixMs()).bind(2, r.source).bind(3, int(r.state)).bind(4, r.score);
         s.bind(5, r.modelSha);
         if (r.imageId) s.bind(6, *r.imageId);
         else s.bindNull(6);
@@ -997,7 +991,7 @@ std::int64_t ProjectStore::addModel(const ModelRecord& r)
                            "metrics) VALUES (?,?,?,?,?,?,?)");
     s.bind(1, r.name.empty() ? std::filesystem::path(r.file).stem().string() : r.name)
         .bind(2, r.file).bind(3, r.sha256).bind(4, r.arch)
-        .bind(5, r.createdAt ? r.createdAt : nowMs())
+        .bind(5, r.createdAt ? r.createdAt : unixMs())
         .bind(6, r.config.empty() ? std::string("{}") : r.config)
         .bind(7, r.metrics.empty() ? std::string("{}") : r.metrics).run();
     const auto id = m->db.lastInsertId();
@@ -1082,7 +1076,7 @@ std::int64_t ProjectStore::recordCgBatch(std::uint64_t seed, std::int64_t count,
     auto s = m->db.prepare("INSERT INTO cg_batches (seed, count, params, folder, created_at) "
                            "VALUES (?, ?, ?, ?, ?)");
     s.bind(1, std::int64_t(seed)).bind(2, count).bind(3, paramsJson).bind(4, folder.string());
-    s.bind(5, nowMs()).run();
+    s.bind(5, unixMs()).run();
     const std::int64_t id = m->db.lastInsertId();
     tx.commit();
     return id;

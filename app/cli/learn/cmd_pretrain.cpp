@@ -5,6 +5,7 @@
 #include "app/cli/counted.h"
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_params.h"
+#include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/evaluate/evaluate.h"
 #include "core/learn/cg_source.h"
@@ -67,8 +68,7 @@ int pretrainCmd(Args& args)
         if (interruptToken().cancelled() || (stopAfter > 0 && p.stage == "train" && p.step >= stopAfter))
             stop.cancel();
         if (quiet) return;
-        const double now = std::chrono::duration<double>(
-                               std::chrono::steady_clock::now().time_since_epoch()).count();
+        const double now = monotonicSeconds();
         if (p.stage == "train" && p.step < p.totalSteps && now - lastPrint < 2.0) return;
         lastPrint = now;
         std::fprintf(stderr, "pretrain: %s step %lld/%lld loss %.4f lr %.5f %.1f img/s\n",

@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/counted.h"
 #include "app/cli/learn/learn_data.h"
+#include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/common/paths.h"
 #include "core/evaluate/evaluate.h"
@@ -112,8 +113,7 @@ int trainCmd(Args& args)
     auto progress = [&](const learn::TrainProgress& p) {
         if (quiet) return;
         const double now =
-            std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-                .count();
+            monotonicSeconds();
         if (p.stage == "train" && p.step < p.totalSteps && now - lastPrint < 1.0) return;
         lastPrint = now;
         if (p.stage == "threshold")
