@@ -5,7 +5,7 @@
 //   bench_dataset [--images 100000] [--frames 300] [--project DIR]
 #include "core/common/sha256.h"
 #include "core/project/project_store.h"
-#include "core/project/sqlite_db.h"
+#include "core/project/internal/sqlite_db.h"
 #include "ui/dataset_page.h"
 #include "ui/main_window.h"
 #include "ui/thumbnail_cache.h"

@@ -1,6 +1,6 @@
 // Aravis (GigE Vision, USB3 Vision) cameras: discovery, settings, streaming with a pool of
 // buffers, and the counters an operator needs (timeouts, incomplete frames, lost packets).
-#include "core/camera/sources.h"
+#include "core/camera/internal/sources.h"
 #include "core/common/error.h"
 
 #ifdef KIZU_HAVE_ARAVIS

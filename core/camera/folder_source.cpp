@@ -1,5 +1,5 @@
 // Folder replay: the images of a folder in name order at a set rate, optionally looping.
-#include "core/camera/sources.h"
+#include "core/camera/internal/sources.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/imaging/image_io.h"

@@ -1,4 +1,4 @@
-#include "core/camera/sources.h"
+#include "core/camera/internal/sources.h"
 #include "core/common/error.h"
 
 #include <algorithm>

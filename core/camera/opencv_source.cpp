@@ -1,5 +1,5 @@
 // OpenCV VideoCapture sources: a V4L2 device, a video file, an RTSP URL or a GStreamer pipeline.
-#include "core/camera/sources.h"
+#include "core/camera/internal/sources.h"
 #include "core/common/error.h"
 
 #include <opencv2/imgproc.hpp>

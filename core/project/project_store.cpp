@@ -6,8 +6,8 @@
 #include "core/common/sha256.h"
 #include "core/imaging/image_io.h"
 #include "core/imaging/perceptual_hash.h"
-#include "core/project/schema.h"
-#include "core/project/sqlite_db.h"
+#include "core/project/internal/schema.h"
+#include "core/project/internal/sqlite_db.h"
 
 #include <algorithm>
 #include <cctype>

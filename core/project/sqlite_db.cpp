@@ -1,4 +1,4 @@
-#include "core/project/sqlite_db.h"
+#include "core/project/internal/sqlite_db.h"
 
 #include "core/common/error.h"
 

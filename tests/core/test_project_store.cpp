@@ -5,8 +5,8 @@
 #include "core/common/sha256.h"
 #include "core/learn/train_run.h"
 #include "core/project/project_store.h"
-#include "core/project/schema.h"
-#include "core/project/sqlite_db.h"
+#include "core/project/internal/schema.h"
+#include "core/project/internal/sqlite_db.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
