@@ -3,6 +3,7 @@
 #include "core/cg/cg_batch.h"
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_mesh.h"
+#include "core/cg/cg_project_batch.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/common/progress.h"
@@ -16,7 +17,6 @@
 #include <QButtonGroup>
 #include <QCheckBox>
 #include <QComboBox>
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -728,14 +728,8 @@ bool CgStudioPage::startBatch(int count, quint64 seed, const QString& folder)
             return false;
         }
         projectDir = m_store->dir();
-        // The same settings give the same folder, so a cancelled batch resumes there.
-        const QByteArray hash = QCryptographicHash::hash(
-            QByteArray::fromStdString(cg::paramsToJson(params).dump()), QCryptographicHash::Sha1);
-        dir = QDir(QString::fromStdString(projectDir.string()))
-                  .filePath(QStringLiteral("cg/batch_s%1_n%2_%3")
-                                .arg(seed)
-                                .arg(count)
-                                .arg(QString::fromLatin1(hash.toHex().left(8))));
+        dir = QString::fromStdString(
+            cg::projectBatchFolder(projectDir, params, seed, count).string());
     }
     m_batchFolder = dir;
     auto cancel = std::make_shared<kizu::CancelToken>();
@@ -763,29 +757,19 @@ bool CgStudioPage::startBatch(int count, quint64 seed, const QString& folder)
             },
             Qt::QueuedConnection);
     };
-    const std::string paramsJson = cg::paramsToJson(params).dump();
     const std::filesystem::path out = dir.toStdString();
     m_batchWatcher->setFuture(QtConcurrent::run(m_batchPool, [=] {
         CgBatchOutcome o;
         o.intoProject = intoProject;
         o.folder = dir;
         try {
-            o.result = cg::generateBatch(params, seed, count, out, {}, progress, cancel.get());
-            if (intoProject && !o.result.cancelled && !cancel->cancelled()) {
-                // A connection of its own: one ProjectStore is one SQLite connection, one thread.
-                auto store = ProjectStore::open(projectDir);
-                const std::int64_t id = store.recordCgBatch(seed, count, paramsJson, out);
-                kizu::project::ImportOptions opt;
-                opt.source = "cg";
-                opt.group = "cg_batch_" + std::to_string(id);
-                opt.recursive = false;
-                for (const auto& [sub, label] :
-                     {std::pair{"ok", Label::Ok}, std::pair{"ng", Label::Ng}}) {
-                    opt.label = label;
-                    const auto rep = store.importPaths({out / sub}, opt, progress, cancel.get());
-                    o.imported += rep.imported + rep.duplicates;
-                    if (rep.cancelled) o.result.cancelled = true;
-                }
+            if (intoProject) {
+                const auto r = cg::generateBatchIntoProject(projectDir, params, seed, count,
+                                                            progress, cancel.get());
+                o.result = r.render;
+                o.imported = r.imported;
+            } else {
+                o.result = cg::generateBatch(params, seed, count, out, {}, progress, cancel.get());
             }
         } catch (const std::exception& e) {
             o.error = QString::fromStdString(e.what());

@@ -2,6 +2,7 @@
 #include "app/cli/commands.h"
 #include "core/cg/cg_batch.h"
 #include "core/cg/cg_generator.h"
+#include "core/cg/cg_project_batch.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/imaging/image_io.h"
@@ -10,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -37,9 +39,11 @@ defaults), and --size PX (output size, default 224).
 render:  --seed S [--index I] [--ng | --ok] --out DIR_OR_PREFIX
          Writes PREFIX.png, PREFIX_mask.png, PREFIX.obj, PREFIX.json. An existing folder
          (or one ending in /) gets PREFIX = DIR/cg_S_I.
-batch:   --count N --seed S --out DIR [--shard i/n] [--quiet]
+batch:   --count N --seed S (--out DIR [--shard i/n] | --to-project PROJECT) [--quiet]
          Files DIR/{ok,ng}/cg_000123{.png,.json} and masks DIR/masks/{ok,ng}/cg_000123.png,
          named by the global index.
+         --to-project renders into PROJECT/cg/batch_s<S>_n<N>_<hash>, records the batch and
+         imports its images labelled OK/NG as source "cg" (as CG Studio's "into the project").
          Ctrl-C finishes the images in flight and exits (code 130); run the same command
          again to complete the batch. --shard i/n renders only indices with index % n == i.
 sheet:   --out FILE.png|.jpg [--seed S] [--count 16] [--per-row 8] [--tile 112]
@@ -50,6 +54,7 @@ sheet:   --out FILE.png|.jpg [--seed S] [--count 16] [--per-row 8] [--tile 112]
 Examples:
   kizu-cli cg render --seed 7 --ng --out /tmp/cg/
   kizu-cli cg batch --count 20000 --seed 1 --out cg_set --preset pitting
+  kizu-cli cg batch --count 2000 --seed 1 --to-project spindle_project
   kizu-cli cg batch --count 20000 --seed 1 --out /shared/cg_set \
       --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
   kizu-cli cg sheet --count 16 --out docs/cg_contact_sheet.png
@@ -135,26 +140,45 @@ int runBatch(Args& args)
     const std::uint64_t seed = readSeed(args, true);
     const std::int64_t count = args.intValue("--count", -1);
     auto out = args.value("--out");
-    const cg::Shard shard = cg::parseShard(args.value("--shard", "0/1"));
+    auto project = args.value("--to-project");
+    auto shardText = args.value("--shard");
     const bool quiet = args.flag("--quiet");
     args.finish();
     if (count < 1) throw UsageError{"--count N (1 or more) is required"};
-    if (!out) throw UsageError{"--out DIR is required"};
+    if (out && project) throw UsageError{"give either --out DIR or --to-project PROJECT, not both"};
+    if (!out && !project) throw UsageError{"--out DIR (or --to-project PROJECT) is required"};
+    if (project && shardText)
+        throw UsageError{"--shard works with --out only: render the shards into one folder, then "
+                         "import it with 'kizu-cli project import'"};
+    const cg::Shard shard = cg::parseShard(shardText.value_or("0/1"));
 
     CancelToken cancel;
     g_cancel = &cancel;
     std::signal(SIGINT, onInterrupt);
     std::signal(SIGTERM, onInterrupt);
     StderrProgress bar("cg batch", quiet);
-    auto result = cg::generateBatch(
-        params, seed, count, *out, shard, [&](const Progress& p) { bar(p.done, p.total, p.item); },
-        &cancel);
+    const ProgressFn progress = [&](const Progress& p) { bar(p.done, p.total, p.item); };
+    cg::BatchResult result;
+    std::string folder = out.value_or("");
+    std::optional<cg::ProjectBatchResult> intoProject;
+    if (project) {
+        intoProject =
+            cg::generateBatchIntoProject(*project, params, seed, count, progress, &cancel);
+        result = intoProject->render;
+        folder = intoProject->folder.string();
+    } else {
+        result = cg::generateBatch(params, seed, count, *out, shard, progress, &cancel);
+    }
     bar.finish();
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
     g_cancel = nullptr;
     std::cout << "rendered " << result.rendered << ", already complete " << result.skipped
-              << ", shard total " << result.total << " in " << *out << "\n";
+              << ", shard total " << result.total << " in " << folder << "\n";
+    if (intoProject && intoProject->batchId > 0)
+        std::cout << "imported " << intoProject->imported << " into " << *project << " (new "
+                  << intoProject->newImages << ") as source cg, group cg_batch_"
+                  << intoProject->batchId << "\n";
     if (result.cancelled) {
         std::cerr << "Interrupted: finished files are kept. Run the same command again to "
                      "complete the batch.\n";

@@ -113,20 +113,29 @@ void darken(Carving& c, int x, int y, float factor)
     v = std::min(v, factor);
 }
 
-} // namespace
+// What every defect kind draws with: the canvas, its scale, the surface's top and the random
+// stream (drawn from in a fixed order, so the same seed gives the same image).
+struct DefectCanvas {
+    const Scene& s;
+    Carving& c;
+    Rng& rng;
+    int w, h;
+    double um; // 1 / pixel size: um -> image px
+    double top;
 
-// Cuts the defects of an NG image into the surface; returns their description.
-nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& c)
-{
-    const int w = c.height.cols, h = c.height.rows;
-    const double um = 1.0 / s.pixelUm; // um -> image px
-    double top = 0;
+    // Centres are drawn inside the image so that the defect is in view. A defect is small, so
+    // it is drawn at the scale of the image centre (the perspective across it is neglected).
+    cv::Point2d centre(nlohmann::json& d) const
     {
-        double mn, mx;
-        cv::minMaxLoc(c.height, &mn, &mx);
-        top = mx;
+        double ox = rng.uniform(0.18, 0.82) * (s.n - 1), oy = rng.uniform(0.18, 0.82) * (s.n - 1);
+        d["centerPx"] = {ox / s.oversample, oy / s.oversample};
+        return cv::Point2d(ox, oy);
     }
-    // Choose the kinds; at least one.
+};
+
+// The kinds of one NG image, each by its probability; at least one.
+std::vector<DefectKind> chooseKinds(const CgParams& p, Rng& rng)
+{
     std::vector<DefectKind> kinds;
     const std::array<std::pair<DefectKind, double>, 4> probs{
         {{DefectKind::Scratch, p.scratch.probability},
@@ -148,180 +157,233 @@ nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& 
             pick -= pr;
         }
     }
-    // Centres are drawn inside the image so that the defect is in view. A defect is small, so
-    // it is drawn at the scale of the image centre (the perspective across it is neglected).
-    auto centre = [&](nlohmann::json& d) {
-        double ox = rng.uniform(0.18, 0.82) * (s.n - 1), oy = rng.uniform(0.18, 0.82) * (s.n - 1);
-        d["centerPx"] = {ox / s.oversample, oy / s.oversample};
-        return cv::Point2d(ox, oy);
+    return kinds;
+}
+
+// Scratches: chains of tapered grooves, each drawn at an angle to the grain.
+void cutScratches(const DefectCanvas& dc, const ScratchParams& p, nlohmann::json& list)
+{
+    const int w = dc.w, h = dc.h;
+    const double um = dc.um;
+    const double top = dc.top;
+    Rng& rng = dc.rng;
+    Carving& c = dc.c;
+    const Scene& s = dc.s;
+    const int count = rng.integer(p.count);
+    for (int i = 0; i < count; ++i) {
+        nlohmann::json d{{"kind", kindName(DefectKind::Scratch)}};
+        cv::Point2d ctr = dc.centre(d);
+        const int segs = std::max(1, rng.integer(p.segments));
+        const double lengthPx = rng.uniform(p.lengthMm) * 1000.0 * um;
+        const double width = rng.uniform(p.widthUm);
+        const double depth = rng.uniform(p.depthUm);
+        const double bend = rng.uniform(p.bendDeg) * kDeg;
+        const double toGrain = rng.uniform(p.angleToGrainDeg) * kDeg;
+        double a = s.grindAngle + (rng.chance(0.5) ? toGrain : -toGrain);
+        d.update({{"segments", segs},
+                  {"lengthMm", lengthPx / um / 1000.0},
+                  {"widthUm", width},
+                  {"depthUm", depth},
+                  {"bendDeg", bend / kDeg},
+                  {"angleToGrainDeg", toGrain / kDeg}});
+        // The chain's joints, then shifted so that its middle lies on the centre.
+        std::vector<cv::Point2d> pts{{0, 0}};
+        const double step = lengthPx / segs;
+        for (int k = 0; k < segs; ++k) {
+            pts.push_back(pts.back() + cv::Point2d(std::cos(a), std::sin(a)) * step);
+            a += bend * rng.uniform(-1, 1);
+        }
+        cv::Point2d mid = (pts[segs / 2] + pts[(segs + 1) / 2]) * 0.5;
+        for (auto& q : pts)
+            q += ctr - mid;
+        // Width and depth taper towards the ends, as a tool point entering and leaving.
+        auto taper = [&](double t) { return std::max(0.3, std::sqrt(std::sin(kPi * t))); };
+        const double rPx = std::max(0.6, width / 2 * um);
+        for (int k = 0; k < segs; ++k) {
+            const double ta = taper(double(k) / segs), tb = taper(double(k + 1) / segs);
+            const double ra = rPx * ta, rb = rPx * tb;
+            const double rMax = std::max(ra, rb);
+            forCapsule(w, h, pts[k].x, pts[k].y, pts[k + 1].x, pts[k + 1].y, rMax,
+                       [&](int x, int y, double t, double d2) {
+                           const double dist = std::sqrt(d2);
+                           double r = ra + (rb - ra) * t;
+                           if (dist >= r) return;
+                           double dp = depth * (ta + (tb - ta) * t);
+                           double q = dist / r;
+                           float z = float(top - dp * std::sqrt(1 - q * q));
+                           carveMin(c, x, y, z, float(0.15 * dp));
+                       });
+        }
+        list.push_back(d);
+    }
+}
+
+// A cluster of pits: irregular spherical hollows with rough, darkened bottoms.
+void cutPits(const DefectCanvas& dc, const PitParams& p, nlohmann::json& list)
+{
+    const int w = dc.w, h = dc.h;
+    const double um = dc.um;
+    const double top = dc.top;
+    Rng& rng = dc.rng;
+    Carving& c = dc.c;
+    nlohmann::json cluster{{"kind", kindName(DefectKind::Pit)}};
+    cv::Point2d ctr = dc.centre(cluster);
+    const int count = rng.integer(p.count);
+    const double spreadPx = rng.uniform(p.clusterSpreadMm) * 1000.0 * um;
+    const double darkening = rng.uniform(p.darkening);
+    nlohmann::json pits = nlohmann::json::array();
+    for (int i = 0; i < count; ++i) {
+        // The first pit sits on the centre so the cluster is always in view.
+        double rr = i == 0 ? 0 : spreadPx * std::sqrt(rng.uniform());
+        double th = rng.uniform(0, 2 * kPi);
+        cv::Point2d pc = ctr + cv::Point2d(std::cos(th), std::sin(th)) * rr;
+        const double a = rng.uniform(p.radiusUm);
+        const double dp = rng.uniform(p.depthUm);
+        const double sphere = (a * a + dp * dp) / (2 * dp);
+        const double aPx = std::max(0.8, a * um);
+        // An irregular outline: two random harmonics of the radius.
+        const double h2 = rng.uniform(0, 0.25), h3 = rng.uniform(0, 0.2);
+        const double p2 = rng.uniform(0, 2 * kPi), p3 = rng.uniform(0, 2 * kPi);
+        const std::uint64_t bumps = rng.next();
+        pits.push_back({{"radiusUm", a}, {"depthUm", dp}});
+        forCapsule(w, h, pc.x, pc.y, pc.x, pc.y, aPx * 1.5, [&](int x, int y, double, double d2) {
+            const double dist = std::sqrt(d2);
+            double ang = std::atan2(y - pc.y, x - pc.x);
+            double edge = aPx * (1 + h2 * std::sin(2 * ang + p2) + h3 * std::sin(3 * ang + p3));
+            if (dist >= edge) return;
+            double q = dist / edge; // 0 centre .. 1 rim
+            double du = q * a;
+            double z = top - dp + sphere - std::sqrt(sphere * sphere - du * du);
+            // A rough, corroded bottom.
+            std::uint64_t hsh = hashCombine(bumps, std::uint64_t(y) * 65536 + x);
+            z += 0.2 * dp * (double(hsh >> 11) * 0x1.0p-53 - 0.5) * (1 - q);
+            carveMin(c, x, y, float(z), float(0.15 * dp));
+            darken(c, x, y, float(1 - darkening * (1 - q * q)));
+        });
+    }
+    cluster.update({{"count", count},
+                    {"clusterSpreadMm", spreadPx / um / 1000.0},
+                    {"darkening", darkening},
+                    {"pits", pits}});
+    list.push_back(cluster);
+}
+
+// Dents: pressed-in sphere caps that flatten the grinding marks.
+void cutDents(const DefectCanvas& dc, const DentParams& p, nlohmann::json& list)
+{
+    const int w = dc.w, h = dc.h;
+    const double um = dc.um;
+    Rng& rng = dc.rng;
+    Carving& c = dc.c;
+    const int count = rng.integer(p.count);
+    for (int i = 0; i < count; ++i) {
+        nlohmann::json d{{"kind", kindName(DefectKind::Dent)}};
+        cv::Point2d pc = dc.centre(d);
+        const double a = rng.uniform(p.radiusUm);
+        const double dp = rng.uniform(p.depthUm);
+        const double sphere = (a * a + dp * dp) / (2 * dp);
+        d.update({{"radiusUm", a}, {"depthUm", dp}});
+        // Pressed in: lowered by the sphere cap, the grinding marks inside flattened
+        // (the pressure smooths their crests) and the spot slightly burnished.
+        forCapsule(w, h, pc.x, pc.y, pc.x, pc.y, std::max(0.8, a * um),
+                   [&](int x, int y, double, double d2) {
+                       double du = std::sqrt(d2) / um;
+                       double carve = std::sqrt(sphere * sphere - du * du) - (sphere - dp);
+                       if (carve <= 0) return;
+                       const double q = carve / dp; // 1 at the centre, 0 at the rim
+                       float& hv = c.height.at<float>(y, x);
+                       hv = float(hv * (1 - 0.8 * q) - carve);
+                       darken(c, x, y, float(1 - 0.15 * q));
+                       if (carve > 0.3 * dp) c.mask.at<std::uint8_t>(y, x) = 255;
+                   });
+        list.push_back(d);
+    }
+}
+
+// A crack: random walks both ways from its centre, with branches.
+void cutCrack(const DefectCanvas& dc, const CrackParams& p, nlohmann::json& list)
+{
+    const int w = dc.w, h = dc.h;
+    const double um = dc.um;
+    const double top = dc.top;
+    Rng& rng = dc.rng;
+    Carving& c = dc.c;
+    nlohmann::json d{{"kind", kindName(DefectKind::Crack)}};
+    cv::Point2d start = dc.centre(d);
+    const double lengthPx = rng.uniform(p.lengthMm) * 1000.0 * um;
+    const double width = rng.uniform(p.widthUm);
+    const double depth = rng.uniform(p.depthUm);
+    const double branch = rng.uniform(p.branchProbability);
+    const double wiggle = rng.uniform(p.wiggleDeg) * kDeg;
+    d.update({{"lengthMm", lengthPx / um / 1000.0},
+              {"widthUm", width},
+              {"depthUm", depth},
+              {"branchProbability", branch},
+              {"wiggleDeg", wiggle / kDeg}});
+    const double rPx = std::max(0.7, width / 2 * um);
+    const double step = std::max(2.0, 3 * rPx);
+    // Random walks: the main line grows both ways from the centre; branches split off.
+    struct Walk {
+        cv::Point2d p;
+        double angle, length;
+        int level;
     };
+    const double a0 = rng.uniform(0, 2 * kPi);
+    std::vector<Walk> walks{{start, a0, lengthPx / 2, 0}, {start, a0 + kPi, lengthPx / 2, 0}};
+    int segments = 0;
+    while (!walks.empty() && segments < 4000) {
+        Walk wk = walks.back();
+        walks.pop_back();
+        for (double done = 0; done < wk.length && segments < 4000; done += step) {
+            cv::Point2d q = wk.p + cv::Point2d(std::cos(wk.angle), std::sin(wk.angle)) * step;
+            const double fade = 1 - 0.6 * done / wk.length;
+            const double r = rPx * fade * (wk.level ? 0.7 : 1.0);
+            forCapsule(w, h, wk.p.x, wk.p.y, q.x, q.y, r, [&](int x, int y, double, double d2) {
+                const double dist = std::sqrt(d2);
+                double dp = depth * fade * (1 - dist / r);
+                carveMin(c, x, y, float(top - dp), float(0.1 * depth));
+                darken(c, x, y, float(0.35 + 0.4 * dist / r));
+            });
+            ++segments;
+            wk.p = q;
+            wk.angle += wiggle * rng.uniform(-1, 1);
+            if (wk.level < 2 && rng.chance(branch))
+                walks.push_back({q,
+                                 wk.angle + (rng.chance(0.5) ? 1 : -1) * rng.uniform(20, 60) * kDeg,
+                                 (wk.length - done) * rng.uniform(0.3, 0.7), wk.level + 1});
+        }
+    }
+    list.push_back(d);
+}
+
+} // namespace
+
+// Cuts the defects of an NG image into the surface; returns their description.
+nlohmann::json cutDefects(const Scene& s, const CgParams& p, Rng& rng, Carving& c)
+{
+    double top = 0;
+    {
+        double mn, mx;
+        cv::minMaxLoc(c.height, &mn, &mx);
+        top = mx;
+    }
+    const std::vector<DefectKind> kinds = chooseKinds(p, rng);
+    const DefectCanvas canvas{s, c, rng, c.height.cols, c.height.rows, 1.0 / s.pixelUm, top};
     nlohmann::json list = nlohmann::json::array();
     for (DefectKind kind : kinds) {
-        if (kind == DefectKind::Scratch) {
-            const int count = rng.integer(p.scratch.count);
-            for (int i = 0; i < count; ++i) {
-                nlohmann::json d{{"kind", kindName(kind)}};
-                cv::Point2d ctr = centre(d);
-                const int segs = std::max(1, rng.integer(p.scratch.segments));
-                const double lengthPx = rng.uniform(p.scratch.lengthMm) * 1000.0 * um;
-                const double width = rng.uniform(p.scratch.widthUm);
-                const double depth = rng.uniform(p.scratch.depthUm);
-                const double bend = rng.uniform(p.scratch.bendDeg) * kDeg;
-                const double toGrain = rng.uniform(p.scratch.angleToGrainDeg) * kDeg;
-                double a = s.grindAngle + (rng.chance(0.5) ? toGrain : -toGrain);
-                d.update({{"segments", segs},
-                          {"lengthMm", lengthPx / um / 1000.0},
-                          {"widthUm", width},
-                          {"depthUm", depth},
-                          {"bendDeg", bend / kDeg},
-                          {"angleToGrainDeg", toGrain / kDeg}});
-                // The chain's joints, then shifted so that its middle lies on the centre.
-                std::vector<cv::Point2d> pts{{0, 0}};
-                const double step = lengthPx / segs;
-                for (int k = 0; k < segs; ++k) {
-                    pts.push_back(pts.back() + cv::Point2d(std::cos(a), std::sin(a)) * step);
-                    a += bend * rng.uniform(-1, 1);
-                }
-                cv::Point2d mid = (pts[segs / 2] + pts[(segs + 1) / 2]) * 0.5;
-                for (auto& q : pts)
-                    q += ctr - mid;
-                // Width and depth taper towards the ends, as a tool point entering and leaving.
-                auto taper = [&](double t) { return std::max(0.3, std::sqrt(std::sin(kPi * t))); };
-                const double rPx = std::max(0.6, width / 2 * um);
-                for (int k = 0; k < segs; ++k) {
-                    const double ta = taper(double(k) / segs), tb = taper(double(k + 1) / segs);
-                    const double ra = rPx * ta, rb = rPx * tb;
-                    const double rMax = std::max(ra, rb);
-                    forCapsule(w, h, pts[k].x, pts[k].y, pts[k + 1].x, pts[k + 1].y, rMax,
-                               [&](int x, int y, double t, double d2) {
-                                   const double dist = std::sqrt(d2);
-                                   double r = ra + (rb - ra) * t;
-                                   if (dist >= r) return;
-                                   double dp = depth * (ta + (tb - ta) * t);
-                                   double q = dist / r;
-                                   float z = float(top - dp * std::sqrt(1 - q * q));
-                                   carveMin(c, x, y, z, float(0.15 * dp));
-                               });
-                }
-                list.push_back(d);
-            }
-        } else if (kind == DefectKind::Pit) {
-            nlohmann::json cluster{{"kind", kindName(kind)}};
-            cv::Point2d ctr = centre(cluster);
-            const int count = rng.integer(p.pit.count);
-            const double spreadPx = rng.uniform(p.pit.clusterSpreadMm) * 1000.0 * um;
-            const double darkening = rng.uniform(p.pit.darkening);
-            nlohmann::json pits = nlohmann::json::array();
-            for (int i = 0; i < count; ++i) {
-                // The first pit sits on the centre so the cluster is always in view.
-                double rr = i == 0 ? 0 : spreadPx * std::sqrt(rng.uniform());
-                double th = rng.uniform(0, 2 * kPi);
-                cv::Point2d pc = ctr + cv::Point2d(std::cos(th), std::sin(th)) * rr;
-                const double a = rng.uniform(p.pit.radiusUm);
-                const double dp = rng.uniform(p.pit.depthUm);
-                const double sphere = (a * a + dp * dp) / (2 * dp);
-                const double aPx = std::max(0.8, a * um);
-                // An irregular outline: two random harmonics of the radius.
-                const double h2 = rng.uniform(0, 0.25), h3 = rng.uniform(0, 0.2);
-                const double p2 = rng.uniform(0, 2 * kPi), p3 = rng.uniform(0, 2 * kPi);
-                const std::uint64_t bumps = rng.next();
-                pits.push_back({{"radiusUm", a}, {"depthUm", dp}});
-                forCapsule(
-                    w, h, pc.x, pc.y, pc.x, pc.y, aPx * 1.5, [&](int x, int y, double, double d2) {
-                        const double dist = std::sqrt(d2);
-                        double ang = std::atan2(y - pc.y, x - pc.x);
-                        double edge =
-                            aPx * (1 + h2 * std::sin(2 * ang + p2) + h3 * std::sin(3 * ang + p3));
-                        if (dist >= edge) return;
-                        double q = dist / edge; // 0 centre .. 1 rim
-                        double du = q * a;
-                        double z = top - dp + sphere - std::sqrt(sphere * sphere - du * du);
-                        // A rough, corroded bottom.
-                        std::uint64_t hsh = hashCombine(bumps, std::uint64_t(y) * 65536 + x);
-                        z += 0.2 * dp * (double(hsh >> 11) * 0x1.0p-53 - 0.5) * (1 - q);
-                        carveMin(c, x, y, float(z), float(0.15 * dp));
-                        darken(c, x, y, float(1 - darkening * (1 - q * q)));
-                    });
-            }
-            cluster.update({{"count", count},
-                            {"clusterSpreadMm", spreadPx / um / 1000.0},
-                            {"darkening", darkening},
-                            {"pits", pits}});
-            list.push_back(cluster);
-        } else if (kind == DefectKind::Dent) {
-            const int count = rng.integer(p.dent.count);
-            for (int i = 0; i < count; ++i) {
-                nlohmann::json d{{"kind", kindName(kind)}};
-                cv::Point2d pc = centre(d);
-                const double a = rng.uniform(p.dent.radiusUm);
-                const double dp = rng.uniform(p.dent.depthUm);
-                const double sphere = (a * a + dp * dp) / (2 * dp);
-                d.update({{"radiusUm", a}, {"depthUm", dp}});
-                // Pressed in: lowered by the sphere cap, the grinding marks inside flattened
-                // (the pressure smooths their crests) and the spot slightly burnished.
-                forCapsule(w, h, pc.x, pc.y, pc.x, pc.y, std::max(0.8, a * um),
-                           [&](int x, int y, double, double d2) {
-                               double du = std::sqrt(d2) / um;
-                               double carve = std::sqrt(sphere * sphere - du * du) - (sphere - dp);
-                               if (carve <= 0) return;
-                               const double q = carve / dp; // 1 at the centre, 0 at the rim
-                               float& hv = c.height.at<float>(y, x);
-                               hv = float(hv * (1 - 0.8 * q) - carve);
-                               darken(c, x, y, float(1 - 0.15 * q));
-                               if (carve > 0.3 * dp) c.mask.at<std::uint8_t>(y, x) = 255;
-                           });
-                list.push_back(d);
-            }
-        } else {
-            nlohmann::json d{{"kind", kindName(kind)}};
-            cv::Point2d start = centre(d);
-            const double lengthPx = rng.uniform(p.crack.lengthMm) * 1000.0 * um;
-            const double width = rng.uniform(p.crack.widthUm);
-            const double depth = rng.uniform(p.crack.depthUm);
-            const double branch = rng.uniform(p.crack.branchProbability);
-            const double wiggle = rng.uniform(p.crack.wiggleDeg) * kDeg;
-            d.update({{"lengthMm", lengthPx / um / 1000.0},
-                      {"widthUm", width},
-                      {"depthUm", depth},
-                      {"branchProbability", branch},
-                      {"wiggleDeg", wiggle / kDeg}});
-            const double rPx = std::max(0.7, width / 2 * um);
-            const double step = std::max(2.0, 3 * rPx);
-            // Random walks: the main line grows both ways from the centre; branches split off.
-            struct Walk {
-                cv::Point2d p;
-                double angle, length;
-                int level;
-            };
-            const double a0 = rng.uniform(0, 2 * kPi);
-            std::vector<Walk> walks{{start, a0, lengthPx / 2, 0},
-                                    {start, a0 + kPi, lengthPx / 2, 0}};
-            int segments = 0;
-            while (!walks.empty() && segments < 4000) {
-                Walk wk = walks.back();
-                walks.pop_back();
-                for (double done = 0; done < wk.length && segments < 4000; done += step) {
-                    cv::Point2d q =
-                        wk.p + cv::Point2d(std::cos(wk.angle), std::sin(wk.angle)) * step;
-                    const double fade = 1 - 0.6 * done / wk.length;
-                    const double r = rPx * fade * (wk.level ? 0.7 : 1.0);
-                    forCapsule(w, h, wk.p.x, wk.p.y, q.x, q.y, r,
-                               [&](int x, int y, double, double d2) {
-                                   const double dist = std::sqrt(d2);
-                                   double dp = depth * fade * (1 - dist / r);
-                                   carveMin(c, x, y, float(top - dp), float(0.1 * depth));
-                                   darken(c, x, y, float(0.35 + 0.4 * dist / r));
-                               });
-                    ++segments;
-                    wk.p = q;
-                    wk.angle += wiggle * rng.uniform(-1, 1);
-                    if (wk.level < 2 && rng.chance(branch))
-                        walks.push_back(
-                            {q, wk.angle + (rng.chance(0.5) ? 1 : -1) * rng.uniform(20, 60) * kDeg,
-                             (wk.length - done) * rng.uniform(0.3, 0.7), wk.level + 1});
-                }
-            }
-            list.push_back(d);
+        switch (kind) {
+        case DefectKind::Scratch:
+            cutScratches(canvas, p.scratch, list);
+            break;
+        case DefectKind::Pit:
+            cutPits(canvas, p.pit, list);
+            break;
+        case DefectKind::Dent:
+            cutDents(canvas, p.dent, list);
+            break;
+        case DefectKind::Crack:
+            cutCrack(canvas, p.crack, list);
+            break;
         }
     }
     return list;

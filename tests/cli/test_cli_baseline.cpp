@@ -6,8 +6,10 @@
 #include "core/project/project_store.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
 #include <QTemporaryDir>
 
 #include <opencv2/imgcodecs.hpp>
@@ -78,15 +80,38 @@ private Q_SLOTS:
         QCOMPARE(j["images"].toInt(), 16);
         QCOMPARE(j["accuracy"].toDouble(), 1.0);
         QCOMPARE(j["auc"].toDouble(), 1.0);
-        QFile csv(tmp("out.csv"));
-        QVERIFY(csv.open(QIODevice::ReadOnly));
-        const QList<QByteArray> lines = csv.readAll().split('\n');
-        QVERIFY(lines[0].startsWith(
-            "path,label,score,verdict,blob,area,length,width,elongation,angle,contrast"));
-        QCOMPARE(lines.size(), 18); // header, 16 rows, final newline
+        // The per-image CSV: each image once with its folder's label, a verdict that agrees
+        // (accuracy 1), and for each NG image the deciding blob where the pit was drawn.
+        const auto rows = kizu::test::readCsv(tmp("out.csv"));
+        QCOMPARE(rows.size(), 17); // header and 16 rows
+        QCOMPARE(rows[0].join(','),
+                 QStringLiteral("path,label,score,verdict,blob,area,length,width,elongation,"
+                                "angle,contrast,x,y,error"));
+        QSet<QString> names;
         int ngWithBlob = 0;
-        for (const auto& l : lines)
-            if (l.contains("/ng/") && l.split(',').value(4).size() > 0) ++ngWithBlob;
+        for (qsizetype i = 1; i < rows.size(); ++i) {
+            const QStringList& row = rows[i];
+            const QString line = row.join(',');
+            QCOMPARE(row.size(), 14);
+            const QFileInfo file(row[0]);
+            const QString label = file.dir().dirName();
+            names << label + "/" + file.fileName();
+            QCOMPARE(row[1], label);
+            bool number = false;
+            row[2].toDouble(&number);
+            QVERIFY2(number, qPrintable(line));
+            QCOMPARE(row[3], label);
+            QVERIFY2(row[13].isEmpty(), qPrintable(line)); // no error
+            if (label != "ng" || row[4].isEmpty()) continue;
+            ++ngWithBlob;
+            // ngK.png has its pit of radius 6 at (100 + (K + 50) % 100, 60).
+            const int k = file.baseName().mid(2).toInt();
+            const double area = row[5].toDouble(), x = row[11].toDouble(), y = row[12].toDouble();
+            QVERIFY2(area > 20 && area < 1000, qPrintable(line));
+            QVERIFY2(std::abs(x - (100 + (k + 50) % 100)) < 8 && std::abs(y - 60) < 8,
+                     qPrintable(line));
+        }
+        QCOMPARE(names.size(), 16);
         QCOMPARE(ngWithBlob, 8);
 
         r = runCli({"baseline", "eval", "--params", tmp("p.json"), "--data", tmp("data")});

@@ -1,7 +1,10 @@
 // End-to-end tests of `kizu-cli cg`: presets, a single render with its files, clear errors,
 // and a batch killed with SIGKILL or interrupted with SIGINT that resumes to the same bytes.
 // kizu-test-timeout: 180
+#include "common/project_rows.h"
 #include "common/test_support.h"
+#include "core/cg/cg_project_batch.h"
+#include "core/project/project_store.h"
 
 #include <QCryptographicHash>
 #include <QDirIterator>
@@ -194,6 +197,61 @@ private slots:
         auto bad = runCli(common + QStringList{"--out", tmp.filePath("x"), "--shard", "4/4"});
         QCOMPARE(bad.exitCode, 1);
         QVERIFY(bad.err.contains("SLURM_ARRAY_TASK_ID"));
+    }
+
+    // `cg batch --to-project` runs the core workflow CG Studio runs: the same images with the
+    // same labels and groups, and the same cg_batches row, as the core function gives.
+    void batchIntoProjectMatchesCore()
+    {
+        QTemporaryDir tmp;
+        const QString viaCli = tmp.filePath("cli"), viaCore = tmp.filePath("core");
+        kizu::project::ProjectStore::create(viaCli.toStdString());
+        kizu::project::ProjectStore::create(viaCore.toStdString());
+        auto r = runCli({"cg", "batch", "--count", "6", "--seed", "3", "--size", "64",
+                         "--to-project", viaCli, "--quiet"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("imported 6 into " + viaCli.toUtf8()), r.out.constData());
+        QVERIFY2(r.out.contains("group cg_batch_1"), r.out.constData());
+
+        kizu::cg::CgParams params = kizu::cg::loadPreset("default");
+        params.camera.imageSize = 64;
+        const auto core = kizu::cg::generateBatchIntoProject(viaCore.toStdString(), params, 3, 6);
+        QCOMPARE(core.imported, 6);
+
+        const QStringList images = kizu::test::cgImageRows(viaCli);
+        QCOMPARE(images.size(), 6);
+        QCOMPARE(images, kizu::test::cgImageRows(viaCore));
+        int ng = 0;
+        for (const QString& row : images)
+            ng += row.split('\t').value(1) == "2";
+        QCOMPARE(ng, 3);
+
+        QStringList cliBatch = kizu::test::cgBatchRows(viaCli);
+        const QStringList coreBatch = kizu::test::cgBatchRows(viaCore);
+        QCOMPARE(cliBatch.size(), 1);
+        QVERIFY2(cliBatch[0].endsWith('\t' + viaCli + "/cg/" +
+                                      QString::fromStdString(core.folder.filename().string())),
+                 qPrintable(cliBatch[0]));
+        cliBatch[0].replace(viaCli, viaCore);
+        QCOMPARE(cliBatch, coreBatch);
+        QVERIFY(cliBatch[0].startsWith("1\t3\t6\t{"));
+
+        // Clear refusals: two destinations, shards into a project, a folder that is no project.
+        r = runCli({"cg", "batch", "--count", "6", "--seed", "3", "--to-project", viaCli, "--out",
+                    tmp.filePath("x")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("not both"), r.err.constData());
+        r = runCli({"cg", "batch", "--count", "6", "--seed", "3", "--to-project", viaCli, "--shard",
+                    "0/2"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--shard"), r.err.constData());
+        QDir().mkpath(tmp.filePath("empty"));
+        r = runCli({"cg", "batch", "--count", "6", "--seed", "3", "--size", "64", "--to-project",
+                    tmp.filePath("empty")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY(!r.err.isEmpty());
+        QVERIFY(!QDir(tmp.filePath("empty/cg")).exists());
+        QCOMPARE(kizu::test::cgBatchRows(viaCli).size(), 1);
     }
 };
 

@@ -3,9 +3,13 @@
 // kizu-test-timeout: 120
 #include "core/cg/cg_batch.h"
 #include "core/cg/cg_generator.h"
+#include "core/cg/cg_project_batch.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
+#include "core/project/project_store.h"
+
+#include "common/project_rows.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -356,6 +360,92 @@ private slots:
         // Other settings in the same folder are refused.
         const std::string m = expectInvalid([&] { generateBatch(p, 6, count, dir); });
         QVERIFY2(m.find("other settings") != std::string::npos, m.c_str());
+    }
+
+    // The CG batch into the project (CG Studio's and `cg batch --to-project`'s workflow): the
+    // same files as a plain batch, one cg_batches row with the settings, every image imported
+    // with its label; a second run resumes, imports nothing new and records its own row.
+    void batchIntoProjectRecordsAndImports()
+    {
+        QTemporaryDir tmp;
+        const fs::path projectDir = fs::path(tmp.path().toStdString()) / "project";
+        project::ProjectStore::create(projectDir);
+        const CgParams p = smallParams(64);
+        std::vector<std::string> stages;
+        const auto r = generateBatchIntoProject(projectDir, p, 3, 6, [&](const Progress& pr) {
+            if (stages.empty() || stages.back() != pr.stage) stages.push_back(pr.stage);
+        });
+        QCOMPARE(stages, (std::vector<std::string>{"render", "import"}));
+        QVERIFY(!r.render.cancelled);
+        QCOMPARE(r.render.rendered, std::int64_t(6));
+        QCOMPARE(r.imported, 6);
+        QCOMPARE(r.newImages, 6);
+        QCOMPARE(r.folder, projectBatchFolder(projectDir, p, 3, 6));
+        QCOMPARE(r.folder.parent_path(), projectDir / "cg");
+        QVERIFY(r.folder.filename().string().rfind("batch_s3_n6_", 0) == 0);
+        QVERIFY(projectBatchFolder(projectDir, smallParams(80), 3, 6) != r.folder);
+
+        // The same files, byte for byte, as a plain batch with the same settings.
+        const fs::path plain = fs::path(tmp.path().toStdString()) / "plain";
+        generateBatch(p, 3, 6, plain);
+        QCOMPARE(hashTree(r.folder), hashTree(plain));
+
+        const QString dir = QString::fromStdString(projectDir.string());
+        const QStringList batches = kizu::test::cgBatchRows(dir);
+        QCOMPARE(batches.size(), 1);
+        const QStringList row = batches[0].split('\t');
+        QCOMPARE(row.size(), 5);
+        QCOMPARE(row[0].toLongLong(), r.batchId);
+        QCOMPARE(row[1], QStringLiteral("3"));
+        QCOMPARE(row[2], QStringLiteral("6"));
+        QCOMPARE(nlohmann::json::parse(row[3].toStdString()), paramsToJson(p));
+        QCOMPARE(row[4].toStdString(), r.folder.string());
+
+        const QStringList images = kizu::test::cgImageRows(dir);
+        QCOMPARE(images.size(), 6);
+        std::map<std::string, std::string> labelOfHash;
+        for (const char* sub : {"ok", "ng"})
+            for (const auto& e : fs::directory_iterator(plain / sub))
+                if (e.path().extension() == ".png")
+                    labelOfHash[sha256File(e.path())] = std::string(sub) == "ok" ? "1" : "2";
+        QCOMPARE(labelOfHash.size(), std::size_t(6));
+        for (const QString& img : images) {
+            const QStringList c = img.split('\t');
+            QVERIFY2(labelOfHash.count(c[0].toStdString()), qPrintable(img));
+            QCOMPARE(c[1].toStdString(), labelOfHash[c[0].toStdString()]);
+            QCOMPARE(c[2], QStringLiteral("cg_batch_%1").arg(r.batchId));
+        }
+
+        const auto again = generateBatchIntoProject(projectDir, p, 3, 6);
+        QCOMPARE(again.render.rendered, std::int64_t(0));
+        QCOMPARE(again.render.skipped, std::int64_t(6));
+        QCOMPARE(again.imported, 6);
+        QCOMPARE(again.newImages, 0);
+        QVERIFY(again.batchId > r.batchId);
+        QCOMPARE(kizu::test::cgBatchRows(dir).size(), 2);
+        QCOMPARE(kizu::test::cgImageRows(dir), images);
+    }
+
+    void batchIntoProjectCancelledOrNoProject()
+    {
+        QTemporaryDir tmp;
+        const fs::path projectDir = fs::path(tmp.path().toStdString()) / "project";
+        project::ProjectStore::create(projectDir);
+        CancelToken cancel;
+        cancel.cancel();
+        const auto r = generateBatchIntoProject(projectDir, smallParams(64), 3, 6, {}, &cancel);
+        QVERIFY(r.render.cancelled);
+        QCOMPARE(r.batchId, std::int64_t(0));
+        QCOMPARE(r.imported, 0);
+        const QString dir = QString::fromStdString(projectDir.string());
+        QVERIFY(kizu::test::cgBatchRows(dir).isEmpty());
+        QVERIFY(kizu::test::cgImageRows(dir).isEmpty());
+
+        // Not a project: refused before anything is rendered.
+        const fs::path none = fs::path(tmp.path().toStdString()) / "none";
+        fs::create_directories(none);
+        QVERIFY_THROWS_EXCEPTION(StoreError, generateBatchIntoProject(none, smallParams(64), 3, 6));
+        QVERIFY(!fs::exists(none / "cg"));
     }
 };
 

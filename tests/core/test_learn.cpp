@@ -261,10 +261,7 @@ private slots:
 
     void importsTorchvisionWeightsByName()
     {
-        const QString shared = kizu::test::sharedDir();
-        const QString pth = shared + "/weights/squeezenet1_1-imagenet.pth";
-        if (shared.isEmpty() || !QFile::exists(pth))
-            QSKIP("squeezenet1_1-imagenet.pth not found under ../shared/weights");
+        KIZU_REQUIRE_WEIGHTS(pth);
         ModelInfo info;
         Model m = Model::create(info, "imagenet:" + pth.toStdString(), 1);
         Model scratch = Model::create(info, "scratch", 1);

@@ -20,10 +20,7 @@ class TestLearnImport : public QObject {
 private slots:
     void squeezenetLogitsMatchTorchvision()
     {
-        const QString shared = kizu::test::sharedDir();
-        const QString pth = shared + "/weights/squeezenet1_1-imagenet.pth";
-        if (shared.isEmpty() || !QFile::exists(pth))
-            QSKIP("squeezenet1_1-imagenet.pth not found under ../shared/weights");
+        KIZU_REQUIRE_WEIGHTS(pth);
         const QString python = qEnvironmentVariable("KIZU_PYTHON", "/usr/bin/python3");
         QProcess check;
         check.start(python, {"-c", "import torch, torchvision"});

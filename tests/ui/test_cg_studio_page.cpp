@@ -5,6 +5,8 @@
 // and still gets its mesh. With KIZU_SCREENSHOT_DIR set it saves a picture of the page with
 // the mask shown and the lights open (under xvfb-run with QT_QPA_PLATFORM=xcb).
 // kizu-test-timeout: 120
+#include "common/project_rows.h"
+#include "core/cg/cg_project_batch.h"
 #include "ui/cg_param_panel.h"
 #include "ui/cg_studio_page.h"
 #include "ui/cg_viewport.h"
@@ -393,6 +395,21 @@ private Q_SLOTS:
         f.label = kizu::project::Label::Ng;
         QCOMPARE(store.countImages(f), std::int64_t(3));
         QCOMPARE(store.cgBatchCount(), std::int64_t(1));
+        // The page runs core's workflow: the same folder, images and cg_batches row as
+        // cg::generateBatchIntoProject (which `kizu-cli cg batch --to-project` runs) gives.
+        const auto params = page.paramPanel()->params();
+        QCOMPARE(page.batchFolder().toStdString(),
+                 kizu::cg::projectBatchFolder(store.dir(), params, 3, 6).string());
+        QTemporaryDir other;
+        kizu::project::ProjectStore::create(other.path().toStdString());
+        const auto core =
+            kizu::cg::generateBatchIntoProject(other.path().toStdString(), params, 3, 6);
+        QCOMPARE(core.imported, 6);
+        QCOMPARE(kizu::test::cgImageRows(dir.path()), kizu::test::cgImageRows(other.path()));
+        QStringList rows = kizu::test::cgBatchRows(dir.path());
+        QCOMPARE(rows.size(), 1);
+        rows[0].replace(dir.path(), other.path());
+        QCOMPARE(rows, kizu::test::cgBatchRows(other.path()));
         page.setStore(nullptr);
     }
 
