@@ -1,7 +1,7 @@
 // CgGenerator, CgStream and renderRange: chain the stages of cg_scene.h for one index.
 #include "core/cg/cg_generator.h"
 
-#include "core/cg/cg_scene.h"
+#include "core/cg/internal/scene.h"
 #include "core/common/error.h"
 
 #include <opencv2/imgproc.hpp>

@@ -1,6 +1,6 @@
 #include "core/cg/cg_params.h"
 
-#include "core/cg/cg_presets_data.h"
+#include "core/cg/internal/presets_data.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 

@@ -1,5 +1,5 @@
 // Sampling of one image's scene from the parameter ranges, and its JSON description.
-#include "core/cg/cg_scene.h"
+#include "core/cg/internal/scene.h"
 
 #include <algorithm>
 

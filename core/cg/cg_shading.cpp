@@ -1,6 +1,6 @@
 // Rendering of the height map: anisotropic metal under lights and surroundings, then the
 // camera and sensor (blur, exposure, vignetting, tone curve, noise).
-#include "core/cg/cg_scene.h"
+#include "core/cg/internal/scene.h"
 
 #include <algorithm>
 #include <bit>

@@ -1,5 +1,5 @@
 // The height map: grinding cylinders, waviness, and the defects cut into it with their mask.
-#include "core/cg/cg_scene.h"
+#include "core/cg/internal/scene.h"
 
 #include <algorithm>
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/cg/cg_params.h"
-#include "core/cg/cg_random.h"
+#include "core/cg/internal/random.h"
 
 #include <array>
 #include <cmath>
