@@ -6,7 +6,9 @@
 # Every line of output is one JSON object: {"build": "before"|"after", "round": N,
 # "bench": NAME, "result": <the benchmark's own JSON>}. The arguments are the short
 # configurations documented in README.md's benchmark table; BSData comes from $KIZU_BSDATA or
-# ../shared/data/bsdata.
+# ../shared/data/bsdata. A project migrated by a newer schema cannot be opened by an older
+# build, so bench_dataset can take a project per side: DATASET_PROJECT_BEFORE and
+# DATASET_PROJECT_AFTER (default: the benchmark's own cached project).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BEFORE=${1:?before bin dir}
@@ -37,7 +39,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
       dir=$BEFORE; [ "$side" = after ] && dir=$AFTER
       [ -x "$dir/$bench" ] || { echo "bench-compare: $dir/$bench missing" >&2; continue; }
       # shellcheck disable=SC2086
-      out=$("$dir/$bench" ${ARGS[$bench]} 2>/dev/null | compact || true)
+      extra=()
+      if [ "$bench" = bench_dataset ]; then
+        p=$([ "$side" = before ] && echo "${DATASET_PROJECT_BEFORE:-}" || echo "${DATASET_PROJECT_AFTER:-}")
+        [ -n "$p" ] && extra=(--project "$p")
+      fi
+      out=$("$dir/$bench" ${ARGS[$bench]} "${extra[@]}" 2>/dev/null | compact || true)
       printf '{"build": "%s", "round": %d, "bench": "%s", "result": %s}\n' \
         "$side" "$round" "$bench" "${out:-null}"
     done
