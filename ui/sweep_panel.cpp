@@ -7,6 +7,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QFileDialog>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -92,6 +93,45 @@ SweepPanel::SweepPanel(QWidget* parent)
     m_status->setObjectName(QStringLiteral("sweepStatus"));
     m_status->setWordWrap(true);
 
+    // The files behind the starts, as --imagenet, --cg and --baseline-start; each with a
+    // browse button, empty meaning the CLI's default.
+    auto fileField = [this](const QString& name, const QString& placeholder, const QString& tip,
+                            const QString& filter) {
+        auto* edit = new QLineEdit;
+        edit->setObjectName(name);
+        edit->setPlaceholderText(placeholder);
+        edit->setToolTip(tip);
+        edit->setClearButtonEnabled(true);
+        auto* browse = new QPushButton(tr("..."));
+        browse->setToolTip(tip);
+        browse->setMaximumWidth(32);
+        connect(browse, &QPushButton::clicked, this, [this, edit, filter] {
+            const QString f =
+                QFileDialog::getOpenFileName(this, edit->toolTip(), edit->text(), filter);
+            if (!f.isEmpty()) edit->setText(f);
+        });
+        auto* box = new QHBoxLayout;
+        box->setContentsMargins(0, 0, 0, 0);
+        box->addWidget(edit, 1);
+        box->addWidget(browse);
+        return std::make_pair(edit, box);
+    };
+    auto [imagenetEdit, imagenetBox] = fileField(
+        QStringLiteral("sweepImagenetFile"), tr("torchvision's file, found in $KIZU_WEIGHTS_DIR"),
+        tr("ImageNet weights of the model in torchvision's .pth format (--imagenet)"),
+        tr("PyTorch weights (*.pth *.pt);;All files (*)"));
+    auto [cgEdit, cgBox] =
+        fileField(QStringLiteral("sweepCgFile"), tr("the shipped CG-pretrained model"),
+                  tr("A CG-pretrained model (kizu-cli pretrain) for the cg start (--cg)"),
+                  tr("Kizu models (*.kizumodel);;All files (*)"));
+    auto [baselineEdit, baselineBox] =
+        fileField(QStringLiteral("sweepBaselineStart"), tr("the default parameters"),
+                  tr("Baseline parameters the tuner starts from (--baseline-start)"),
+                  tr("Baseline parameters (*.json);;All files (*)"));
+    m_imagenetFile = imagenetEdit;
+    m_cgFile = cgEdit;
+    m_baselineStart = baselineEdit;
+
     int row = 0;
     grid->addWidget(new QLabel(tr("Model")), row, 0);
     grid->addWidget(m_arch, row, 1);
@@ -113,6 +153,13 @@ SweepPanel::SweepPanel(QWidget* parent)
     ++row;
     grid->addWidget(new QLabel(tr("Starts")), row, 0);
     grid->addLayout(inits, row, 1, 1, 7);
+    ++row;
+    grid->addWidget(new QLabel(tr("ImageNet")), row, 0);
+    grid->addLayout(imagenetBox, row, 1);
+    grid->addWidget(new QLabel(tr("CG model")), row, 2);
+    grid->addLayout(cgBox, row, 3);
+    grid->addWidget(new QLabel(tr("Baseline start")), row, 4);
+    grid->addLayout(baselineBox, row, 5, 1, 3);
     ++row;
     grid->addWidget(m_progress, row, 0, 1, 2);
     grid->addWidget(m_status, row, 2, 1, 6);
@@ -162,6 +209,9 @@ kizu::learn::SweepOptions SweepPanel::options() const
     for (auto* c : m_inits)
         if (c->isChecked()) o.inits.push_back(c->text().toStdString());
     o.baselineTrials = m_baselineTrials->value();
+    o.imagenetWeights = m_imagenetFile->text().trimmed().toStdString();
+    o.cgModel = m_cgFile->text().trimmed().toStdString();
+    o.baselineStart = m_baselineStart->text().trimmed().toStdString();
     return o;
 }
 
@@ -181,6 +231,9 @@ void SweepPanel::setOptions(const kizu::learn::SweepOptions& o)
         c->setChecked(std::find(o.inits.begin(), o.inits.end(), c->text().toStdString()) !=
                       o.inits.end());
     m_baselineTrials->setValue(o.baselineTrials);
+    m_imagenetFile->setText(QString::fromStdString(o.imagenetWeights));
+    m_cgFile->setText(QString::fromStdString(o.cgModel));
+    m_baselineStart->setText(QString::fromStdString(o.baselineStart));
     if (m_store && !isRunning()) setProject(m_store);
 }
 

@@ -71,6 +71,11 @@ private:
     QLineEdit* m_seeds = nullptr;
     std::vector<QCheckBox*> m_inits;
     QSpinBox* m_baselineTrials = nullptr;
+    // The weight and parameter files of kizu-cli experiment --imagenet, --cg, --baseline-start;
+    // empty: the same defaults as the CLI's.
+    QLineEdit* m_imagenetFile = nullptr;
+    QLineEdit* m_cgFile = nullptr;
+    QLineEdit* m_baselineStart = nullptr;
     QPushButton* m_run = nullptr;
     QPushButton* m_cancel = nullptr;
     QProgressBar* m_progress = nullptr;

@@ -26,6 +26,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QPainter>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QSvgRenderer>
 #include <QTabWidget>
@@ -486,6 +487,44 @@ private Q_SLOTS:
     // The "Accuracy vs shots" tab runs the sweep itself: a tiny one (2 shot counts x scratch
     // and the baseline x 2 seeds) is cancelled after its first row, resumed (finished rows are
     // kept, not redone), and a third run has nothing left to do; the chart follows the rows.
+    // The weight and parameter files are the CLI's --imagenet, --cg and --baseline-start: they
+    // round-trip through the widgets, and a missing one stops the sweep before any run with
+    // core's message naming the file.
+    void sweepTakesTheCliFiles()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        auto store = makeSplitProject(root);
+        ComparePage page;
+        SweepPanel* sweep = page.sweepPanel();
+        page.setProject(&store);
+        auto o = sweep->options();
+        QVERIFY(o.imagenetWeights.empty() && o.cgModel.empty() && o.baselineStart.empty());
+        const std::string missing = (root / "no-such-imagenet.pth").string();
+        o.imagenetWeights = missing;
+        o.cgModel = (root / "cg.kizumodel").string();
+        o.baselineStart = (root / "start.json").string();
+        o.inits = {"imagenet"};
+        o.shots = "1";
+        o.seeds = {1};
+        sweep->setOptions(o);
+        const auto back = sweep->options();
+        QCOMPARE(back.imagenetWeights, o.imagenetWeights);
+        QCOMPARE(back.cgModel, o.cgModel);
+        QCOMPARE(back.baselineStart, o.baselineStart);
+        auto* field = sweep->findChild<QLineEdit*>(QStringLiteral("sweepImagenetFile"));
+        QVERIFY(field);
+        QCOMPARE(field->text(), QString::fromStdString(missing));
+
+        QSignalSpy finished(sweep, &SweepPanel::finished);
+        sweep->start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QCOMPARE(finished.first().first().toBool(), false);
+        QVERIFY2(sweep->lastError().contains(QStringLiteral("no-such-imagenet.pth")),
+                 qPrintable(sweep->lastError()));
+        QVERIFY(!fs::exists(fs::path(sweep->outputDir().toStdString()) / "results.csv"));
+    }
+
     void sweepRunsCancelsAndResumes()
     {
         QTemporaryDir tmp;
