@@ -3,6 +3,7 @@
 // parameter files and options.
 // kizu-test-timeout: 180
 #include "common/test_support.h"
+#include "core/baseline/baseline.h"
 #include "core/project/project_store.h"
 
 #include <QFile>
@@ -159,6 +160,48 @@ private Q_SLOTS:
         r = runCli({"baseline", "eval", "--project", tmp("proj"), "--split", "train", "--quiet"});
         QCOMPARE(r.exitCode, 1);
         QVERIFY(r.err.contains("no labeled images"));
+    }
+
+    // inspect --baseline project judges with the project's tuned parameters (those of the
+    // Inspect and Compare pages), and says so when the project has none.
+    void inspectWithTheProjectsBaseline()
+    {
+        const QString proj = tmp("inspect_project");
+        {
+            auto store = kizu::project::ProjectStore::create(proj.toStdString());
+        }
+        auto thresholds = [](const QByteArray& out) {
+            QSet<double> t;
+            for (const auto& line : out.split('\n')) {
+                const auto o = QJsonDocument::fromJson(line).object();
+                if (o.contains(QStringLiteral("threshold")))
+                    t.insert(o[QStringLiteral("threshold")].toDouble());
+            }
+            return t;
+        };
+        const QStringList run{
+            "-p",         proj,      "inspect",  "--source", "folder:" + tmp("data/ng"),
+            "--baseline", "project", "--frames", "2",        "--no-save-ng"};
+        auto untuned = runCli(run);
+        QVERIFY2(untuned.exitCode == 0, untuned.err.constData());
+        QVERIFY2(untuned.err.contains("not tuned"), untuned.err.constData());
+        QCOMPARE(thresholds(untuned.out), (QSet<double>{1.0}));
+
+        kizu::baseline::BaselineParams tuned;
+        tuned.scoreThreshold = 0.5;
+        {
+            auto store = kizu::project::ProjectStore::open(proj.toStdString());
+            store.setMeta("baseline_params", tuned.toJson().dump());
+        }
+        auto r = runCli(run);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(!r.err.contains("not tuned"), r.err.constData());
+        QCOMPARE(thresholds(r.out), (QSet<double>{0.5}));
+
+        auto noProject = runCli({"inspect", "--no-project", "--source", "folder:" + tmp("data/ng"),
+                                 "--baseline", "project", "--frames", "1"});
+        QCOMPARE(noProject.exitCode, 2);
+        QVERIFY2(noProject.err.contains("--baseline P.json"), noProject.err.constData());
     }
 
     void clearErrors()

@@ -43,7 +43,18 @@ int inspectCmd(Args& args)
     std::optional<project::ProjectStore> store;
     if (!noProject) store.emplace(project::ProjectStore::open(dir));
     std::unique_ptr<inspect::Classifier> cls;
-    if (baselineFile) {
+    if (baselineFile && *baselineFile == "project") {
+        // The parameters the Inspect page and Compare use: the project's tuned ones.
+        if (!store)
+            throw UsageError{"--baseline project reads the project's tuned parameters: drop "
+                             "--no-project, or give --baseline P.json"};
+        const auto base = learn::projectBaseline(*store);
+        if (!base.tuned && !quiet)
+            std::fprintf(stderr, "inspect: the project's baseline is not tuned; using the default "
+                                 "parameters (tune them with 'kizu-cli baseline tune' or on the "
+                                 "Compare page)\n");
+        cls = std::make_unique<inspect::BaselineClassifier>(base.params);
+    } else if (baselineFile) {
         cls = std::make_unique<inspect::BaselineClassifier>(baseline::BaselineParams::load(*baselineFile));
     } else {
         std::string file = modelFile.value_or("");
@@ -95,9 +106,11 @@ int inspectCmd(Args& args)
 
 const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
                     "Usage: kizu-cli [--project DIR] inspect --source URI [--model FILE | "
-                    "--baseline P.json] [OPTIONS]\n\n"
+                    "--baseline P.json|project] [OPTIONS]\n\n"
                     "Verdicts go into the project (NG frames are kept as images) unless\n"
                     "--no-project. Without --model/--baseline the project's active model is used.\n"
+                    "--baseline project: the classical baseline with the project's tuned\n"
+                    "parameters (those of the Inspect and Compare pages; the defaults if untuned).\n"
                     "A camera that stops delivering gives FAULT lines and is reconnected with\n"
                     "back-off. Ctrl+C stops and prints the summary.\n\n"
                     "Options:\n"
