@@ -5,6 +5,7 @@
 // kizu-test-resource: gige
 // kizu-test-timeout: 300
 #include "common/fake_camera.h"
+#include "common/test_classifiers.h"
 #include "core/camera/frame_source.h"
 #include "core/inspect/inspection_runner.h"
 #include "core/inspect/inspection_step.h"
@@ -22,32 +23,8 @@
 using namespace kizu;
 
 namespace {
-// The simplest real method: mean brightness against a threshold.
-class BrightnessClassifier : public inspect::Classifier {
-public:
-    inspect::Verdict classify(const cv::Mat& bgr) override
-    {
-        double m = cv::mean(bgr)[0] / 255.0;
-        return {m > 0.5, m, 0.5};
-    }
-    std::string id() const override { return "brightness-0.5"; }
-    std::string name() const override { return "brightness"; }
-};
-
-// Brightness, but the n-th call (from 1) throws, as a model may on a bad frame.
-class FailingClassifier : public BrightnessClassifier {
-public:
-    explicit FailingClassifier(int failOn) : m_failOn(failOn) {}
-    inspect::Verdict classify(const cv::Mat& bgr) override
-    {
-        if (++m_calls == m_failOn) throw std::runtime_error("out of memory on the device");
-        return BrightnessClassifier::classify(bgr);
-    }
-
-private:
-    int m_failOn;
-    int m_calls = 0;
-};
+using kizu::test::BrightnessClassifier;
+using kizu::test::FailingClassifier;
 
 camera::Frame frameAt(std::int64_t sequence, int grey, std::chrono::milliseconds ago)
 {

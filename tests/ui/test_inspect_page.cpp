@@ -8,6 +8,7 @@
 // kizu-test-resource: gige
 // kizu-test-timeout: 300
 #include "common/fake_camera.h"
+#include "common/test_classifiers.h"
 #include "common/test_support.h"
 #include "core/common/error.h"
 #include "core/project/project_store.h"
@@ -35,26 +36,8 @@
 using namespace kizu;
 
 namespace {
-// Mean brightness against a threshold, optionally slow, to load the inference thread.
-class BrightnessClassifier : public inspect::Classifier {
-public:
-    explicit BrightnessClassifier(int delayMs = 0) : m_delay(delayMs) {}
-    inspect::Verdict classify(const cv::Mat& bgr) override
-    {
-        if (m_delay) std::this_thread::sleep_for(std::chrono::milliseconds(m_delay));
-        double m = cv::mean(bgr)[0] / 255.0;
-        return {m > 0.5, m, 0.5};
-    }
-    std::string id() const override { return "brightness"; }
-    std::string name() const override { return "brightness"; }
-    cv::Mat heatmap(const cv::Mat& bgr) override
-    {
-        return cv::Mat(bgr.rows, bgr.cols, CV_32F, cv::Scalar(0.8));
-    }
-
-private:
-    int m_delay;
-};
+using kizu::test::BrightnessClassifier;
+using kizu::test::FailingClassifier;
 
 QString makeFrames(const QString& dir, int n, const QString& ext = "png")
 {
@@ -65,20 +48,6 @@ QString makeFrames(const QString& dir, int n, const QString& ext = "png")
     return dir;
 }
 // Brightness, but the n-th call (from 1) throws, as a model may on a bad frame.
-class FailingClassifier : public BrightnessClassifier {
-public:
-    explicit FailingClassifier(int failOn) : m_failOn(failOn) {}
-    inspect::Verdict classify(const cv::Mat& bgr) override
-    {
-        if (++m_calls == m_failOn) throw std::runtime_error("out of memory on the device");
-        return BrightnessClassifier::classify(bgr);
-    }
-
-private:
-    int m_failOn;
-    int m_calls = 0;
-};
-
 // Labeled noise pictures for a tune: NG ones carry a dark scratch.
 void makeLabeledProject(project::ProjectStore& store, const QString& dir)
 {
