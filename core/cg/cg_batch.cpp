@@ -1,6 +1,7 @@
 #include "core/cg/cg_batch.h"
 
 #include "core/cg/cg_generator.h"
+#include "core/cg/internal/batch_files.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 
@@ -28,17 +29,17 @@ Shard parseShard(const std::string& text)
     return {i, n};
 }
 
-std::string batchStem(std::uint64_t index, std::int64_t count)
+std::string batchStem(std::uint64_t index, std::int64_t count, const std::string& prefix)
 {
     int digits = 6;
     for (std::int64_t c = std::max<std::int64_t>(count - 1, 0); c >= 1000000; c /= 10)
         ++digits;
     std::string num = std::to_string(index);
     if (int(num.size()) < digits) num.insert(0, std::size_t(digits) - num.size(), '0');
-    return "cg_" + num;
+    return prefix + num;
 }
 
-namespace {
+namespace detail {
 
 // Temp file + rename, without fsync: a killed process leaves either nothing or the complete
 // file, and the sidecar's recorded sizes catch a file cut short by a power loss. An fsync per
@@ -65,19 +66,7 @@ void writeQuick(const fs::path& target, const std::string& bytes)
     }
 }
 
-struct Paths {
-    fs::path image, mask, sidecar;
-};
-
-Paths pathsFor(const fs::path& outDir, bool ng, const std::string& stem)
-{
-    // Masks live apart (masks/ok, masks/ng) so that ok/ and ng/ hold training images only and
-    // can be imported or trained on as they are.
-    const char* label = ng ? "ng" : "ok";
-    const fs::path dir = outDir / label;
-    return {dir / (stem + ".png"), outDir / "masks" / label / (stem + ".png"), dir / (stem + ".json")};
-}
-
+namespace {
 std::uintmax_t fileSize(const fs::path& p)
 {
     std::error_code ec;
@@ -85,7 +74,9 @@ std::uintmax_t fileSize(const fs::path& p)
     return ec ? std::uintmax_t(-1) : s;
 }
 
-bool isComplete(const Paths& p)
+} // namespace
+
+bool isComplete(const BatchPaths& p)
 {
     std::error_code ec;
     if (!fs::exists(p.sidecar, ec)) return false;
@@ -99,23 +90,24 @@ bool isComplete(const Paths& p)
     }
 }
 
-// Temp files of this shard left by a killed run (".cg_000123.png.tmp<pid>_<n>").
-void removeStaleTemps(const fs::path& dir, Shard shard)
+void removeStaleTemps(const fs::path& dir, Shard shard, const std::string& prefix)
 {
+    const std::string start = "." + prefix;
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = e.path().filename().string();
-        if (name.rfind(".cg_", 0) != 0 || name.find(".tmp") == std::string::npos) continue;
+        if (name.rfind(start, 0) != 0 || name.find(".tmp") == std::string::npos) continue;
         unsigned long long index = 0;
-        if (std::sscanf(name.c_str() + 4, "%llu", &index) != 1) continue;
+        if (std::sscanf(name.c_str() + start.size(), "%llu", &index) != 1) continue;
         if (index % unsigned(shard.count) == unsigned(shard.index)) fs::remove(e.path(), ec);
     }
 }
 
-void checkManifest(const fs::path& outDir, const nlohmann::json& manifest)
+void checkManifest(const fs::path& outDir, const std::string& fileName,
+                   const nlohmann::json& manifest, const std::string& what)
 {
-    const fs::path file = outDir / "cg_batch.json";
+    const fs::path file = outDir / fileName;
     std::error_code ec;
     if (fs::exists(file, ec)) {
         nlohmann::json old;
@@ -126,16 +118,40 @@ void checkManifest(const fs::path& outDir, const nlohmann::json& manifest)
                                               "another output folder.");
         }
         if (old != manifest)
-            throw InvalidArgument(
-                "The folder " + outDir.string() +
-                " holds a CG batch made with other settings (seed, count, size or parameters; "
-                "see its cg_batch.json). Use the same settings to complete it, or another folder.");
+            throw InvalidArgument("The folder " + outDir.string() + " holds " + what +
+                                  " made with other settings (see its " + fileName +
+                                  "). Use the same settings to complete it, or another folder.");
         return;
     }
     writeFileAtomic(file, manifest.dump(2) + "\n");
 }
 
+void makeFolders(const fs::path& outDir, std::initializer_list<const char*> subs)
+{
+    std::error_code ec;
+    for (const char* sub : subs) {
+        fs::create_directories(outDir / sub, ec);
+        if (ec)
+            throw IoError("Cannot create " + (outDir / sub).string() + ": " + ec.message() +
+                          ". Choose a writable output folder.");
+    }
+}
+
+} // namespace detail
+
+namespace {
+detail::BatchPaths pathsFor(const fs::path& outDir, bool ng, const std::string& stem)
+{
+    // Masks live apart (masks/ok, masks/ng) so that ok/ and ng/ hold training images only and
+    // can be imported or trained on as they are.
+    const char* label = ng ? "ng" : "ok";
+    const fs::path dir = outDir / label;
+    return {dir / (stem + ".png"), outDir / "masks" / label / (stem + ".png"),
+            dir / (stem + ".json")};
+}
 } // namespace
+
+using namespace detail;
 
 BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64_t count,
                           const fs::path& outDir, Shard shard, const ProgressFn& progress,
@@ -146,18 +162,15 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
         throw InvalidArgument("Invalid shard " + std::to_string(shard.index) + "/" +
                               std::to_string(shard.count) + ".");
     const CgGenerator gen(params, seed);
-    std::error_code ec;
-    for (const char* sub : {"ok", "ng", "masks/ok", "masks/ng"}) {
-        fs::create_directories(outDir / sub, ec);
-        if (ec)
-            throw IoError("Cannot create " + (outDir / sub).string() + ": " + ec.message() +
-                          ". Choose a writable output folder.");
-    }
-    checkManifest(outDir, {{"generatorVersion", kGeneratorVersion},
-                           {"seed", seed},
-                           {"count", count},
-                           {"params", paramsToJson(params)}});
-    for (const char* sub : {"ok", "ng", "masks/ok", "masks/ng"}) removeStaleTemps(outDir / sub, shard);
+    makeFolders(outDir, {"ok", "ng", "masks/ok", "masks/ng"});
+    checkManifest(outDir, "cg_batch.json",
+                  {{"generatorVersion", kGeneratorVersion},
+                   {"seed", seed},
+                   {"count", count},
+                   {"params", paramsToJson(params)}},
+                  "a CG batch");
+    for (const char* sub : {"ok", "ng", "masks/ok", "masks/ng"})
+        removeStaleTemps(outDir / sub, shard, "cg_");
 
     BatchResult result;
     std::vector<std::uint64_t> pending;
@@ -186,7 +199,7 @@ BatchResult generateBatch(const CgParams& params, std::uint64_t seed, std::int64
                     const std::uint64_t idx = pending[first + std::size_t(i)];
                     CgSample s = gen.render(idx);
                     const std::string stem = batchStem(idx, count);
-                    const Paths p = pathsFor(outDir, s.ng, stem);
+                    const BatchPaths p = pathsFor(outDir, s.ng, stem);
                     const std::string png = encodePng(s.image), mask = encodePng(s.mask);
                     writeQuick(p.image, png);
                     writeQuick(p.mask, mask);

@@ -26,8 +26,9 @@ struct BatchResult {
     bool cancelled = false;
 };
 
-// File stem of an index in a batch of `count`: "cg_000123" (at least six digits).
-std::string batchStem(std::uint64_t index, std::int64_t count);
+// File stem of an index in a batch of `count`: "cg_000123" (at least six digits; transplant
+// batches use the prefix "tp_").
+std::string batchStem(std::uint64_t index, std::int64_t count, const std::string& prefix = "cg_");
 
 // Renders the missing indices of this shard into outDir/ok and outDir/ng: per index STEM.png,
 // STEM_mask.png and STEM.json (the sidecar, written last, records the sizes of both PNGs, so
