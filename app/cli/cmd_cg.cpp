@@ -1,13 +1,17 @@
 // kizu-cli cg: render CG training images (one, a batch, a contact sheet) and show presets.
 #include "app/cli/commands.h"
+#include "app/cli/counted.h"
 #include "core/cg/cg_batch.h"
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_project_batch.h"
+#include "core/cg/cg_transplant_batch.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/imaging/image_io.h"
+#include "core/project/project_store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -29,6 +33,7 @@ pits, dents, cracks), for pretraining. The same seed and parameters give byte-id
 Subcommands:
   render   one image with its mask, OBJ mesh of the height map and JSON sidecar
   batch    N balanced images into OUT/ok and OUT/ng (resumable, shardable)
+  transplant  N CG defects transplanted onto real OK photos, into OUT/ng (resumable, shardable)
   sheet    a contact sheet of OK and NG renders (optionally beside real photos)
   preset   list | show NAME
 
@@ -46,6 +51,19 @@ batch:   --count N --seed S (--out DIR [--shard i/n] | --to-project PROJECT) [--
          imports its images labelled OK/NG as source "cg" (as CG Studio's "into the project").
          Ctrl-C finishes the images in flight and exits (code 130); run the same command
          again to complete the batch. --shard i/n renders only indices with index % n == i.
+transplant: (--onto DIR | --project P) --count N --seed S (--out DIR [--shard i/n] |
+         --to-project) [--params NAME|FILE.json] [--px-per-mm X] [--grind-angle DEG] [--quiet]
+         A CG defect rendered under the parameters' lights and material, aligned with each
+         photo's grinding marks and at its scale, applied to the photo. Photos: DIR/ok/ (or
+         the images in DIR), sorted by name, or the project's OK photos (not CG, not in the
+         test split). Transplant i goes on photo order[i % photos], order a permutation of
+         the photos seeded by S. Files OUT/ng/tp_000123{.png,.json} and masks
+         OUT/masks/ng/tp_000123.png; the sidecar records the photo (path, sha256), its
+         analysis (grinding angle, px per mm and whether they were estimated) and the
+         sampled defect. --px-per-mm and --grind-angle replace the estimates for every photo.
+         --to-project (with --project) writes into P/cg/transplant_s<S>_n<N>_<hash> and
+         imports the images labelled NG as source "transplant", one group per source photo.
+         Ctrl-C, resuming and --shard as for batch.
 sheet:   --out FILE.png|.jpg [--seed S] [--count 16] [--per-row 8] [--tile 112]
          [--real DIR]... [--real-count 8] [--real-caption TEXT]
          16 OK and 16 NG renders in labelled rows; each --real DIR adds a row of photos
@@ -57,6 +75,8 @@ Examples:
   kizu-cli cg batch --count 2000 --seed 1 --to-project spindle_project
   kizu-cli cg batch --count 20000 --seed 1 --out /shared/cg_set \
       --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT
+  kizu-cli cg transplant --onto ../shared/data/bsdata --count 200 --seed 1 --out tp_set
+  kizu-cli cg transplant --project spindle_project --count 500 --seed 2 --to-project
   kizu-cli cg sheet --count 16 --out docs/cg_contact_sheet.png
   kizu-cli cg sheet --count 8 --preset pitting --real ../shared/data/bsdata/ok \
       --real ../shared/data/bsdata/ng --out docs/cg_vs_bsdata.png
@@ -187,6 +207,124 @@ int runBatch(Args& args)
     return 0;
 }
 
+// --params NAME|FILE for transplant: a preset's name, else a parameter file (--preset works too).
+cg::CgParams readTransplantParams(Args& args)
+{
+    auto preset = args.value("--preset");
+    auto given = args.value("--params");
+    if (preset && given) throw UsageError{"give either --preset or --params, not both"};
+    if (given) {
+        const auto names = cg::presetNames();
+        std::error_code ec;
+        if (!fs::exists(*given, ec) && std::find(names.begin(), names.end(), *given) != names.end())
+            return cg::loadPreset(*given);
+        return cg::loadParamsFile(*given);
+    }
+    return cg::loadPreset(preset.value_or("default"));
+}
+
+int runTransplant(Args& args)
+{
+    const cg::CgParams params = readTransplantParams(args);
+    const std::uint64_t seed = readSeed(args, true);
+    const std::int64_t count = args.intValue("--count", -1);
+    auto onto = args.value("--onto");
+    auto project = args.value("--project");
+    auto out = args.value("--out");
+    auto shardText = args.value("--shard");
+    const bool toProject = args.flag("--to-project");
+    const bool quiet = args.flag("--quiet");
+    const double pxPerMm = args.doubleValue("--px-per-mm", -1);
+    auto angleText = args.value("--grind-angle");
+    args.finish();
+    if (count < 1) throw UsageError{"--count N (1 or more) is required"};
+    if (onto && project) throw UsageError{"give either --onto DIR or --project P, not both"};
+    if (!onto && !project)
+        throw UsageError{"give the photos: --onto DIR (a folder of OK photos, or one with ok/) "
+                         "or --project P (its OK photos)"};
+    if (toProject && !project)
+        throw UsageError{"--to-project needs --project P: the transplants go into the project "
+                         "whose OK photos they are made from"};
+    if (toProject && out) throw UsageError{"give either --out DIR or --to-project, not both"};
+    if (!toProject && !out) throw UsageError{"--out DIR (or --to-project) is required"};
+    if (toProject && shardText)
+        throw UsageError{"--shard works with --out only: transplant the shards into one folder, "
+                         "then import it with 'kizu-cli project import'"};
+    cg::TransplantOptions options;
+    if (pxPerMm != -1) {
+        if (!(pxPerMm >= cg::kMinPxPerMm && pxPerMm <= cg::kMaxPxPerMm))
+            throw UsageError{"--px-per-mm must be between " + std::to_string(int(cg::kMinPxPerMm)) +
+                             " and " + std::to_string(int(cg::kMaxPxPerMm))};
+        options.pxPerMm = pxPerMm;
+    }
+    if (angleText) {
+        double a = 0;
+        try {
+            std::size_t pos = 0;
+            a = std::stod(*angleText, &pos);
+            if (pos != angleText->size() || !std::isfinite(a)) throw std::invalid_argument("x");
+        } catch (const std::exception&) {
+            throw UsageError{"--grind-angle needs degrees (0 = along the image's x axis), got '" +
+                             *angleText + "'"};
+        }
+        a = std::fmod(a, 180.0);
+        options.grindAngleDeg = a < 0 ? a + 180.0 : a;
+    }
+    const cg::Shard shard = cg::parseShard(shardText.value_or("0/1"));
+
+    CancelToken cancel;
+    g_cancel = &cancel;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    StderrProgress bar("cg transplant", quiet);
+    const ProgressFn progress = [&](const Progress& p) { bar(p.done, p.total, p.item); };
+    cg::BatchResult result;
+    std::string folder = out.value_or("");
+    std::optional<cg::ProjectTransplantResult> intoProject;
+    std::size_t photoCount = 0;
+    if (toProject) {
+        intoProject = cg::generateTransplantsIntoProject(*project, params, seed, count, options,
+                                                         progress, &cancel);
+        result = intoProject->render;
+        folder = intoProject->folder.string();
+        photoCount = std::size_t(intoProject->photos);
+    } else {
+        std::vector<cg::TransplantPhoto> photos;
+        if (onto) {
+            photos = cg::folderOkPhotos(*onto);
+        } else {
+            const auto store = project::ProjectStore::open(*project);
+            photos = cg::projectOkPhotos(store);
+            if (photos.empty())
+                throw InvalidArgument("The project " + *project +
+                                      " has no OK photos to transplant defects onto (CG images "
+                                      "and test-split photos are not used). Label some photos "
+                                      "OK first.");
+            options = cg::projectTransplantOptions(store, options);
+        }
+        photoCount = photos.size();
+        result = cg::generateTransplantBatch(photos, params, seed, count, *out, options, shard,
+                                             progress, &cancel);
+    }
+    bar.finish();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    g_cancel = nullptr;
+    std::cout << "transplanted " << result.rendered << ", already complete " << result.skipped
+              << ", shard total " << result.total << " onto "
+              << counted(std::int64_t(photoCount), "photo") << " in " << folder << "\n";
+    if (intoProject && !result.cancelled)
+        std::cout << "imported " << intoProject->imported << " into " << *project << " (new "
+                  << intoProject->newImages << ") as source transplant, labelled NG, in "
+                  << counted(intoProject->groups, "group") << " (one per source photo)\n";
+    if (result.cancelled) {
+        std::cerr << "Interrupted: finished files are kept. Run the same command again to "
+                     "complete the batch.\n";
+        return 130;
+    }
+    return 0;
+}
+
 int runSheet(Args& args)
 {
     const cg::CgParams params = readParams(args);
@@ -261,14 +399,16 @@ int runCg(Args& args)
     const std::string sub = args.takeFirst();
     if (sub == "render") return runRender(args);
     if (sub == "batch") return runBatch(args);
+    if (sub == "transplant") return runTransplant(args);
     if (sub == "sheet") return runSheet(args);
     if (sub == "preset") return runPreset(args);
     if (sub.empty()) throw UsageError{"cg needs a subcommand"};
     throw UsageError{"unknown cg subcommand '" + sub + "'"};
 }
 
-const Registrar kRegistrar{
-    {"cg", "render domain-randomized CG images of ground metal (render, batch, sheet, preset)",
-     kHelp, runCg}};
+const Registrar kRegistrar{{"cg",
+                            "render domain-randomized CG images of ground metal (render, batch, "
+                            "transplant, sheet, preset)",
+                            kHelp, runCg}};
 
 } // namespace
