@@ -293,6 +293,57 @@ BatchResult generateTransplantBatch(const std::vector<TransplantPhoto>& photos,
     return result;
 }
 
+std::vector<AnalysedPhoto> loadFirstTransplantPhotos(const std::vector<TransplantPhoto>& photos,
+                                                     std::uint64_t seed, std::size_t n,
+                                                     const TransplantOptions& options,
+                                                     const CancelToken* cancel)
+{
+    if (photos.empty() || n == 0) return {};
+    const std::vector<std::size_t> order = transplantPhotoOrder(seed, photos.size());
+    std::vector<std::size_t> distinct;
+    for (std::size_t i = 0; i < n && i < order.size(); ++i)
+        distinct.push_back(order[i]);
+    std::vector<AnalysedPhoto> loaded(distinct.size());
+    parallelFor(int(distinct.size()), [&](int k) {
+        if (isCancelled(cancel)) return;
+        AnalysedPhoto& a = loaded[std::size_t(k)];
+        a.photo = photos[distinct[std::size_t(k)]];
+        a.image = readTransplantPhoto(a.photo);
+        try {
+            a.analysis = analyzePhoto(a.image, options);
+        } catch (const InvalidArgument& e) {
+            throw InvalidArgument("Photo " + a.photo.path.string() + ": " + e.what());
+        }
+    });
+    if (isCancelled(cancel)) return {};
+    // Fewer photos than n: they repeat in the same order (order[i % photos]).
+    std::vector<AnalysedPhoto> out;
+    for (std::size_t i = 0; i < n; ++i)
+        out.push_back(loaded[i % loaded.size()]);
+    return out;
+}
+
+std::vector<TransplantResult> transplantEach(const std::vector<AnalysedPhoto>& photos,
+                                             const CgParams& params, std::uint64_t seed,
+                                             const TransplantOptions& options,
+                                             const CancelToken* cancel)
+{
+    validate(params);
+    std::vector<TransplantResult> out(photos.size());
+    parallelFor(int(photos.size()), [&](int i) {
+        if (isCancelled(cancel)) return;
+        const AnalysedPhoto& a = photos[std::size_t(i)];
+        try {
+            out[std::size_t(i)] =
+                transplantDefect(a.image, params, seed, std::uint64_t(i), options, a.analysis);
+        } catch (const InvalidArgument& e) {
+            throw InvalidArgument("Photo " + a.photo.path.string() + ": " + e.what());
+        }
+    });
+    if (isCancelled(cancel)) return {};
+    return out;
+}
+
 fs::path projectTransplantFolder(const fs::path& projectDir,
                                  const std::vector<TransplantPhoto>& photos, const CgParams& params,
                                  std::uint64_t seed, std::int64_t count,

@@ -59,6 +59,28 @@ std::vector<std::size_t> transplantPhotoOrder(std::uint64_t seed, std::size_t ph
 // Reads a photo for a transplant (8-bit BGR; large photos are not scaled).
 cv::Mat readTransplantPhoto(const TransplantPhoto& photo);
 
+// A photo read and measured, ready for transplants.
+struct AnalysedPhoto {
+    TransplantPhoto photo;
+    cv::Mat image;
+    PhotoAnalysis analysis;
+};
+
+// The photos of transplants 0..n-1 of a batch with this seed, read and measured (in parallel,
+// each distinct photo once): a preview of the batch's first n transplants. Empty when
+// cancelled; throws as generateTransplantBatch does for a photo that cannot be read.
+std::vector<AnalysedPhoto> loadFirstTransplantPhotos(const std::vector<TransplantPhoto>& photos,
+                                                     std::uint64_t seed, std::size_t n,
+                                                     const TransplantOptions& options = {},
+                                                     const CancelToken* cancel = nullptr);
+
+// Transplant i of the batch onto photos[i] (as loadFirstTransplantPhotos gives them), in
+// parallel: the same pixels as the batch's files tp_00000i. Empty when cancelled.
+std::vector<TransplantResult> transplantEach(const std::vector<AnalysedPhoto>& photos,
+                                             const CgParams& params, std::uint64_t seed,
+                                             const TransplantOptions& options = {},
+                                             const CancelToken* cancel = nullptr);
+
 // Writes the missing transplants of this shard into outDir (see the top of this file). The
 // sidecar holds "kind": "transplant", the index and seed, the photo (name, path, sha256,
 // pixel hash, size, image id), the analysis (grinding angle, px per mm, whether estimated or

@@ -3,6 +3,7 @@
 // full run, clear refusals, and --to-project adding N NG images of source "transplant".
 // kizu-test-timeout: 240
 #include "common/test_support.h"
+#include "core/cg/cg_generator.h"
 #include "core/cg/cg_transplant_batch.h"
 #include "core/project/project_store.h"
 
@@ -124,6 +125,29 @@ private slots:
         QVERIFY(!a["pxPerMmEstimated"].toBool());
         QVERIFY(a["grindAngleGiven"].toBool());
         QCOMPARE(a["grindAngleDeg"].toDouble(), 150.0);
+    }
+
+    // CG Studio's strip shows loadFirstTransplantPhotos + transplantEach: the same pixels as
+    // the first files of the CLI's batch with that seed.
+    void previewEqualsTheBatchsFirstFiles()
+    {
+        QTemporaryDir tmp;
+        writePhotos(tmp.filePath("onto/ok"), 4);
+        auto r = runCli({"cg", "transplant", "--onto", tmp.filePath("onto"), "--count", "6",
+                         "--seed", "1", "--out", tmp.filePath("out"), "--quiet"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto photos = kizu::cg::folderOkPhotos(tmp.filePath("onto").toStdString());
+        const auto loaded = kizu::cg::loadFirstTransplantPhotos(photos, 1, 6);
+        const auto params = kizu::cg::loadPreset("default");
+        const auto each = kizu::cg::transplantEach(loaded, params, 1);
+        QCOMPARE(int(each.size()), 6);
+        for (int i = 0; i < 6; ++i) {
+            QFile f(tmp.filePath(QStringLiteral("out/ng/tp_%1.png").arg(i, 6, 10, QChar('0'))));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const std::string png = kizu::cg::encodePng(each[std::size_t(i)].image);
+            QVERIFY2(f.readAll() == QByteArray(png.data(), qsizetype(png.size())),
+                     qPrintable(QString::number(i)));
+        }
     }
 
     void partialRunResumesToTheSameBytes()
