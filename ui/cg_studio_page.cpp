@@ -11,6 +11,7 @@
 #include "ui/cg_param_panel.h"
 #include "ui/cg_viewport.h"
 #include "ui/conversions.h"
+#include "ui/transplant_strip.h"
 
 #include <QAction>
 #include <QApplication>
@@ -279,6 +280,9 @@ void CgStudioPage::buildUi()
     m_stripTimer->setSingleShot(true);
     m_stripTimer->setInterval(250);
     connect(m_stripTimer, &QTimer::timeout, this, &CgStudioPage::startStrip);
+    m_transplants = new TransplantStrip;
+    connect(m_transplants, &TransplantStrip::statusMessage, this, &CgStudioPage::statusMessage);
+    rl->addWidget(m_transplants);
 
     // Batch generation in the background.
     auto* batch = new QGroupBox(tr("Batch"));
@@ -400,6 +404,7 @@ void CgStudioPage::paramsChanged()
     QSettings().setValue(QStringLiteral("cg/seed"), m_seed->value());
     startPreview();
     m_stripTimer->start();
+    m_transplants->setParams(m_panel->params());
 }
 
 void CgStudioPage::startPreview()
@@ -579,6 +584,7 @@ void CgStudioPage::setStore(ProjectStore* store)
     m_batchTarget->setItemText(1,
                                store ? tr("the project (CG set)") : tr("the project (none open)"));
     loadRealPhotos();
+    m_transplants->setStore(store);
 }
 
 void CgStudioPage::loadRealPhotos()

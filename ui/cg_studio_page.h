@@ -1,7 +1,8 @@
 // The CG Studio page: tune the domain-randomized CG generator until its renders look like the
 // plant's parts. The parameter panel on the left; the current sample in 3D and as the training
 // image (with its mask) for the same seed; a strip of 12 renders from the current ranges beside
-// real photos of the open project; background batches into a folder or into the project as a
+// real photos of the open project; the same ranges as defects transplanted onto the project's
+// OK photos (ui/transplant_strip.h); background batches into a folder or into the project as a
 // CG set; export of the current sample as PNG, mask, OBJ and JSON.
 #pragma once
 
@@ -38,6 +39,7 @@ namespace kizu::ui {
 
 class CgParamPanel;
 class CgViewport;
+class TransplantStrip;
 struct CgPreviewResult;
 struct CgStripResult;
 struct CgBatchOutcome;
@@ -50,6 +52,7 @@ public:
 
     CgParamPanel* paramPanel() const { return m_panel; }
     CgViewport* viewport() const { return m_viewport; }
+    TransplantStrip* transplantStrip() const { return m_transplants; }
 
     quint64 seed() const;
     void setSeed(quint64 seed);
@@ -128,6 +131,7 @@ private:
     QList<QLabel*> m_realTiles;
     QLabel* m_realCaption = nullptr;
     QTimer* m_stripTimer = nullptr;
+    TransplantStrip* m_transplants = nullptr;
 
     // Preview: one render at a time; a change during a render is picked up when it ends.
     quint64 m_generation = 0;

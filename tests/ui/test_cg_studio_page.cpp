@@ -3,7 +3,8 @@
 // cancelled batch leaves a consistent, resumable folder; a batch into the project imports a
 // labeled CG set; export writes PNG, mask, OBJ and JSON; without OpenGL the 3D view says so
 // and still gets its mesh. With KIZU_SCREENSHOT_DIR set it saves a picture of the page with
-// the mask shown and the lights open (under xvfb-run with QT_QPA_PLATFORM=xcb).
+// the mask shown and the lights open, and one with the "On your photos" strip on BSData's OK
+// photos (under xvfb-run with QT_QPA_PLATFORM=xcb).
 // kizu-test-timeout: 120
 #include "common/project_rows.h"
 #include "core/cg/cg_project_batch.h"
@@ -11,6 +12,7 @@
 #include "ui/cg_studio_page.h"
 #include "ui/cg_viewport.h"
 #include "ui/main_window.h"
+#include "ui/transplant_strip.h"
 
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_params.h"
@@ -36,6 +38,7 @@
 
 using kizu::ui::CgParamPanel;
 using kizu::ui::CgStudioPage;
+using kizu::ui::TransplantStrip;
 
 namespace {
 
@@ -486,6 +489,45 @@ private Q_SLOTS:
         const QString name = preset.isEmpty() ? QStringLiteral("mask") : preset;
         QVERIFY(page.grab().save(outDir + QStringLiteral("/cg_studio_page_%1.png").arg(name)));
         QTest::qWait(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_HOLD_MS"));
+    }
+
+    // docs/screenshots/cg_studio_transplant.png: the strip on 12 of BSData's OK photos (spread
+    // over the folder), masks outlined.
+    void screenshotTransplant()
+    {
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (outDir.isEmpty()) QSKIP("set KIZU_SCREENSHOT_DIR to save a screenshot");
+        QString data = qEnvironmentVariable("KIZU_BSDATA_DIR");
+        if (data.isEmpty()) data = qEnvironmentVariable("KIZU_BSDATA", KIZU_BSDATA_DIR_DEFAULT);
+        QStringList files = QDir(data + QStringLiteral("/ok")).entryList({"*.jpg", "*.png"});
+        if (files.isEmpty()) QSKIP("set KIZU_BSDATA_DIR to BSData for this screenshot");
+        QTemporaryDir dir;
+        auto store = kizu::project::ProjectStore::create(dir.path().toStdString());
+        std::vector<std::filesystem::path> some;
+        for (int i = 0; i < 12; ++i)
+            some.push_back((data + "/ok/" + files[i * files.size() / 12]).toStdString());
+        kizu::project::ImportOptions opt;
+        opt.label = kizu::project::Label::Ok;
+        QCOMPARE(store.importPaths(some, opt).imported, 12);
+        CgStudioPage page;
+        page.setStore(&store);
+        page.setSeed(7);
+        page.setSampleNg(true);
+        page.transplantStrip()->setMaskShown(qEnvironmentVariableIntValue("KIZU_SCREENSHOT_MASK"));
+        page.resize(1600, 1000);
+        page.setWindowTitle(QStringLiteral("Kizu - CG Studio"));
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        QVERIFY(waitForPreview(page));
+        auto* strip = page.transplantStrip();
+        QTRY_VERIFY_WITH_TIMEOUT(!strip->busy() && strip->tileCount() == TransplantStrip::kCount &&
+                                     strip->shownGeneration() == strip->requestedGeneration(),
+                                 120000);
+        QTRY_VERIFY_WITH_TIMEOUT(page.stripGeneration() == page.requestedGeneration(), 30000);
+        QTest::qWait(500);
+        QVERIFY(page.grab().save(outDir + QStringLiteral("/cg_studio_transplant.png")));
+        const QString sheet = qEnvironmentVariable("KIZU_SCREENSHOT_SHEET");
+        if (!sheet.isEmpty()) QVERIFY(strip->exportSheet(sheet));
     }
 };
 
