@@ -17,6 +17,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <csignal>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -56,6 +57,11 @@ void writePhotos(const QString& dir, int n, int width = 160, int height = 96)
             }
         cv::imwrite(QStringLiteral("%1/photo_%2.png").arg(dir).arg(k).toStdString(), img);
     }
+}
+
+int countSidecars(const QString& dir)
+{
+    return int(QDir(dir + "/ng").entryList({"tp_*.json"}, QDir::Files).size());
 }
 
 QJsonObject readJson(const QString& path)
@@ -186,6 +192,44 @@ private slots:
                              "--seed", "10", "--out", dir});
         QCOMPARE(other.exitCode, 1);
         QVERIFY2(other.err.contains("other settings"), other.err.constData());
+    }
+
+    // Ctrl-C: the transplants in flight finish, exit code 130, no temp files; the same command
+    // completes the batch with the bytes of an uninterrupted run.
+    void interruptedRunExitsCleanlyAndResumes()
+    {
+        QTemporaryDir tmp;
+        writePhotos(tmp.filePath("photos"), 3, 400, 240);
+        const QString dir = tmp.filePath("int");
+        const QStringList args{"cg",      "transplant", "--onto", tmp.filePath("photos"),
+                               "--count", "300",        "--seed", "6",
+                               "--out",   dir};
+        QProcess p;
+        p.start(QStringLiteral(KIZU_CLI_PATH), args);
+        QVERIFY(p.waitForStarted());
+        QElapsedTimer t;
+        t.start();
+        while (countSidecars(dir) < 10 && p.state() == QProcess::Running && t.elapsed() < 60000)
+            QTest::qWait(5);
+        QVERIFY2(p.state() == QProcess::Running, "finished before it could be interrupted");
+        ::kill(pid_t(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p.exitCode(), 130);
+        QVERIFY(p.readAllStandardError().contains("Run the same command again"));
+        const int partial = countSidecars(dir);
+        QVERIFY2(partial >= 10 && partial < 300, QByteArray::number(partial).constData());
+        QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+        while (it.hasNext())
+            QVERIFY2(!QFileInfo(it.next()).fileName().startsWith('.'), qPrintable(it.filePath()));
+
+        auto rest = runCli(args + QStringList{"--quiet"}, 300000);
+        QVERIFY2(rest.exitCode == 0, rest.err.constData());
+        QCOMPARE(countSidecars(dir), 300);
+        auto ref = runCli(
+            QStringList(args.mid(0, args.size() - 1)) << tmp.filePath("ref") << "--quiet", 300000);
+        QVERIFY2(ref.exitCode == 0, ref.err.constData());
+        QCOMPARE(hashTree(dir), hashTree(tmp.filePath("ref")));
     }
 
     void shardsCoverTheRun()
