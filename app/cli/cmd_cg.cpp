@@ -62,7 +62,9 @@ transplant: (--onto DIR | --project P) --count N --seed S (--out DIR [--shard i/
          analysis (grinding angle, px per mm and whether they were estimated) and the
          sampled defect. --px-per-mm and --grind-angle replace the estimates for every photo.
          --to-project (with --project) writes into P/cg/transplant_s<S>_n<N>_<hash> and
-         imports the images labelled NG as source "transplant", one group per source photo.
+         imports the images labelled NG as source "transplant", each in its photo's group
+         (a photo without one gets a new group, "transplant-<sha256>"), so no split
+         separates a transplant from its photo.
          Ctrl-C, resuming and --shard as for batch.
 sheet:   --out FILE.png|.jpg [--seed S] [--count 16] [--per-row 8] [--tile 112]
          [--real DIR]... [--real-count 8] [--real-caption TEXT]
@@ -316,7 +318,7 @@ int runTransplant(Args& args)
     if (intoProject && !result.cancelled)
         std::cout << "imported " << intoProject->imported << " into " << *project << " (new "
                   << intoProject->newImages << ") as source transplant, labelled NG, in "
-                  << counted(intoProject->groups, "group") << " (one per source photo)\n";
+                  << counted(intoProject->groups, "group") << " (each with its source photo)\n";
     if (result.cancelled) {
         std::cerr << "Interrupted: finished files are kept. Run the same command again to "
                      "complete the batch.\n";

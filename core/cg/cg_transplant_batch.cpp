@@ -15,6 +15,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include <opencv2/core/utility.hpp>
@@ -389,17 +390,26 @@ ProjectTransplantResult generateTransplantsIntoProject(
     imp.recursive = false;
     imp.groupNearDuplicates = false;
     std::int64_t done = 0;
+    std::set<std::string> groups;
     for (std::size_t p = 0; p < photos.size(); ++p) {
         if (files[p].empty()) continue;
         if (isCancelled(cancel)) {
             out.render.cancelled = true;
             break;
         }
-        imp.group = "transplant-" + photos[p].sha256.substr(0, 12);
+        // The photo's own group, or a new one that the photo joins, so that a split never
+        // separates a transplant from its photo (a transplant in train and its photo in test
+        // would leak the photo into training).
+        imp.group = photos[p].group;
+        if (imp.group.empty()) {
+            imp.group = "transplant-" + photos[p].sha256.substr(0, 12);
+            store.setGroup({photos[p].imageId}, imp.group);
+        }
         const auto rep = store.importPaths(files[p], imp, {}, cancel);
         out.imported += rep.imported + rep.duplicates;
         out.newImages += rep.imported;
-        ++out.groups;
+        groups.insert(imp.group);
+        out.groups = int(groups.size());
         done += std::int64_t(files[p].size());
         report(progress, {done, count, "import", photos[p].name});
         if (rep.cancelled) {

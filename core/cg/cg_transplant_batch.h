@@ -100,7 +100,7 @@ struct ProjectTransplantResult {
     int photos = 0;               // OK photos used
     int imported = 0;             // transplants in the project (new or already there)
     int newImages = 0;            // of imported: stored by this run
-    int groups = 0;               // one per source photo: "transplant-<photo sha256, 12 digits>"
+    int groups = 0;               // groups of the transplants and their photos (see below)
 };
 
 // The folder of a transplant batch inside the project; the same settings and photos always
@@ -111,7 +111,9 @@ std::filesystem::path projectTransplantFolder(const std::filesystem::path& proje
                                               std::int64_t count, const TransplantOptions& options);
 
 // Transplants onto the project's OK photos (projectOkPhotos), then imports them labelled NG,
-// source "transplant", with no split, in a new group per source photo. Opens its own
+// source "transplant", with no split, in the group of their source photo: the photo's own
+// group, or when it has none a new one, "transplant-" and the first 12 hex digits of the
+// photo's SHA-256, that the photo joins too (so no split separates them). Opens its own
 // connection. InvalidArgument when the project has no OK photos to use. Progress stages
 // "transplant", then "import"; cancelled during the transplants, nothing is imported.
 ProjectTransplantResult generateTransplantsIntoProject(const std::filesystem::path& projectDir,

@@ -895,6 +895,18 @@ void ProjectStore::setTestSplitLocked(bool locked) { setMeta("test_split_locked"
 
 bool ProjectStore::testSplitLocked() const { return meta("test_split_locked").value_or("0") == "1"; }
 
+void ProjectStore::setGroup(const std::vector<std::int64_t>& imageIds, const std::string& group)
+{
+    if (group.empty()) throw InvalidArgument("A group needs a name.");
+    Transaction tx(m->db);
+    auto up = m->db.prepare("UPDATE images SET grp = ? WHERE id = ?");
+    for (auto id : imageIds) {
+        up.reset();
+        up.bind(1, group).bind(2, id).run();
+    }
+    tx.commit();
+}
+
 std::int64_t ProjectStore::exportSplit(Split split, const fs::path& outDir,
                                        const ProgressFn& progress, const CancelToken* cancel)
 {

@@ -196,6 +196,10 @@ public:
     std::vector<std::string> groups() const;
     std::vector<std::string> sources() const;
     Stats stats() const;
+    // Puts images into a group (one transaction), e.g. a photo with the CG defects
+    // transplanted onto it, so that a split never puts one in train and the other in test.
+    // Throws InvalidArgument for an empty group name.
+    void setGroup(const std::vector<std::int64_t>& imageIds, const std::string& group);
 
     // Label changes: one transaction, each change appended to the audit log. Returns how many
     // images actually changed (setting the same label again is not a change).

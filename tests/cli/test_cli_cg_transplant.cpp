@@ -320,6 +320,15 @@ private slots:
         }
         QCOMPARE(groups.size(), 3);
         QCOMPARE(store.countImages(), 8);
+        // Each group holds its source photo too (the photos had no group: each got a new one).
+        for (const QString& g : groups) {
+            kizu::project::ImageFilter inGroup;
+            inGroup.group = g.toStdString();
+            int photos = 0;
+            for (const auto& img : store.images(inGroup))
+                photos += img.source != "transplant" && img.label == kizu::project::Label::Ok;
+            QCOMPARE(photos, 1);
+        }
 
         // Again: nothing new, and the transplants are not used as photos.
         r = runCli(args);
