@@ -28,6 +28,8 @@ constexpr std::uint64_t kNoise = 102;
 // photo); a larger footprint in the photo is rendered at this size and scaled up.
 constexpr int kMaxRenderPx = 1024;
 constexpr int kMinRenderPx = 48;
+// The share of a CG highlight (a shading ratio above 1) that is applied to the photo.
+constexpr float kHighlightGain = 0.35f;
 // Smallest defect patch in the photo, px: below it a defect is not worth drawing.
 constexpr int kMinPatchPx = 8;
 
@@ -196,7 +198,11 @@ Patch renderPatch(const CgParams& base, std::uint64_t sceneSeed, std::uint64_t i
         for (int x = 0; x < side; ++x) {
             const float la = 0.0722f * a[x][2] + 0.7152f * a[x][1] + 0.2126f * a[x][0];
             const float lb = 0.0722f * b[x][2] + 0.7152f * b[x][1] + 0.2126f * b[x][0];
-            r[x] = la > 1e-6f ? std::clamp(lb / la, 0.02f, 4.f) : 1.f;
+            const float q = la > 1e-6f ? std::clamp(lb / la, 0.02f, 4.f) : 1.f;
+            // Darkening (occlusion, shadowed walls, corrosion) carries over to the photo as
+            // rendered; highlights only in part: where the CG lights put a glint, the photo's
+            // own lights may not, and a bright speck on a dark flank looks pasted.
+            r[x] = q <= 1 ? q : 1 + kHighlightGain * (q - 1);
         }
     }
     cv::subtract(cv::Scalar(0), height, out.depth);
