@@ -26,7 +26,7 @@ constexpr std::uint64_t kNoise = 102;
 
 // The largest side, in px, at which the defect's patch is rendered (normally 1:1 with the
 // photo); a larger footprint in the photo is rendered at this size and scaled up.
-constexpr int kMaxRenderPx = 1024;
+constexpr int kMaxRenderPx = 384;
 constexpr int kMinRenderPx = 48;
 // The share of a CG highlight (a shading ratio above 1) that is applied to the photo.
 constexpr float kHighlightGain = 0.35f;
@@ -253,10 +253,7 @@ TransplantResult transplantDefect(const cv::Mat& photo, const CgParams& params,
 
     // The room a defect may use: the photo, less what the region of interest excludes.
     cv::Mat allowed;
-    if (options.roi.empty())
-        allowed = cv::Mat(photo.size(), CV_8U, cv::Scalar(255));
-    else
-        allowed = options.roi != 0;
+    if (!options.roi.empty()) allowed = options.roi != 0;
 
     // The patch's size in the photo: the largest defect of these parameters at the photo's
     // scale, with a margin; smaller (a smaller defect) when the photo has no room for it.
