@@ -48,9 +48,12 @@ struct TransplantOptions {
 
 // The scale of a photo from its grinding marks: a ground surface's marks are about
 // kTypicalMarkPeriodMm apart, so px per mm = markPeriodPx / kTypicalMarkPeriodMm, clamped to
-// [kMinPxPerMm, kMaxPxPerMm]. Without a measurable period, the photo is taken to show
-// kDefaultFieldOfViewMm across its width.
+// [kMinPxPerMm, kMaxPxPerMm]. A period over kMaxMarkPeriodPx is not grinding marks (marks that
+// far apart would mean a tiny field of view) but larger structure, e.g. a thread's pitch; then,
+// as without a measurable period, the photo is taken to show kDefaultFieldOfViewMm across its
+// width. The project's px per mm setting overrides the estimate.
 constexpr double kTypicalMarkPeriodMm = 0.03;
+constexpr double kMaxMarkPeriodPx = 24;
 constexpr double kDefaultFieldOfViewMm = 4.0;
 constexpr double kMinPxPerMm = 20;
 constexpr double kMaxPxPerMm = 2000;
