@@ -27,6 +27,7 @@ using nlohmann::json;
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kSaltSample = 0x5A3B1E, kSaltAugment = 0xA06, kSaltDropout = 0xD50;
+constexpr std::uint64_t kTransplantAttempts = 8;
 constexpr std::uint64_t kSaltTransplant = 0x7C6A, kSaltTransplantPhoto = 0x7C6B,
                         kSaltHeldOut = 0x4E1D;
 
@@ -218,7 +219,24 @@ public:
             std::lock_guard lock(m_mutex);
             m_analysis.emplace(photoIndex, *analysis);
         }
-        return cg::transplantDefect(photo, m_params, m_seed, index, m_options, analysis).image;
+        // At the trainer's resolution a sampled defect can be too small to show (a pit of a
+        // few um on a photo of a few hundred px): the next draws take its place, the same ones
+        // on every run (a training index stays below 2^63, a held-out one above).
+        std::string why;
+        for (std::uint64_t attempt = 0; attempt < kTransplantAttempts; ++attempt) {
+            try {
+                return cg::transplantDefect(photo, m_params, m_seed, index + (attempt << 48),
+                                            m_options, analysis)
+                    .image;
+            } catch (const InvalidArgument& e) {
+                why = e.what();
+            }
+        }
+        throw InvalidArgument(why + " (" + std::to_string(kTransplantAttempts) +
+                              " draws failed; at the training size of " +
+                              std::to_string(photo.cols) +
+                              " px the defects are too small: give "
+                              "--transplant-scale above 1, or --px-per-mm.)");
     }
 
 private:
