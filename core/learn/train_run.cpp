@@ -453,6 +453,8 @@ std::int64_t registerModel(project::ProjectStore& store, const Model& model, con
     config["input_size"] = info.inputSize;
     config["data_hash"] = info.dataHash;
     config["threshold"] = info.threshold;
+    if (!info.thresholdRule.empty())
+        config["threshold_rule"] = json::parse(info.thresholdRule, nullptr, false);
     config["parameters"] = model.parameterCount();
     if (extraConfig.is_object())
         for (const auto& [k, v] : extraConfig.items())
