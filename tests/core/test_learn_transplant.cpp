@@ -200,6 +200,36 @@ private Q_SLOTS:
         QCOMPARE(r4.transplantImages, std::int64_t(0));
     }
 
+    void resumedRunEqualsUninterruptedRun()
+    {
+        // Transplants depend on (seed, step) only: a run stopped and resumed from its checkpoint
+        // ends with the weights and threshold of one that never stopped.
+        QTemporaryDir dir;
+        TrainConfig c = config(0.5);
+        c.steps = 6;
+        auto src = photos();
+        const auto whole = train(c, src);
+        c.checkpoint = dir.filePath("run.checkpoint").toStdString();
+        CancelToken cancel;
+        const auto first = train(
+            c, src,
+            [&](const TrainProgress& p) {
+                if (p.step == 3) cancel.cancel();
+            },
+            &cancel);
+        QVERIFY(first.cancelled);
+        c.resume = true;
+        auto fresh = photos(); // and a fresh analysis cache
+        const auto second = train(c, fresh);
+        QCOMPARE(second.resumedFromStep, std::int64_t(3));
+        QCOMPARE(second.transplantImages, std::int64_t(3 * 4));
+        QCOMPARE(second.model->weightsHash(), whole.model->weightsHash());
+        QCOMPARE(second.model->info().threshold, whole.model->info().threshold);
+        // Another ratio must not continue this checkpoint.
+        c.transplant.ratio = 0.25;
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, train(c, fresh));
+    }
+
     void thresholdTiesTakeTheMidpoint()
     {
         // Separable: the one best threshold between the classes.
