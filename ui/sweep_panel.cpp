@@ -33,7 +33,8 @@ struct SweepPanel::Outcome {
 };
 
 namespace {
-const char* const kInits[] = {"station", "scratch", "imagenet", "cg", "baseline"};
+const char* const kInits[] = {
+    "station", "scratch", "imagenet", "cg", "baseline", "imagenet+transplant", "cg+transplant"};
 
 QSpinBox* spin(int lo, int hi, int value, const QString& tip)
 {
@@ -77,6 +78,10 @@ SweepPanel::SweepPanel(QWidget* parent)
     m_inits[0]->setToolTip(tr("What the Train page starts from when you just press Train"));
     m_inits[4]->setToolTip(
         tr("The classical DoG/threshold/labeling method, tuned on the same shots"));
+    for (int i : {5, 6})
+        m_inits[std::size_t(i)]->setToolTip(
+            tr("That start, with CG defects transplanted onto the OK photos of the same shots in "
+               "half of every batch (--transplant 0.5)"));
     inits->addStretch(1);
     m_run = new QPushButton(tr("&Run sweep"));
     m_run->setObjectName(QStringLiteral("runSweep"));

@@ -274,11 +274,34 @@ QWidget* TrainPage::buildForm()
     m_size->setSuffix(tr(" px"));
     m_augment = new QCheckBox(tr("A&ugmentation (crops, flips, RandAugment)"));
     m_augment->setChecked(kizu::learn::defaultRoute().augment);
+    // CG defects transplanted onto the OK photos (issue 20); the station's default (off until
+    // the sweep shows it helps) is defaultRoute().transplantRatio.
+    const double defaultRatio = kizu::learn::defaultRoute().transplantRatio;
+    m_transplant = new QCheckBox(tr("Add CG &defects to my OK photos"));
+    m_transplant->setChecked(defaultRatio > 0);
+    m_transplant->setToolTip(
+        tr("Part of every batch is your OK photos with a rendered defect (pits by default) put "
+           "on them, labeled NG. The NG threshold is then chosen on held-out photos and "
+           "defects instead of the training images."));
+    m_transplantRatio = new QDoubleSpinBox;
+    m_transplantRatio->setDecimals(2);
+    m_transplantRatio->setRange(0.05, 0.95);
+    m_transplantRatio->setSingleStep(0.05);
+    m_transplantRatio->setValue(
+        defaultRatio > 0 ? defaultRatio : kizu::learn::defaultRoute().transplantRatioWhenOn);
+    m_transplantRatio->setPrefix(tr("share of each batch: "));
+    m_transplantRatio->setEnabled(m_transplant->isChecked());
+    connect(m_transplant, &QCheckBox::toggled, m_transplantRatio, &QWidget::setEnabled);
+    auto* transplantRow = new QHBoxLayout;
+    transplantRow->addWidget(m_transplant);
+    transplantRow->addWidget(m_transplantRatio);
+    transplantRow->addStretch(1);
     m_estimate = note();
     bl->addRow(tr("Train for"), budRow);
     bl->addRow(tr("&Batch"), m_batchSpin);
     bl->addRow(tr("Input si&ze"), m_size);
     bl->addRow(QString(), m_augment);
+    bl->addRow(QString(), transplantRow);
     bl->addRow(QString(), m_estimate);
     v->addWidget(budget);
 
@@ -752,6 +775,7 @@ RunSpec TrainPage::spec() const
         c.augment.randomResizedCrop = false;
         c.augment.hflip = c.augment.vflip = false;
     }
+    c.transplant.ratio = m_transplant->isChecked() ? m_transplantRatio->value() : 0.0;
     const QString kind = m_init->currentData().toString();
     if (kind == QLatin1String("cg")) {
         c.init = "cg:" + kizu::defaultCgModel(c.arch).string();
@@ -792,6 +816,8 @@ void TrainPage::setSpec(const RunSpec& s)
     m_balanced->setChecked(c.balanced);
     m_threads->setValue(c.threads);
     m_augment->setChecked(c.augment.randAugment || c.augment.randomResizedCrop);
+    m_transplant->setChecked(c.transplant.enabled());
+    if (c.transplant.enabled()) m_transplantRatio->setValue(c.transplant.ratio);
     const QString init = QString::fromStdString(c.init);
     m_initUserChosen = true; // a loaded run's start stays when the network is switched back
     if (init.startsWith(QLatin1String("cg:"))) {
@@ -825,9 +851,10 @@ void TrainPage::setRunning(bool running)
     m_formWidget->setEnabled(true);
     for (QWidget* w : std::initializer_list<QWidget*>{
              m_wholeSplit, m_shotsMode, m_shots, m_seed, m_arch, m_init, m_imagenetPath, m_browse,
-             m_budget, m_budgetUnit, m_batchSpin, m_size, m_augment, m_advanced, m_name, m_measure,
-             m_resume, m_discard})
+             m_budget, m_budgetUnit, m_batchSpin, m_size, m_augment, m_transplant, m_advanced,
+             m_name, m_measure, m_resume, m_discard})
         w->setEnabled(!running);
+    m_transplantRatio->setEnabled(!running && m_transplant->isChecked());
     m_start->setEnabled(!running && m_store);
     m_cancel->setEnabled(running);
     if (running)

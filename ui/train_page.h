@@ -58,6 +58,9 @@ public:
     TrainRunner* runner() const { return m_runner; }
     TrainCharts* charts() const { return m_charts; }
     ModelList* modelList() const { return m_models; }
+    // "Add CG defects to my OK photos" and its share of each batch (TransplantConfig::ratio).
+    QCheckBox* transplantBox() const { return m_transplant; }
+    QDoubleSpinBox* transplantRatioSpin() const { return m_transplantRatio; }
     QPushButton* startButton() const { return m_start; }
     QPushButton* cancelButton() const { return m_cancel; }
     QWidget* pendingBanner() const;
@@ -128,6 +131,8 @@ private:
     QSpinBox* m_batchSpin;
     QSpinBox* m_size;
     QCheckBox* m_augment;
+    QCheckBox* m_transplant;
+    QDoubleSpinBox* m_transplantRatio;
     QLabel* m_estimate;
     QToolButton* m_advancedToggle;
     QWidget* m_advanced;

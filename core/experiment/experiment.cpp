@@ -23,6 +23,8 @@ const std::vector<std::string> kColumns{
     "arch",   "size",      "init",     "shots",     "seed",      "steps",
     "accuracy", "balanced_accuracy", "ng_precision", "ng_recall", "f1", "auc",
     "threshold", "train_seconds", "eval_seconds", "test_images"};
+// Columns added later: optional when reading.
+const std::vector<std::string> kOptionalColumns{"transplant"};
 
 std::string num(double v)
 {
@@ -58,6 +60,7 @@ std::string csvHeader()
 {
     std::string h;
     for (std::size_t i = 0; i < kColumns.size(); ++i) h += (i ? "," : "") + kColumns[i];
+    for (const auto& c : kOptionalColumns) h += "," + c;
     return h;
 }
 
@@ -68,7 +71,7 @@ std::string toCsvRow(const RunResult& r)
       << ',' << r.steps << ',' << num(r.accuracy) << ',' << num(r.balancedAccuracy) << ','
       << num(r.ngPrecision) << ',' << num(r.ngRecall) << ',' << num(r.f1) << ',' << num(r.auc)
       << ',' << num(r.threshold) << ',' << num(r.trainSeconds) << ',' << num(r.evalSeconds)
-      << ',' << r.testImages;
+      << ',' << r.testImages << ',' << num(r.transplant);
     return o.str();
 }
 
@@ -125,6 +128,7 @@ std::vector<RunResult> readResults(const fs::path& csv)
         r.trainSeconds = d("train_seconds");
         r.evalSeconds = d("eval_seconds");
         r.testImages = std::int64_t(d("test_images"));
+        if (col.count("transplant")) r.transplant = d("transplant");
         if (r.key.init.empty() || r.key.shots < 1)
             throw FormatError{csv.string() + ", line " + std::to_string(lineNo) +
                               ": a run needs an init and shots >= 1"};
@@ -141,12 +145,27 @@ void writeResults(const fs::path& csv, std::vector<RunResult> rows)
     writeFileAtomic(csv, text);
 }
 
+bool isTransplantInit(const std::string& init)
+{
+    const std::string suffix = kTransplantSuffix;
+    return init.size() > suffix.size() &&
+           init.compare(init.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string baseInit(const std::string& init)
+{
+    return isTransplantInit(init)
+               ? init.substr(0, init.size() - std::string(kTransplantSuffix).size())
+               : init;
+}
+
 int initOrder(const std::string& init)
 {
     static const std::vector<std::string> order{"station", "scratch", "imagenet", "cg",
                                                 "baseline"};
-    auto it = std::find(order.begin(), order.end(), init);
-    return it == order.end() ? int(order.size()) : int(it - order.begin());
+    auto it = std::find(order.begin(), order.end(), baseInit(init));
+    const int i = it == order.end() ? int(order.size()) : int(it - order.begin());
+    return 2 * i + (isTransplantInit(init) ? 1 : 0);
 }
 
 std::vector<int> powerOfTwoShots(int maxShots)
@@ -233,6 +252,7 @@ std::vector<RunResult> mergeResults(const std::vector<std::vector<RunResult>>& p
                 continue;
             }
             if (it->arch != r.arch || it->size != r.size || it->steps != r.steps ||
+                std::abs(it->transplant - r.transplant) > 1e-12 ||
                 std::abs(it->accuracy - r.accuracy) > 1e-9)
                 throw FormatError{"the run " + r.key.init + ", " + std::to_string(r.key.shots) +
                                   " shots, seed " + std::to_string(r.key.seed) +
@@ -291,6 +311,7 @@ std::vector<std::string> initsOf(const std::vector<RunResult>& rows)
 
 std::string columnName(const std::string& init)
 {
+    if (isTransplantInit(init)) return columnName(baseInit(init)) + kTransplantSuffix;
     if (init == "station") return "Station default";
     if (init == "scratch") return "Scratch";
     if (init == "imagenet") return "ImageNet";
@@ -340,7 +361,15 @@ cv::Mat chart(const std::vector<RunResult>& rows, const std::string& metric,
     cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
     const auto cells = aggregate(rows, metric);
     const auto inits = initsOf(rows);
-    const int left = 80, right = 200, top = title.empty() ? 30 : 60, bottom = 70;
+    // The legend's column is as wide as its longest name ("CG (ours)+transplant").
+    int legendWidth = 0;
+    for (const auto& i : inits) {
+        int baseLine = 0;
+        legendWidth = std::max(legendWidth, cv::getTextSize(columnName(i), cv::FONT_HERSHEY_SIMPLEX,
+                                                            0.5, 1, &baseLine).width);
+    }
+    const int left = 80, right = std::max(200, legendWidth + 64),
+              top = title.empty() ? 30 : 60, bottom = 70;
     const cv::Rect plot(left, top, width - left - right, height - top - bottom);
     const int font = cv::FONT_HERSHEY_SIMPLEX;
     const cv::Scalar ink(40, 40, 40), grid(225, 225, 225);

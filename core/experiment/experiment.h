@@ -17,8 +17,10 @@ namespace kizu::experiment {
 
 // One cell of the sweep.
 struct RunKey {
-    std::string init; // station, scratch, imagenet, cg, baseline
-    int shots = 0;    // per class
+    // station, scratch, imagenet, cg, baseline, or a start with CG defect transplants mixed
+    // into its batches: "X+transplant" (e.g. imagenet+transplant)
+    std::string init;
+    int shots = 0; // per class
     std::uint64_t seed = 0;
     bool operator==(const RunKey& o) const
     {
@@ -35,10 +37,17 @@ struct RunResult {
     double threshold = 0;
     double trainSeconds = 0, evalSeconds = 0;
     std::int64_t testImages = 0;
+    double transplant = 0; // share of each batch made of CG defect transplants (0: none)
 };
 
+// "X+transplant" -> true, and its start X.
+inline constexpr const char* kTransplantSuffix = "+transplant";
+bool isTransplantInit(const std::string& init);
+std::string baseInit(const std::string& init);
+
 // "arch,size,init,shots,seed,steps,accuracy,balanced_accuracy,ng_precision,ng_recall,f1,auc,
-// threshold,train_seconds,eval_seconds,test_images"
+// threshold,train_seconds,eval_seconds,test_images,transplant" (a file without the last column,
+// written before transplants existed, reads with transplant 0)
 std::string csvHeader();
 std::string toCsvRow(const RunResult& r);
 // Reads a results file; a missing file is an empty list. A damaged last line (a run killed
@@ -48,7 +57,8 @@ std::vector<RunResult> readResults(const std::filesystem::path& csv);
 // Writes the whole file atomically (rows sorted by init order, shots, seed).
 void writeResults(const std::filesystem::path& csv, std::vector<RunResult> rows);
 
-// Initialisations in the table's column order; unknown ones follow in name order.
+// Initialisations in the table's column order (X+transplant right after X); unknown ones
+// follow in name order.
 int initOrder(const std::string& init);
 
 // Shots 1, 2, 4, ... up to maxShots, and maxShots itself when it is not a power of two.

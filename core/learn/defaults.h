@@ -23,6 +23,15 @@ struct DefaultRoute {
     int inputSize = 128; // 30 frames/s live on 2 cores (docs/results.md, live inspection)
     bool augment = true;
     int validationPerClass = 32;
+    // CG defects transplanted onto the OK photos (issue 20), as a share of each batch. The one
+    // place the station's default lives: 0 (off) until the sweep (`kizu-cli experiment --inits
+    // imagenet,imagenet+transplant`) shows that it helps; the Train page's checkbox, `kizu-cli
+    // train --transplant` and the sweep's plain inits all start from it.
+    double transplantRatio = 0;
+    // The ratio the Train page offers when the operator ticks the box, and the sweep's default.
+    double transplantRatioWhenOn = 0.5;
+    // The CG parameters of the transplants: BSData's defects are pits.
+    std::string transplantParams = "pitting";
 };
 const DefaultRoute& defaultRoute();
 

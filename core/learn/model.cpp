@@ -63,6 +63,7 @@ json metaJson(const ModelInfo& i)
                 {"train_config", parse(i.trainConfig)},
                 {"data_hash", i.dataHash},
                 {"metrics", parse(i.metrics)},
+                {"threshold_rule", parse(i.thresholdRule)},
                 {"created_at", i.createdAt},
                 {"kizu_version", i.kizuVersion}};
 }
@@ -83,6 +84,8 @@ ModelInfo infoFromJson(const json& j, const std::string& name)
             i.trainConfig = j["train_config"].dump();
         i.dataHash = j.value("data_hash", "");
         if (j.contains("metrics") && !j["metrics"].is_null()) i.metrics = j["metrics"].dump();
+        if (j.contains("threshold_rule") && !j["threshold_rule"].is_null())
+            i.thresholdRule = j["threshold_rule"].dump();
         i.createdAt = j.value("created_at", "");
         i.kizuVersion = j.value("kizu_version", "");
     } catch (const json::exception& e) {

@@ -33,6 +33,7 @@ struct ModelInfo {
     std::string trainConfig; // JSON of the TrainConfig
     std::string dataHash;    // dataHash() of the training data
     std::string metrics;     // JSON: metrics measured when the model was made
+    std::string thresholdRule; // JSON: how the threshold was chosen (rule, images); "" unknown
     std::string createdAt;   // ISO 8601 UTC
     std::string kizuVersion;
 };

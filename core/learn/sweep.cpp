@@ -44,6 +44,8 @@ json readConfig(const fs::path& dir)
 }
 
 // The settings every row of results.csv depends on: a resumed or merged sweep must match them.
+// Joins a start and its transplant settings in the spec of an init X+transplant.
+constexpr const char* kTransplantSpec = " +transplant ";
 constexpr const char* kFixedSettings[] = {"arch",  "size",       "steps",
                                           "batch", "train_hash", "test_hash"};
 } // namespace
@@ -52,6 +54,7 @@ SweepOptions defaultSweepOptions()
 {
     const DefaultRoute& route = defaultRoute();
     SweepOptions o;
+    o.transplant = route.transplantRatioWhenOn;
     o.arch = route.arch;
     o.size = route.inputSize;
     o.steps = route.steps;
@@ -63,6 +66,25 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
 {
     std::map<std::string, std::string> spec;
     for (const auto& i : o.inits) {
+        if (ex::isTransplantInit(i)) {
+            const std::string base = ex::baseInit(i);
+            if (base == "baseline" || ex::isTransplantInit(base))
+                throw InvalidArgument("Unknown initialisation '" + i +
+                                      "': transplants go with a network's start (scratch, "
+                                      "imagenet, cg or station), e.g. imagenet+transplant.");
+            if (!(o.transplant > 0 && o.transplant < 1))
+                throw InvalidArgument("init " + i +
+                                      " needs a transplant ratio in (0, 1) (--transplant, e.g. "
+                                      "0.5), not " + std::to_string(o.transplant) + ".");
+            SweepOptions one = o;
+            one.inits = {base};
+            std::ostringstream r;
+            r << sweepInitSpecs(one).at(base) << kTransplantSpec << o.transplant << " "
+              << (o.transplantParams.empty() ? defaultRoute().transplantParams
+                                             : o.transplantParams);
+            spec[i] = r.str();
+            continue;
+        }
         if (i == "scratch") {
             spec[i] = "scratch";
         } else if (i == "station") {
@@ -88,7 +110,9 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             spec[i] = !o.baselineStart.empty() ? o.baselineStart : "defaults";
         } else {
             throw InvalidArgument("Unknown initialisation '" + i +
-                                  "': use station, scratch, imagenet, cg or baseline.");
+                                  "': use station, scratch, imagenet, cg or baseline, or a "
+                                  "network's start with transplants: X+transplant (e.g. "
+                                  "imagenet+transplant).");
         }
     }
     return spec;
@@ -123,6 +147,7 @@ SweepPlan planSweep(const fs::path& out, const SweepOptions& o, const SweepData&
              {"test_hash", dataHash(data.test)},
              {"data", data.description},
              {"inits", plan.initSpecs},
+             {"transplant", o.transplant},
              {"baseline_trials", o.baselineTrials}};
     fs::create_directories(out);
     const fs::path cfgFile = out / "experiment.json";
@@ -179,6 +204,31 @@ void writeSweepReport(const fs::path& dir, const std::vector<ex::RunResult>& row
     }
 }
 
+std::vector<LabeledPath> sweepShots(const SweepData& data, const ex::RunKey& key)
+{
+    return drawShots(data.train, key.shots, key.seed);
+}
+
+TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& o, const ex::RunKey& key)
+{
+    TrainConfig tc;
+    tc.arch = o.arch;
+    tc.inputSize = o.size;
+    const std::string spec = plan.initSpecs.at(key.init);
+    // X+transplant starts from X's start; its spec adds the transplant settings.
+    tc.init = ex::isTransplantInit(key.init) ? spec.substr(0, spec.rfind(kTransplantSpec)) : spec;
+    tc.steps = o.steps;
+    tc.batch = o.batch;
+    tc.seed = key.seed;
+    tc.threads = o.threads;
+    tc.device = o.device;
+    if (ex::isTransplantInit(key.init)) {
+        tc.transplant.ratio = o.transplant;
+        tc.transplant.params = o.transplantParams;
+    }
+    return tc;
+}
+
 SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepData& data,
                      const SweepProgressFn& progress, const CancelToken* cancel)
 {
@@ -214,7 +264,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         status.run = key;
         status.finished = nullptr;
         tell(0, 0);
-        const auto items = drawShots(data.train, key.shots, key.seed);
+        const auto items = sweepShots(data, key);
         ex::RunResult r;
         r.arch = key.init == "baseline" ? "baseline" : o.arch;
         r.size = key.init == "baseline" ? 0 : o.size;
@@ -253,15 +303,8 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
             r.auc = m.auc;
             r.threshold = tuned.best.scoreThreshold;
         } else {
-            TrainConfig tc;
-            tc.arch = o.arch;
-            tc.inputSize = o.size;
-            tc.init = plan.initSpecs.at(key.init);
-            tc.steps = o.steps;
-            tc.batch = o.batch;
-            tc.seed = key.seed;
-            tc.threads = o.threads;
-            tc.device = o.device;
+            const TrainConfig tc = sweepTrainConfig(plan, o, key);
+            r.transplant = tc.transplant.ratio;
             for (const auto& it : items)
                 if (!trainCache.count(it.path.string()))
                     trainCache[it.path.string()] = loadSquare(it.path, cacheSize);

@@ -8,6 +8,7 @@
 #include "core/common/progress.h"
 #include "core/experiment/experiment.h"
 #include "core/learn/dataset.h"
+#include "core/learn/trainer.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -33,6 +34,11 @@ struct SweepOptions {
     std::string cgModel;         // empty: the shipped CG-pretrained model of arch
     std::string baselineStart;   // baseline parameters file to tune from; empty: defaults
     int baselineTrials = 40;
+    // For the inits "X+transplant": the share of each batch made of CG defect transplants onto
+    // the OK photos of the run's shots (defaultRoute().transplantRatioWhenOn), and their CG
+    // parameters (empty: defaultRoute().transplantParams). Plain inits train without them.
+    double transplant = 0.5;
+    std::string transplantParams;
     int shardIndex = 0, shardCount = 1;
 };
 SweepOptions defaultSweepOptions();
@@ -44,8 +50,9 @@ struct SweepData {
 };
 
 // What each initialisation starts from ("scratch", "imagenet:FILE", "cg:FILE", the baseline's
-// start). Throws InvalidArgument for an unknown init or a missing weights file, saying what to
-// give (the CLI turns these into usage errors).
+// start; "X+transplant": X's start, then " +transplant R PARAMS"). Throws InvalidArgument for an
+// unknown init or a missing weights file, saying what to give (the CLI turns these into usage
+// errors).
 std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& options);
 
 struct SweepPlan {
@@ -63,6 +70,14 @@ struct SweepPlan {
 // (InvalidArgument: "other settings"), writes OUT/experiment.json and lists what is left to do.
 SweepPlan planSweep(const std::filesystem::path& out, const SweepOptions& options,
                     const SweepData& data);
+
+// The shots of a run: drawn from the train split with the run's seed, the same photos for
+// every init of that seed and shot count (X and X+transplant included).
+std::vector<LabeledPath> sweepShots(const SweepData& data, const experiment::RunKey& key);
+// The training configuration of a network run (not "baseline"): the plan's start for the init,
+// and for X+transplant the options' transplant ratio and parameters.
+TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& options,
+                             const experiment::RunKey& key);
 
 struct SweepProgress {
     std::size_t runsDone = 0, runsTotal = 0;         // of the plan's pending runs

@@ -208,6 +208,14 @@ TrainConfig trainConfigFromJson(const json& j)
     c.balanced = jsonValue(j, "balanced", c.balanced);
     c.seed = jsonValue(j, "seed", c.seed);
     c.device = jsonValue(j, "device", c.device);
+    if (auto it = j.find("transplant"); it != j.end() && it->is_object()) {
+        const json& t = *it;
+        auto& o = c.transplant;
+        o.ratio = jsonValue(t, "ratio", o.ratio);
+        o.params = jsonValue(t, "params", o.params);
+        o.defectScale = jsonValue(t, "defect_scale", o.defectScale);
+        o.pxPerMm = jsonValue(t, "px_per_mm", o.pxPerMm);
+    }
     if (auto it = j.find("augment"); it != j.end() && it->is_object()) {
         const json& a = *it;
         auto& o = c.augment;
@@ -445,6 +453,8 @@ std::int64_t registerModel(project::ProjectStore& store, const Model& model, con
     config["input_size"] = info.inputSize;
     config["data_hash"] = info.dataHash;
     config["threshold"] = info.threshold;
+    if (!info.thresholdRule.empty())
+        config["threshold_rule"] = json::parse(info.thresholdRule, nullptr, false);
     config["parameters"] = model.parameterCount();
     if (extraConfig.is_object())
         for (const auto& [k, v] : extraConfig.items())

@@ -3,8 +3,11 @@
 // same path as one that never stopped, and ends with the same weights.
 #include "core/learn/trainer.h"
 
+#include "core/cg/cg_params.h"
+#include "core/cg/cg_transplant.h"
 #include "core/common/error.h"
 #include "core/evaluate/evaluate.h"
+#include "core/learn/defaults.h"
 #include "core/learn/internal/torch_model.h"
 
 #include <nlohmann/json.hpp>
@@ -24,6 +27,9 @@ using nlohmann::json;
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kSaltSample = 0x5A3B1E, kSaltAugment = 0xA06, kSaltDropout = 0xD50;
+constexpr std::uint64_t kTransplantAttempts = 8;
+constexpr std::uint64_t kSaltTransplant = 0x7C6A, kSaltTransplantPhoto = 0x7C6B,
+                        kSaltHeldOut = 0x4E1D;
 
 // Which source image fills global slot g (= step * batch + i). Balanced: slots alternate
 // OK/NG, and each class is walked through a fresh seeded permutation per pass.
@@ -76,6 +82,207 @@ private:
     std::vector<std::int64_t> m_classes[2];
     std::vector<std::int64_t> m_perm[2];
     std::int64_t m_pass[2] = {-1, -1};
+};
+
+// Walks a list through a fresh seeded permutation per pass (as Sampler does for a class).
+class PermutedWalk {
+public:
+    PermutedWalk(std::vector<std::int64_t> items, std::uint64_t seed)
+        : m_items(std::move(items)), m_seed(seed)
+    {
+    }
+    bool empty() const { return m_items.empty(); }
+    std::int64_t at(std::int64_t k)
+    {
+        const std::int64_t n = std::int64_t(m_items.size());
+        const std::int64_t pass = k / n;
+        if (pass != m_pass || m_perm.empty()) {
+            m_perm = m_items;
+            for (std::size_t i = m_perm.size(); i > 1; --i)
+                std::swap(m_perm[i - 1],
+                          m_perm[mixSeed(mixSeed(m_seed, std::uint64_t(pass)), i) % i]);
+            m_pass = pass;
+        }
+        return m_perm[std::size_t(k % n)];
+    }
+
+private:
+    std::vector<std::int64_t> m_items, m_perm;
+    std::uint64_t m_seed;
+    std::int64_t m_pass = -1;
+};
+
+// Transplants before a step: floor(ratio * batch * step), so the run holds exactly `ratio`.
+std::int64_t transplantsBefore(const TrainConfig& c, std::int64_t step)
+{
+    if (!c.transplant.enabled()) return 0;
+    return std::int64_t(std::floor(c.transplant.ratio * double(c.batch) * double(step) + 1e-9));
+}
+
+std::vector<std::int64_t> okPhotos(const SampleSource& data)
+{
+    std::vector<std::int64_t> ok;
+    for (std::int64_t i = 0; i < data.size(); ++i)
+        if (data.label(i) == kOk) ok.push_back(i);
+    return ok;
+}
+
+void checkTransplant(const TrainConfig& c, const SampleSource& data)
+{
+    const auto& t = c.transplant;
+    if (!(t.ratio >= 0 && t.ratio < 1))
+        throw InvalidArgument("The transplant ratio must be in [0, 1) (0 = off, 0.5 = half of "
+                              "each batch), not " +
+                              std::to_string(t.ratio) + ".");
+    if (!t.enabled()) return;
+    if (!(t.defectScale > 0)) throw InvalidArgument("The transplant defect scale must be above 0.");
+    if (t.pxPerMm < 0) throw InvalidArgument("The photos' px per mm must be above 0.");
+    if (data.size() == 0)
+        throw InvalidArgument("CG defect transplants need a finite set of OK photos to put them "
+                              "on; this training source is an endless stream.");
+}
+
+// Which slots of a step are transplants and what fills the others.
+class SlotPlanner {
+public:
+    SlotPlanner(const TrainConfig& c, const SampleSource& data)
+        : m_cfg(c), m_sampler(data, c.balanced, c.seed),
+          m_ok(c.transplant.enabled() ? okPhotos(data) : std::vector<std::int64_t>{},
+               mixSeed(c.seed ^ kSaltTransplantPhoto, 1))
+    {
+        if (c.transplant.enabled() && m_ok.empty())
+            throw InvalidArgument("CG defect transplants need OK photos to put them on; the "
+                                  "training data has none.");
+    }
+    std::vector<BatchSlot> slots(std::int64_t step)
+    {
+        const std::int64_t b = m_cfg.batch;
+        const std::int64_t t0 = transplantsBefore(m_cfg, step);
+        const std::int64_t k = transplantsBefore(m_cfg, step + 1) - t0;
+        // Without transplants r == g, the sampling of every earlier version.
+        const std::int64_t r0 = step * b - t0;
+        std::vector<BatchSlot> out(static_cast<std::size_t>(b));
+        for (std::int64_t i = 0; i < b; ++i) {
+            BatchSlot& s = out[std::size_t(i)];
+            s.augmentSeed = mixSeed(m_cfg.seed ^ kSaltAugment, std::uint64_t(step * b + i));
+            if (i < b - k) {
+                s.sourceIndex = m_sampler.index(r0 + i);
+            } else {
+                const std::int64_t t = t0 + (i - (b - k));
+                s.transplant = true;
+                s.transplantIndex = std::uint64_t(t);
+                s.sourceIndex = m_ok.at(t);
+            }
+        }
+        return out;
+    }
+
+private:
+    const TrainConfig& m_cfg;
+    Sampler m_sampler;
+    PermutedWalk m_ok;
+};
+
+// Renders transplants onto the source's photos; each photo is analysed once.
+class Transplanter {
+public:
+    explicit Transplanter(const TrainConfig& c) : m_seed(mixSeed(c.seed ^ kSaltTransplant, 1))
+    {
+        const auto& t = c.transplant;
+        const std::string spec = t.params.empty() ? defaultRoute().transplantParams : t.params;
+        std::error_code ec;
+        const auto presets = cg::presetNames();
+        if (std::find(presets.begin(), presets.end(), spec) != presets.end()) {
+            m_params = cg::loadPreset(spec);
+        } else if (std::filesystem::is_regular_file(spec, ec)) {
+            m_params = cg::loadParamsFile(spec);
+        } else {
+            std::string names;
+            for (const auto& n : presets)
+                names += (names.empty() ? "" : ", ") + n;
+            throw InvalidArgument("Transplant parameters '" + spec + "' are neither a CG preset (" +
+                                  names + ") nor a parameters file.");
+        }
+        m_options.defectScale = t.defectScale;
+        if (t.pxPerMm > 0) m_options.pxPerMm = t.pxPerMm;
+    }
+    cv::Mat render(const cv::Mat& photo, std::int64_t photoIndex, std::uint64_t index)
+    {
+        std::optional<cg::PhotoAnalysis> analysis;
+        {
+            std::lock_guard lock(m_mutex);
+            if (auto it = m_analysis.find(photoIndex); it != m_analysis.end())
+                analysis = it->second;
+        }
+        if (!analysis) {
+            analysis = cg::analyzePhoto(photo, m_options);
+            std::lock_guard lock(m_mutex);
+            m_analysis.emplace(photoIndex, *analysis);
+        }
+        // At the trainer's resolution a sampled defect can be too small to show (a pit of a
+        // few um on a photo of a few hundred px): the next draws take its place, the same ones
+        // on every run (a training index stays below 2^63, a held-out one above).
+        std::string why;
+        for (std::uint64_t attempt = 0; attempt < kTransplantAttempts; ++attempt) {
+            try {
+                return cg::transplantDefect(photo, m_params, m_seed, index + (attempt << 48),
+                                            m_options, analysis)
+                    .image;
+            } catch (const InvalidArgument& e) {
+                why = e.what();
+            }
+        }
+        throw InvalidArgument(why + " (" + std::to_string(kTransplantAttempts) +
+                              " draws failed; at the training size of " +
+                              std::to_string(photo.cols) +
+                              " px the defects are too small: give "
+                              "--transplant-scale above 1, or --px-per-mm.)");
+    }
+
+private:
+    std::uint64_t m_seed;
+    cg::CgParams m_params;
+    cg::TransplantOptions m_options;
+    std::mutex m_mutex;
+    std::map<std::int64_t, cg::PhotoAnalysis> m_analysis;
+};
+
+// Builds the augmented images of a step.
+class BatchBuilder {
+public:
+    BatchBuilder(const TrainConfig& c, SampleSource& data)
+        : m_cfg(c), m_data(data), m_planner(c, data)
+    {
+        if (c.transplant.enabled()) m_transplanter.emplace(c);
+    }
+    TrainingBatch build(std::int64_t step)
+    {
+        const bool endless = m_data.size() == 0;
+        TrainingBatch b;
+        for (const BatchSlot& slot : m_planner.slots(step)) {
+            Sample s = m_data.get(slot.sourceIndex);
+            if (s.image.empty())
+                throw FormatError("Training sample " + std::to_string(slot.sourceIndex) +
+                                  " has no image.");
+            cv::Mat im = s.image;
+            int label = endless ? s.label : m_data.label(slot.sourceIndex);
+            if (slot.transplant) {
+                im = m_transplanter->render(s.image, slot.sourceIndex, slot.transplantIndex);
+                label = kNg;
+            }
+            b.images.push_back(augment(im, m_cfg.inputSize, m_cfg.augment, slot.augmentSeed));
+            b.labels.push_back(label);
+            b.transplanted.push_back(slot.transplant);
+        }
+        return b;
+    }
+    Transplanter* transplanter() { return m_transplanter ? &*m_transplanter : nullptr; }
+
+private:
+    const TrainConfig& m_cfg;
+    SampleSource& m_data;
+    SlotPlanner m_planner;
+    std::optional<Transplanter> m_transplanter;
 };
 
 struct Batch {
@@ -150,31 +357,43 @@ private:
 json configJson(const TrainConfig& c)
 {
     const auto& a = c.augment;
-    return json{{"arch", c.arch},
-                {"input_size", c.inputSize},
-                {"init", c.init},
-                {"steps", c.steps},
-                {"epochs", c.epochs},
-                {"batch", c.batch},
-                {"lr", c.lr},
-                {"momentum", c.momentum},
-                {"weight_decay", c.weightDecay},
-                {"label_smoothing", c.labelSmoothing},
-                {"warmup_steps", c.warmupSteps},
-                {"balanced", c.balanced},
-                {"seed", c.seed},
-                {"device", c.device},
-                {"augment",
-                 {{"rand_augment", a.randAugment},
-                  {"num_ops", a.numOps},
-                  {"magnitude", a.magnitude},
-                  {"magnitude_std", a.magnitudeStd},
-                  {"op_probability", a.opProbability},
-                  {"random_resized_crop", a.randomResizedCrop},
-                  {"crop_scale", {a.cropScaleMin, a.cropScaleMax}},
-                  {"crop_ratio", {a.cropRatioMin, a.cropRatioMax}},
-                  {"hflip", a.hflip},
-                  {"vflip", a.vflip}}}};
+    json j{{"arch", c.arch},
+           {"input_size", c.inputSize},
+           {"init", c.init},
+           {"steps", c.steps},
+           {"epochs", c.epochs},
+           {"batch", c.batch},
+           {"lr", c.lr},
+           {"momentum", c.momentum},
+           {"weight_decay", c.weightDecay},
+           {"label_smoothing", c.labelSmoothing},
+           {"warmup_steps", c.warmupSteps},
+           {"balanced", c.balanced},
+           {"seed", c.seed},
+           {"device", c.device},
+           {"augment",
+            {{"rand_augment", a.randAugment},
+             {"num_ops", a.numOps},
+             {"magnitude", a.magnitude},
+             {"magnitude_std", a.magnitudeStd},
+             {"op_probability", a.opProbability},
+             {"random_resized_crop", a.randomResizedCrop},
+             {"crop_scale", {a.cropScaleMin, a.cropScaleMax}},
+             {"crop_ratio", {a.cropRatioMin, a.cropRatioMax}},
+             {"hflip", a.hflip},
+             {"vflip", a.vflip}}}};
+    // Only when on: a configuration without transplants reads as it did before them (its
+    // checkpoints resume and its sweep rows keep their settings).
+    if (c.transplant.enabled()) {
+        const auto& t = c.transplant;
+        j["transplant"] = {
+            {"ratio", t.ratio},
+            {"params", t.params.empty() ? defaultRoute().transplantParams : t.params},
+            {"defect_scale", t.defectScale},
+            {"px_per_mm", t.pxPerMm},
+            {"version", cg::kTransplantVersion}};
+    }
+    return j;
 }
 
 std::int64_t warmupOf(const TrainConfig& c, std::int64_t total)
@@ -183,6 +402,57 @@ std::int64_t warmupOf(const TrainConfig& c, std::int64_t total)
 }
 
 } // namespace
+
+std::vector<BatchSlot> batchSlots(const TrainConfig& config, const SampleSource& data,
+                                  std::int64_t step)
+{
+    checkTransplant(config, data);
+    SlotPlanner planner(config, data);
+    // The sampler's permutations depend on the pass only, so planning step s directly gives
+    // what a run that went through every earlier step would.
+    return planner.slots(step);
+}
+
+TrainingBatch trainingBatch(const TrainConfig& config, SampleSource& data, std::int64_t step)
+{
+    checkTransplant(config, data);
+    BatchBuilder builder(config, data);
+    return builder.build(step);
+}
+
+double chooseThresholdMidpoint(const std::vector<float>& scores, const std::vector<int>& labels)
+{
+    std::int64_t pos = 0, neg = 0;
+    for (int l : labels)
+        (l == kNg ? pos : neg)++;
+    if (!pos || !neg || scores.size() != labels.size()) return 0.5;
+    std::vector<float> s = scores;
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+    std::vector<double> candidates{double(s.front()) - 1e-6};
+    for (std::size_t i = 0; i + 1 < s.size(); ++i)
+        candidates.push_back((double(s[i]) + s[i + 1]) / 2);
+    candidates.push_back(double(s.back()) + 1e-6);
+    auto balanced = [&](double t) {
+        std::int64_t tp = 0, tn = 0;
+        for (std::size_t i = 0; i < scores.size(); ++i) {
+            const bool ng = scores[i] >= t;
+            if (labels[i] == kNg && ng) ++tp;
+            if (labels[i] != kNg && !ng) ++tn;
+        }
+        return (double(tp) / double(pos) + double(tn) / double(neg)) / 2;
+    };
+    std::vector<double> ba(candidates.size());
+    double best = -1;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        best = std::max(best, ba[i] = balanced(candidates[i]));
+    std::vector<double> tied;
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        if (ba[i] >= best - 1e-12) tied.push_back(candidates[i]);
+    // The middle of the best range; when the best thresholds are not one range, the middle one.
+    const double mid = (tied.front() + tied.back()) / 2;
+    return balanced(mid) >= best - 1e-12 ? mid : tied[tied.size() / 2];
+}
 
 std::string toJson(const TrainConfig& config)
 {
@@ -218,6 +488,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     if (cfg.inputSize < 32 || cfg.inputSize > 4096)
         throw InvalidArgument("Input size must be between 32 and 4096 pixels.");
     const std::int64_t total = plannedSteps(cfg, data.size());
+    checkTransplant(cfg, data);
     setTorchThreads(cfg.threads);
     const std::string dataHash = data.hash();
     const json cfgJson = configJson(cfg);
@@ -281,25 +552,15 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
         detail::saveModelFile(ck, cfg.checkpoint);
     };
 
-    Sampler sampler(data, cfg.balanced, cfg.seed);
+    BatchBuilder builder(cfg, data);
     const bool endless = data.size() == 0;
     auto makeBatch = [&](std::int64_t step) {
+        TrainingBatch tb = builder.build(step);
         Batch b;
         b.step = step;
-        std::vector<cv::Mat> ims;
-        std::vector<std::int64_t> labels;
-        for (int i = 0; i < cfg.batch; ++i) {
-            const std::int64_t g = step * cfg.batch + i;
-            const std::int64_t idx = sampler.index(g);
-            Sample s = data.get(idx);
-            if (s.image.empty())
-                throw FormatError("Training sample " + std::to_string(idx) + " has no image.");
-            ims.push_back(augment(s.image, cfg.inputSize, cfg.augment,
-                                  mixSeed(cfg.seed ^ kSaltAugment, std::uint64_t(g))));
-            labels.push_back(endless ? s.label : data.label(idx));
-        }
-        b.x = detail::toInputTensor(ims, impl.info);
-        b.y = torch::tensor(labels, torch::kLong);
+        b.x = detail::toInputTensor(tb.images, impl.info);
+        b.y = torch::tensor(std::vector<std::int64_t>(tb.labels.begin(), tb.labels.end()),
+                            torch::kLong);
         return b;
     };
 
@@ -394,6 +655,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     }
     const double loopSecs = std::chrono::duration<double>(Clock::now() - loopStart).count();
     result.imagesPerSecond = loopSecs > 0 ? double(done - start) * cfg.batch / loopSecs : 0;
+    result.transplantImages = transplantsBefore(cfg, done) - transplantsBefore(cfg, start);
     net.eval();
     impl.inferenceNet.reset();
     impl.info.steps = done;
@@ -401,7 +663,6 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
     if (!result.cancelled && cfg.chooseThreshold) {
         if (progress)
             progress({done, total, lastLoss, lastLr, result.imagesPerSecond, "threshold"});
-        const std::int64_t n = endless ? cfg.thresholdSamples : data.size();
         std::vector<float> scores;
         std::vector<int> labels;
         std::vector<cv::Mat> ims;
@@ -410,21 +671,79 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
             scores.insert(scores.end(), s.begin(), s.end());
             ims.clear();
         };
-        for (std::int64_t i = 0; i < n; ++i) {
-            if (isCancelled(cancel)) {
-                result.cancelled = true;
-                break;
-            }
-            Sample s = data.get(i);
-            ims.push_back(s.image);
-            labels.push_back(endless ? s.label : data.label(i));
+        auto add = [&](cv::Mat im, int label) {
+            ims.push_back(std::move(im));
+            labels.push_back(label);
             if (ims.size() == 32) flush();
+        };
+        json rule;
+        if (cfg.transplant.enabled()) {
+            // Held-out data: the network was fitted to the training photos under the training
+            // augmentations and to transplants 0, 1, 2, ...; here each OK photo comes under
+            // fresh augmentations, with and without a transplant from the held-out indices.
+            const auto ok = okPhotos(data);
+            const std::int64_t copies = std::clamp<std::int64_t>(
+                (64 + std::int64_t(ok.size()) - 1) / std::int64_t(ok.size()), 2, 16);
+            std::int64_t nOk = 0, nTrans = 0, nNg = 0;
+            for (std::size_t p = 0; p < ok.size() && !result.cancelled; ++p) {
+                const cv::Mat photo = data.get(ok[p]).image;
+                for (std::int64_t c = 0; c < copies; ++c) {
+                    if (isCancelled(cancel)) {
+                        result.cancelled = true;
+                        break;
+                    }
+                    const std::uint64_t u = std::uint64_t(std::int64_t(p) * copies + c);
+                    add(augment(photo, cfg.inputSize, cfg.augment,
+                                mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u)),
+                        kOk);
+                    ++nOk;
+                    add(augment(builder.transplanter()->render(photo, ok[p],
+                                                               kHeldOutTransplantBase + u),
+                                cfg.inputSize, cfg.augment,
+                                mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u + 1)),
+                        kNg);
+                    ++nTrans;
+                }
+            }
+            for (std::int64_t i = 0; i < data.size() && !result.cancelled; ++i)
+                if (data.label(i) == kNg) {
+                    add(data.get(i).image, kNg);
+                    ++nNg;
+                }
+            rule = {{"rule", "held_out_transplants"},
+                    {"description",
+                     "maximum balanced accuracy (ties: the midpoint of the best range) on held-out "
+                     "data: the OK training photos under fresh augmentations, held-out CG defect "
+                     "transplants onto them (indices from 2^63, never trained on), and the real "
+                     "NG training photos"},
+                    {"ok_images", nOk},
+                    {"transplants", nTrans},
+                    {"real_ng", nNg},
+                    {"copies_per_ok_photo", copies}};
+        } else {
+            const std::int64_t n = endless ? cfg.thresholdSamples : data.size();
+            for (std::int64_t i = 0; i < n; ++i) {
+                if (isCancelled(cancel)) {
+                    result.cancelled = true;
+                    break;
+                }
+                Sample s = data.get(i);
+                add(s.image, endless ? s.label : data.label(i));
+            }
+            rule = {{"rule", "training_images"},
+                    {"description", "maximum balanced accuracy on the unaugmented training "
+                                    "images (ties: nearest 0.5)"},
+                    {"images", n}};
         }
         if (!result.cancelled) {
             if (!ims.empty()) flush();
-            impl.info.threshold = chooseThreshold(scores, labels);
+            impl.info.threshold = cfg.transplant.enabled() ? chooseThresholdMidpoint(scores, labels)
+                                                           : chooseThreshold(scores, labels);
             Metrics m = computeMetrics(scores, labels, impl.info.threshold);
-            result.trainMetrics = json{{"train", toJson(m, false)}}.dump();
+            const char* key = cfg.transplant.enabled() ? "threshold_set" : "train";
+            rule["balanced_accuracy"] = m.balancedAccuracy;
+            impl.info.thresholdRule = rule.dump();
+            result.trainMetrics = json{{key, toJson(m, false)}}.dump();
             impl.info.metrics = result.trainMetrics;
         }
     }

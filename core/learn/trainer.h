@@ -13,8 +13,26 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kizu::learn {
+
+// CG defects transplanted onto the OK training photos (issue 20, cg::transplantDefect): a share
+// of every batch is made of transplants, rendered on the data-loading thread while the
+// previous step trains (no files), each from (the photo, seed, index) alone. With transplants
+// on, the NG threshold is chosen on held-out data (see chooseThreshold in TrainConfig).
+struct TransplantConfig {
+    double ratio = 0;         // of each batch, in [0, 1); 0: off (defaultRoute().transplantRatio)
+    std::string params;       // a CG preset name or a parameters file; empty: the default preset
+    double defectScale = 1.0; // cg::TransplantOptions::defectScale
+    double pxPerMm = 0;       // the photos' scale (of the images as the trainer holds them);
+                              // 0: estimated from each photo's grinding marks
+    bool enabled() const { return ratio > 0; }
+};
+
+// Transplant indices at or above this are never used in training; the held-out threshold set
+// takes its transplants from there.
+inline constexpr std::uint64_t kHeldOutTransplantBase = std::uint64_t(1) << 63;
 
 struct TrainConfig {
     std::string arch = "squeezenet1_1";
@@ -36,9 +54,15 @@ struct TrainConfig {
     std::filesystem::path checkpoint;      // empty: no checkpoints
     std::int64_t checkpointEverySteps = 0; // 0: only by time
     double checkpointEverySeconds = 60;
-    bool resume = false;                 // continue from `checkpoint` when it exists
-    bool chooseThreshold = true;         // pick the NG threshold on the (unaugmented) training data
+    bool resume = false; // continue from `checkpoint` when it exists
+    // Pick the NG threshold after training, maximising balanced accuracy. Without transplants:
+    // on the (unaugmented) training data, ties nearest 0.5. With transplants: on held-out data
+    // the network was not fitted to: every OK training photo under fresh augmentations, held-out
+    // transplants (indices from kHeldOutTransplantBase) onto them, and the real NG photos; ties
+    // take the midpoint of the best range. ModelInfo::thresholdRule records which rule was used.
+    bool chooseThreshold = true;
     std::int64_t thresholdSamples = 512; // samples used for that from an endless source
+    TransplantConfig transplant;
     // For a validation curve: called on the training thread after every validateEverySteps
     // steps and after the last one, with the model as it stands (scored in inference mode; the
     // NG threshold is not chosen yet). Training goes on when it returns; an exception it throws
@@ -67,13 +91,41 @@ struct TrainResult {
     double finalLoss = 0;
     double imagesPerSecond = 0;
     double seconds = 0;
-    std::string trainMetrics; // JSON of metrics on the training data at the chosen threshold
+    std::string trainMetrics; // JSON of metrics on the threshold's images at the chosen threshold
+    std::int64_t transplantImages = 0; // transplanted NG images trained on (this session)
 };
 
 // Total steps that config's budget means for a source of dataSize images (0: endless).
 std::int64_t plannedSteps(const TrainConfig& config, std::int64_t dataSize);
 // The learning rate at a step (0-based) of totalSteps.
 double learningRate(const TrainConfig& config, std::int64_t step, std::int64_t totalSteps);
+
+// The slots of one training batch: which source image fills each slot, or which OK photo
+// receives which transplant, and the seed of its augmentation. The first slots follow the
+// usual (balanced) sampling, the last ones are transplants: floor(ratio * batch * (step + 1))
+// - floor(ratio * batch * step) of them, so every batch holds its share (rounded down or up)
+// and the run as a whole exactly `ratio`. A function of (config, labels, step) only.
+struct BatchSlot {
+    bool transplant = false;
+    std::int64_t sourceIndex = 0;      // the image, or for a transplant the OK photo
+    std::uint64_t transplantIndex = 0; // cg::transplantDefect's index (a counter from 0)
+    std::uint64_t augmentSeed = 0;
+};
+std::vector<BatchSlot> batchSlots(const TrainConfig& config, const SampleSource& data,
+                                  std::int64_t step);
+
+// One batch as the trainer builds it (augmented, at the input size, BGR 8-bit), with the
+// labels and which slots are transplants: for tests and for showing what the network sees.
+struct TrainingBatch {
+    std::vector<cv::Mat> images;
+    std::vector<int> labels;
+    std::vector<bool> transplanted;
+};
+TrainingBatch trainingBatch(const TrainConfig& config, SampleSource& data, std::int64_t step);
+
+// The threshold rule with transplants: the threshold of best balanced accuracy, ties broken by
+// the midpoint of the best thresholds (0.5 when a class is missing).
+double chooseThresholdMidpoint(const std::vector<float>& scores, const std::vector<int>& labels);
 
 // Trains. Data loading and augmentation of the next batch overlap the current step on one
 // helper thread owned by this call (an implementation detail of data loading; it ends before

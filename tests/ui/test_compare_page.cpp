@@ -18,6 +18,7 @@
 
 #include "common/test_support.h"
 #include "core/common/fs_util.h"
+#include "core/learn/defaults.h"
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 
@@ -552,6 +553,13 @@ private Q_SLOTS:
         sweep->setOptions(o);
         QCOMPARE(sweep->options().steps, std::int64_t(20));
         QCOMPARE(sweep->options().inits, o.inits);
+        // The starts with CG defect transplants are offered too (unticked by default).
+        auto t = o;
+        t.inits = {"imagenet", "imagenet+transplant", "cg+transplant"};
+        sweep->setOptions(t);
+        QCOMPARE(sweep->options().inits, t.inits);
+        QCOMPARE(sweep->options().transplant, kizu::learn::defaultRoute().transplantRatioWhenOn);
+        sweep->setOptions(o);
         const QString csv = sweep->outputDir() + QStringLiteral("/results.csv");
         QVERIFY(csv.contains(QStringLiteral("experiments")));
 

@@ -17,6 +17,8 @@
 #include "ui/model_list.h"
 #include "ui/train_charts.h"
 
+#include <QCheckBox>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QMessageBox>
 #include <QPushButton>
@@ -148,6 +150,69 @@ private Q_SLOTS:
         page.setSpec(t);
         const RunSpec back = page.spec();
         QCOMPARE(kizu::learn::toJson(back).dump(), kizu::learn::toJson(t).dump());
+    }
+
+    void transplantCheckboxReachesTheCore()
+    {
+        // Off by default (defaultRoute().transplantRatio), the ratio offered when ticked.
+        TrainPage page;
+        QVERIFY(!page.transplantBox()->isChecked());
+        QVERIFY(!page.transplantRatioSpin()->isEnabled());
+        QCOMPARE(page.spec().config.transplant.ratio, 0.0);
+        QCOMPARE(page.transplantRatioSpin()->value(),
+                 kizu::learn::defaultRoute().transplantRatioWhenOn);
+        page.transplantBox()->setChecked(true);
+        QVERIFY(page.transplantRatioSpin()->isEnabled());
+        page.transplantRatioSpin()->setValue(0.25);
+        QCOMPARE(page.spec().config.transplant.ratio, 0.25);
+        // A loaded specification (a pending run) shows its transplants, and round-trips.
+        RunSpec t = tinySpec(4);
+        t.config.transplant.ratio = 0.5;
+        page.setSpec(t);
+        QVERIFY(page.transplantBox()->isChecked());
+        QCOMPARE(kizu::learn::toJson(page.spec()).dump(), kizu::learn::toJson(t).dump());
+        t.config.transplant.ratio = 0;
+        page.setSpec(t);
+        QVERIFY(!page.transplantBox()->isChecked());
+
+        // A run from the page trains with them: its model records the held-out threshold rule.
+        // (Its own project, so the other tests' model lists stay as they were.)
+        const QString dir = m_dir.filePath(QStringLiteral("transplant-proj"));
+        {
+            auto store = ProjectStore::create(dir.toStdString());
+            std::vector<std::int64_t> train;
+            for (int i = 0; i < 12; ++i) {
+                const bool ng = i % 2 == 1;
+                train.push_back(store.addEncodedImage(photo(100 + i, ng), ".png", "test",
+                                                      std::to_string(i),
+                                                      ng ? Label::Ng : Label::Ok));
+            }
+            store.setSplit(train, Split::Train);
+        }
+        auto store = ProjectStore::open(dir.toStdString());
+        page.setStore(&store);
+        t.config.transplant.ratio = 0.5;
+        t.validationPerClass = 0;
+        page.setSpec(t);
+        QSignalSpy finished(&page, &TrainPage::trainingFinished);
+        QVERIFY(page.startTraining());
+        QVERIFY(!page.transplantBox()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 240000);
+        const auto out = finished.first().first().value<TrainOutcome>();
+        QVERIFY2(out.error.isEmpty(), qPrintable(out.error));
+        const auto models = store.models();
+        QCOMPARE(models.size(), std::size_t(1));
+        // The record says how the threshold was chosen, as the model file does.
+        QVERIFY(nlohmann::json::parse(models.front().config)["threshold_rule"]["rule"] ==
+                "held_out_transplants");
+        const auto model = kizu::learn::Model::load(store.modelPath(models.front()));
+        QVERIFY2(model.info().thresholdRule.find("held_out_transplants") != std::string::npos,
+                 model.info().thresholdRule.c_str());
+        QCOMPARE(kizu::learn::trainConfigFromJson(nlohmann::json::parse(model.info().trainConfig))
+                     .transplant.ratio,
+                 0.5);
+        QVERIFY(page.transplantBox()->isEnabled());
+        page.setStore(nullptr);
     }
 
     void startProgressAndLatency()

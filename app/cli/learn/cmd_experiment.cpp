@@ -53,6 +53,23 @@ int runSweep(Args& args)
     o.cgModel = args.value("--cg", "");
     o.baselineStart = args.value("--baseline-start", "");
     o.baselineTrials = int(args.intValue("--baseline-trials", 40));
+    const auto transplantText = args.value("--transplant");
+    if (transplantText) {
+        try {
+            std::size_t used = 0;
+            o.transplant = std::stod(*transplantText, &used);
+            if (used != transplantText->size()) throw std::invalid_argument("ratio");
+        } catch (const std::exception&) {
+            throw UsageError{"--transplant: give the share of each batch made of CG defect "
+                             "transplants, a number in (0, 1) (e.g. 0.5), not '" +
+                             *transplantText + "'"};
+        }
+        if (!(o.transplant > 0 && o.transplant < 1))
+            throw UsageError{"--transplant: the share of each batch made of CG defect "
+                             "transplants must be in (0, 1) (e.g. 0.5), got " +
+                             *transplantText};
+    }
+    o.transplantParams = args.value("--transplant-params", "");
     const std::string shardText = args.value("--shard", "0/1");
     const auto outArg = args.value("--out");
     const bool quiet = args.flag("--quiet");
@@ -88,7 +105,7 @@ int runSweep(Args& args)
             if (quiet || !p.finished) return;
             const auto& r = *p.finished;
             std::fprintf(stderr,
-                         "experiment: [%zu/%zu] %-8s %3d shots seed %llu: accuracy %.4f, "
+                         "experiment: [%zu/%zu] %-19s %3d shots seed %llu: accuracy %.4f, "
                          "balanced %.4f, AUC %.4f (train %.1f s, eval %.1f s); ETA %.0f min\n",
                          p.runsDone, p.runsTotal, r.key.init.c_str(), r.key.shots,
                          (unsigned long long)r.key.seed, r.accuracy, r.balancedAccuracy, r.auc,
@@ -171,6 +188,12 @@ const Registrar reg{
      "  --inits LIST         scratch,imagenet,cg,baseline (default these four); baseline is\n"
      "                       the classical DoG/threshold/labeling method tuned on the same\n"
      "                       shots; station is the Train page's default start for --model\n"
+     "                       X+transplant (e.g. imagenet+transplant, cg+transplant): start X\n"
+     "                       with CG defects transplanted onto the OK photos of the same\n"
+     "                       shots in every batch (the threshold then chosen on held-out data)\n"
+     "  --transplant R       the share of each batch made of transplants in the X+transplant\n"
+     "                       runs (default 0.5; recorded in results.csv's transplant column)\n"
+     "  --transplant-params NAME|FILE   their CG preset or parameters (default pitting)\n"
      "  --seeds LIST         default 1,2,3\n"
      "  --imagenet FILE.pth  torchvision ImageNet weights (default: the one found in\n"
      "                       $KIZU_WEIGHTS_DIR or beside the source tree)\n"

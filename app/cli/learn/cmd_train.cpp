@@ -49,6 +49,22 @@ int trainCmd(Args& args)
     }
     cfg.augment.magnitude = args.doubleValue("--magnitude", cfg.augment.magnitude);
     if (args.flag("--unbalanced")) cfg.balanced = false;
+    const auto transplantText = args.value("--transplant");
+    cfg.transplant.ratio = route.transplantRatio;
+    if (transplantText) {
+        try {
+            std::size_t used = 0;
+            cfg.transplant.ratio = std::stod(*transplantText, &used);
+            if (used != transplantText->size()) throw std::invalid_argument("ratio");
+        } catch (const std::exception&) {
+            throw UsageError{"--transplant: give the share of each batch made of CG defect "
+                             "transplants, a number in [0, 1) (e.g. 0.5), not '" +
+                             *transplantText + "'"};
+        }
+    }
+    cfg.transplant.params = args.value("--transplant-params", route.transplantParams);
+    cfg.transplant.defectScale = args.doubleValue("--transplant-scale", 1.0);
+    cfg.transplant.pxPerMm = args.doubleValue("--px-per-mm", 0);
     const std::string shotsText = args.value("--shots", std::to_string(route.shots));
     std::int64_t shots = 0; // 0: every image
     if (shotsText != "all") {
@@ -78,6 +94,14 @@ int trainCmd(Args& args)
     if (cfg.steps > 0 && cfg.epochs > 0) throw UsageError{"give --steps or --epochs, not both"};
     if (cfg.batch < 1) throw UsageError{"--batch must be at least 1"};
     if (cfg.inputSize < 32) throw UsageError{"--size must be at least 32"};
+    if (!(cfg.transplant.ratio >= 0 && cfg.transplant.ratio < 1))
+        throw UsageError{"--transplant: the share of each batch made of CG defect transplants "
+                         "must be in [0, 1) (0 = off, e.g. 0.5), got " +
+                         transplantText.value_or("?")};
+    if (!(cfg.transplant.defectScale > 0))
+        throw UsageError{"--transplant-scale must be above 0 (1 = the defects' physical size)"};
+    if (cfg.transplant.pxPerMm < 0)
+        throw UsageError{"--px-per-mm must be above 0 (leave it out to estimate it per photo)"};
     std::string initNote;
     if (initArg) {
         cfg.init = *initArg;
@@ -107,6 +131,11 @@ int trainCmd(Args& args)
         std::fprintf(stderr, "train: %s: %lld OK + %lld NG images; %s from %s at %d px, batch %d\n",
                      data.description.c_str(), (long long)nOk, (long long)nNg, cfg.arch.c_str(),
                      cfg.init.c_str(), cfg.inputSize, cfg.batch);
+    if (!quiet && cfg.transplant.enabled())
+        std::fprintf(stderr,
+                     "train: %.0f %% of each batch: CG defects (%s) transplanted onto the %lld OK "
+                     "photos\n",
+                     100 * cfg.transplant.ratio, cfg.transplant.params.c_str(), (long long)nOk);
     learn::FileSource source(items, int(std::lround(cfg.inputSize * 1.15)));
 
     double lastPrint = -1;
@@ -117,7 +146,11 @@ int trainCmd(Args& args)
         if (p.stage == "train" && p.step < p.totalSteps && now - lastPrint < 1.0) return;
         lastPrint = now;
         if (p.stage == "threshold")
-            std::fprintf(stderr, "train: choosing the NG threshold on the training images\n");
+            std::fprintf(stderr, "train: choosing the NG threshold on %s\n",
+                         cfg.transplant.enabled()
+                             ? "held-out data (fresh augmentations of the OK photos, held-out "
+                               "transplants, the real NG photos)"
+                             : "the training images");
         else
             std::fprintf(stderr, "train: step %lld/%lld loss %.4f lr %.5f %.1f img/s\n",
                          (long long)p.step, (long long)p.totalSteps, p.loss, p.lr,
@@ -211,6 +244,13 @@ int trainCmd(Args& args)
                  {"weights_sha256", model.weightsHash()},
                  {"train_images", items.size()},
                  {"data_hash", model.info().dataHash},
+                 {"transplant_ratio", cfg.transplant.ratio},
+                 {"transplant_images", result.transplantImages},
+                 {"seconds_per_step", // of the training loop, data preparation overlapped
+                  result.imagesPerSecond > 0 ? cfg.batch / result.imagesPerSecond : 0.0},
+                 {"threshold_rule", model.info().thresholdRule.empty()
+                                        ? json()
+                                        : json::parse(model.info().thresholdRule)},
                  {"metrics", metrics}};
     if (asJson) {
         std::cout << jsonText(summary) << "\n";
@@ -264,6 +304,16 @@ const Registrar reg{
      "  --lr X --weight-decay X --label-smoothing X --warmup STEPS --magnitude M\n"
      "  --no-augment         no crop, flips or RandAugment\n"
      "  --unbalanced         sample images uniformly instead of half OK, half NG\n"
+     "  --transplant R       R of each batch (in [0, 1), e.g. 0.5; default 0 = off) are CG\n"
+     "                       defects transplanted onto the OK training photos, rendered on\n"
+     "                       the fly from --seed; the NG threshold is then chosen on held-out\n"
+     "                       data (fresh augmentations of the OK photos, held-out transplants,\n"
+     "                       the real NG photos) instead of the training images\n"
+     "  --transplant-params NAME|FILE   CG preset or parameters file of the transplanted\n"
+     "                       defects (default pitting; 'kizu-cli cg presets' lists them)\n"
+     "  --transplant-scale X multiplies the defects' size (default 1: physical size)\n"
+     "  --px-per-mm X        the photos' scale at the training resolution (default: estimated\n"
+     "                       from each photo's grinding marks)\n"
      "  --out FILE           model file to write (default model.kizumodel)\n"
      "  --checkpoint FILE    checkpoint (default OUT.checkpoint, removed on success)\n"
      "  --checkpoint-every N also checkpoint every N steps (always every 60 s)\n"
