@@ -232,6 +232,12 @@ Sample FileSource::get(std::int64_t index)
     return {im, m_items[i].label};
 }
 
+cv::Mat FileSource::original(std::int64_t index)
+{
+    const auto& item = m_items.at(std::size_t(index));
+    return imaging::decode(readFile(item.path), item.path.string());
+}
+
 std::string FileSource::hash() const
 {
     std::lock_guard lock(m_mutex);
@@ -239,8 +245,10 @@ std::string FileSource::hash() const
     return m_hash;
 }
 
-FunctionSource::FunctionSource(Fn fn, std::string hash, std::int64_t size, LabelFn labelFn)
-    : m_fn(std::move(fn)), m_hash(std::move(hash)), m_size(size), m_labelFn(std::move(labelFn))
+FunctionSource::FunctionSource(Fn fn, std::string hash, std::int64_t size, LabelFn labelFn,
+                               OriginalFn originalFn)
+    : m_fn(std::move(fn)), m_originalFn(std::move(originalFn)), m_hash(std::move(hash)),
+      m_size(size), m_labelFn(std::move(labelFn))
 {
 }
 

@@ -81,6 +81,10 @@ public:
     // Label of sample i without decoding it (finite sources; used for balanced sampling).
     virtual int label(std::int64_t index) const = 0;
     virtual Sample get(std::int64_t index) = 0;
+    // Sample i as the camera took it (full resolution, not squared), for what must happen at
+    // the photo's own scale: CG defect transplants. Empty when the source has no such image
+    // (a CG stream); get(i) then stands in for it.
+    virtual cv::Mat original(std::int64_t index) { return {}; }
     // Identifies the data in the model file (e.g. dataHash()).
     virtual std::string hash() const = 0;
 };
@@ -92,6 +96,8 @@ public:
     std::int64_t size() const override { return std::int64_t(m_items.size()); }
     int label(std::int64_t index) const override { return m_items.at(std::size_t(index)).label; }
     Sample get(std::int64_t index) override;
+    // Decoded again on every call (only transplants ask, once per OK photo and step).
+    cv::Mat original(std::int64_t index) override;
     std::string hash() const override;
     const std::vector<LabeledPath>& items() const { return m_items; }
 
@@ -108,15 +114,23 @@ class FunctionSource : public SampleSource {
 public:
     using Fn = std::function<Sample(std::int64_t index)>;
     using LabelFn = std::function<int(std::int64_t index)>;
-    // size 0 = endless. labelFn is needed only for a finite size with balanced sampling.
-    FunctionSource(Fn fn, std::string hash, std::int64_t size = 0, LabelFn labelFn = {});
+    using OriginalFn = std::function<cv::Mat(std::int64_t index)>;
+    // size 0 = endless. labelFn is needed only for a finite size with balanced sampling;
+    // originalFn only for transplants at the photos' own resolution.
+    FunctionSource(Fn fn, std::string hash, std::int64_t size = 0, LabelFn labelFn = {},
+                   OriginalFn originalFn = {});
     std::int64_t size() const override { return m_size; }
     int label(std::int64_t index) const override;
     Sample get(std::int64_t index) override { return m_fn(index); }
+    cv::Mat original(std::int64_t index) override
+    {
+        return m_originalFn ? m_originalFn(index) : cv::Mat();
+    }
     std::string hash() const override { return m_hash; }
 
 private:
     Fn m_fn;
+    OriginalFn m_originalFn;
     std::string m_hash;
     std::int64_t m_size;
     LabelFn m_labelFn;

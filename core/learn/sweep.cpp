@@ -7,6 +7,7 @@
 #include "core/common/fs_util.h"
 #include "core/common/paths.h"
 #include "core/evaluate/evaluate.h"
+#include "core/imaging/image_io.h"
 #include "core/learn/defaults.h"
 #include "core/learn/model.h"
 #include "core/learn/trainer.h"
@@ -82,6 +83,7 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             r << sweepInitSpecs(one).at(base) << kTransplantSpec << o.transplant << " "
               << (o.transplantParams.empty() ? defaultRoute().transplantParams
                                              : o.transplantParams);
+            if (o.transplantPxPerMm > 0) r << " px_per_mm " << o.transplantPxPerMm;
             spec[i] = r.str();
             continue;
         }
@@ -225,6 +227,7 @@ TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& o, const
     if (ex::isTransplantInit(key.init)) {
         tc.transplant.ratio = o.transplant;
         tc.transplant.params = o.transplantParams;
+        tc.transplant.pxPerMm = o.transplantPxPerMm;
     }
     return tc;
 }
@@ -314,7 +317,13 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
                     return Sample{trainCache.at(it.path.string()), it.label};
                 },
                 dataHash(items), std::int64_t(items.size()),
-                [&](std::int64_t i) { return items.at(std::size_t(i)).label; });
+                [&](std::int64_t i) { return items.at(std::size_t(i)).label; },
+                // Transplants are made on the photos at full size (the trainer decodes each OK
+                // photo once per run).
+                [&](std::int64_t i) {
+                    const auto& it = items.at(std::size_t(i));
+                    return imaging::decode(readFile(it.path), it.path.string());
+                });
             auto result = train(
                 tc, source, [&](const TrainProgress& p) { tell(p.step, p.totalSteps); }, cancel);
             if (result.cancelled) {

@@ -39,6 +39,9 @@ struct SweepOptions {
     // parameters (empty: defaultRoute().transplantParams). Plain inits train without them.
     double transplant = 0.5;
     std::string transplantParams;
+    // The photos' scale for the transplants, px per mm of the surface (0: each photo's estimate,
+    // cg::estimatePxPerMm); part of the init's spec, so a sweep cannot mix scales.
+    double transplantPxPerMm = 0;
     int shardIndex = 0, shardCount = 1;
 };
 SweepOptions defaultSweepOptions();

@@ -11,6 +11,7 @@
 #include "core/learn/internal/torch_model.h"
 
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -206,35 +207,51 @@ public:
         m_options.defectScale = t.defectScale;
         if (t.pxPerMm > 0) m_options.pxPerMm = t.pxPerMm;
     }
-    cv::Mat render(const cv::Mat& photo, std::int64_t photoIndex, std::uint64_t index)
+    // A transplant onto OK photo `photoIndex` of `data`, at the size the trainer holds it. It is
+    // made on the photo as the camera took it (data.original), where px per mm, the grinding
+    // marks and the defect sizes mean what they say, and then scaled as the trainer's copy is;
+    // a source without originals gets it on its training copy.
+    cv::Mat render(SampleSource& data, std::int64_t photoIndex, std::uint64_t index)
     {
+        const cv::Mat small = data.get(photoIndex).image;
+        cv::Mat photo;
         std::optional<cg::PhotoAnalysis> analysis;
         {
             std::lock_guard lock(m_mutex);
+            if (auto it = m_originals.find(photoIndex); it != m_originals.end())
+                photo = it->second;
             if (auto it = m_analysis.find(photoIndex); it != m_analysis.end())
                 analysis = it->second;
+        }
+        if (photo.empty()) {
+            photo = data.original(photoIndex);
+            if (photo.empty()) photo = small;
+            std::lock_guard lock(m_mutex);
+            m_originals.emplace(photoIndex, photo);
         }
         if (!analysis) {
             analysis = cg::analyzePhoto(photo, m_options);
             std::lock_guard lock(m_mutex);
             m_analysis.emplace(photoIndex, *analysis);
         }
-        // At the trainer's resolution a sampled defect can be too small to show (a pit of a
-        // few um on a photo of a few hundred px): the next draws take its place, the same ones
-        // on every run (a training index stays below 2^63, a held-out one above).
+        // A sampled defect can be too small to show at the training size (a pit of a few um
+        // on a photo of a few hundred px): the next draws take its place, the same ones on
+        // every run (a training index stays below 2^63, a held-out one above).
         std::string why;
         for (std::uint64_t attempt = 0; attempt < kTransplantAttempts; ++attempt) {
             try {
-                return cg::transplantDefect(photo, m_params, m_seed, index + (attempt << 48),
-                                            m_options, analysis)
-                    .image;
+                cv::Mat out = cg::transplantDefect(photo, m_params, m_seed,
+                                                   index + (attempt << 48), m_options, analysis)
+                                  .image;
+                if (out.size() != small.size())
+                    cv::resize(out, out, small.size(), 0, 0, cv::INTER_AREA);
+                return out;
             } catch (const InvalidArgument& e) {
                 why = e.what();
             }
         }
         throw InvalidArgument(why + " (" + std::to_string(kTransplantAttempts) +
-                              " draws failed; at the training size of " +
-                              std::to_string(photo.cols) +
+                              " draws failed; on photos of " + std::to_string(photo.cols) +
                               " px the defects are too small: give "
                               "--transplant-scale above 1, or --px-per-mm.)");
     }
@@ -245,6 +262,7 @@ private:
     cg::TransplantOptions m_options;
     std::mutex m_mutex;
     std::map<std::int64_t, cg::PhotoAnalysis> m_analysis;
+    std::map<std::int64_t, cv::Mat> m_originals; // the OK photos at full resolution
 };
 
 // Builds the augmented images of a step.
@@ -267,7 +285,7 @@ public:
             cv::Mat im = s.image;
             int label = endless ? s.label : m_data.label(slot.sourceIndex);
             if (slot.transplant) {
-                im = m_transplanter->render(s.image, slot.sourceIndex, slot.transplantIndex);
+                im = m_transplanter->render(m_data, slot.sourceIndex, slot.transplantIndex);
                 label = kNg;
             }
             b.images.push_back(augment(im, m_cfg.inputSize, m_cfg.augment, slot.augmentSeed));
@@ -697,7 +715,7 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
                                 mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u)),
                         kOk);
                     ++nOk;
-                    add(augment(builder.transplanter()->render(photo, ok[p],
+                    add(augment(builder.transplanter()->render(data, ok[p],
                                                                kHeldOutTransplantBase + u),
                                 cfg.inputSize, cfg.augment,
                                 mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u + 1)),

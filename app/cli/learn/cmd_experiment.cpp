@@ -70,6 +70,18 @@ int runSweep(Args& args)
                              *transplantText};
     }
     o.transplantParams = args.value("--transplant-params", "");
+    if (const auto px = args.value("--px-per-mm")) {
+        try {
+            std::size_t used = 0;
+            o.transplantPxPerMm = std::stod(*px, &used);
+            if (used != px->size() || !(o.transplantPxPerMm > 0))
+                throw std::invalid_argument("scale");
+        } catch (const std::exception&) {
+            throw UsageError{"--px-per-mm: give the photos' scale, pixels per millimetre of the "
+                             "surface, a number above 0 (e.g. 80), not '" +
+                             *px + "'"};
+        }
+    }
     const std::string shardText = args.value("--shard", "0/1");
     const auto outArg = args.value("--out");
     const bool quiet = args.flag("--quiet");
@@ -194,6 +206,8 @@ const Registrar reg{
      "  --transplant R       the share of each batch made of transplants in the X+transplant\n"
      "                       runs (default 0.5; recorded in results.csv's transplant column)\n"
      "  --transplant-params NAME|FILE   their CG preset or parameters (default pitting)\n"
+     "  --px-per-mm X        the photos' scale for the transplants (default: each photo's\n"
+     "                       estimate from its grinding marks or a 4 mm field of view)\n"
      "  --seeds LIST         default 1,2,3\n"
      "  --imagenet FILE.pth  torchvision ImageNet weights (default: the one found in\n"
      "                       $KIZU_WEIGHTS_DIR or beside the source tree)\n"
