@@ -7,6 +7,7 @@
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
 #include "core/imaging/image_io.h"
+#include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
 #include <algorithm>
@@ -68,7 +69,9 @@ std::vector<TransplantPhoto> projectOkPhotos(const project::ProjectStore& store)
 TransplantOptions projectTransplantOptions(const project::ProjectStore& store,
                                            TransplantOptions base)
 {
-    (void)store;
+    // The project's photo scale, unless the caller gave one.
+    if (!base.pxPerMm)
+        if (const auto px = project::projectPxPerMm(store)) base.pxPerMm = *px;
     // ROI: when the project has a region of interest (issue 20, branch "roi", not merged yet),
     // set base.roi to its mask here, unless the caller gave one.
     return base;

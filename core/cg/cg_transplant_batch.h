@@ -48,7 +48,8 @@ std::vector<TransplantPhoto> folderOkPhotos(const std::filesystem::path& dir);
 std::vector<TransplantPhoto> projectOkPhotos(const project::ProjectStore& store);
 
 // The transplant options a project asks for, starting from `base` (the caller's overrides).
-// The one place where the project's region of interest becomes TransplantOptions::roi.
+// The one place where the project's settings become TransplantOptions: its photo scale
+// (project::projectPxPerMm) and its region of interest (roi).
 TransplantOptions projectTransplantOptions(const project::ProjectStore& store,
                                            TransplantOptions base = {});
 

@@ -4,6 +4,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/evaluate/evaluate.h"
+#include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
 #include <algorithm>
@@ -414,6 +415,10 @@ RunOutcome runProjectTraining(const fs::path& projectDir, const RunSpec& spec,
     prepareRunData(projectDir, spec);
     PendingRun run;
     run.spec = spec;
+    // Transplants at the project's photo scale when it is set and the run gives none.
+    auto& transplant = run.spec.config.transplant;
+    if (transplant.enabled() && transplant.pxPerMm <= 0)
+        if (const auto px = project::projectPxPerMm(store)) transplant.pxPerMm = *px;
     const std::string stem = nextRunName(store);
     run.file = "models/" + stem + ".kizumodel";
     run.checkpoint = "models/" + stem + ".checkpoint";

@@ -3,9 +3,13 @@
 // interest, and bad inputs. Set KIZU_TRANSPLANT_DUMP=DIR to write the images for a look.
 #include "common/test_support.h"
 #include "core/cg/cg_transplant.h"
+#include "core/cg/cg_transplant_batch.h"
+#include "core/project/project_scale.h"
+#include "core/project/project_store.h"
 #include "core/common/error.h"
 #include "core/imaging/image_io.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -243,6 +247,37 @@ private slots:
         QCOMPARE(t.image.size(), tiny.size());
         QVERIFY(cv::countNonZero(t.mask) > 0);
         QVERIFY(t.sampled["defectScale"].get<double>() < 1);
+    }
+
+    // The project's photo scale: set, read back after reopening, cleared; bad values refused;
+    // the transplant options of the project use it unless the caller gives a scale.
+    void projectScale()
+    {
+        QTemporaryDir tmp;
+        const std::filesystem::path dir = tmp.filePath("p").toStdString();
+        {
+            auto store = kizu::project::ProjectStore::create(dir);
+            QVERIFY(!kizu::project::projectPxPerMm(store));
+            QVERIFY(!kizu::cg::projectTransplantOptions(store).pxPerMm);
+            kizu::project::setProjectPxPerMm(store, 80.5);
+            QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument,
+                                     kizu::project::setProjectPxPerMm(store, 0.0));
+            QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument,
+                                     kizu::project::setProjectPxPerMm(store, -3.0));
+            QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument,
+                                     kizu::project::setProjectPxPerMm(store, std::nan("")));
+        }
+        auto store = kizu::project::ProjectStore::open(dir);
+        QCOMPARE(kizu::project::projectPxPerMm(store).value_or(0), 80.5);
+        QCOMPARE(kizu::cg::projectTransplantOptions(store).pxPerMm.value_or(0), 80.5);
+        kizu::cg::TransplantOptions mine;
+        mine.pxPerMm = 200;
+        QCOMPARE(kizu::cg::projectTransplantOptions(store, mine).pxPerMm.value_or(0), 200.0);
+        // A hand-edited value that is no number reads as unset.
+        store.setMeta(kizu::project::kPxPerMmKey, "eighty");
+        QVERIFY(!kizu::project::projectPxPerMm(store));
+        kizu::project::setProjectPxPerMm(store, std::nullopt);
+        QVERIFY(!kizu::project::projectPxPerMm(store));
     }
 
     // On real photos (BSData OK, when present): a defect lands, and the photo's scale and

@@ -9,6 +9,7 @@
 #include "core/learn/defaults.h"
 #include "core/learn/train_run.h"
 #include "core/learn/trainer.h"
+#include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
 #include <nlohmann/json.hpp>
@@ -136,6 +137,10 @@ int trainCmd(Args& args)
                      "train: %.0f %% of each batch: CG defects (%s) transplanted onto the %lld OK "
                      "photos\n",
                      100 * cfg.transplant.ratio, cfg.transplant.params.c_str(), (long long)nOk);
+    // Transplants onto a project's photos at the project's scale, when set and not given.
+    if (cfg.transplant.enabled() && cfg.transplant.pxPerMm <= 0 && !data.isFolder)
+        if (const auto px = project::projectPxPerMm(project::ProjectStore::open(data.dir)))
+            cfg.transplant.pxPerMm = *px;
     learn::FileSource source(items, int(std::lround(cfg.inputSize * 1.15)));
 
     double lastPrint = -1;
