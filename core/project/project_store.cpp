@@ -107,6 +107,13 @@ WhereClause whereFor(const ImageFilter& f)
         w.params.push_back(*f.group);
         w.isInt.push_back(false);
     }
+    if (f.synthetic) {
+        parts.push_back(std::string("i.source ") + (*f.synthetic ? "IN" : "NOT IN") + " (?, ?)");
+        for (const char* src : {kSourceCg, kSourceTransplant}) {
+            w.params.push_back(src);
+            w.isInt.push_back(false);
+        }
+    }
     for (std::size_t k = 0; k < parts.size(); ++k) w.sql += (k ? " AND " : "WHERE ") + parts[k];
     return w;
 }

@@ -100,6 +100,8 @@ struct ImageFilter {
     std::optional<Split> split;
     std::optional<std::string> source;
     std::optional<std::string> group;
+    // true: only synthetic images (isSyntheticSource); false: only real ones.
+    std::optional<bool> synthetic;
     enum class Sort { Id, Name, CapturedAt, ImportedAt } sort = Sort::Id;
     bool descending = false;
     std::int64_t limit = -1;

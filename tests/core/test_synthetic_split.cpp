@@ -139,6 +139,16 @@ private slots:
         QCOMPARE(st.realByLabel(Label::Ok), std::int64_t(30));
         QCOMPARE(st.synthetic[int(Label::Ng)][int(Split::Test)], std::int64_t(0));
         QCOMPARE(st.synthetic[int(Label::Ng)][int(Split::Train)], std::int64_t(30));
+        // The filter the Dataset page's source combo uses.
+        ImageFilter f;
+        f.synthetic = true;
+        QCOMPARE(s.countImages(f), std::int64_t(30));
+        for (const auto& b : s.images(f))
+            QVERIFY(isSyntheticSource(b.source));
+        f.synthetic = false;
+        QCOMPARE(s.countImages(f), std::int64_t(40));
+        f.label = Label::Ng;
+        QCOMPARE(int(s.imageBriefs(f).size()), 10);
     }
 };
 
