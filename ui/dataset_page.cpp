@@ -3,13 +3,13 @@
 #include "core/common/error.h"
 #include "core/common/progress.h"
 #include "core/project/project_roi.h"
+#include "ui/conversions.h"
 #include "ui/image_preview.h"
 #include "ui/label_command.h"
 #include "ui/thumbnail_cache.h"
 #include "ui/thumbnail_delegate.h"
 #include "ui/thumbnail_grid.h"
 #include "ui/thumbnail_model.h"
-#include "ui/conversions.h"
 #include "ui/worker_store.h"
 
 #include <QAction>
@@ -531,8 +531,9 @@ void DatasetPage::refillChoices()
         m_sourceFilter->insertItem(1, tr("Real photos"), 0);
         m_sourceFilter->insertItem(2, tr("Synthetic (CG, transplant)"), 1);
         m_sourceFilter->setItemData(
-            2, tr("CG renders and CG defects transplanted onto photos: training only, never "
-                  "in the test split"),
+            2,
+            tr("CG renders and CG defects transplanted onto photos: training only, never "
+               "in the test split"),
             Qt::ToolTipRole);
         const int i = keepSource.isValid() ? m_sourceFilter->findData(keepSource) : 0;
         m_sourceFilter->setCurrentIndex(std::max(0, i));
@@ -609,8 +610,8 @@ void DatasetPage::updateSourceSummary()
         return;
     }
     const auto num = [](qint64 n) { return QLocale().toString(n); };
-    QString text = tr("Real: %1 OK, %2 NG").arg(num(st.realByLabel(Label::Ok)),
-                                               num(st.realByLabel(Label::Ng)));
+    QString text = tr("Real: %1 OK, %2 NG")
+                       .arg(num(st.realByLabel(Label::Ok)), num(st.realByLabel(Label::Ng)));
     if (st.syntheticTotal() > 0)
         text += tr("; synthetic (CG, transplant): %1 OK, %2 NG, train only")
                     .arg(num(st.syntheticByLabel(Label::Ok)), num(st.syntheticByLabel(Label::Ng)));
@@ -1045,7 +1046,8 @@ void DatasetPage::setRoi(const std::optional<kizu::imaging::Roi>& roi)
         // an unreadable region is replaced; undo then clears
     }
     if (old == roi) return;
-    m_undo->push(new RoiCommand(old, roi, [this](const RoiCommand::Roi& r) { return applyRoi(r); }));
+    m_undo->push(
+        new RoiCommand(old, roi, [this](const RoiCommand::Roi& r) { return applyRoi(r); }));
 }
 
 bool DatasetPage::applyRoi(const std::optional<kizu::imaging::Roi>& roi)

@@ -208,7 +208,8 @@ void ImagePreview::updateRoiItems()
     if (m_roi && hasImage()) {
         QPolygonF poly;
         const cv::Size size(m_imageSize.width(), m_imageSize.height());
-        for (const auto& p : m_roi->pixelPolygon(size)) poly << QPointF(p.x, p.y);
+        for (const auto& p : m_roi->pixelPolygon(size))
+            poly << QPointF(p.x, p.y);
         poly << poly.first();
         edge.addPolygon(poly);
         dim.addRect(QRectF(QPointF(0, 0), QSizeF(m_imageSize)));
@@ -226,8 +227,10 @@ void ImagePreview::setDrawing(bool on)
     cancelSketch();
     setDragMode(on ? QGraphicsView::NoDrag : QGraphicsView::ScrollHandDrag);
     viewport()->setCursor(on ? Qt::CrossCursor : Qt::OpenHandCursor);
-    if (on) setFocus();
-    else Q_EMIT drawingFinished();
+    if (on)
+        setFocus();
+    else
+        Q_EMIT drawingFinished();
 }
 
 QPointF ImagePreview::imagePoint(const QPoint& viewPos) const
@@ -272,7 +275,8 @@ void ImagePreview::finishPolygon()
 {
     if (m_points.size() < 3) return;
     std::vector<cv::Point2d> pts;
-    for (const QPointF& p : m_points) pts.push_back({p.x(), p.y()});
+    for (const QPointF& p : m_points)
+        pts.push_back({p.x(), p.y()});
     try {
         emitRegion(kizu::imaging::Roi::fromPixelPolygon(
             pts, cv::Size(m_imageSize.width(), m_imageSize.height())));
@@ -328,9 +332,9 @@ void ImagePreview::mouseReleaseEvent(QMouseEvent* event)
         return;
     }
     try {
-        emitRegion(kizu::imaging::Roi::fromPixelRect(
-            {r.x(), r.y(), r.width(), r.height()},
-            cv::Size(m_imageSize.width(), m_imageSize.height())));
+        emitRegion(
+            kizu::imaging::Roi::fromPixelRect({r.x(), r.y(), r.width(), r.height()},
+                                              cv::Size(m_imageSize.width(), m_imageSize.height())));
     } catch (const std::exception&) {
         cancelSketch();
     }

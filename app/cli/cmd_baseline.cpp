@@ -101,8 +101,8 @@ std::vector<LabeledImage> loadSource(const DataSource& src, const std::string& s
         roi = std::make_shared<const kizu::imaging::Roi>(*r);
     for (const auto& rec : store.images(filter)) {
         if (rec.label == kizu::project::Label::Unlabeled) continue;
-        out.push_back({store.imagePath(rec).string(), rec.label == kizu::project::Label::Ng,
-                       rec.group, roi});
+        out.push_back(
+            {store.imagePath(rec).string(), rec.label == kizu::project::Label::Ng, rec.group, roi});
     }
     if (out.empty())
         throw kizu::InvalidArgument("project " + src.dir + " has no labeled images in split '" +

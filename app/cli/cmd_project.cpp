@@ -85,7 +85,8 @@ int roiCmd(Args& args)
             roi = imaging::Roi::fromPixelRect({v[0], v[1], v[2], v[3]}, size);
         } else {
             std::vector<cv::Point2d> pts;
-            for (std::size_t k = 0; k + 1 < v.size(); k += 2) pts.push_back({v[k], v[k + 1]});
+            for (std::size_t k = 0; k + 1 < v.size(); k += 2)
+                pts.push_back({v[k], v[k + 1]});
             roi = imaging::Roi::fromPixelPolygon(pts, size);
         }
         setProjectRoi(store, roi);
@@ -95,7 +96,8 @@ int roiCmd(Args& args)
         json j = roi ? roi->toJson() : json(nullptr);
         if (roi && ref.area() > 0) {
             json px = json::array();
-            for (const auto& p : roi->pixelPolygon(ref)) px.push_back({p.x, p.y});
+            for (const auto& p : roi->pixelPolygon(ref))
+                px.push_back({p.x, p.y});
             j["pixels"] = px;
             j["reference_size"] = {ref.width, ref.height};
         }
@@ -109,7 +111,8 @@ int roiCmd(Args& args)
     std::cout << "region of interest: "
               << (roi->kind == imaging::Roi::Kind::Rect ? "rectangle" : "polygon") << "\n";
     std::string frac;
-    for (const auto& p : roi->polygon) frac += (frac.empty() ? "" : " ") + number(p.x) + "," + number(p.y);
+    for (const auto& p : roi->polygon)
+        frac += (frac.empty() ? "" : " ") + number(p.x) + "," + number(p.y);
     std::cout << "  fractions of width,height: " << frac << "\n";
     if (ref.area() > 0) {
         if (roi->kind == imaging::Roi::Kind::Rect) {
@@ -371,7 +374,8 @@ std::string realAndSynthetic(const Stats& s, const std::vector<std::string>& sou
                                         s.realByLabel(Label::Unlabeled));
     if (s.syntheticTotal() == 0) return out + "; synthetic: none";
     std::string names;
-    for (const auto& n : sources) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& n : sources)
+        names += (names.empty() ? "" : ", ") + n;
     return out + "; synthetic (" + names + "): " +
            counts(s.syntheticByLabel(Label::Ok), s.syntheticByLabel(Label::Ng),
                   s.syntheticByLabel(Label::Unlabeled)) +

@@ -58,7 +58,8 @@ InspectionStep::InspectionStep(Classifier& classifier, project::ProjectStore* st
       m_sourceName(std::move(sourceName)), m_methodId(classifier.id()), m_start(Clock::now())
 {
     if (m_options.group.empty()) m_options.group = sessionGroup();
-    if (m_options.roi) m_roi = *m_options.roi;
+    if (m_options.roi)
+        m_roi = *m_options.roi;
     else if (m_store)
         if (auto roi = project::projectRoi(*m_store)) m_roi = *roi;
     m_roi.validate();

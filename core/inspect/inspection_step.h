@@ -5,8 +5,8 @@
 #pragma once
 
 #include "core/camera/frame_source.h"
-#include "core/inspect/classifier.h"
 #include "core/imaging/roi.h"
+#include "core/inspect/classifier.h"
 #include "core/inspect/state.h"
 #include "core/project/project_store.h"
 

@@ -275,7 +275,8 @@ std::int64_t Stats::syntheticTotal() const
 {
     std::int64_t t = 0;
     for (auto& row : synthetic)
-        for (auto c : row) t += c;
+        for (auto c : row)
+            t += c;
     return t;
 }
 
@@ -881,8 +882,10 @@ std::vector<std::pair<std::int64_t, Split>> planSplit(const std::vector<ImageRec
                 const bool synthetic = syntheticIds.count(id) > 0;
                 const Split to = synthetic ? Split::Train : sp;
                 plan.emplace_back(id, to);
-                if (to == Split::Train) ++rep.trainImages;
-                else ++rep.testImages;
+                if (to == Split::Train)
+                    ++rep.trainImages;
+                else
+                    ++rep.testImages;
                 if (synthetic) ++rep.syntheticImages;
                 if (before[id] != Split::None && before[id] != to) ++rep.changedImages;
             }
@@ -927,8 +930,8 @@ void ProjectStore::setSplit(const std::vector<std::int64_t>& imageIds, Split spl
             chk.bind(1, id);
             if (chk.step() && isSyntheticSource(chk.text(0))) {
                 if (!synthetic++)
-                    first = fs::path(chk.text(1)).filename().string() + " (source " +
-                            chk.text(0) + ")";
+                    first =
+                        fs::path(chk.text(1)).filename().string() + " (source " + chk.text(0) + ")";
             }
         }
         if (synthetic)

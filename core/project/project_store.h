@@ -100,12 +100,13 @@ struct ImageFilter {
     std::optional<Split> split;
     std::optional<std::string> source;
     std::optional<std::string> group;
-    // true: only synthetic images (isSyntheticSource); false: only real ones.
-    std::optional<bool> synthetic;
     enum class Sort { Id, Name, CapturedAt, ImportedAt } sort = Sort::Id;
     bool descending = false;
     std::int64_t limit = -1;
     std::int64_t offset = 0;
+    // true: only synthetic images (isSyntheticSource); false: only real ones. (Last, so that
+    // positional initialisers of the fields above keep their meaning.)
+    std::optional<bool> synthetic;
 };
 
 // What a browser needs of every image in a view, kept small so that 100,000 of them load in
