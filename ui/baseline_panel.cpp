@@ -328,6 +328,16 @@ void BaselinePanel::setImages(const QList<BaselineImage>& images)
     scheduleProcess();
 }
 
+void BaselinePanel::setRoi(const std::optional<kizu::imaging::Roi>& roi)
+{
+    const bool same = roi ? (m_roi && *m_roi == *roi) : !m_roi;
+    if (same) return;
+    m_roi = roi && !roi->empty() ? std::make_shared<const kizu::imaging::Roi>(*roi) : nullptr;
+    m_cachedPath.clear();
+    m_cachedImage.reset();
+    scheduleProcess();
+}
+
 void BaselinePanel::setCurrentIndex(int index)
 {
     if (index >= 0 && index < m_imageSelect->count()) m_imageSelect->setCurrentIndex(index);
@@ -436,7 +446,7 @@ void BaselinePanel::process()
     opt.mask = m_showMask->isChecked();
     opt.blobs = m_showBlobs->isChecked();
 
-    (void)QtConcurrent::run(&m_pool, [this, generation, path, cached, p, opt] {
+    (void)QtConcurrent::run(&m_pool, [this, generation, path, cached, p, opt, roi = m_roi] {
         // Drop work that a newer request has already made stale.
         if (generation != m_generation.load()) return;
         QImage image;
@@ -445,9 +455,11 @@ void BaselinePanel::process()
         double score = 0;
         std::shared_ptr<const cv::Mat> decoded = cached;
         try {
-            if (!decoded)
-                decoded =
-                    std::make_shared<const cv::Mat>(kizu::imaging::readImage(path.toStdString()));
+            if (!decoded) {
+                cv::Mat m = kizu::imaging::readImage(path.toStdString());
+                if (roi) m = kizu::imaging::applyRoi(m, *roi);
+                decoded = std::make_shared<const cv::Mat>(std::move(m));
+            }
             BaselineResult r = runBaseline(*decoded, p, true);
             ng = r.ng;
             score = r.score;
@@ -476,8 +488,9 @@ void BaselinePanel::process()
         }
         QMetaObject::invokeMethod(
             this,
-            [this, generation, image, ng, score, details, error, path, decoded] {
-                if (decoded && error.isEmpty()) {
+            [this, generation, image, ng, score, details, error, path, decoded, roi] {
+                // Cached only when cut to the region still in force.
+                if (decoded && error.isEmpty() && roi == m_roi) {
                     m_cachedPath = path;
                     m_cachedImage = decoded;
                 }
@@ -541,7 +554,7 @@ void BaselinePanel::startTune()
     int ngCount = 0;
     for (const auto& im : m_images) {
         if (im.label == BaselineImage::Label::Unknown) continue;
-        labeled.push_back({im.path.toStdString(), im.label == BaselineImage::Label::Ng, {}});
+        labeled.push_back({im.path.toStdString(), im.label == BaselineImage::Label::Ng, {}, m_roi});
         ngCount += im.label == BaselineImage::Label::Ng;
     }
     if (ngCount == 0 || ngCount == int(labeled.size())) {

@@ -5,6 +5,7 @@
 
 #include "core/baseline/baseline.h"
 #include "core/common/progress.h"
+#include "core/imaging/roi.h"
 
 #include <QHash>
 #include <QImage>
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 class QCheckBox;
 class QComboBox;
@@ -43,6 +45,9 @@ public:
 
     // The images to look at and to tune on (labeled ones only are used for tuning).
     void setImages(const QList<BaselineImage>& images);
+    // The project's region of interest: the baseline sees imaging::applyRoi(image, roi), here
+    // and in the Tune button's search. None: whole images.
+    void setRoi(const std::optional<kizu::imaging::Roi>& roi);
     const QList<BaselineImage>& images() const { return m_images; }
     void setCurrentIndex(int index);
     int currentIndex() const;
@@ -116,7 +121,8 @@ private:
     bool m_tuning = false;
     // The decoded current image, shared with the worker that processes it.
     QString m_cachedPath;
-    std::shared_ptr<const cv::Mat> m_cachedImage;
+    std::shared_ptr<const cv::Mat> m_cachedImage; // after the region of interest
+    std::shared_ptr<const kizu::imaging::Roi> m_roi;
 
     kizu::CancelToken m_cancelToken;
     QThreadPool m_pool; // last member: destroyed (and waited for) first

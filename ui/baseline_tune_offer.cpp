@@ -116,7 +116,7 @@ void BaselineTuneOffer::startTune()
         const auto items = kizu::learn::listProject(m_store->dir(), "train");
         std::tie(ok, ng) = kizu::learn::classCounts(items);
         for (const auto& it : items)
-            labeled.push_back({it.path.string(), it.label == kizu::learn::kNg, it.group});
+            labeled.push_back({it.path.string(), it.label == kizu::learn::kNg, it.group, it.roi});
     } catch (const kizu::InvalidArgument&) {
         // no labeled train images: the message below says what is missing
     } catch (const kizu::Error& e) {

@@ -2,13 +2,14 @@
 
 #include "core/common/error.h"
 #include "core/common/progress.h"
+#include "core/project/project_roi.h"
+#include "ui/conversions.h"
 #include "ui/image_preview.h"
 #include "ui/label_command.h"
 #include "ui/thumbnail_cache.h"
 #include "ui/thumbnail_delegate.h"
 #include "ui/thumbnail_grid.h"
 #include "ui/thumbnail_model.h"
-#include "ui/conversions.h"
 #include "ui/worker_store.h"
 
 #include <QAction>
@@ -232,6 +233,12 @@ DatasetPage::DatasetPage(QWidget* parent)
     connect(m_grid->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &DatasetPage::currentChanged);
     connect(m_model, &ThumbnailModel::countsChanged, this, &DatasetPage::updateCounts);
+    connect(m_preview, &ImagePreview::roiDrawn, this,
+            [this](const kizu::imaging::Roi& roi) { setRoi(roi); });
+    connect(m_preview, &ImagePreview::drawingFinished, this, [this] {
+        QSignalBlocker block(m_drawRoi);
+        m_drawRoi->setChecked(false);
+    });
     connect(m_preview, &ImagePreview::zoomChanged, this,
             [this](double z) { m_zoom->setText(QStringLiteral("%1 %").arg(qRound(z * 100))); });
 
@@ -322,7 +329,24 @@ QWidget* DatasetPage::buildSidePanel()
     m_zoom = new QLabel;
     m_zoom->setMinimumWidth(44);
     m_zoom->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    m_drawRoi = new QToolButton;
+    m_drawRoi->setObjectName(QStringLiteral("drawRoi"));
+    m_drawRoi->setText(tr("Draw region"));
+    m_drawRoi->setCheckable(true);
+    m_drawRoi->setToolTip(
+        tr("Draw the region of interest: the part of every image that models, the baseline and "
+           "inspection look at.\nDrag: a rectangle. Shift+click: polygon points (double-click or "
+           "Enter closes the polygon). Esc cancels."));
+    connect(m_drawRoi, &QToolButton::toggled, m_preview, &ImagePreview::setDrawing);
+    m_clearRoi = new QToolButton;
+    m_clearRoi->setObjectName(QStringLiteral("clearRoi"));
+    m_clearRoi->setText(tr("Clear region"));
+    m_clearRoi->setToolTip(tr("Remove the region of interest: whole images are used"));
+    m_clearRoi->setEnabled(false);
+    connect(m_clearRoi, &QToolButton::clicked, this, [this] { setRoi(std::nullopt); });
     pbar->addWidget(m_previewTitle, 1);
+    pbar->addWidget(m_drawRoi);
+    pbar->addWidget(m_clearRoi);
     pbar->addWidget(m_zoom);
     pbar->addWidget(fit);
     pbar->addWidget(one);
@@ -385,6 +409,11 @@ QWidget* DatasetPage::buildSidePanel()
     m_splitSummary = new QLabel;
     m_splitSummary->setObjectName(QStringLiteral("splitSummary"));
     m_splitSummary->setWordWrap(true);
+    m_sourceSummary = new QLabel;
+    m_sourceSummary->setObjectName(QStringLiteral("sourceSummary"));
+    m_sourceSummary->setWordWrap(true);
+    m_sourceSummary->setToolTip(tr("Synthetic images (CG renders, transplanted defects) are used "
+                                   "for training only: they are never put in the test split"));
     sl->addWidget(caption(tr("Test fraction")), 0, 0);
     sl->addWidget(m_testFraction, 0, 1);
     sl->addWidget(caption(tr("Seed")), 0, 2);
@@ -392,6 +421,7 @@ QWidget* DatasetPage::buildSidePanel()
     sl->addWidget(m_assignSplit, 0, 4);
     sl->addWidget(m_lockTest, 1, 0, 1, 2);
     sl->addWidget(m_splitSummary, 1, 2, 1, 3);
+    sl->addWidget(m_sourceSummary, 2, 0, 1, 5);
     sl->setColumnStretch(5, 1);
     il->addWidget(splitBox);
 
@@ -412,6 +442,18 @@ void DatasetPage::setStore(ProjectStore* store)
     m_shownId = -1;
     // The last split's summary described the previous project.
     m_splitSummary->clear();
+    m_drawRoi->setChecked(false);
+    m_drawRoi->setEnabled(store);
+    {
+        std::optional<kizu::imaging::Roi> roi;
+        try {
+            if (store) roi = kizu::project::projectRoi(*store);
+        } catch (const kizu::Error& e) {
+            Q_EMIT statusMessage(QString::fromStdString(e.what()));
+        }
+        m_preview->setRoi(roi);
+        m_clearRoi->setEnabled(bool(roi));
+    }
     m_cache->setProject(store ? QString::fromStdString(store->dir().string()) : QString());
     m_stack->setCurrentIndex(store ? 1 : 0);
     for (QComboBox* c : {m_labelFilter, m_splitFilter, m_sort}) {
@@ -481,7 +523,21 @@ void DatasetPage::refillChoices()
         const int i = keep.isValid() ? c->findData(keep) : 0;
         c->setCurrentIndex(std::max(0, i));
     };
+    const QVariant keepSource = m_sourceFilter->currentData();
     refill(m_sourceFilter, sources);
+    {
+        // Real and synthetic as a whole, after All: the ints tell them from source names.
+        QSignalBlocker block(m_sourceFilter);
+        m_sourceFilter->insertItem(1, tr("Real photos"), 0);
+        m_sourceFilter->insertItem(2, tr("Synthetic (CG, transplant)"), 1);
+        m_sourceFilter->setItemData(
+            2,
+            tr("CG renders and CG defects transplanted onto photos: training only, never "
+               "in the test split"),
+            Qt::ToolTipRole);
+        const int i = keepSource.isValid() ? m_sourceFilter->findData(keepSource) : 0;
+        m_sourceFilter->setCurrentIndex(std::max(0, i));
+    }
     refill(m_groupFilter, groups);
     m_groupFilter->setEnabled(!groups.empty());
 }
@@ -491,7 +547,10 @@ ImageFilter DatasetPage::currentFilter() const
     ImageFilter f;
     if (int v = m_labelFilter->currentData().toInt(); v >= 0) f.label = Label(v);
     if (int v = m_splitFilter->currentData().toInt(); v >= 0) f.split = Split(v);
-    if (auto v = m_sourceFilter->currentData(); v.isValid()) f.source = v.toString().toStdString();
+    if (auto v = m_sourceFilter->currentData(); v.typeId() == QMetaType::Int)
+        f.synthetic = v.toInt() == 1;
+    else if (v.isValid())
+        f.source = v.toString().toStdString();
     if (auto v = m_groupFilter->currentData(); v.isValid()) f.group = v.toString().toStdString();
     switch (m_sort->currentData().toInt()) {
     case 0:
@@ -538,8 +597,30 @@ void DatasetPage::reload()
     applyFilter();
 }
 
+void DatasetPage::updateSourceSummary()
+{
+    if (!m_store) {
+        m_sourceSummary->clear();
+        return;
+    }
+    kizu::project::Stats st;
+    try {
+        st = m_store->stats();
+    } catch (const kizu::Error&) {
+        return;
+    }
+    const auto num = [](qint64 n) { return QLocale().toString(n); };
+    QString text = tr("Real: %1 OK, %2 NG")
+                       .arg(num(st.realByLabel(Label::Ok)), num(st.realByLabel(Label::Ng)));
+    if (st.syntheticTotal() > 0)
+        text += tr("; synthetic (CG, transplant): %1 OK, %2 NG, train only")
+                    .arg(num(st.syntheticByLabel(Label::Ok)), num(st.syntheticByLabel(Label::Ng)));
+    m_sourceSummary->setText(text);
+}
+
 void DatasetPage::updateCounts()
 {
+    updateSourceSummary();
     const auto c = m_model->counts();
     const auto num = [](qint64 n) { return QLocale().toString(n); };
     m_counts->setText(
@@ -924,12 +1005,15 @@ void DatasetPage::assignSplit(double testFraction, quint64 seed)
         showError(tr("Cannot assign the split"), QString::fromStdString(e.what()));
         return;
     }
-    m_splitSummary->setText(tr("train %1 (%2), test %3 (%4); %5 from near-duplicates")
-                                .arg(rep.trainImages)
-                                .arg(tr("%n group(s)", nullptr, int(rep.trainGroups)))
-                                .arg(rep.testImages)
-                                .arg(tr("%n group(s)", nullptr, int(rep.testGroups)))
-                                .arg(tr("%n group(s)", nullptr, int(rep.nearDuplicateGroups))));
+    QString summary = tr("train %1 (%2), test %3 (%4); %5 from near-duplicates")
+                          .arg(rep.trainImages)
+                          .arg(tr("%n group(s)", nullptr, int(rep.trainGroups)))
+                          .arg(rep.testImages)
+                          .arg(tr("%n group(s)", nullptr, int(rep.testGroups)))
+                          .arg(tr("%n group(s)", nullptr, int(rep.nearDuplicateGroups)));
+    if (rep.syntheticImages > 0)
+        summary += tr("; %n synthetic image(s) kept in train", nullptr, int(rep.syntheticImages));
+    m_splitSummary->setText(summary);
     reload();
     Q_EMIT projectDataChanged();
     Q_EMIT statusMessage(tr("Split assigned: %1 train and %2 test images.")
@@ -950,6 +1034,38 @@ void DatasetPage::setSplitLocked(bool locked)
     }
     Q_EMIT statusMessage(locked ? tr("Test split locked: test images stay in test.")
                                 : tr("Test split unlocked."));
+}
+
+void DatasetPage::setRoi(const std::optional<kizu::imaging::Roi>& roi)
+{
+    if (!m_store) return;
+    std::optional<kizu::imaging::Roi> old;
+    try {
+        old = kizu::project::projectRoi(*m_store);
+    } catch (const kizu::Error&) {
+        // an unreadable region is replaced; undo then clears
+    }
+    if (old == roi) return;
+    m_undo->push(
+        new RoiCommand(old, roi, [this](const RoiCommand::Roi& r) { return applyRoi(r); }));
+}
+
+bool DatasetPage::applyRoi(const std::optional<kizu::imaging::Roi>& roi)
+{
+    if (!m_store) return false;
+    try {
+        kizu::project::setProjectRoi(*m_store, roi);
+    } catch (const kizu::Error& e) {
+        showError(tr("Cannot store the region of interest"), QString::fromStdString(e.what()));
+        return false;
+    }
+    m_preview->setRoi(roi);
+    m_clearRoi->setEnabled(bool(roi));
+    Q_EMIT projectDataChanged();
+    Q_EMIT statusMessage(roi ? tr("Region of interest set: models, the baseline and inspection "
+                                  "now look only inside it.")
+                             : tr("Region of interest cleared: whole images are used."));
+    return true;
 }
 
 void DatasetPage::showError(const QString& title, const QString& text)

@@ -3,6 +3,7 @@
 // with undo, see each image's label history, and assign the train/test split by group.
 #pragma once
 
+#include "core/imaging/roi.h"
 #include "core/project/project_store.h"
 
 #include <QStringList>
@@ -20,6 +21,7 @@ class QSpinBox;
 class QSplitter;
 class QStackedWidget;
 class QTableWidget;
+class QToolButton;
 class QUndoStack;
 
 namespace kizu {
@@ -53,6 +55,13 @@ public:
     QAction* redoAction() const { return m_redoAction; }
     QAction* importFilesAction() const { return m_importFiles; }
     QAction* importFolderAction() const { return m_importFolder; }
+    QToolButton* drawRoiButton() const { return m_drawRoi; }
+    QToolButton* clearRoiButton() const { return m_clearRoi; }
+    // Project-wide counts of real and synthetic images.
+    QLabel* sourceSummary() const { return m_sourceSummary; }
+
+    // Stores the project's region of interest (none: clears it) as one undoable step.
+    void setRoi(const std::optional<kizu::imaging::Roi>& roi);
 
     // Labels the selected images (or the current one), then moves on to the next unlabeled.
     void labelSelected(kizu::project::Label label);
@@ -95,6 +104,8 @@ private:
     void refreshHistory();
     void confirmAssignSplit();
     void setSplitLocked(bool locked);
+    bool applyRoi(const std::optional<kizu::imaging::Roi>& roi);
+    void updateSourceSummary();
     bool applyLabels(const std::vector<qint64>& ids, kizu::project::Label label);
     void selectIds(const std::vector<qint64>& ids);
     void showError(const QString& title, const QString& text);
@@ -131,6 +142,9 @@ private:
     QPushButton* m_assignSplit;
     QCheckBox* m_lockTest;
     QLabel* m_splitSummary;
+    QLabel* m_sourceSummary;
+    QToolButton* m_drawRoi;
+    QToolButton* m_clearRoi;
     std::shared_ptr<kizu::CancelToken> m_importCancel;
     qint64 m_shownId = -1;
 };

@@ -226,7 +226,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 if (e.savedImageId) r.imageId = *e.savedImageId;
                 if (cls2 && m_second && r.state != inspect::State::Fault) {
                     try {
-                        const auto v2 = cls2->classify(frame->image);
+                        const auto v2 = cls2->classify(step.view(frame->image));
                         r.secondState = v2.ng ? inspect::State::Ng : inspect::State::Ok;
                         r.secondScore = v2.score;
                     } catch (const std::exception&) {
@@ -237,7 +237,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 r.encoded = frame->encoded;
                 r.frame = toQImage(frame->image);
                 if (m_heatmap) {
-                    cv::Mat h = cls->heatmap(frame->image);
+                    cv::Mat h = step.heatmap(frame->image);
                     if (!h.empty()) r.heatmap = heatmapImage(h);
                 }
                 ++windowFrames;

@@ -37,4 +37,21 @@ void LabelCommand::undo()
     if (!ok) setObsolete(true);
 }
 
+RoiCommand::RoiCommand(Roi oldRoi, Roi newRoi, Apply apply)
+    : m_old(std::move(oldRoi)), m_new(std::move(newRoi)), m_apply(std::move(apply))
+{
+    setText(m_new ? QCoreApplication::translate("RoiCommand", "Set region of interest")
+                  : QCoreApplication::translate("RoiCommand", "Clear region of interest"));
+}
+
+void RoiCommand::redo()
+{
+    if (!m_apply(m_new)) setObsolete(true);
+}
+
+void RoiCommand::undo()
+{
+    if (!m_apply(m_old)) setObsolete(true);
+}
+
 } // namespace kizu::ui

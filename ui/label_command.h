@@ -3,10 +3,12 @@
 // undo as a change of its own.
 #pragma once
 
+#include "core/imaging/roi.h"
 #include "core/project/project_store.h"
 
 #include <QUndoCommand>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace kizu::ui {
@@ -30,6 +32,22 @@ private:
     std::vector<qint64> m_ids;
     std::vector<kizu::project::Label> m_old;
     kizu::project::Label m_new;
+    Apply m_apply;
+};
+
+// Setting or clearing the project's region of interest, undoable like a label.
+class RoiCommand : public QUndoCommand {
+public:
+    using Roi = std::optional<kizu::imaging::Roi>;
+    // Stores a region (none: clears it); returns false when the store refused.
+    using Apply = std::function<bool(const Roi& roi)>;
+
+    RoiCommand(Roi oldRoi, Roi newRoi, Apply apply);
+    void redo() override;
+    void undo() override;
+
+private:
+    Roi m_old, m_new;
     Apply m_apply;
 };
 

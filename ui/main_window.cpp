@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include "core/common/error.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_store.h"
 #include "core/baseline/baseline.h"
 #include "core/inspect/baseline_classifier.h"
@@ -51,6 +52,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_pages->addTab(m_dataset, tr("&Dataset"));
     connect(this, &MainWindow::projectChanged, m_dataset, &DatasetPage::setStore);
     connect(m_dataset, &DatasetPage::projectDataChanged, this, &MainWindow::refreshCounts);
+    // A region drawn on the Dataset page is what the baseline panel looks at from then on.
+    connect(m_dataset, &DatasetPage::projectDataChanged, this, &MainWindow::updateBaselineRoi);
     connect(m_dataset, &DatasetPage::statusMessage, this,
             [this](const QString& text) { statusBar()->showMessage(text, 8000); });
     m_cgStudio = new CgStudioPage;
@@ -175,6 +178,18 @@ void MainWindow::updateBaselineImages()
         }
     }
     m_baseline->setImages(list);
+    updateBaselineRoi();
+}
+
+void MainWindow::updateBaselineRoi()
+{
+    std::optional<kizu::imaging::Roi> roi;
+    try {
+        if (m_store) roi = kizu::project::projectRoi(*m_store);
+    } catch (const kizu::Error& e) {
+        statusBar()->showMessage(QString::fromStdString(e.what()));
+    }
+    m_baseline->setRoi(roi);
 }
 
 QString MainWindow::pageHelp(int index) const

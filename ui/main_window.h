@@ -77,6 +77,7 @@ private:
     void updateProjectActions();
     void updateInspectMethods();
     void updateBaselineImages();
+    void updateBaselineRoi();
     void showAbout();
     void showPageHelp();
     QVector<GuidedTour::Step> tourSteps() const;

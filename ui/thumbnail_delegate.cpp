@@ -51,6 +51,13 @@ QColor ThumbnailDelegate::labelColor(int label)
     }
 }
 
+QString ThumbnailDelegate::syntheticBadge(const std::string& source)
+{
+    if (source == kizu::project::kSourceCg) return QStringLiteral("CG");
+    if (source == kizu::project::kSourceTransplant) return QStringLiteral("transplant");
+    return {};
+}
+
 QSize ThumbnailDelegate::sizeHint(const QStyleOptionViewItem&, const QModelIndex&) const
 {
     return m_cell;
@@ -127,6 +134,20 @@ void ThumbnailDelegate::paint(QPainter* p, const QStyleOptionViewItem& option,
                           fm.horizontalAdvance(text) + 10, fm.height() + 3);
         p->setPen(Qt::NoPen);
         p->setBrush(test ? QColor(0xe0, 0x8e, 0x0b) : QColor(0x2f, 0x6f, 0xd6));
+        p->drawRoundedRect(badge, 3, 3);
+        p->setPen(Qt::white);
+        p->drawText(badge, Qt::AlignCenter, text);
+    }
+
+    // Source badge, top left of the tile: synthetic images are marked, since they teach but
+    // never measure a model.
+    const std::string source = index.data(ThumbnailModel::SourceRole).toString().toStdString();
+    if (kizu::project::isSyntheticSource(source)) {
+        const QString text = syntheticBadge(source);
+        const QRect badge(tile.left() + 5, tile.top() + 5, fm.horizontalAdvance(text) + 10,
+                          fm.height() + 3);
+        p->setPen(Qt::NoPen);
+        p->setBrush(QColor(0x7e, 0x57, 0xc2));
         p->drawRoundedRect(badge, 3, 3);
         p->setPen(Qt::white);
         p->drawText(badge, Qt::AlignCenter, text);

@@ -6,6 +6,7 @@
 #include <QColor>
 #include <QSize>
 #include <QStyledItemDelegate>
+#include <string>
 
 namespace kizu::ui {
 
@@ -22,6 +23,8 @@ public:
     QSize thumbnailBox() const;
 
     static QColor labelColor(int label);
+    // The badge a synthetic image wears ("CG", "transplant"); empty for a real one.
+    static QString syntheticBadge(const std::string& source);
 
     void paint(QPainter* painter, const QStyleOptionViewItem& option,
                const QModelIndex& index) const override;

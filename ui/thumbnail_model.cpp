@@ -111,6 +111,10 @@ QVariant ThumbnailModel::data(const QModelIndex& index, int role) const
                  QString::fromStdString(r->source),
                  QDateTime::fromMSecsSinceEpoch(r->capturedAt).toString(Qt::ISODate));
     }
+    case SourceRole: {
+        auto r = record(index.row());
+        return r ? QString::fromStdString(r->source) : QString();
+    }
     case ThumbnailRole:
     case ThumbnailStateRole: {
         auto r = record(index.row());

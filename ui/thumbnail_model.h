@@ -23,6 +23,7 @@ public:
         SplitRole,          // int(kizu::project::Split)
         ThumbnailRole,      // QPixmap, null while it is being made
         ThumbnailStateRole, // int(ThumbnailCache::State)
+        SourceRole,         // QString: the image's source ("import", "cg", "transplant", ...)
     };
 
     struct Counts {

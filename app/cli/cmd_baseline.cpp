@@ -7,6 +7,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/imaging/image_io.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_store.h"
 
 #include <opencv2/core/utility.hpp>
@@ -95,10 +96,13 @@ std::vector<LabeledImage> loadSource(const DataSource& src, const std::string& s
     kizu::project::ImageFilter filter;
     if (split != "all") filter.split = kizu::project::splitFromString(split);
     std::vector<LabeledImage> out;
+    std::shared_ptr<const kizu::imaging::Roi> roi;
+    if (auto r = kizu::project::projectRoi(store))
+        roi = std::make_shared<const kizu::imaging::Roi>(*r);
     for (const auto& rec : store.images(filter)) {
         if (rec.label == kizu::project::Label::Unlabeled) continue;
         out.push_back(
-            {store.imagePath(rec).string(), rec.label == kizu::project::Label::Ng, rec.group});
+            {store.imagePath(rec).string(), rec.label == kizu::project::Label::Ng, rec.group, roi});
     }
     if (out.empty())
         throw kizu::InvalidArgument("project " + src.dir + " has no labeled images in split '" +

@@ -3,6 +3,7 @@
 #include "app/cli/counted.h"
 #include "core/common/error.h"
 #include "core/project/manifest.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_store.h"
 
 #include <cstdlib>
@@ -15,6 +16,119 @@ namespace kizu::cli {
 namespace {
 using namespace kizu::project;
 using nlohmann::json;
+
+// "x1,y1,x2,..." as numbers; UsageError naming the option for anything else.
+std::vector<double> numberList(const std::string& option, const std::string& text)
+{
+    std::vector<double> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, end - start);
+        try {
+            std::size_t pos = 0;
+            out.push_back(std::stod(item, &pos));
+            if (pos != item.size()) throw std::invalid_argument("trailing");
+        } catch (const std::exception&) {
+            throw UsageError{option + " needs numbers separated by commas, got '" + item +
+                             "' in '" + text + "'"};
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+std::string number(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+// project roi: set, print or clear the project's region of interest.
+int roiCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    const auto rect = args.value("--rect");
+    const auto polygon = args.value("--polygon");
+    const bool clear = args.flag("--clear");
+    const bool fractions = args.flag("--fraction");
+    const bool asJson = args.flag("--json");
+    args.finish();
+    if (int(bool(rect)) + int(bool(polygon)) + int(clear) > 1)
+        throw UsageError{"project roi takes one of --rect, --polygon and --clear"};
+    auto store = ProjectStore::open(dir);
+    const cv::Size ref = referenceImageSize(store);
+    if (clear) {
+        setProjectRoi(store, std::nullopt);
+        std::cout << "region of interest cleared: models and the baseline see whole images\n";
+        return 0;
+    }
+    if (rect || polygon) {
+        const auto v = numberList(rect ? "--rect" : "--polygon", rect ? *rect : *polygon);
+        if (rect && v.size() != 4)
+            throw UsageError{"--rect needs x,y,w,h (4 numbers), got " + std::to_string(v.size())};
+        if (polygon && (v.size() % 2 != 0))
+            throw UsageError{"--polygon needs pairs x1,y1,x2,y2,...; got an odd count (" +
+                             std::to_string(v.size()) + " numbers)"};
+        if (polygon && v.size() < 6)
+            throw UsageError{"--polygon needs at least 3 points (6 numbers), got " +
+                             std::to_string(v.size() / 2) + (v.size() == 2 ? " point" : " points")};
+        if (!fractions && ref.area() == 0)
+            throw InvalidArgument("The project has no images to measure pixel coordinates "
+                                  "against: import images first, or give the region as "
+                                  "fractions of the width and height with --fraction.");
+        const cv::Size size = fractions ? cv::Size(1, 1) : ref;
+        imaging::Roi roi;
+        if (rect) {
+            // --fraction: a unit "image", in which fromPixelRect's pixels are fractions.
+            roi = imaging::Roi::fromPixelRect({v[0], v[1], v[2], v[3]}, size);
+        } else {
+            std::vector<cv::Point2d> pts;
+            for (std::size_t k = 0; k + 1 < v.size(); k += 2)
+                pts.push_back({v[k], v[k + 1]});
+            roi = imaging::Roi::fromPixelPolygon(pts, size);
+        }
+        setProjectRoi(store, roi);
+    }
+    const auto roi = projectRoi(store);
+    if (asJson) {
+        json j = roi ? roi->toJson() : json(nullptr);
+        if (roi && ref.area() > 0) {
+            json px = json::array();
+            for (const auto& p : roi->pixelPolygon(ref))
+                px.push_back({p.x, p.y});
+            j["pixels"] = px;
+            j["reference_size"] = {ref.width, ref.height};
+        }
+        std::cout << jsonText(j) << "\n";
+        return 0;
+    }
+    if (!roi) {
+        std::cout << "region of interest: none (models and the baseline see whole images)\n";
+        return 0;
+    }
+    std::cout << "region of interest: "
+              << (roi->kind == imaging::Roi::Kind::Rect ? "rectangle" : "polygon") << "\n";
+    std::string frac;
+    for (const auto& p : roi->polygon)
+        frac += (frac.empty() ? "" : " ") + number(p.x) + "," + number(p.y);
+    std::cout << "  fractions of width,height: " << frac << "\n";
+    if (ref.area() > 0) {
+        if (roi->kind == imaging::Roi::Kind::Rect) {
+            const cv::Rect b = roi->boundingBox(ref);
+            std::cout << "  pixels of a " << ref.width << "x" << ref.height << " image: x,y,w,h "
+                      << b.x << "," << b.y << "," << b.width << "," << b.height << "\n";
+        } else {
+            std::string px;
+            for (const auto& p : roi->pixelPolygon(ref))
+                px += (px.empty() ? "" : " ") + number(p.x) + "," + number(p.y);
+            std::cout << "  pixels of a " << ref.width << "x" << ref.height << " image: " << px
+                      << "\n";
+        }
+    }
+    return 0;
+}
 
 int projectCmd(Args& args)
 {
@@ -46,6 +160,7 @@ int projectCmd(Args& args)
                   << rep.source << " images\n";
         return 0;
     }
+    if (sub == "roi") return roiCmd(args);
     if (sub == "info") {
         std::string dir = projectDir(args);
         bool asJson = args.flag("--json");
@@ -192,6 +307,10 @@ int splitCmd(Args& args)
               << " in " << counted(rep.testGroups, "group") << "\n";
     if (rep.changedImages > 0)
         std::cout << counted(rep.changedImages, "image") << " moved between train and test\n";
+    if (rep.syntheticImages > 0)
+        std::cout << counted(rep.syntheticImages, "synthetic image")
+                  << " (CG renders, transplanted defects) kept in train: the test split holds "
+                     "real photos only\n";
     return 0;
 }
 
@@ -235,6 +354,34 @@ int listCmd(Args& args)
     return 0;
 }
 
+std::vector<std::string> syntheticSources(const ProjectStore& store)
+{
+    std::vector<std::string> out;
+    for (const auto& src : store.sources())
+        if (isSyntheticSource(src)) out.push_back(src);
+    return out;
+}
+
+// "real: 688 OK, 167 NG; synthetic (cg, transplant): 200 NG, never in test"
+std::string realAndSynthetic(const Stats& s, const std::vector<std::string>& sources)
+{
+    auto counts = [](std::int64_t ok, std::int64_t ng, std::int64_t unl) {
+        std::string t = std::to_string(ok) + " OK, " + std::to_string(ng) + " NG";
+        if (unl) t += ", " + std::to_string(unl) + " unlabeled";
+        return t;
+    };
+    std::string out = "real: " + counts(s.realByLabel(Label::Ok), s.realByLabel(Label::Ng),
+                                        s.realByLabel(Label::Unlabeled));
+    if (s.syntheticTotal() == 0) return out + "; synthetic: none";
+    std::string names;
+    for (const auto& n : sources)
+        names += (names.empty() ? "" : ", ") + n;
+    return out + "; synthetic (" + names + "): " +
+           counts(s.syntheticByLabel(Label::Ok), s.syntheticByLabel(Label::Ng),
+                  s.syntheticByLabel(Label::Unlabeled)) +
+           ", train only";
+}
+
 int statsCmd(Args& args)
 {
     const std::string dir = projectDir(args);
@@ -253,6 +400,11 @@ int statsCmd(Args& args)
             for (Split sp : splits) j["counts"][labelName(l)][splitName(sp)] = s.counts[int(l)][int(sp)];
         j["groups"] = store.groups().size();
         j["test_split_locked"] = store.testSplitLocked();
+        for (Label l : labels) {
+            j["real"][labelName(l)] = s.realByLabel(l);
+            j["synthetic"][labelName(l)] = s.syntheticByLabel(l);
+        }
+        j["synthetic_sources"] = syntheticSources(store);
         std::cout << jsonText(j) << "\n";
         return 0;
     }
@@ -264,6 +416,7 @@ int statsCmd(Args& args)
     std::printf("%-10s %8lld %8lld %8lld %8lld\n", "all", (long long)s.bySplit(Split::Train),
                 (long long)s.bySplit(Split::Test), (long long)s.bySplit(Split::None),
                 (long long)s.total());
+    std::cout << "\n" << realAndSynthetic(s, syntheticSources(store)) << "\n";
     return 0;
 }
 
@@ -288,13 +441,24 @@ int exportCmd(Args& args)
 const Registrar r1{{"project", "create a project or show its state",
                     "Usage: kizu-cli project init [DIR]\n"
                     "       kizu-cli project demo [DIR] [--from BSDATA_DIR]\n"
-                    "       kizu-cli [--project DIR] project info [--json]\n\n"
+                    "       kizu-cli [--project DIR] project info [--json]\n"
+                    "       kizu-cli [--project DIR] project roi [--rect X,Y,W,H | --polygon "
+                    "X1,Y1,X2,Y2,X3,Y3,... | --clear] [--fraction] [--json]\n\n"
                     "init creates a project folder (a SQLite database and an images/ folder).\n"
                     "demo makes a project from the BSData photos ($KIZU_BSDATA or\n"
                     "../shared/data/bsdata), labeled and split as their manifest says, or,\n"
                     "without them, from 160 labeled CG renders made on the spot.\n"
-                    "info prints the schema version, image count and integrity check.\n\n"
-                    "Example:\n  kizu-cli project init ~/kizu/spindles\n",
+                    "info prints the schema version, image count and integrity check.\n"
+                    "roi sets the region of interest: the part of every image that models, the\n"
+                    "baseline and inspection look at (outside it, pixels are filled with the\n"
+                    "region's mean colour and the image is cropped to the region). Coordinates\n"
+                    "are pixels of the project's most common image size, or fractions of the\n"
+                    "width and height with --fraction; the project stores fractions, so one\n"
+                    "region fits images of any size. Without an option it prints the region;\n"
+                    "--clear removes it.\n\n"
+                    "Examples:\n  kizu-cli project init ~/kizu/spindles\n"
+                    "  kizu-cli project roi --rect 40,20,560,440\n"
+                    "  kizu-cli project roi --polygon 0.1,0.1,0.9,0.1,0.5,0.9 --fraction\n",
                     projectCmd}};
 const Registrar r2{{"import", "import image files and folders (recursive)",
                     "Usage: kizu-cli [--project DIR] import [OPTIONS] FILE|FOLDER...\n\n"

@@ -53,6 +53,12 @@ std::string csvQuote(const std::string& s)
 
 } // namespace
 
+cv::Mat LabeledImage::load() const
+{
+    cv::Mat img = imaging::readImage(path);
+    return roi && !roi->empty() ? imaging::applyRoi(img, *roi) : img;
+}
+
 std::vector<LabeledImage> loadLabeledFolder(const fs::path& dir, const std::string& split)
 {
     if (!fs::is_directory(dir))
@@ -113,7 +119,7 @@ std::vector<LabeledImage> loadLabeledFolder(const fs::path& dir, const std::stri
                 files.push_back(f.path().string());
         std::sort(files.begin(), files.end());
         for (auto& f : files)
-            out.push_back({f, name == "ng", {}});
+            out.push_back({f, name == "ng", {}, {}});
     }
     if (out.empty())
         throw InvalidArgument("no images in " + dir.string() +
@@ -240,7 +246,7 @@ EvalReport evaluate(const std::vector<LabeledImage>& images, const BaselineParam
                 it.path = images[std::size_t(i)].path;
                 it.ng = images[std::size_t(i)].ng;
                 try {
-                    cv::Mat img = imaging::readImage(it.path);
+                    cv::Mat img = images[std::size_t(i)].load();
                     BaselineResult res = runBaseline(img, params);
                     it.verdict = res.ng;
                     it.score = res.score;

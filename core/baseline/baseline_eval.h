@@ -6,6 +6,9 @@
 #include "core/baseline/baseline.h"
 #include "core/common/progress.h"
 
+#include "core/imaging/roi.h"
+
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -18,6 +21,11 @@ struct LabeledImage {
     std::string path; // absolute or relative to the working folder
     bool ng = false;
     std::string group;
+    // The project's region of interest: the baseline sees imaging::applyRoi(image, *roi).
+    // Null: the whole image.
+    std::shared_ptr<const imaging::Roi> roi;
+    // The image as the baseline sees it (IoError / FormatError naming the file).
+    cv::Mat load() const;
 };
 
 // With dir/manifest.csv (path,label,group,split): the images of `split` ("train", "test";

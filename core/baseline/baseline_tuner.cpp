@@ -298,7 +298,7 @@ TuneReport tuneBaseline(const std::vector<LabeledImage>& images, const TuneOptio
         cv::parallel_for_(cv::Range(start, end), [&](const cv::Range& r) {
             for (int i = r.start; i < r.end; ++i) {
                 try {
-                    cv::Mat img = imaging::readImage(images[std::size_t(i)].path);
+                    cv::Mat img = images[std::size_t(i)].load();
                     if (std::abs(s - 1.0) > 1e-6) {
                         // Exactly the resize extractBlobs does, so cached and direct runs agree.
                         cv::Size size(std::max(8, int(std::lround(img.cols * s))),

@@ -31,7 +31,7 @@ ProjectBatchResult generateBatchIntoProject(const fs::path& projectDir, const Cg
     }
     out.batchId = store.recordCgBatch(seed, count, paramsToJson(params).dump(), out.folder);
     project::ImportOptions opt;
-    opt.source = "cg";
+    opt.source = project::kSourceCg;
     opt.group = "cg_batch_" + std::to_string(out.batchId);
     opt.recursive = false;
     for (const auto& [sub, label] :

@@ -66,7 +66,7 @@ MethodScores scoreBaseline(const baseline::BaselineParams& params,
     std::vector<baseline::LabeledImage> images;
     images.reserve(items.size());
     for (const auto& it : items)
-        images.push_back({it.path.string(), it.label == kNg, it.group});
+        images.push_back({it.path.string(), it.label == kNg, it.group, it.roi});
     auto r = baseline::evaluate(images, params, progress, cancel);
     out.cancelled = r.cancelled;
     if (r.cancelled) return out;

@@ -124,7 +124,7 @@ EvalResult evaluate(const Model& model, const std::vector<LabeledPath>& items,
         std::vector<cv::Mat> ims;
         const std::size_t end = std::min(items.size(), i + std::size_t(batch));
         for (std::size_t k = i; k < end; ++k)
-            ims.push_back(loadSquare(items[k].path, model.info().inputSize));
+            ims.push_back(loadSquare(items[k], model.info().inputSize));
         auto s = model.predict(ims);
         for (std::size_t k = i; k < end; ++k) {
             const float sc = s[k - i];

@@ -1,6 +1,7 @@
 #include "core/evaluate/scoring.h"
 
 #include "core/common/error.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_store.h"
 
 namespace kizu::learn {
@@ -33,10 +34,13 @@ TestSet projectTestSet(const fs::path& projectDir, const std::string& split)
     auto store = project::ProjectStore::open(projectDir);
     project::ImageFilter filter;
     if (!s.empty()) filter.split = project::splitFromString(s);
+    // Scored as the models and the baseline see them: inside the project's region of interest.
+    std::shared_ptr<const imaging::Roi> roi;
+    if (auto r = project::projectRoi(store)) roi = std::make_shared<const imaging::Roi>(*r);
     for (const auto& rec : store.images(filter)) {
         if (rec.label == project::Label::Unlabeled) continue;
         set.items.push_back(
-            {store.imagePath(rec), rec.label == project::Label::Ng ? kNg : kOk, rec.group});
+            {store.imagePath(rec), rec.label == project::Label::Ng ? kNg : kOk, rec.group, roi});
         set.imageIds.push_back(rec.id);
         set.names.push_back(rec.fileName());
     }

@@ -2,10 +2,12 @@
 
 #include "core/common/clock.h"
 #include "core/common/error.h"
+#include "core/project/project_roi.h"
 
 #include <algorithm>
 #include <ctime>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 namespace kizu::inspect {
 using Clock = std::chrono::steady_clock;
@@ -56,6 +58,30 @@ InspectionStep::InspectionStep(Classifier& classifier, project::ProjectStore* st
       m_sourceName(std::move(sourceName)), m_methodId(classifier.id()), m_start(Clock::now())
 {
     if (m_options.group.empty()) m_options.group = sessionGroup();
+    if (m_options.roi)
+        m_roi = *m_options.roi;
+    else if (m_store)
+        if (auto roi = project::projectRoi(*m_store)) m_roi = *roi;
+    m_roi.validate();
+}
+
+cv::Mat InspectionStep::view(const cv::Mat& frame) const
+{
+    return m_roi.empty() ? frame : imaging::applyRoi(frame, m_roi);
+}
+
+cv::Mat InspectionStep::heatmap(const cv::Mat& frame)
+{
+    if (m_roi.empty()) return m_classifier.heatmap(frame);
+    const cv::Mat h = m_classifier.heatmap(view(frame));
+    if (h.empty()) return {};
+    const cv::Rect box = m_roi.boundingBox(frame.size());
+    cv::Mat out = cv::Mat::zeros(frame.size(), CV_32F);
+    cv::Mat part;
+    h.convertTo(part, CV_32F);
+    if (part.size() != box.size()) cv::resize(part, part, box.size());
+    part.copyTo(out(box), m_roi.mask(frame.size())(box));
+    return out;
 }
 
 InspectionStep::~InspectionStep()
@@ -100,7 +126,7 @@ InspectionEvent InspectionStep::process(const camera::Frame& frame)
     e.frame = frame.sequence;
     e.at = unixMsAt(frame.captured);
     try {
-        e.verdict = m_classifier.classify(frame.image);
+        e.verdict = m_classifier.classify(view(frame.image));
         e.state = e.verdict.ng ? State::Ng : State::Ok;
     } catch (const std::exception& ex) {
         e.state = State::Fault;

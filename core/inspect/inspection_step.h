@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/camera/frame_source.h"
+#include "core/imaging/roi.h"
 #include "core/inspect/classifier.h"
 #include "core/inspect/state.h"
 #include "core/project/project_store.h"
@@ -53,6 +54,9 @@ struct InspectionOptions {
     std::string group;
     // Latency percentiles over the last this many frames (0: every frame of the run).
     int latencyWindow = 0;
+    // What the method sees of a frame: imaging::applyRoi(frame, roi). Unset: the project's
+    // region of interest (project::projectRoi) when the step has a store, else whole frames.
+    std::optional<imaging::Roi> roi;
 };
 
 // A group name for the frames of one capture session: "camera-2026-12-03T06-44-56".
@@ -81,6 +85,12 @@ public:
     // Judges one frame and records the result. A method that throws gives a Fault event
     // (counted and recorded as a fault of that frame); the next frame is judged as usual.
     InspectionEvent process(const camera::Frame& frame);
+    // The part of a frame the method judges (the frame itself without a region of interest).
+    cv::Mat view(const cv::Mat& frame) const;
+    // The method's heat map of view(frame), placed where that view lies in the frame: CV_32F
+    // of the frame's size (0 outside the region); empty when the method has none.
+    cv::Mat heatmap(const cv::Mat& frame);
+    const imaging::Roi& roi() const { return m_roi; }
     // A failure of the source (at: unix ms, 0 for now); written at once.
     InspectionEvent recordFault(const std::string& message, std::int64_t at = 0);
     // A frame dropped without a verdict because inference fell behind: a Dropped record with
@@ -107,6 +117,7 @@ private:
     InspectionOptions m_options;
     std::string m_sourceName;
     std::string m_methodId;
+    imaging::Roi m_roi;
     std::function<void(const std::string&)> m_onStoreError;
     std::vector<project::InspectionRecord> m_pending;
     std::deque<double> m_latencies;

@@ -149,6 +149,7 @@ DataHashes hashData(const std::vector<LabeledPath>& items)
     images.reserve(items.size());
     for (const auto& p : items) {
         images.push_back(sha256File(p.path));
+        if (p.roi && !p.roi->empty()) images.back() += " roi " + p.roi->toJson().dump();
         labeled.push_back(images.back() + " " + std::to_string(p.label));
     }
     auto digest = [](std::vector<std::string>& lines, const char* prefix) {
@@ -183,17 +184,26 @@ std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>
     return c;
 }
 
-cv::Mat loadSquare(const fs::path& file, int size)
+cv::Mat loadSquare(const LabeledPath& item, int size)
+{
+    return loadSquare(item.path, size, item.roi.get());
+}
+
+cv::Mat loadSquare(const fs::path& file, int size, const imaging::Roi* roi)
 {
     const std::string bytes = readFile(file);
     const std::string name = file.string();
     imaging::ImageInfo info = imaging::probe(bytes, name);
     cv::Mat im;
     int factor = 1;
+    // A region is normalised, so it cuts a reduced decode as it cuts the full image; the
+    // reduction is chosen so that the region still covers size x size.
+    const cv::Rect box = roi && !roi->empty()
+                             ? roi->boundingBox({int(info.width), int(info.height)})
+                             : cv::Rect(0, 0, int(info.width), int(info.height));
     if (info.format == imaging::Format::Jpeg &&
         info.width * std::int64_t(info.height) <= imaging::kDefaultMaxPixels) {
-        while (factor < 8 && info.width / (factor * 2) >= size &&
-               info.height / (factor * 2) >= size)
+        while (factor < 8 && box.width / (factor * 2) >= size && box.height / (factor * 2) >= size)
             factor *= 2;
     }
     if (factor > 1) {
@@ -207,6 +217,7 @@ cv::Mat loadSquare(const fs::path& file, int size)
     } else {
         im = imaging::decode(bytes, name);
     }
+    if (roi && !roi->empty()) im = imaging::applyRoi(im, *roi);
     cv::Mat out;
     cv::resize(im, out, cv::Size(size, size), 0, 0, cv::INTER_AREA);
     return out;
@@ -226,7 +237,7 @@ Sample FileSource::get(std::int64_t index)
         std::lock_guard lock(m_mutex);
         if (!m_cache.at(i).empty()) return {m_cache[i], m_items[i].label};
     }
-    cv::Mat im = loadSquare(m_items[i].path, m_cacheSize);
+    cv::Mat im = loadSquare(m_items[i], m_cacheSize);
     std::lock_guard lock(m_mutex);
     m_cache[i] = im;
     return {im, m_items[i].label};

@@ -13,6 +13,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "core/imaging/roi.h"
+
 namespace kizu::learn {
 
 // Class indices of every Kizu model: 0 = OK, 1 = NG.
@@ -23,6 +25,9 @@ struct LabeledPath {
     std::filesystem::path path;
     int label = kOk;
     std::string group; // near-duplicates share a group (may be empty)
+    // The project's region of interest: what a model sees of this image is
+    // imaging::applyRoi(image, *roi). Null: the whole image.
+    std::shared_ptr<const imaging::Roi> roi;
 };
 
 // Images under dir/ok and dir/ng. With a split ("train" or "test"), dir must hold a
@@ -31,7 +36,8 @@ struct LabeledPath {
 std::vector<LabeledPath> listFolder(const std::filesystem::path& dir,
                                     const std::string& split = {});
 
-// The labelled images of a project's split ("train", "test", or "" for all labelled ones).
+// The labelled images of a project's split ("train", "test", or "" for all labelled ones),
+// each with the project's region of interest when it has one.
 std::vector<LabeledPath> listProject(const std::filesystem::path& dir, const std::string& split);
 
 // perClass images of each class, drawn with the seed (all of a class when it has fewer).
@@ -46,6 +52,7 @@ std::vector<LabeledPath> heldOutImages(const std::vector<LabeledPath>& all,
                                        std::uint64_t seed);
 
 // sha256 over the sorted (file content hash, label) pairs: names and order do not matter.
+// An image with a region of interest hashes with its region (a new region, new data).
 std::string dataHash(const std::vector<LabeledPath>& items);
 // The same over the images' content only, without their labels: the key of cached scores
 // (a relabel changes the metrics, never what a method says about an image).
@@ -63,7 +70,9 @@ std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>
 // Decodes an image file and resizes it (squashing, INTER_AREA) to size x size, BGR 8-bit.
 // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale when that still covers size, which is much
 // faster. Throws IoError / FormatError naming the file.
-cv::Mat loadSquare(const std::filesystem::path& file, int size);
+cv::Mat loadSquare(const std::filesystem::path& file, int size, const imaging::Roi* roi = nullptr);
+// The same for a listed image: cut to its region of interest first, when it has one.
+cv::Mat loadSquare(const LabeledPath& item, int size);
 
 struct Sample {
     cv::Mat image; // BGR 8-bit, any size (the trainer crops and resizes)

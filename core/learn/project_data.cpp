@@ -3,6 +3,7 @@
 #include "core/learn/dataset.h"
 
 #include "core/common/error.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_store.h"
 
 namespace kizu::learn {
@@ -12,11 +13,13 @@ std::vector<LabeledPath> listProject(const std::filesystem::path& dir, const std
     auto store = project::ProjectStore::open(dir);
     project::ImageFilter filter;
     if (!split.empty()) filter.split = project::splitFromString(split);
+    std::shared_ptr<const imaging::Roi> roi;
+    if (auto r = project::projectRoi(store)) roi = std::make_shared<const imaging::Roi>(*r);
     std::vector<LabeledPath> out;
     for (const auto& rec : store.images(filter)) {
         if (rec.label == project::Label::Unlabeled) continue;
         out.push_back(
-            {store.imagePath(rec), rec.label == project::Label::Ng ? kNg : kOk, rec.group});
+            {store.imagePath(rec), rec.label == project::Label::Ng ? kNg : kOk, rec.group, roi});
     }
     if (out.empty())
         throw InvalidArgument("The project in " + dir.string() + " has no labelled images" +

@@ -247,7 +247,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
     std::vector<int> testLabels;
     std::vector<baseline::LabeledImage> testLabeled;
     for (const auto& t : data.test)
-        testLabeled.push_back({t.path.string(), t.label == kNg, t.group});
+        testLabeled.push_back({t.path.string(), t.label == kNg, t.group, t.roi});
 
     const double started = monotonicSeconds();
     SweepProgress status;
@@ -277,7 +277,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         if (key.init == "baseline") {
             std::vector<baseline::LabeledImage> shotsLabeled;
             for (const auto& it : items)
-                shotsLabeled.push_back({it.path.string(), it.label == kNg, it.group});
+                shotsLabeled.push_back({it.path.string(), it.label == kNg, it.group, it.roi});
             baseline::TuneOptions opt;
             opt.seed = key.seed;
             opt.trials = o.baselineTrials;
@@ -310,7 +310,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
             r.transplant = tc.transplant.ratio;
             for (const auto& it : items)
                 if (!trainCache.count(it.path.string()))
-                    trainCache[it.path.string()] = loadSquare(it.path, cacheSize);
+                    trainCache[it.path.string()] = loadSquare(it, cacheSize);
             FunctionSource source(
                 [&](std::int64_t i) {
                     const auto& it = items.at(std::size_t(i));
@@ -335,7 +335,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
             const double t1 = monotonicSeconds();
             if (testImages.empty())
                 for (const auto& t : data.test) {
-                    testImages.push_back(loadSquare(t.path, o.size));
+                    testImages.push_back(loadSquare(t, o.size));
                     testLabels.push_back(t.label);
                 }
             std::vector<float> scores;

@@ -86,7 +86,7 @@ RunOutcome runPending(project::ProjectStore& store, const PendingRun& run, bool 
             out.cancelled = true;
             return out;
         }
-        valImages.push_back(loadSquare(data.validation[i].path, cfg.inputSize));
+        valImages.push_back(loadSquare(data.validation[i], cfg.inputSize));
         valLabels.push_back(data.validation[i].label);
         report(cb.stage, {std::int64_t(i + 1), std::int64_t(data.validation.size()), "prepare",
                           data.validation[i].path.filename().string()});

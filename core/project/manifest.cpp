@@ -92,7 +92,7 @@ DemoReport makeDemoProject(const fs::path& dir, const fs::path& bsdataDir,
     std::int64_t stored = 0;
     for (const auto& s : samples) {
         if (isCancelled(cancel)) return {"cg", store.countImages(), true};
-        store.addEncodedImage(s.png, ".png", "cg", "cg_" + std::to_string(s.index / 2),
+        store.addEncodedImage(s.png, ".png", kSourceDemoCg, "cg_" + std::to_string(s.index / 2),
                               s.ng ? Label::Ng : Label::Ok, "demo");
         report(progress, {++stored, std::int64_t(samples.size()), "store", {}});
     }

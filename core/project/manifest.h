@@ -21,6 +21,11 @@ struct ManifestReport {
 ManifestReport applyManifest(ProjectStore& store, const std::filesystem::path& csv,
                              bool applyLabels, const std::string& user = {});
 
+// The CG renders of a demo project made without photos (makeDemoProject): there they stand in
+// for photos, so that a demo has a test split to compare models on; not synthetic by
+// isSyntheticSource.
+inline constexpr const char* kSourceDemoCg = "demo-cg";
+
 struct DemoReport {
     std::string source; // "bsdata" or "cg"
     std::int64_t images = 0;
@@ -28,7 +33,8 @@ struct DemoReport {
 };
 
 // Creates a demo project in dir: the BSData photos when bsdataDir holds them (imported,
-// grouped, labeled and split as its manifest says), else 160 labeled CG renders.
+// grouped, labeled and split as its manifest says), else 160 labeled CG renders (source
+// kSourceDemoCg: standing in for photos, they may be in the test split).
 DemoReport makeDemoProject(const std::filesystem::path& dir,
                            const std::filesystem::path& bsdataDir,
                            const ProgressFn& progress = {}, const CancelToken* cancel = nullptr);

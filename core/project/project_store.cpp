@@ -107,6 +107,13 @@ WhereClause whereFor(const ImageFilter& f)
         w.params.push_back(*f.group);
         w.isInt.push_back(false);
     }
+    if (f.synthetic) {
+        parts.push_back(std::string("i.source ") + (*f.synthetic ? "IN" : "NOT IN") + " (?, ?)");
+        for (const char* src : {kSourceCg, kSourceTransplant}) {
+            w.params.push_back(src);
+            w.isInt.push_back(false);
+        }
+    }
     for (std::size_t k = 0; k < parts.size(); ++k) w.sql += (k ? " AND " : "WHERE ") + parts[k];
     return w;
 }
@@ -239,6 +246,11 @@ bool isNearDuplicateGroup(const std::string& group)
     return group.rfind(kNearDuplicateGroupPrefix, 0) == 0;
 }
 
+bool isSyntheticSource(const std::string& source)
+{
+    return source == kSourceCg || source == kSourceTransplant;
+}
+
 std::string ImageRecord::fileName() const { return fs::path(originalPath).filename().string(); }
 
 std::int64_t Stats::total() const
@@ -257,6 +269,20 @@ std::int64_t Stats::byLabel(Label l) const
 std::int64_t Stats::bySplit(Split s) const
 {
     return counts[0][int(s)] + counts[1][int(s)] + counts[2][int(s)];
+}
+
+std::int64_t Stats::syntheticTotal() const
+{
+    std::int64_t t = 0;
+    for (auto& row : synthetic)
+        for (auto c : row)
+            t += c;
+    return t;
+}
+
+std::int64_t Stats::syntheticByLabel(Label l) const
+{
+    return synthetic[int(l)][0] + synthetic[int(l)][1] + synthetic[int(l)][2];
 }
 
 struct ProjectStore::Impl {
@@ -694,11 +720,15 @@ std::vector<std::string> ProjectStore::sources() const { return distinctColumn(m
 Stats ProjectStore::stats() const
 {
     Stats st;
-    auto s = m->db.prepare("SELECT COALESCE(l.label, 0), i.split, COUNT(*) FROM images i "
-                           "LEFT JOIN labels l ON l.image_id = i.id GROUP BY 1, 2");
+    auto s = m->db.prepare("SELECT COALESCE(l.label, 0), i.split, i.source IN (?, ?), COUNT(*) "
+                           "FROM images i LEFT JOIN labels l ON l.image_id = i.id "
+                           "GROUP BY 1, 2, 3");
+    s.bind(1, std::string(kSourceCg)).bind(2, std::string(kSourceTransplant));
     while (s.step()) {
         auto l = s.int64(0), sp = s.int64(1);
-        if (l >= 0 && l < 3 && sp >= 0 && sp < 3) st.counts[l][sp] = s.int64(2);
+        if (l < 0 || l >= 3 || sp < 0 || sp >= 3) continue;
+        st.counts[l][sp] += s.int64(3);
+        if (s.int64(2)) st.synthetic[l][sp] += s.int64(3);
     }
     return st;
 }
@@ -783,7 +813,8 @@ std::vector<std::pair<std::int64_t, Split>> planSplit(const std::vector<ImageRec
         std::string key;
         std::vector<std::int64_t> ids;
         bool hasNg = false;
-        bool pinnedTest = false;  // locked: already holds test images
+        bool synthetic = false;   // holds a synthetic image: train only
+        bool pinnedTest = false;  // locked: already holds (real) test images
         bool pinnedTrain = false; // locked: already holds train images
     };
     std::map<std::string, Group> groups;
@@ -794,7 +825,9 @@ std::vector<std::pair<std::int64_t, Split>> planSplit(const std::vector<ImageRec
         g.key = key;
         g.ids.push_back(img.id);
         g.hasNg |= img.label == Label::Ng;
-        if (locked && img.split == Split::Test) g.pinnedTest = true;
+        const bool synthetic = isSyntheticSource(img.source);
+        g.synthetic |= synthetic;
+        if (locked && img.split == Split::Test && !synthetic) g.pinnedTest = true;
         if (locked && img.split == Split::Train) g.pinnedTrain = true;
         before[img.id] = img.split;
         if (img.group.empty()) ++rep.ungroupedImages;
@@ -804,8 +837,17 @@ std::vector<std::pair<std::int64_t, Split>> planSplit(const std::vector<ImageRec
     std::vector<Group*> strata[2];
     std::int64_t testCount[2] = {}, totalCount[2] = {};
     std::vector<Group*> toTest, toTrain;
+    std::set<std::int64_t> syntheticIds;
+    for (const auto& img : all)
+        if (isSyntheticSource(img.source)) syntheticIds.insert(img.id);
     for (auto& [key, g] : groups) {
         int k = g.hasNg ? 1 : 0;
+        // A synthetic group never measures a model, so it neither goes to test nor counts
+        // towards the fraction (of real images) that does.
+        if (g.synthetic && !g.pinnedTest) {
+            toTrain.push_back(&g);
+            continue;
+        }
         totalCount[k] += std::int64_t(g.ids.size());
         if (g.pinnedTest) {
             toTest.push_back(&g);
@@ -832,19 +874,25 @@ std::vector<std::pair<std::int64_t, Split>> planSplit(const std::vector<ImageRec
         }
     }
     std::vector<std::pair<std::int64_t, Split>> plan;
-    auto place = [&](const std::vector<Group*>& gs, Split sp, std::int64_t& images,
-                     std::int64_t& count) {
+    auto place = [&](const std::vector<Group*>& gs, Split sp, std::int64_t& count) {
         for (Group* g : gs) {
             ++count;
             for (auto id : g->ids) {
-                plan.emplace_back(id, sp);
-                ++images;
-                if (before[id] != Split::None && before[id] != sp) ++rep.changedImages;
+                // In a locked test group, a synthetic image still leaves the test split.
+                const bool synthetic = syntheticIds.count(id) > 0;
+                const Split to = synthetic ? Split::Train : sp;
+                plan.emplace_back(id, to);
+                if (to == Split::Train)
+                    ++rep.trainImages;
+                else
+                    ++rep.testImages;
+                if (synthetic) ++rep.syntheticImages;
+                if (before[id] != Split::None && before[id] != to) ++rep.changedImages;
             }
         }
     };
-    place(toTest, Split::Test, rep.testImages, rep.testGroups);
-    place(toTrain, Split::Train, rep.trainImages, rep.trainGroups);
+    place(toTest, Split::Test, rep.testGroups);
+    place(toTrain, Split::Train, rep.trainGroups);
     return plan;
 }
 } // namespace
@@ -873,6 +921,26 @@ SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
 void ProjectStore::setSplit(const std::vector<std::int64_t>& imageIds, Split split)
 {
     Transaction tx(m->db);
+    if (split == Split::Test) {
+        auto chk = m->db.prepare("SELECT source, original_path FROM images WHERE id = ?");
+        std::int64_t synthetic = 0;
+        std::string first;
+        for (auto id : imageIds) {
+            chk.reset();
+            chk.bind(1, id);
+            if (chk.step() && isSyntheticSource(chk.text(0))) {
+                if (!synthetic++)
+                    first =
+                        fs::path(chk.text(1)).filename().string() + " (source " + chk.text(0) + ")";
+            }
+        }
+        if (synthetic)
+            throw InvalidArgument(
+                std::to_string(synthetic) + (synthetic == 1 ? " image is" : " images are") +
+                " synthetic, e.g. " + first +
+                ": synthetic images (CG renders, transplanted defects) are never put in the test "
+                "split, which measures models on real photos only. Leave them in train.");
+    }
     if (testSplitLocked()) {
         auto chk = m->db.prepare("SELECT split FROM images WHERE id = ?");
         for (auto id : imageIds) {

@@ -56,6 +56,13 @@ struct AuditEntry {
 inline constexpr const char* kNearDuplicateGroupPrefix = "dup-";
 bool isNearDuplicateGroup(const std::string& group);
 
+// Sources of synthetic images: CG renders (a CG batch into the project) and CG defects
+// transplanted onto real photos. A synthetic image may teach a model but never measures one:
+// it is never placed in the test split.
+inline constexpr const char* kSourceCg = "cg";
+inline constexpr const char* kSourceTransplant = "transplant";
+bool isSyntheticSource(const std::string& source);
+
 struct ImportOptions {
     std::int64_t maxPixels = 100'000'000; // refused before decoding when larger
     std::string source = "import";
@@ -97,6 +104,9 @@ struct ImageFilter {
     bool descending = false;
     std::int64_t limit = -1;
     std::int64_t offset = 0;
+    // true: only synthetic images (isSyntheticSource); false: only real ones. (Last, so that
+    // positional initialisers of the fields above keep their meaning.)
+    std::optional<bool> synthetic;
 };
 
 // What a browser needs of every image in a view, kept small so that 100,000 of them load in
@@ -110,9 +120,14 @@ struct ImageBrief {
 struct Stats {
     // counts[label][split], label and split as their enum values
     std::int64_t counts[3][3] = {};
+    // The part of counts whose source is synthetic (isSyntheticSource), same indices.
+    std::int64_t synthetic[3][3] = {};
     std::int64_t total() const;
     std::int64_t byLabel(Label l) const;
     std::int64_t bySplit(Split s) const;
+    std::int64_t syntheticTotal() const;
+    std::int64_t syntheticByLabel(Label l) const;
+    std::int64_t realByLabel(Label l) const { return byLabel(l) - syntheticByLabel(l); }
 };
 
 // One result of live inspection, as stored in the project: a verdict, a fault or a dropped frame.
@@ -148,6 +163,7 @@ struct SplitReport {
     std::int64_t nearDuplicateGroups = 0; // of all groups, those made by perceptual hashing
     std::int64_t ungroupedImages = 0;     // images without a group (each a group of its own)
     std::int64_t changedImages = 0;       // images moved from train to test or back
+    std::int64_t syntheticImages = 0;     // of trainImages: synthetic ones, kept out of test
     std::int64_t groups() const { return trainGroups + testGroups; }
 };
 
@@ -211,13 +227,17 @@ public:
     int labelFromFolders(const std::string& user = {});
     std::vector<AuditEntry> auditLog(std::optional<std::int64_t> imageId = std::nullopt) const;
 
-    // Assigns train/test by group with a seed: whole groups go to test until the fraction is
-    // reached, the rest to train. With the test split locked, test images stay where they are
-    // and only images without a split are assigned.
+    // Assigns train/test by group with a seed: whole groups go to test until the fraction (of
+    // the real images) is reached, the rest to train. Synthetic images (isSyntheticSource), and
+    // every group that holds one, always go to train; one already in test is moved out. With
+    // the test split locked, test images stay where they are and only images without a split
+    // are assigned.
     SplitReport assignSplit(double testFraction, std::uint64_t seed);
     // What assignSplit would do with the same arguments, without writing: how many images would
     // change split (to warn before reassigning an existing split).
     SplitReport previewSplit(double testFraction, std::uint64_t seed) const;
+    // Throws InvalidArgument, changing nothing, when split is Test and one of the images is
+    // synthetic, or when the test split is locked and a test image would leave it.
     void setSplit(const std::vector<std::int64_t>& imageIds, Split split);
     void setTestSplitLocked(bool locked);
     bool testSplitLocked() const;

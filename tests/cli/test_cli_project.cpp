@@ -2,6 +2,7 @@
 // import, bad input on the command line, and the BSData photos imported and labeled.
 // kizu-test-timeout: 600
 #include "common/test_support.h"
+#include "core/project/manifest.h"
 #include "core/project/project_store.h"
 
 #include <QJsonArray>
@@ -260,6 +261,8 @@ private Q_SLOTS:
         QCOMPARE(s.byLabel(Label::Ng), std::int64_t(80));
         QVERIFY(s.bySplit(Split::Test) > 0 && s.bySplit(Split::Train) > s.bySplit(Split::Test));
         QVERIFY(store.testSplitLocked());
+        // The renders stand in for photos here, so the demo has a test split.
+        QCOMPARE(store.sources(), std::vector<std::string>{kSourceDemoCg});
     }
 
     void bsdataEndToEnd()

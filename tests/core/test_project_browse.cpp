@@ -38,7 +38,7 @@ private Q_SLOTS:
                                             "g" + std::to_string(i / 4)));
         s.setLabels({ids[1], ids[5], ids[7]}, Label::Ng, "t");
         s.setLabels({ids[2], ids[3]}, Label::Ok, "t");
-        s.setSplit({ids[5], ids[6]}, Split::Test);
+        s.setSplit({ids[5], ids[7]}, Split::Test); // photos: CG renders never go to test
 
         const ImageFilter filters[] = {
             {},

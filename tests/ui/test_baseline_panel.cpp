@@ -98,6 +98,27 @@ private Q_SLOTS:
         QVERIFY(panel.params().polarity == kizu::baseline::Polarity::Both);
     }
 
+    void regionOfInterestHidesAPitOutside()
+    {
+        BaselinePanel panel;
+        auto p = panel.params();
+        p.scale = 1.0;
+        p.marginX = 0;
+        panel.setParams(p);
+        panel.setImages(m_images);
+        QSignalSpy spy(&panel, &BaselinePanel::resultReady);
+        panel.setCurrentIndex(1); // a pit near the middle
+        QTRY_VERIFY_WITH_TIMEOUT(panel.hasResult() && !spy.isEmpty() && panel.lastVerdictNg(),
+                                 10000);
+        // The left 30 % only: the pit is outside, the baseline does not see it.
+        spy.clear();
+        panel.setRoi(kizu::imaging::Roi::rect(0, 0, 0.3, 1));
+        QTRY_VERIFY_WITH_TIMEOUT(!spy.isEmpty() && !panel.lastVerdictNg(), 10000);
+        spy.clear();
+        panel.setRoi(std::nullopt);
+        QTRY_VERIFY_WITH_TIMEOUT(!spy.isEmpty() && panel.lastVerdictNg(), 10000);
+    }
+
     void invalidParamsShowAnError()
     {
         BaselinePanel panel;

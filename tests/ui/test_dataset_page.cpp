@@ -2,6 +2,7 @@
 // and its audit log, undo and redo write back, filters count right, a cancelled import leaves
 // a consistent project, thumbnails and the preview load, and the split control works.
 // kizu-test-timeout: 240
+#include "core/common/error.h"
 #include "core/project/project_store.h"
 #include "ui/dataset_page.h"
 #include "ui/image_preview.h"
@@ -222,7 +223,19 @@ private Q_SLOTS:
         auto* counts = m_page->findChild<QLabel*>(QStringLiteral("countsLabel"));
         QVERIFY(label && split && source && group && counts);
 
-        m_store->setSplit({model()->idAt(0), model()->idAt(1), model()->idAt(3)}, Split::Test);
+        // Three photos in test, one of them OK (CG renders never go to test).
+        std::vector<std::int64_t> photos;
+        std::int64_t render = 0;
+        for (int r = 0; r < model()->rowCount(); ++r) {
+            if (model()->record(r)->source != "import") render = model()->idAt(r);
+            else if (photos.size() < 3) photos.push_back(model()->idAt(r));
+        }
+        QVERIFY(render > 0);
+        QCOMPARE(int(photos.size()), 3);
+        m_store->setLabels({photos[0]}, Label::Ok, "test");
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument,
+                                 m_store->setSplit({render}, Split::Test));
+        m_store->setSplit(photos, Split::Test);
         m_page->reload();
         const auto s = m_store->stats();
 
