@@ -55,6 +55,14 @@ std::uint64_t hashPixels(const cv::Mat& photo)
     return h;
 }
 
+// The allowed region as a mask of the photo's size: options.roi, else options.region's mask,
+// else empty (the whole photo).
+cv::Mat regionMask(const cv::Mat& photo, const TransplantOptions& options)
+{
+    if (!options.roi.empty() || !options.region || options.region->empty()) return options.roi;
+    return options.region->mask(photo.size());
+}
+
 void checkPhoto(const cv::Mat& photo, const TransplantOptions& options)
 {
     if (photo.empty()) throw InvalidArgument("CG transplant: the photo is empty.");
@@ -227,13 +235,14 @@ PhotoAnalysis analyzePhoto(const cv::Mat& photo, const TransplantOptions& option
     checkPhoto(photo, options);
     PhotoAnalysis a;
     a.hash = hashPixels(photo);
-    const auto o = imaging::estimateSurfaceOrientation(photo, options.roi);
+    const cv::Mat roi = regionMask(photo, options);
+    const auto o = imaging::estimateSurfaceOrientation(photo, roi);
     a.grindAngleDeg = options.grindAngleDeg ? *options.grindAngleDeg : o.angleDeg;
     a.coherence = o.coherence;
     a.markPeriodPx = o.periodPx;
     a.pxPerMmEstimated = !options.pxPerMm;
     a.pxPerMm = options.pxPerMm ? *options.pxPerMm : estimatePxPerMm(o.periodPx, photo.cols);
-    a.noiseSigma = estimateNoise(toGrey(photo), options.roi);
+    a.noiseSigma = estimateNoise(toGrey(photo), roi);
     return a;
 }
 
@@ -252,8 +261,9 @@ TransplantResult transplantDefect(const cv::Mat& photo, const CgParams& params,
     const std::uint64_t sceneSeed = hashCombine(seed, a.hash);
 
     // The room a defect may use: the photo, less what the region of interest excludes.
+    const cv::Mat roi = regionMask(photo, options);
     cv::Mat allowed;
-    if (!options.roi.empty()) allowed = options.roi != 0;
+    if (!roi.empty()) allowed = roi != 0;
 
     // The patch's size in the photo: the largest defect of these parameters at the photo's
     // scale, with a margin; smaller (a smaller defect) when the photo has no room for it.
@@ -321,7 +331,7 @@ TransplantResult transplantDefect(const cv::Mat& photo, const CgParams& params,
             const int y0 = int(place.uniform(0, photo.rows - box.height + 1)) - box.y;
             const cv::Rect dst(x0 + box.x, y0 + box.y, box.width, box.height);
             if ((dst & cv::Rect(0, 0, photo.cols, photo.rows)) != dst) continue;
-            if (!options.roi.empty()) {
+            if (!allowed.empty()) {
                 cv::Mat outside, excluded = ~allowed(dst);
                 cv::bitwise_and(touched(box), excluded, outside);
                 if (cv::countNonZero(outside) > 0) continue;

@@ -11,8 +11,10 @@
 #pragma once
 
 #include "core/cg/cg_params.h"
+#include "core/imaging/roi.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +44,9 @@ struct TransplantOptions {
     // Where a defect may land: 8-bit, the photo's size, non-zero = allowed. Empty: the whole
     // photo. A defect never lands outside the photo or outside this region.
     cv::Mat roi;
+    // The same as a region in fractions of the width and height (a project's region of
+    // interest), for photos of any size; used when `roi` is empty.
+    std::shared_ptr<const imaging::Roi> region;
     // Multiplies the defect's size in the photo (1 = physical size at pxPerMm).
     double defectScale = 1.0;
 };

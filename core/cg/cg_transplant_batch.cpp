@@ -7,6 +7,7 @@
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
 #include "core/imaging/image_io.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
@@ -72,8 +73,10 @@ TransplantOptions projectTransplantOptions(const project::ProjectStore& store,
     // The project's photo scale, unless the caller gave one.
     if (!base.pxPerMm)
         if (const auto px = project::projectPxPerMm(store)) base.pxPerMm = *px;
-    // ROI: when the project has a region of interest (issue 20, branch "roi", not merged yet),
-    // set base.roi to its mask here, unless the caller gave one.
+    // The project's region of interest, unless the caller gave one (a mask per photo size).
+    if (base.roi.empty() && !base.region)
+        if (auto roi = project::projectRoi(store); roi && !roi->empty())
+            base.region = std::make_shared<const imaging::Roi>(*roi);
     return base;
 }
 

@@ -243,10 +243,16 @@ Sample FileSource::get(std::int64_t index)
     return {im, m_items[i].label};
 }
 
+cv::Mat loadOriginal(const LabeledPath& item)
+{
+    cv::Mat im = imaging::decode(readFile(item.path), item.path.string());
+    if (item.roi && !item.roi->empty()) im = imaging::applyRoi(im, *item.roi);
+    return im;
+}
+
 cv::Mat FileSource::original(std::int64_t index)
 {
-    const auto& item = m_items.at(std::size_t(index));
-    return imaging::decode(readFile(item.path), item.path.string());
+    return loadOriginal(m_items.at(std::size_t(index)));
 }
 
 std::string FileSource::hash() const

@@ -71,6 +71,9 @@ std::pair<std::int64_t, std::int64_t> classCounts(const std::vector<LabeledPath>
 // Large JPEGs are decoded at 1/2, 1/4 or 1/8 scale when that still covers size, which is much
 // faster. Throws IoError / FormatError naming the file.
 cv::Mat loadSquare(const std::filesystem::path& file, int size, const imaging::Roi* roi = nullptr);
+// The item at full resolution, cut to its region of interest as loadSquare cuts it (the same
+// picture, not squared): where CG defects are transplanted.
+cv::Mat loadOriginal(const LabeledPath& item);
 // The same for a listed image: cut to its region of interest first, when it has one.
 cv::Mat loadSquare(const LabeledPath& item, int size);
 

@@ -7,7 +7,6 @@
 #include "core/common/fs_util.h"
 #include "core/common/paths.h"
 #include "core/evaluate/evaluate.h"
-#include "core/imaging/image_io.h"
 #include "core/learn/defaults.h"
 #include "core/learn/model.h"
 #include "core/learn/trainer.h"
@@ -320,10 +319,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
                 [&](std::int64_t i) { return items.at(std::size_t(i)).label; },
                 // Transplants are made on the photos at full size (the trainer decodes each OK
                 // photo once per run).
-                [&](std::int64_t i) {
-                    const auto& it = items.at(std::size_t(i));
-                    return imaging::decode(readFile(it.path), it.path.string());
-                });
+                [&](std::int64_t i) { return loadOriginal(items.at(std::size_t(i))); });
             auto result = train(
                 tc, source, [&](const TrainProgress& p) { tell(p.step, p.totalSteps); }, cancel);
             if (result.cancelled) {

@@ -4,6 +4,7 @@
 #include "common/test_support.h"
 #include "core/cg/cg_transplant.h"
 #include "core/cg/cg_transplant_batch.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 #include "core/common/error.h"
@@ -202,6 +203,14 @@ private slots:
             diff(allowed).setTo(0);
             QCOMPARE(cv::norm(diff, cv::NORM_INF), 0.0);
         }
+        // The same region given as fractions (a project's region of interest).
+        kizu::cg::TransplantOptions f;
+        f.region = std::make_shared<const kizu::imaging::Roi>(kizu::imaging::Roi::fromPixelRect(
+            cv::Rect2d(allowed.x, allowed.y, allowed.width, allowed.height), photo.size()));
+        for (std::uint64_t i = 0; i < 4; ++i) {
+            const auto t = transplantDefect(photo, pits(), 5, i, f);
+            QVERIFY((t.region & allowed) == t.region);
+        }
         // A region too small for anything is refused with a message, not a crash.
         o.roi = cv::Mat::zeros(photo.size(), CV_8U);
         o.roi(cv::Rect(10, 10, 3, 3)).setTo(255);
@@ -278,6 +287,14 @@ private slots:
         QVERIFY(!kizu::project::projectPxPerMm(store));
         kizu::project::setProjectPxPerMm(store, std::nullopt);
         QVERIFY(!kizu::project::projectPxPerMm(store));
+        // The project's region of interest reaches the options as a region in fractions.
+        QVERIFY(!kizu::cg::projectTransplantOptions(store).region);
+        kizu::project::setProjectRoi(store, kizu::imaging::Roi::rect(0.5, 0, 0.5, 1));
+        const auto withRoi = kizu::cg::projectTransplantOptions(store);
+        QVERIFY(withRoi.region);
+        const cv::Mat photo = groundPhoto({200, 100}, 0, 5);
+        for (std::uint64_t i = 0; i < 3; ++i)
+            QVERIFY(transplantDefect(photo, pits(), 2, i, withRoi).region.x >= 100);
     }
 
     // On real photos (BSData OK, when present): a defect lands, and the photo's scale and
