@@ -4,6 +4,7 @@
 #include "core/common/error.h"
 #include "core/project/manifest.h"
 #include "core/project/project_roi.h"
+#include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
 #include <cstdlib>
@@ -43,6 +44,41 @@ std::string number(double v)
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.6g", v);
     return buf;
+}
+
+// project scale: set, print or clear the photos' scale (px per mm) for CG defect transplants.
+int scaleCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    const auto px = args.value("--px-per-mm");
+    const bool clear = args.flag("--clear");
+    args.finish();
+    if (px && clear) throw UsageError{"project scale takes --px-per-mm X or --clear, not both"};
+    auto store = ProjectStore::open(dir);
+    if (clear) {
+        setProjectPxPerMm(store, std::nullopt);
+        std::cout << "photo scale cleared: transplants estimate each photo's scale\n";
+        return 0;
+    }
+    if (px) {
+        double v = 0;
+        try {
+            std::size_t used = 0;
+            v = std::stod(*px, &used);
+            if (used != px->size()) throw std::invalid_argument("px");
+        } catch (const std::exception&) {
+            throw UsageError{"--px-per-mm: give pixels per millimetre of the surface, a number "
+                             "above 0 (e.g. 80), not '" +
+                             *px + "'"};
+        }
+        setProjectPxPerMm(store, v);
+    }
+    if (const auto v = projectPxPerMm(store))
+        std::cout << "photo scale: " << *v << " px per mm (" << 1000.0 / *v << " um per px)\n";
+    else
+        std::cout << "photo scale: not set; CG defect transplants estimate it per photo (grinding "
+                     "marks, else a 4 mm wide view)\n";
+    return 0;
 }
 
 // project roi: set, print or clear the project's region of interest.
@@ -161,6 +197,7 @@ int projectCmd(Args& args)
         return 0;
     }
     if (sub == "roi") return roiCmd(args);
+    if (sub == "scale") return scaleCmd(args);
     if (sub == "info") {
         std::string dir = projectDir(args);
         bool asJson = args.flag("--json");
@@ -443,7 +480,8 @@ const Registrar r1{{"project", "create a project or show its state",
                     "       kizu-cli project demo [DIR] [--from BSDATA_DIR]\n"
                     "       kizu-cli [--project DIR] project info [--json]\n"
                     "       kizu-cli [--project DIR] project roi [--rect X,Y,W,H | --polygon "
-                    "X1,Y1,X2,Y2,X3,Y3,... | --clear] [--fraction] [--json]\n\n"
+                    "X1,Y1,X2,Y2,X3,Y3,... | --clear] [--fraction] [--json]\n"
+                    "       kizu-cli [--project DIR] project scale [--px-per-mm X | --clear]\n\n"
                     "init creates a project folder (a SQLite database and an images/ folder).\n"
                     "demo makes a project from the BSData photos ($KIZU_BSDATA or\n"
                     "../shared/data/bsdata), labeled and split as their manifest says, or,\n"
@@ -455,8 +493,13 @@ const Registrar r1{{"project", "create a project or show its state",
                     "are pixels of the project's most common image size, or fractions of the\n"
                     "width and height with --fraction; the project stores fractions, so one\n"
                     "region fits images of any size. Without an option it prints the region;\n"
-                    "--clear removes it.\n\n"
+                    "--clear removes it.\n"
+                    "scale sets the photos' scale, pixels per millimetre of the surface, at which\n"
+                    "CG defects are transplanted onto the project's OK photos (training with\n"
+                    "--transplant, kizu-cli cg transplant --project, CG Studio); unset, each\n"
+                    "photo's scale is estimated.\n\n"
                     "Examples:\n  kizu-cli project init ~/kizu/spindles\n"
+                    "  kizu-cli project scale --px-per-mm 80\n"
                     "  kizu-cli project roi --rect 40,20,560,440\n"
                     "  kizu-cli project roi --polygon 0.1,0.1,0.9,0.1,0.5,0.9 --fraction\n",
                     projectCmd}};

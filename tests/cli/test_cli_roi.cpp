@@ -30,6 +30,33 @@ class TestCliRoi : public QObject {
     QString tmp(const QString& sub) const { return m_tmp.filePath(sub); }
 
 private Q_SLOTS:
+    // kizu-cli project scale: the photos' scale for CG defect transplants.
+    void scaleSetPrintClear()
+    {
+        const QString dir = tmp("scale");
+        { auto s = ProjectStore::create(dir.toStdString()); }
+        auto r = runCli({"-p", dir, "project", "scale"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("not set"), r.out.constData());
+        r = runCli({"-p", dir, "project", "scale", "--px-per-mm", "80"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("80 px per mm"), r.out.constData());
+        QVERIFY2(r.out.contains("12.5 um per px"), r.out.constData());
+        for (const QString bad : {"0", "-4", "eighty", "80px"}) {
+            r = runCli({"-p", dir, "project", "scale", "--px-per-mm", bad});
+            QVERIFY2(r.exitCode != 0, qPrintable(bad));
+            QVERIFY2(r.err.contains("per mm") || r.err.contains("millimetre"), r.err.constData());
+        }
+        r = runCli({"-p", dir, "project", "scale"});
+        QVERIFY2(r.out.contains("80 px per mm"), r.out.constData()); // unchanged by bad input
+        r = runCli({"-p", dir, "project", "scale", "--px-per-mm", "80", "--clear"});
+        QCOMPARE(r.exitCode, 2);
+        r = runCli({"-p", dir, "project", "scale", "--clear"});
+        QCOMPARE(r.exitCode, 0);
+        r = runCli({"-p", dir, "project", "scale"});
+        QVERIFY2(r.out.contains("not set"), r.out.constData());
+    }
+
     void roiSetPrintClear()
     {
         const QString dir = tmp("p1");
