@@ -1,5 +1,7 @@
 #include "core/project/manifest.h"
 
+#include "core/project/project_scale.h"
+
 #include "core/cg/cg_generator.h"
 #include "core/cg/cg_params.h"
 #include "core/common/csv.h"
@@ -82,6 +84,10 @@ DemoReport makeDemoProject(const fs::path& dir, const fs::path& bsdataDir,
         if (isCancelled(cancel)) return {"bsdata", store.countImages(), true};
         store.labelFromFolders("demo");
         applyManifest(store, bsdataDir / "manifest.csv", true, "demo");
+        // BSData's scale for CG defect transplants, calibrated on its train split's annotated
+        // NG regions (docs/transplant.md): its fine marks are not resolved, so the estimate
+        // would take the thread's pitch for them.
+        setProjectPxPerMm(store, kBsdataPxPerMm);
         store.setTestSplitLocked(true);
         return {"bsdata", store.countImages()};
     }

@@ -10,6 +10,10 @@ namespace kizu::project {
 
 class ProjectStore;
 
+// BSData's photos (1130x460 px): calibrated on its train split (docs/transplant.md); the BSData
+// demo project is made with it.
+inline constexpr double kBsdataPxPerMm = 80;
+
 // The project meta key that holds it (text, a positive number).
 inline constexpr const char* kPxPerMmKey = "px_per_mm";
 

@@ -8,6 +8,7 @@
 #include "common/test_support.h"
 #include "core/learn/defaults.h"
 #include "core/project/manifest.h"
+#include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 #include "ui/compare_page.h"
 #include "ui/inspect_page.h"
@@ -58,6 +59,11 @@ private Q_SLOTS:
         const auto report = makeDemoProject(m_project.toStdString(), bsdata.toStdString());
         QCOMPARE(report.source, std::string("bsdata"));
         QCOMPARE(report.images, std::int64_t(855));
+        // BSData's photo scale for CG defect transplants comes with the demo.
+        QCOMPARE(kizu::project::projectPxPerMm(kizu::project::ProjectStore::open(
+                                                   m_project.toStdString()))
+                     .value_or(0),
+                 kizu::project::kBsdataPxPerMm);
     }
 
     void firstHour()
