@@ -403,11 +403,16 @@ TransplantResult transplantDefect(const cv::Mat& photo, const CgParams& params,
         out.sampled["footprintPx"] = footprint;
         return out;
     }
-    throw InvalidArgument("CG transplant: the region of interest leaves no room for a defect of "
-                          "at least " +
-                          std::to_string(kMinPatchPx) + " px on this " +
-                          std::to_string(photo.cols) + "x" + std::to_string(photo.rows) +
-                          " photo. Draw a larger region.");
+    const std::string size = std::to_string(photo.cols) + "x" + std::to_string(photo.rows);
+    if (!allowed.empty())
+        throw InvalidArgument("CG transplant: the region of interest leaves no room for a visible "
+                              "defect on this " +
+                              size + " photo. Draw a larger region.");
+    throw InvalidArgument("CG transplant: a defect of these parameters is too small to show on "
+                          "this " +
+                          size + " photo at " + std::to_string(int(std::lround(a.pxPerMm))) +
+                          " px per mm. Give the photos' scale (px per mm) or a larger defect "
+                          "scale.");
 }
 
 } // namespace kizu::cg
