@@ -37,7 +37,7 @@ struct SweepOptions {
     // For the inits "X+transplant": the share of each batch made of CG defect transplants onto
     // the OK photos of the run's shots (defaultRoute().transplantRatioWhenOn), and their CG
     // parameters (empty: defaultRoute().transplantParams). Plain inits train without them.
-    double transplant = 0.5;
+    double transplant = 0.25;
     std::string transplantParams;
     // The photos' scale for the transplants, px per mm of the surface (0: each photo's estimate,
     // cg::estimatePxPerMm); part of the init's spec, so a sweep cannot mix scales.

@@ -163,8 +163,8 @@ private Q_SLOTS:
                  kizu::learn::defaultRoute().transplantRatioWhenOn);
         page.transplantBox()->setChecked(true);
         QVERIFY(page.transplantRatioSpin()->isEnabled());
-        page.transplantRatioSpin()->setValue(0.25);
-        QCOMPARE(page.spec().config.transplant.ratio, 0.25);
+        page.transplantRatioSpin()->setValue(0.3);
+        QCOMPARE(page.spec().config.transplant.ratio, 0.3);
         // A loaded specification (a pending run) shows its transplants, and round-trips.
         RunSpec t = tinySpec(4);
         t.config.transplant.ratio = 0.5;

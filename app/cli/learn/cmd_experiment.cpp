@@ -204,7 +204,7 @@ const Registrar reg{
      "                       with CG defects transplanted onto the OK photos of the same\n"
      "                       shots in every batch (the threshold then chosen on held-out data)\n"
      "  --transplant R       the share of each batch made of transplants in the X+transplant\n"
-     "                       runs (default 0.5; recorded in results.csv's transplant column)\n"
+     "                       runs (default 0.25; recorded in results.csv's transplant column)\n"
      "  --transplant-params NAME|FILE   their CG preset or parameters (default pitting)\n"
      "  --px-per-mm X        the photos' scale for the transplants (default: each photo's\n"
      "                       estimate from its grinding marks or a 4 mm field of view)\n"
