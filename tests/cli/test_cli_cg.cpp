@@ -21,20 +21,10 @@
 using kizu::test::runCli;
 
 namespace {
-// Relative path -> SHA-256 of every file below dir (cg_batch.json excluded).
+// Relative path -> SHA-256 of every file below dir, cg_batch.json excluded.
 QMap<QString, QByteArray> hashTree(const QString& dir)
 {
-    QMap<QString, QByteArray> out;
-    QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        if (path.endsWith("cg_batch.json")) continue;
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly)) continue;
-        out[QDir(dir).relativeFilePath(path)] =
-            QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex();
-    }
-    return out;
+    return kizu::test::hashTree(dir, QStringLiteral("cg_batch.json"));
 }
 
 int countSidecars(const QString& dir)

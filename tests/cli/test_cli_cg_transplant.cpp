@@ -23,24 +23,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+using kizu::test::hashTree;
 using kizu::test::runCli;
 
 namespace {
-// Relative path -> SHA-256 of every file below dir.
-QMap<QString, QByteArray> hashTree(const QString& dir)
-{
-    QMap<QString, QByteArray> out;
-    QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        const QString path = it.next();
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly)) continue;
-        out[QDir(dir).relativeFilePath(path)] =
-            QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex();
-    }
-    return out;
-}
-
 // Ground-looking OK photos: fine marks at an angle, with noise; each photo different.
 void writePhotos(const QString& dir, int n, int width = 160, int height = 96)
 {

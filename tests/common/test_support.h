@@ -2,6 +2,9 @@
 #pragma once
 
 #include <QByteArray>
+#include <QCryptographicHash>
+#include <QDirIterator>
+#include <QMap>
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -72,6 +75,23 @@ inline QList<QStringList> readCsv(const QString& file)
         rows << QString::fromUtf8(lines[i]).split(QLatin1Char(','));
     }
     return rows;
+}
+
+// Relative path -> SHA-256 of every file below dir, except files whose name ends in
+// `skipSuffix` (e.g. a settings file that records a time): for byte-identical comparisons.
+inline QMap<QString, QByteArray> hashTree(const QString& dir, const QString& skipSuffix = {})
+{
+    QMap<QString, QByteArray> out;
+    QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        if (!skipSuffix.isEmpty() && path.endsWith(skipSuffix)) continue;
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly)) continue;
+        out[QDir(dir).relativeFilePath(path)] =
+            QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex();
+    }
+    return out;
 }
 
 } // namespace kizu::test
