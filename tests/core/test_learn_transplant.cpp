@@ -292,7 +292,8 @@ private Q_SLOTS:
         }
         data.description = "test photos";
         SweepOptions o = defaultSweepOptions();
-        QCOMPARE(o.transplant, 0.5);
+        QCOMPARE(o.transplant, defaultRoute().transplantRatioWhenOn);
+        QCOMPARE(o.transplant, 0.25);
         o.inits = {"imagenet", "imagenet+transplant", "scratch+transplant", "baseline"};
         o.imagenetWeights = "/weights/squeezenet1_1-imagenet.pth"; // only named here
         o.seeds = {1, 2};
@@ -300,7 +301,7 @@ private Q_SLOTS:
         const auto sweepPlan = planSweep(dir.filePath("exp").toStdString(), o, data);
         QCOMPARE(sweepPlan.runs.size(), std::size_t(2 * 2 * 4));
         QCOMPARE(sweepPlan.initSpecs.at("imagenet+transplant"),
-                 std::string("imagenet:/weights/squeezenet1_1-imagenet.pth +transplant 0.5 "
+                 std::string("imagenet:/weights/squeezenet1_1-imagenet.pth +transplant 0.25 "
                              "pitting"));
         for (const auto& k : sweepPlan.runs) {
             if (k.init != "imagenet+transplant") continue;
@@ -314,7 +315,7 @@ private Q_SLOTS:
             const TrainConfig ct = sweepTrainConfig(sweepPlan, o, k),
                               cp = sweepTrainConfig(sweepPlan, o, plain);
             QCOMPARE(ct.init, cp.init);
-            QCOMPARE(ct.transplant.ratio, 0.5);
+            QCOMPARE(ct.transplant.ratio, 0.25);
             QCOMPARE(cp.transplant.ratio, 0.0);
         }
         // baseline+transplant and a ratio out of range are refused, saying what to give.
