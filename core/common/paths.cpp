@@ -62,8 +62,15 @@ fs::path defaultCgModel(const std::string& arch)
 {
     for (const auto& p : shippedModels()) {
         const auto stem = p.filename().string();
-        if (stem.rfind(arch + "-cg", 0) == 0) return p;
+        if (stem.rfind(arch + "-cg", 0) == 0 && stem.rfind(arch + "-cgmap", 0) != 0) return p;
     }
+    return {};
+}
+
+fs::path defaultCgMapModel(const std::string& arch)
+{
+    for (const auto& p : shippedModels())
+        if (p.filename().string().rfind(arch + "-cgmap", 0) == 0) return p;
     return {};
 }
 

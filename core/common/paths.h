@@ -19,6 +19,9 @@ std::vector<std::filesystem::path> shippedModels();
 // The default CG-pretrained model file for an architecture ("squeezenet1_1", "resnet18"): the
 // shipped "<arch>-cg*.kizumodel"; empty when none is shipped.
 std::filesystem::path defaultCgModel(const std::string& arch);
+// The CG-pretrained defect-map weights shipped for arch (<arch>-cgmap*.kizumodel, issue 21),
+// or empty when there are none. defaultCgModel never returns these.
+std::filesystem::path defaultCgMapModel(const std::string& arch);
 // torchvision's ImageNet weights for an architecture ("<arch>-imagenet.pth"), which Kizu does
 // not ship: the first found in $KIZU_WEIGHTS_DIR, the shipped models folder, or ../shared/weights
 // beside the source tree. Empty when none is found.

@@ -280,4 +280,34 @@ cv::Mat augment(const cv::Mat& input, int outSize, const AugmentConfig& cfg, std
     return out;
 }
 
+cv::Size canvasFor(cv::Size image, int longSide)
+{
+    const double scale = double(longSide) / std::max(1, std::max(image.width, image.height));
+    auto side = [&](int v) { return std::max(32, int(std::lround(v * scale / 16.0)) * 16); };
+    return {side(image.width), side(image.height)};
+}
+
+cv::Mat resizeToCanvas(const cv::Mat& image, int longSide)
+{
+    cv::Mat out;
+    cv::resize(image, out, canvasFor(image.size(), longSide), 0, 0, cv::INTER_AREA);
+    return out;
+}
+cv::Mat resizeMask(const cv::Mat& mask, cv::Size size)
+{
+    cv::Mat out;
+    cv::resize(mask, out, size, 0, 0, cv::INTER_AREA);
+    return out > 0;
+}
+MaskedSample augmentCanvas(const cv::Mat& bgr, const cv::Mat& mask, int label, cv::Size canvas,
+                           const AugmentConfig&, std::uint64_t)
+{
+    MaskedSample m;
+    cv::resize(bgr, m.image, canvas, 0, 0, cv::INTER_AREA);
+    m.maskKnown = !mask.empty() || label == 0;
+    m.mask = mask.empty() ? cv::Mat::zeros(canvas, CV_8U) : resizeMask(mask, canvas);
+    m.label = label;
+    return m;
+}
+
 } // namespace kizu::learn

@@ -53,11 +53,29 @@ struct AugmentConfig {
     double cropRatioMax = 4.0 / 3.0;
     bool hflip = true;
     bool vflip = true;
+    double zoomMin = 1.0;
+    double zoomMax = 1.5;
+    double ngSafeCropLoss = 0.06;
 };
 
 // The full training augmentation of one image: crop, flips, RandAugment, resize to
 // outSize x outSize. The same seed gives the same result.
 cv::Mat augment(const cv::Mat& bgr, int outSize, const AugmentConfig& config, std::uint64_t seed);
+
+// Defect-map training (issue 21): images keep their aspect ratio on a fixed canvas.
+// The canvas for images of `image` size whose long side becomes longSide: the aspect is kept,
+// each side rounded to a multiple of 16 (the networks' stride), at least 32.
+cv::Size canvasFor(cv::Size image, int longSide);
+cv::Mat resizeToCanvas(const cv::Mat& image, int longSide);
+cv::Mat resizeMask(const cv::Mat& mask, cv::Size size);
+struct MaskedSample {
+    cv::Mat image;
+    cv::Mat mask;
+    bool maskKnown = false;
+    int label = 0;
+};
+MaskedSample augmentCanvas(const cv::Mat& bgr, const cv::Mat& mask, int label, cv::Size canvas,
+                           const AugmentConfig& config, std::uint64_t seed);
 
 // Deterministic 64-bit mixing of seeds and indices (splitmix64), shared by trainer and sampler.
 std::uint64_t mixSeed(std::uint64_t a, std::uint64_t b);

@@ -18,7 +18,7 @@ int CgSampleSource::label(std::int64_t index) const
 Sample CgSampleSource::get(std::int64_t index)
 {
     cg::CgSample s = m_generator.render(std::uint64_t(index));
-    return {s.image, s.ng ? kNg : kOk};
+    return {s.image, s.ng ? kNg : kOk, s.mask};
 }
 
 } // namespace kizu::learn

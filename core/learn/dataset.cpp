@@ -6,6 +6,8 @@
 #include "core/imaging/image_io.h"
 #include "core/learn/augment.h"
 
+#include <functional>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -189,7 +191,11 @@ cv::Mat loadSquare(const LabeledPath& item, int size)
     return loadSquare(item.path, size, item.roi.get());
 }
 
-cv::Mat loadSquare(const fs::path& file, int size, const imaging::Roi* roi)
+namespace {
+// Decodes file (reduced when a JPEG is large), cuts its region and resizes it to the size
+// `target` gives for the region's size.
+cv::Mat loadResized(const fs::path& file, const imaging::Roi* roi,
+                   const std::function<cv::Size(cv::Size)>& target)
 {
     const std::string bytes = readFile(file);
     const std::string name = file.string();
@@ -203,7 +209,9 @@ cv::Mat loadSquare(const fs::path& file, int size, const imaging::Roi* roi)
                              : cv::Rect(0, 0, int(info.width), int(info.height));
     if (info.format == imaging::Format::Jpeg &&
         info.width * std::int64_t(info.height) <= imaging::kDefaultMaxPixels) {
-        while (factor < 8 && box.width / (factor * 2) >= size && box.height / (factor * 2) >= size)
+        const cv::Size want = target(box.size());
+        while (factor < 8 && box.width / (factor * 2) >= want.width &&
+               box.height / (factor * 2) >= want.height)
             factor *= 2;
     }
     if (factor > 1) {
@@ -218,14 +226,31 @@ cv::Mat loadSquare(const fs::path& file, int size, const imaging::Roi* roi)
         im = imaging::decode(bytes, name);
     }
     if (roi && !roi->empty()) im = imaging::applyRoi(im, *roi);
+    const cv::Size want = target(im.size());
     cv::Mat out;
-    cv::resize(im, out, cv::Size(size, size), 0, 0, cv::INTER_AREA);
+    cv::resize(im, out, want, 0, 0,
+               im.cols >= want.width && im.rows >= want.height ? cv::INTER_AREA
+                                                               : cv::INTER_LINEAR);
     return out;
 }
+} // namespace
 
-FileSource::FileSource(std::vector<LabeledPath> items, int cacheSize, std::string hash)
-    : m_items(std::move(items)), m_cacheSize(cacheSize), m_hash(std::move(hash)),
-      m_cache(m_items.size())
+cv::Mat loadSquare(const fs::path& file, int size, const imaging::Roi* roi)
+{
+    return loadResized(file, roi, [size](cv::Size) { return cv::Size(size, size); });
+}
+
+cv::Mat loadForInput(const LabeledPath& item, int size, bool keepAspect)
+{
+    if (!keepAspect) return loadSquare(item, size);
+    return loadResized(item.path, item.roi.get(),
+                       [size](cv::Size s) { return canvasFor(s, size); });
+}
+
+FileSource::FileSource(std::vector<LabeledPath> items, int cacheSize, std::string hash,
+                       bool keepAspect)
+    : m_items(std::move(items)), m_cacheSize(cacheSize), m_keepAspect(keepAspect),
+      m_hash(std::move(hash)), m_cache(m_items.size())
 {
     if (cacheSize < 8) throw InvalidArgument("FileSource: cache size too small.");
 }
@@ -237,7 +262,7 @@ Sample FileSource::get(std::int64_t index)
         std::lock_guard lock(m_mutex);
         if (!m_cache.at(i).empty()) return {m_cache[i], m_items[i].label};
     }
-    cv::Mat im = loadSquare(m_items[i], m_cacheSize);
+    cv::Mat im = loadForInput(m_items[i], m_cacheSize, m_keepAspect);
     std::lock_guard lock(m_mutex);
     m_cache[i] = im;
     return {im, m_items[i].label};

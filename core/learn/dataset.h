@@ -76,10 +76,16 @@ cv::Mat loadSquare(const std::filesystem::path& file, int size, const imaging::R
 cv::Mat loadOriginal(const LabeledPath& item);
 // The same for a listed image: cut to its region of interest first, when it has one.
 cv::Mat loadSquare(const LabeledPath& item, int size);
+// What a model with this input size sees of an item: loadSquare, or with keepAspect (native-
+// aspect models, issue 21) the region at its own aspect, resized to canvasFor(its size, size).
+cv::Mat loadForInput(const LabeledPath& item, int size, bool keepAspect);
 
 struct Sample {
     cv::Mat image; // BGR 8-bit, any size (the trainer crops and resizes)
     int label = kOk;
+    // Where the defect is (CV_8U, the image's size, non-zero = defect), when known: CG renders
+    // come with one. Empty: unknown (a real photo; an OK one is defect-free anyway).
+    cv::Mat mask = {};
 };
 
 // What the trainer draws images from. get() must be deterministic for an index and safe to call
@@ -104,7 +110,10 @@ public:
 // Image files, decoded once and cached at cacheSize x cacheSize (few-shot data is small).
 class FileSource : public SampleSource {
 public:
-    FileSource(std::vector<LabeledPath> items, int cacheSize, std::string hash = {});
+    // keepAspect: cached at the photo's own aspect, cacheSize the long side (native-aspect
+    // defect-map training, issue 21); else squashed to cacheSize x cacheSize.
+    FileSource(std::vector<LabeledPath> items, int cacheSize, std::string hash = {},
+               bool keepAspect = false);
     std::int64_t size() const override { return std::int64_t(m_items.size()); }
     int label(std::int64_t index) const override { return m_items.at(std::size_t(index)).label; }
     Sample get(std::int64_t index) override;
@@ -116,6 +125,7 @@ public:
 private:
     std::vector<LabeledPath> m_items;
     int m_cacheSize;
+    bool m_keepAspect = false;
     mutable std::string m_hash;
     mutable std::mutex m_mutex;
     std::vector<cv::Mat> m_cache;

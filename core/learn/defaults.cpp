@@ -53,8 +53,26 @@ std::vector<std::string> initPreference(const std::string& arch)
     return {"imagenet", "cg", "scratch"};
 }
 
-DefaultInit defaultInit(const std::string& arch)
+DefaultInit defaultInit(const std::string& arch, const std::string& head)
 {
+    if (head == "defect_map") {
+        if (const auto f = defaultCgMapModel(arch); !f.empty()) {
+            DefaultInit d;
+            d.kind = "cg";
+            d.init = "cg:" + f.string();
+            d.reason = "CG-pretrained defect-map weights (ImageNet, then CG renders with their "
+                       "defect masks as pixel supervision) are the station's start for defect-"
+                       "map models; docs/results.md has the sweep and the ablation (issue 21).";
+            return d;
+        }
+        DefaultInit d = defaultInit(arch, "classifier");
+        d.fallbackNote = "No CG-pretrained defect-map " + arch +
+                         " is shipped (models/" + arch +
+                         "-cgmap.kizumodel); the defect map starts fresh on the trunk of " +
+                         (d.kind == "scratch" ? std::string("random weights") : d.kind + " weights") +
+                         (d.fallbackNote.empty() ? "." : ". " + d.fallbackNote);
+        return d;
+    }
     DefaultInit d;
     d.reason = reasonFor(arch);
     const auto order = initPreference(arch);

@@ -20,7 +20,15 @@ struct DefaultRoute {
     std::uint64_t seed = 1;
     std::int64_t steps = 150;
     int batch = 16;
-    int inputSize = 128; // 30 frames/s live on 2 cores (docs/results.md, live inspection)
+    // A defect-map network (issue 21) at the photo's own aspect: inputSize is the long side
+    // (1130 x 460 photos become 320 x 128, so a pit keeps about 3.5 times fewer pixels per
+    // side instead of 9 times across when squashed to 128 x 128).
+    std::string head = "defect_map";
+    bool keepAspect = true;
+    int inputSize = 320;
+    // The square input of the classifier route (the sweep's reference inits and --head
+    // classifier): 30 frames/s live on 2 cores (docs/results.md, live inspection).
+    int classifierInputSize = 128;
     bool augment = true;
     int validationPerClass = 32;
     // CG defects transplanted onto the OK photos (issue 20), as a share of each batch. The one
@@ -49,7 +57,9 @@ struct DefaultInit {
 };
 // The measured order for arch (best first) among the starts at hand: a file that is not found
 // is skipped, and fallbackNote says so.
-DefaultInit defaultInit(const std::string& arch);
+// head "defect_map": the shipped CG defect-map weights first (defaultCgMapModel), then the
+// classifier's order (the trunk of ImageNet or CG classifier weights).
+DefaultInit defaultInit(const std::string& arch, const std::string& head = "classifier");
 // The measured preference order of starts for arch, best first (e.g. imagenet, scratch, cg).
 std::vector<std::string> initPreference(const std::string& arch);
 

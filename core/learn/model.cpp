@@ -25,7 +25,9 @@ using detail::StateDict;
 using nlohmann::json;
 
 namespace {
-constexpr int kFormatVersion = 1;
+// 2: defect-map models (meta "head", "keep_aspect"); a classifier is still written as 1, so
+// that older Kizu versions keep opening it.
+constexpr int kFormatVersion = 2;
 
 std::once_flag g_threadsOnce;
 bool g_threadsSet = false;
@@ -54,6 +56,8 @@ json metaJson(const ModelInfo& i)
     };
     return json{{"arch", i.arch},
                 {"input_size", i.inputSize},
+                {"head", i.head},
+                {"keep_aspect", i.keepAspect},
                 {"mean", i.mean},
                 {"std", i.std},
                 {"class_names", i.classNames},
@@ -74,6 +78,8 @@ ModelInfo infoFromJson(const json& j, const std::string& name)
     try {
         i.arch = j.at("arch").get<std::string>();
         i.inputSize = j.at("input_size").get<int>();
+        i.head = j.value("head", std::string("classifier")); // format 1: classifiers only
+        i.keepAspect = j.value("keep_aspect", false);
         i.mean = j.at("mean").get<std::array<float, 3>>();
         i.std = j.at("std").get<std::array<float, 3>>();
         i.classNames = j.at("class_names").get<std::vector<std::string>>();
@@ -98,6 +104,9 @@ ModelInfo infoFromJson(const json& j, const std::string& name)
                           "'; the file was made by a newer Kizu or is damaged.");
     if (i.inputSize < 32 || i.inputSize > 4096)
         throw FormatError(name + ": implausible input size " + std::to_string(i.inputSize) + ".");
+    if (i.head != "classifier" && i.head != "defect_map")
+        throw FormatError(name + ": unknown model head '" + i.head +
+                          "'; the file was made by a newer Kizu or is damaged.");
     if (i.classNames.size() != 2)
         throw FormatError(name + ": a Kizu model has two classes (ok, ng), this file has " +
                           std::to_string(i.classNames.size()) + ".");
@@ -163,7 +172,7 @@ std::shared_ptr<Model::Impl> implFromArchive(const torch::IValue& root, const st
     if (expected.empty() || detail::hashState(state) != expected)
         throw FormatError(name + ": the weights do not match their checksum; the file is damaged. "
                                  "Use another copy of the model.");
-    impl->net = detail::makeNet(impl->info.arch, 2);
+    impl->net = detail::makeNet(impl->info.arch, 2, impl->info.defectMap());
     detail::loadStateDict(*impl->net, state, name + " (" + impl->info.arch + ")", false);
     impl->net->eval();
     auto d = root.toGenericDict();
@@ -192,7 +201,7 @@ void saveModelFile(const Model::Impl& impl, const std::filesystem::path& file)
     meta["weights_sha256"] = hashState(state);
     if (!impl.extraMeta.empty()) meta["checkpoint"] = json::parse(impl.extraMeta);
     c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
-    root.insert(std::string("kizu_format"), std::int64_t(kFormatVersion));
+    root.insert(std::string("kizu_format"), std::int64_t(impl.info.defectMap() ? kFormatVersion : 1));
     root.insert(std::string("meta"), meta.dump());
     root.insert(std::string("state"), toDict(state));
     if (!impl.extra.empty()) root.insert(std::string("extra"), toDict(impl.extra));
@@ -249,8 +258,11 @@ Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint6
     if (impl->info.kizuVersion.empty()) impl->info.kizuVersion = KIZU_VERSION;
     if (impl->info.inputSize < 32 || impl->info.inputSize > 4096)
         throw InvalidArgument("Input size must be between 32 and 4096 pixels.");
+    if (impl->info.head != "classifier" && impl->info.head != "defect_map")
+        throw InvalidArgument("Unknown model head '" + impl->info.head +
+                              "'; use classifier or defect_map.");
     torch::manual_seed(seed);
-    impl->net = detail::makeNet(impl->info.arch, 2);
+    impl->net = detail::makeNet(impl->info.arch, 2, impl->info.defectMap());
 
     std::string kind = "file", path = init;
     if (init == "scratch" || init.empty()) {
@@ -281,7 +293,9 @@ Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint6
                 throw InvalidArgument(path + " holds a " + src->info.arch + " model, but a " +
                                       impl->info.arch + " is being trained; choose --model " +
                                       src->info.arch + ".");
-            detail::loadStateDict(*impl->net, detail::stateDict(*src->net), path, false);
+            // A defect-map network may start from a classifier's trunk and the other way round.
+            const bool sameHead = src->info.head == impl->info.head;
+            detail::loadStateDict(*impl->net, detail::stateDict(*src->net), path, !sameHead);
         } else {
             if (kind == "file")
                 throw InvalidArgument(path +
@@ -346,9 +360,17 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
     auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
     constexpr std::size_t kChunk = 32;
-    for (std::size_t i = 0; i < images.size(); i += kChunk) {
-        std::vector<cv::Mat> part(images.begin() + long(i),
-                                  images.begin() + long(std::min(images.size(), i + kChunk)));
+    for (std::size_t i = 0; i < images.size();) {
+        // A chunk holds images of one input size (native-aspect models: one canvas).
+        std::size_t end = i + 1;
+        if (!images[i].empty()) {
+            const cv::Size canvas = detail::inputCanvas(m->info, images[i].size());
+            while (end < images.size() && end - i < kChunk && !images[end].empty() &&
+                   detail::inputCanvas(m->info, images[end].size()) == canvas)
+                ++end;
+        }
+        std::vector<cv::Mat> part(images.begin() + long(i), images.begin() + long(end));
+        i = end;
         auto x = detail::toInputTensor(part, m->info).to(m->device);
         auto p = torch::softmax(net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
         const float* d = p.data_ptr<float>();
@@ -362,6 +384,16 @@ cv::Mat Model::heatmap(const cv::Mat& image) const
     auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
     auto x = detail::toInputTensor({image}, m->info).to(m->device);
+    if (net->hasMap()) {
+        auto p = torch::sigmoid(net->forwardMap(x).second).to(torch::kCPU).squeeze(0).squeeze(0)
+                     .contiguous();
+        cv::Mat small(int(p.size(0)), int(p.size(1)), CV_32F, p.data_ptr<float>());
+        cv::Mat out;
+        cv::resize(small, out, image.size(), 0, 0, cv::INTER_LINEAR);
+        cv::threshold(out, out, 1.0, 1.0, cv::THRESH_TRUNC);
+        cv::max(out, 0.0, out);
+        return out;
+    }
     auto maps = net->classMaps(x).to(torch::kCPU);
     auto diff = (maps.select(1, kNg) - maps.select(1, kOk)).squeeze(0).clamp_min(0).contiguous();
     cv::Mat small(int(diff.size(0)), int(diff.size(1)), CV_32F, diff.data_ptr<float>());
@@ -382,7 +414,8 @@ float Model::predict(const cv::Mat& image) const
 
 float Model::predictFile(const std::filesystem::path& file) const
 {
-    return predict(loadSquare(file, m->info.inputSize));
+    return predict(loadForInput(LabeledPath{file, kOk, {}, nullptr}, m->info.inputSize,
+                                m->info.keepAspect));
 }
 
 std::string Model::weightsHash() const

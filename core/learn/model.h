@@ -24,6 +24,13 @@ bool cudaAvailable();
 struct ModelInfo {
     std::string arch = "squeezenet1_1";
     int inputSize = 224; // square input; images are resized (squashed) to it
+    // "classifier" (an image classifier, format 1) or "defect_map" (issue 21: a per-pixel
+    // defect map at stride 16 and the verdict computed from it).
+    std::string head = "classifier";
+    // Native aspect (issue 21): inputSize is the long side and the photo keeps its aspect
+    // (canvasFor in core/learn/augment.h) instead of being squashed to a square.
+    bool keepAspect = false;
+    bool defectMap() const { return head == "defect_map"; }
     std::array<float, 3> mean{0.485f, 0.456f, 0.406f}; // RGB, torchvision convention
     std::array<float, 3> std{0.229f, 0.224f, 0.225f};
     std::vector<std::string> classNames{"ok", "ng"};
@@ -60,8 +67,10 @@ public:
     // NG scores (softmax probability of class NG) for BGR 8-bit images of any size.
     std::vector<float> predict(const std::vector<cv::Mat>& images) const;
     float predict(const cv::Mat& image) const;
-    // Where the model sees NG: the class activation map of NG over OK (positive part), scaled
-    // to [0, 1] and resized to the image (CV_32F). All zero when nothing looks NG.
+    // Where the model sees NG, resized to the image (CV_32F, in [0, 1]). A defect-map model
+    // gives its defect map (the probability of a defect at each place, not rescaled); a
+    // classifier its class activation map of NG over OK (positive part) scaled to [0, 1], all
+    // zero when nothing looks NG.
     cv::Mat heatmap(const cv::Mat& image) const;
     // Decodes a file for this model (loadSquare at the input size) and scores it.
     float predictFile(const std::filesystem::path& file) const;

@@ -2,6 +2,7 @@
 // torchvision state dicts load by name; and reading of torch.save zip archives.
 #include "core/learn/internal/torch_model.h"
 #include "core/learn/archive_check.h"
+#include "core/learn/augment.h"
 
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
@@ -126,14 +127,68 @@ struct BottleneckImpl : BlockImpl {
 };
 TORCH_MODULE(Bottleneck);
 
+
+// The defect-map head (issue 21), on the trunk's stride-16 features: a 3x3 convolution to 128
+// channels and a 1x1 convolution to one defect logit per position. The image's NG logit comes
+// from the map (its maximum, the mean of its top 1 %, its mean) and the head's features (mean
+// and maximum over positions) through one linear layer, which starts as "the map's maximum":
+// a map pretrained on CG masks is already a verdict before any real photo is seen.
+struct MapHeadImpl : nn::Module {
+    nn::Conv2d hidden{nullptr}, out{nullptr};
+    nn::Linear decision{nullptr};
+    static constexpr int kWidth = 128;
+    explicit MapHeadImpl(int in)
+    {
+        hidden = register_module("hidden", conv(in, kWidth, 3, 1, 1, true));
+        out = register_module("out", conv(kWidth, 1, 1, 1, 0, true));
+        decision = register_module("decision", nn::Linear(3 + 2 * kWidth, 1));
+        torch::NoGradGuard noGrad;
+        nn::init::kaiming_normal_(hidden->weight, 0.0, torch::kFanOut, torch::kReLU);
+        nn::init::zeros_(hidden->bias);
+        nn::init::normal_(out->weight, 0.0, 0.01);
+        // A prior of about 2 % defect pixels (as for focal losses): the rare positives do not
+        // have to fight a flood of confident false ones at the start.
+        nn::init::constant_(out->bias, -4.0);
+        nn::init::zeros_(decision->weight);
+        decision->weight[0][0] = 1.0;
+        nn::init::zeros_(decision->bias);
+    }
+    // {image NG logit [N], map logits [N, 1, h, w]}
+    std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& features)
+    {
+        auto h = torch::relu(hidden(features));
+        auto m = out(h);
+        auto flat = m.flatten(1);
+        const std::int64_t k = std::max<std::int64_t>(1, flat.size(1) / 100);
+        auto top = std::get<0>(flat.topk(k, 1)).mean(1, true);
+        auto pooled = torch::cat({std::get<0>(flat.max(1, true)), top, flat.mean(1, true),
+                                  h.mean({2, 3}), h.amax({2, 3})},
+                                 1);
+        return {decision(pooled).squeeze(1), m};
+    }
+};
+TORCH_MODULE(MapHead);
+
+// [N] NG logits as the [N, 2] logits of an OK/NG classifier (softmax gives sigmoid(z)).
+torch::Tensor twoClassLogits(const torch::Tensor& z)
+{
+    return torch::stack({torch::zeros_like(z), z}, 1);
+}
+
+bool startsWith(const std::string& s, const char* prefix)
+{
+    return s.rfind(prefix, 0) == 0;
+}
+
 struct ResNet : Net {
     nn::Conv2d conv1{nullptr};
     nn::BatchNorm2d bn1{nullptr};
     nn::MaxPool2d maxpool{nullptr};
     nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
     nn::Linear fc{nullptr};
+    MapHead map{nullptr}; // defect-map networks: on layer3 (stride 16); no layer4 and fc
 
-    ResNet(bool bottleneck, std::array<int, 4> blocks, int numClasses)
+    ResNet(bool bottleneck, std::array<int, 4> blocks, int numClasses, bool defectMap)
     {
         const int expansion = bottleneck ? 4 : 1;
         int inplanes = 64;
@@ -155,8 +210,10 @@ struct ResNet : Net {
         layer1 = register_module("layer1", layer(64, blocks[0], 1));
         layer2 = register_module("layer2", layer(128, blocks[1], 2));
         layer3 = register_module("layer3", layer(256, blocks[2], 2));
-        layer4 = register_module("layer4", layer(512, blocks[3], 2));
-        fc = register_module("fc", nn::Linear(512 * expansion, numClasses));
+        if (!defectMap) {
+            layer4 = register_module("layer4", layer(512, blocks[3], 2));
+            fc = register_module("fc", nn::Linear(512 * expansion, numClasses));
+        }
 
         torch::NoGradGuard noGrad;
         for (auto& m : modules(false)) {
@@ -167,28 +224,52 @@ struct ResNet : Net {
                 nn::init::zeros_(b->bias);
             }
         }
+        // The map head initialises itself (after the trunk, so that the trunk's random start
+        // is the classifier's).
+        if (defectMap) map = register_module("map", MapHead(256 * expansion));
+    }
+    torch::Tensor stride16(torch::Tensor x)
+    {
+        x = maxpool(reluInPlace(convBn(conv1, bn1, x, fused)));
+        return layer3->forward(layer2->forward(layer1->forward(x)));
     }
     torch::Tensor forward(torch::Tensor x) override
     {
-        x = maxpool(reluInPlace(convBn(conv1, bn1, x, fused)));
-        x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+        if (map) return twoClassLogits(map->forward(stride16(x)).first);
+        x = layer4->forward(stride16(x));
         x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
         return fc(x);
     }
+    std::pair<torch::Tensor, torch::Tensor> forwardMap(torch::Tensor x) override
+    {
+        if (!map) return Net::forwardMap(x);
+        auto [z, m] = map->forward(stride16(x));
+        return {twoClassLogits(z), m};
+    }
+    bool hasMap() const override { return bool(map); }
     torch::Tensor classMaps(torch::Tensor x) override
     {
-        x = maxpool(reluInPlace(convBn(conv1, bn1, x, fused)));
-        x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+        if (map) {
+            auto m = map->forward(stride16(x)).second;
+            return torch::cat({torch::zeros_like(m), m}, 1);
+        }
+        x = layer4->forward(stride16(x));
         const auto k = fc->weight.size(0), c = fc->weight.size(1);
         return torch::conv2d(x, fc->weight.view({k, c, 1, 1}), fc->bias);
     }
     std::vector<std::string> headNames() const override { return {"fc.weight", "fc.bias"}; }
+    bool unusedTrunkKey(const std::string& key) const override
+    {
+        return map ? startsWith(key, "layer4.") || startsWith(key, "fc.")
+                   : startsWith(key, "map.");
+    }
     void fuseBatchNorm() override
     {
         foldBatchNorm(conv1, bn1);
         for (auto* layer : {&layer1, &layer2, &layer3, &layer4})
-            for (auto& child : (*layer)->children())
-                std::dynamic_pointer_cast<BlockImpl>(child)->fuse();
+            if (*layer)
+                for (auto& child : (*layer)->children())
+                    std::dynamic_pointer_cast<BlockImpl>(child)->fuse();
         fused = true;
     }
     bool fused = false;
@@ -213,8 +294,9 @@ TORCH_MODULE(Fire);
 struct SqueezeNet : Net {
     nn::Sequential features{nullptr}, classifier{nullptr};
     nn::Conv2d finalConv{nullptr};
+    MapHead map{nullptr}; // defect-map networks: on the features (stride 16); no classifier
 
-    explicit SqueezeNet(int numClasses)
+    SqueezeNet(int numClasses, bool defectMap)
     {
         auto pool = [] { return nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).ceil_mode(true)); };
         auto relu = [] { return nn::ReLU(nn::ReLUOptions(true)); };
@@ -232,24 +314,40 @@ struct SqueezeNet : Net {
         nn::Sequential head(nn::Dropout(0.5), finalConv);
         if (numClasses != 2) head->push_back(relu());
         head->push_back(nn::AdaptiveAvgPool2d(nn::AdaptiveAvgPool2dOptions(1)));
-        classifier = register_module("classifier", head);
+        if (!defectMap) classifier = register_module("classifier", head);
         torch::NoGradGuard noGrad;
-        for (auto& m : modules(false)) {
+        for (auto& m : features->modules(false)) {
             if (auto* c = m->as<nn::Conv2d>()) {
-                if (c == finalConv.get())
-                    nn::init::normal_(c->weight, 0.0, 0.01);
-                else
-                    nn::init::kaiming_uniform_(c->weight);
+                nn::init::kaiming_uniform_(c->weight);
                 nn::init::zeros_(c->bias);
             }
         }
+        nn::init::normal_(finalConv->weight, 0.0, 0.01);
+        nn::init::zeros_(finalConv->bias);
+        if (defectMap) map = register_module("map", MapHead(512));
     }
     torch::Tensor forward(torch::Tensor x) override
     {
+        if (map) return twoClassLogits(map->forward(features->forward(x)).first);
         return classifier->forward(features->forward(x)).flatten(1);
+    }
+    std::pair<torch::Tensor, torch::Tensor> forwardMap(torch::Tensor x) override
+    {
+        if (!map) return Net::forwardMap(x);
+        auto [z, m] = map->forward(features->forward(x));
+        return {twoClassLogits(z), m};
+    }
+    bool hasMap() const override { return bool(map); }
+    bool unusedTrunkKey(const std::string& key) const override
+    {
+        return map ? startsWith(key, "classifier.") : startsWith(key, "map.");
     }
     torch::Tensor classMaps(torch::Tensor x) override
     {
+        if (map) {
+            auto m = map->forward(features->forward(x)).second;
+            return torch::cat({torch::zeros_like(m), m}, 1);
+        }
         auto maps = finalConv->forward(features->forward(x));
         return finalConv->options.out_channels() != 2 ? torch::relu(maps) : maps;
     }
@@ -268,15 +366,15 @@ std::string shapeText(const torch::Tensor& t)
 
 } // namespace
 
-std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses)
+std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses, bool defectMap)
 {
     if (arch == "resnet18")
-        return std::make_shared<ResNet>(false, std::array{2, 2, 2, 2}, numClasses);
+        return std::make_shared<ResNet>(false, std::array{2, 2, 2, 2}, numClasses, defectMap);
     if (arch == "resnet34")
-        return std::make_shared<ResNet>(false, std::array{3, 4, 6, 3}, numClasses);
+        return std::make_shared<ResNet>(false, std::array{3, 4, 6, 3}, numClasses, defectMap);
     if (arch == "resnet50")
-        return std::make_shared<ResNet>(true, std::array{3, 4, 6, 3}, numClasses);
-    if (arch == "squeezenet1_1") return std::make_shared<SqueezeNet>(numClasses);
+        return std::make_shared<ResNet>(true, std::array{3, 4, 6, 3}, numClasses, defectMap);
+    if (arch == "squeezenet1_1") return std::make_shared<SqueezeNet>(numClasses, defectMap);
     throw InvalidArgument("Unknown model architecture '" + arch +
                           "'. Choose one of: resnet18, resnet34, resnet50, squeezenet1_1.");
 }
@@ -297,6 +395,9 @@ void loadStateDict(Net& net, const StateDict& state, const std::string& what, bo
     auto isHead = [&](const std::string& k) {
         return std::find(heads.begin(), heads.end(), k) != heads.end();
     };
+    auto isMapKey = [](const std::string& k) { return k.rfind("map.", 0) == 0; };
+    const bool srcIsMap =
+        std::any_of(state.begin(), state.end(), [&](const auto& kv) { return isMapKey(kv.first); });
     StateDict mine = stateDict(net);
     std::vector<std::string> missing, mismatched, unknown;
     for (auto& [k, v] : mine) {
@@ -308,7 +409,10 @@ void loadStateDict(Net& net, const StateDict& state, const std::string& what, bo
             if (k.size() > counter.size() &&
                 k.compare(k.size() - counter.size(), counter.size(), counter) == 0)
                 continue;
-            if (!(skipHead && isHead(k))) missing.push_back(k);
+            // From a defect-map network's weights a classifier takes the trunk: ResNet's layer4
+            // and the head start fresh.
+            const bool fresh = isHead(k) || isMapKey(k) || (srcIsMap && k.rfind("layer4.", 0) == 0);
+            if (!(skipHead && fresh)) missing.push_back(k);
             continue;
         }
         if (it->second.sizes() != v.sizes()) {
@@ -318,7 +422,7 @@ void loadStateDict(Net& net, const StateDict& state, const std::string& what, bo
         }
     }
     for (auto& [k, v] : state)
-        if (!mine.count(k)) unknown.push_back(k);
+        if (!mine.count(k) && !(skipHead && net.unusedTrunkKey(k))) unknown.push_back(k);
     auto list = [](const std::vector<std::string>& v) {
         std::string s;
         for (std::size_t i = 0; i < v.size() && i < 3; ++i)
@@ -503,7 +607,7 @@ std::shared_ptr<Net> inferenceNet(Model::Impl& impl)
 {
     std::lock_guard lock(*impl.inferenceMutex);
     if (impl.inferenceNet) return impl.inferenceNet;
-    auto n = makeNet(impl.info.arch, 2);
+    auto n = makeNet(impl.info.arch, 2, impl.info.defectMap());
     loadStateDict(*n, stateDict(*impl.net), "model", false);
     n->eval();
     const char* e = std::getenv("KIZU_FUSE_BN");
@@ -520,10 +624,19 @@ torch::Tensor prepareInput(const torch::Tensor& x)
     return useChannelsLast() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
+cv::Size inputCanvas(const ModelInfo& info, cv::Size image)
+{
+    return info.keepAspect ? canvasFor(image, info.inputSize)
+                           : cv::Size(info.inputSize, info.inputSize);
+}
+
 torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo& info)
 {
-    const int s = info.inputSize;
-    auto out = torch::empty({std::int64_t(images.size()), 3, s, s}, torch::kFloat32);
+    if (images.empty()) return torch::empty({0, 3, info.inputSize, info.inputSize});
+    // One size per batch: the first image's canvas (at the input size when squashing).
+    const cv::Size canvas = inputCanvas(info, images.front().size());
+    const int W = canvas.width, H = canvas.height, plane = W * H;
+    auto out = torch::empty({std::int64_t(images.size()), 3, H, W}, torch::kFloat32);
     float* dst = out.data_ptr<float>();
     float scale[3], shift[3];
     for (int c = 0; c < 3; ++c) {
@@ -536,13 +649,15 @@ torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo&
         if (im.channels() == 1) cv::cvtColor(im, im, cv::COLOR_GRAY2BGR);
         if (im.channels() == 4) cv::cvtColor(im, im, cv::COLOR_BGRA2BGR);
         if (im.depth() != CV_8U) throw InvalidArgument("The model takes 8-bit images.");
-        if (im.cols != s || im.rows != s) cv::resize(im, im, cv::Size(s, s), 0, 0, cv::INTER_AREA);
-        float* r = dst + i * 3 * s * s;
-        float* g = r + s * s;
-        float* b = g + s * s;
-        for (int y = 0; y < s; ++y) {
+        if (im.size() != canvas)
+            cv::resize(im, im, canvas, 0, 0,
+                       im.cols > W && im.rows > H ? cv::INTER_AREA : cv::INTER_LINEAR);
+        float* r = dst + i * 3 * std::size_t(plane);
+        float* g = r + plane;
+        float* b = g + plane;
+        for (int y = 0; y < H; ++y) {
             const unsigned char* p = im.ptr<unsigned char>(y);
-            for (int x = 0; x < s; ++x, p += 3) { // BGR in, RGB planes out
+            for (int x = 0; x < W; ++x, p += 3) { // BGR in, RGB planes out
                 *r++ = p[2] * scale[0] + shift[0];
                 *g++ = p[1] * scale[1] + shift[1];
                 *b++ = p[0] * scale[2] + shift[2];

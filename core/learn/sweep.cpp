@@ -46,8 +46,20 @@ json readConfig(const fs::path& dir)
 // The settings every row of results.csv depends on: a resumed or merged sweep must match them.
 // Joins a start and its transplant settings in the spec of an init X+transplant.
 constexpr const char* kTransplantSpec = " +transplant ";
-constexpr const char* kFixedSettings[] = {"arch",  "size",       "steps",
-                                          "batch", "train_hash", "test_hash"};
+constexpr const char* kFixedSettings[] = {"arch",       "size",      "steps", "batch",
+                                          "train_hash", "test_hash", "head",  "keep_aspect",
+                                          "rand_augment"};
+// A fixed setting as a folder records it; folders from before a setting existed ran with its
+// default (the classifier at a square size, RandAugment on).
+json fixedValue(const json& cfg, const char* key)
+{
+    if (cfg.is_object() && cfg.contains(key)) return cfg[key];
+    const std::string k = key;
+    if (k == "head") return "classifier";
+    if (k == "keep_aspect") return false;
+    if (k == "rand_augment") return true;
+    return json();
+}
 } // namespace
 
 SweepOptions defaultSweepOptions()
@@ -56,7 +68,7 @@ SweepOptions defaultSweepOptions()
     SweepOptions o;
     o.transplant = route.transplantRatioWhenOn;
     o.arch = route.arch;
-    o.size = route.inputSize;
+    o.size = route.classifierInputSize;
     o.steps = route.steps;
     o.batch = route.batch;
     return o;
@@ -68,6 +80,10 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
     for (const auto& i : o.inits) {
         if (ex::isTransplantInit(i)) {
             const std::string base = ex::baseInit(i);
+            if (base == "station")
+                throw InvalidArgument("init " + i +
+                                      ": station already trains the Train page's route, with its "
+                                      "own transplant setting; use station.");
             if (base == "baseline" || ex::isTransplantInit(base))
                 throw InvalidArgument("Unknown initialisation '" + i +
                                       "': transplants go with a network's start (scratch, "
@@ -89,8 +105,16 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
         if (i == "scratch") {
             spec[i] = "scratch";
         } else if (i == "station") {
-            // What the Train page starts from when the operator just presses Train.
-            spec[i] = defaultInit(o.arch).init;
+            // What the Train page trains when the operator just presses Train: its network,
+            // input, start, budget and transplants (the sweep's --model, --size, --steps and
+            // --head do not apply to it).
+            const DefaultRoute& r = defaultRoute();
+            std::ostringstream st;
+            st << defaultInit(r.arch, r.head).init << " route " << r.arch << " " << r.head << " "
+               << (r.keepAspect ? "aspect " : "square ") << r.inputSize << " steps " << r.steps
+               << " batch " << r.batch;
+            if (r.transplantRatio > 0) st << kTransplantSpec << r.transplantRatio << " " << r.transplantParams;
+            spec[i] = st.str();
         } else if (i == "imagenet") {
             const std::string f = !o.imagenetWeights.empty() ? o.imagenetWeights
                                                              : findImagenetWeights(o.arch).string();
@@ -141,6 +165,9 @@ SweepPlan planSweep(const fs::path& out, const SweepOptions& o, const SweepData&
 
     json cfg{{"arch", o.arch},
              {"size", o.size},
+             {"head", o.head},
+             {"keep_aspect", o.keepAspect},
+             {"rand_augment", o.randAugment},
              {"steps", o.steps},
              {"batch", o.batch},
              {"device", o.device},
@@ -155,7 +182,7 @@ SweepPlan planSweep(const fs::path& out, const SweepOptions& o, const SweepData&
     if (fs::exists(cfgFile)) {
         json old = json::parse(readFile(cfgFile), nullptr, false);
         for (const char* k : kFixedSettings)
-            if (old.is_discarded() || old.value(k, json()) != cfg[k])
+            if (old.is_discarded() || fixedValue(old, k) != cfg[k])
                 throw InvalidArgument(out.string() + " holds a sweep with other settings (" + k +
                                       " differs). Use another folder, or the same settings to "
                                       "continue it.");
@@ -213,9 +240,35 @@ std::vector<LabeledPath> sweepShots(const SweepData& data, const ex::RunKey& key
 TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& o, const ex::RunKey& key)
 {
     TrainConfig tc;
+    const std::string spec = plan.initSpecs.at(key.init);
+    if (key.init == "station") {
+        const DefaultRoute& r = defaultRoute();
+        tc.arch = r.arch;
+        tc.head = r.head;
+        tc.keepAspect = r.keepAspect;
+        tc.inputSize = r.inputSize;
+        tc.init = spec.substr(0, spec.find(" route "));
+        tc.steps = r.steps;
+        tc.batch = r.batch;
+        tc.seed = key.seed;
+        tc.threads = o.threads;
+        tc.device = o.device;
+        if (!r.augment) {
+            tc.augment.randAugment = tc.augment.randomResizedCrop = false;
+            tc.augment.hflip = tc.augment.vflip = false;
+        }
+        if (r.transplantRatio > 0) {
+            tc.transplant.ratio = r.transplantRatio;
+            tc.transplant.params = r.transplantParams;
+            tc.transplant.pxPerMm = o.transplantPxPerMm;
+        }
+        return tc;
+    }
     tc.arch = o.arch;
     tc.inputSize = o.size;
-    const std::string spec = plan.initSpecs.at(key.init);
+    tc.head = o.head;
+    tc.keepAspect = o.keepAspect;
+    tc.augment.randAugment = o.randAugment;
     // X+transplant starts from X's start; its spec adds the transplant settings.
     tc.init = ex::isTransplantInit(key.init) ? spec.substr(0, spec.rfind(kTransplantSpec)) : spec;
     tc.steps = o.steps;
@@ -240,10 +293,13 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
     if (o.threads > 0) setTorchThreads(o.threads);
     // Images are decoded once per call: training images at the trainer's cache size, the test
     // split at the input size (what the model sees), and for the baseline as files.
-    const int cacheSize = int(std::lround(o.size * 1.15));
+    // Keyed by (cache size, aspect): the init "station" may train at another input than the
+    // others.
     std::map<std::string, cv::Mat> trainCache;
-    std::vector<cv::Mat> testImages;
+    std::map<std::string, std::vector<cv::Mat>> testImagesBy;
     std::vector<int> testLabels;
+    for (const auto& t : data.test)
+        testLabels.push_back(t.label);
     std::vector<baseline::LabeledImage> testLabeled;
     for (const auto& t : data.test)
         testLabeled.push_back({t.path.string(), t.label == kNg, t.group, t.roi});
@@ -268,8 +324,12 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         tell(0, 0);
         const auto items = sweepShots(data, key);
         ex::RunResult r;
-        r.arch = key.init == "baseline" ? "baseline" : o.arch;
-        r.size = key.init == "baseline" ? 0 : o.size;
+        r.arch = key.init == "baseline" ? "baseline"
+                 : key.init == "station"  ? defaultRoute().arch
+                                          : o.arch;
+        r.size = key.init == "baseline" ? 0
+                 : key.init == "station" ? defaultRoute().inputSize
+                                         : o.size;
         r.key = key;
         r.testImages = std::int64_t(data.test.size());
         const double t0 = monotonicSeconds();
@@ -307,13 +367,17 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         } else {
             const TrainConfig tc = sweepTrainConfig(plan, o, key);
             r.transplant = tc.transplant.ratio;
+            const int cacheSize = trainCacheSize(tc);
+            const std::string cacheKey =
+                std::to_string(cacheSize) + (tc.keepAspect ? " aspect " : " square ");
             for (const auto& it : items)
-                if (!trainCache.count(it.path.string()))
-                    trainCache[it.path.string()] = loadSquare(it, cacheSize);
+                if (!trainCache.count(cacheKey + it.path.string()))
+                    trainCache[cacheKey + it.path.string()] =
+                        loadForInput(it, cacheSize, tc.keepAspect);
             FunctionSource source(
                 [&](std::int64_t i) {
                     const auto& it = items.at(std::size_t(i));
-                    return Sample{trainCache.at(it.path.string()), it.label};
+                    return Sample{trainCache.at(cacheKey + it.path.string()), it.label};
                 },
                 dataHash(items), std::int64_t(items.size()),
                 [&](std::int64_t i) { return items.at(std::size_t(i)).label; },
@@ -329,11 +393,11 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
             r.trainSeconds = monotonicSeconds() - t0;
             r.steps = result.steps;
             const double t1 = monotonicSeconds();
+            auto& testImages = testImagesBy[std::to_string(tc.inputSize) +
+                                            (tc.keepAspect ? " aspect" : " square")];
             if (testImages.empty())
-                for (const auto& t : data.test) {
-                    testImages.push_back(loadSquare(t, o.size));
-                    testLabels.push_back(t.label);
-                }
+                for (const auto& t : data.test)
+                    testImages.push_back(loadForInput(t, tc.inputSize, tc.keepAspect));
             std::vector<float> scores;
             for (std::size_t b = 0; b < testImages.size(); b += 32) {
                 std::vector<cv::Mat> chunk(testImages.begin() + std::ptrdiff_t(b),
@@ -384,7 +448,7 @@ std::vector<ex::RunResult> mergeSweeps(const std::vector<fs::path>& parts, const
         if (c.is_discarded()) throw FormatError((dir / "experiment.json").string() + " is damaged");
         if (cfg.is_null()) cfg = c;
         for (const char* k : kFixedSettings)
-            if (c.value(k, json()) != cfg.value(k, json()))
+            if (fixedValue(c, k) != fixedValue(cfg, k))
                 throw InvalidArgument(dir.string() + " was run with other settings (" + k +
                                       " differs from " + parts.front().string() + ")");
         for (auto& [k, v] : c["inits"].items())

@@ -23,6 +23,12 @@ namespace kizu::learn {
 struct SweepOptions {
     std::string arch;
     int size = 0;
+    // The network of the inits scratch, imagenet and cg (and their +transplant): the classifier
+    // at a square size by default (the reference routes); "defect_map" with keepAspect for the
+    // ablations of issue 21. The init "station" always trains defaultRoute() as it is.
+    std::string head = "classifier";
+    bool keepAspect = false;
+    bool randAugment = true; // false: crops and flips only
     std::int64_t steps = 0;
     int batch = 0;
     int threads = 0; // 0: LibTorch's setting as it is

@@ -86,7 +86,7 @@ RunOutcome runPending(project::ProjectStore& store, const PendingRun& run, bool 
             out.cancelled = true;
             return out;
         }
-        valImages.push_back(loadSquare(data.validation[i], cfg.inputSize));
+        valImages.push_back(loadForInput(data.validation[i], cfg.inputSize, cfg.keepAspect));
         valLabels.push_back(data.validation[i].label);
         report(cb.stage, {std::int64_t(i + 1), std::int64_t(data.validation.size()), "prepare",
                           data.validation[i].path.filename().string()});
@@ -94,7 +94,7 @@ RunOutcome runPending(project::ProjectStore& store, const PendingRun& run, bool 
 
     Curves curves;
     if (resume) curves = pendingRunCurves(store, run);
-    FileSource source(data.train, int(std::lround(cfg.inputSize * 1.15)));
+    FileSource source(data.train, trainCacheSize(cfg), {}, cfg.keepAspect);
     const std::int64_t total = plannedSteps(cfg, source.size());
     cfg.checkpoint = checkpoint;
     cfg.resume = resume;
@@ -209,6 +209,10 @@ TrainConfig trainConfigFromJson(const json& j)
     c.balanced = jsonValue(j, "balanced", c.balanced);
     c.seed = jsonValue(j, "seed", c.seed);
     c.device = jsonValue(j, "device", c.device);
+    c.head = jsonValue(j, "head", c.head);
+    c.keepAspect = jsonValue(j, "keep_aspect", c.keepAspect);
+    c.masks = jsonValue(j, "masks", c.masks);
+    c.pixelLossWeight = jsonValue(j, "pixel_loss_weight", c.pixelLossWeight);
     if (auto it = j.find("transplant"); it != j.end() && it->is_object()) {
         const json& t = *it;
         auto& o = c.transplant;
@@ -234,6 +238,11 @@ TrainConfig trainConfigFromJson(const json& j)
             o.cropRatioMin = (*s)[0].get<double>();
             o.cropRatioMax = (*s)[1].get<double>();
         }
+        if (auto s = a.find("zoom"); s != a.end() && s->is_array() && s->size() == 2) {
+            o.zoomMin = (*s)[0].get<double>();
+            o.zoomMax = (*s)[1].get<double>();
+        }
+        o.ngSafeCropLoss = jsonValue(a, "ng_safe_crop_loss", o.ngSafeCropLoss);
         o.hflip = jsonValue(a, "hflip", o.hflip);
         o.vflip = jsonValue(a, "vflip", o.vflip);
     }

@@ -16,11 +16,13 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 namespace kizu::learn {
 using nlohmann::json;
@@ -211,7 +213,10 @@ public:
     // made on the photo as the camera took it (data.original), where px per mm, the grinding
     // marks and the defect sizes mean what they say, and then scaled as the trainer's copy is;
     // a source without originals gets it on its training copy.
-    cv::Mat render(SampleSource& data, std::int64_t photoIndex, std::uint64_t index)
+    struct Rendered {
+        cv::Mat image, mask; // at the size of the trainer's copy of the photo
+    };
+    Rendered render(SampleSource& data, std::int64_t photoIndex, std::uint64_t index)
     {
         const cv::Mat small = data.get(photoIndex).image;
         cv::Mat photo;
@@ -240,11 +245,13 @@ public:
         std::string why;
         for (std::uint64_t attempt = 0; attempt < kTransplantAttempts; ++attempt) {
             try {
-                cv::Mat out = cg::transplantDefect(photo, m_params, m_seed,
-                                                   index + (attempt << 48), m_options, analysis)
-                                  .image;
-                if (out.size() != small.size())
-                    cv::resize(out, out, small.size(), 0, 0, cv::INTER_AREA);
+                auto t = cg::transplantDefect(photo, m_params, m_seed, index + (attempt << 48),
+                                              m_options, analysis);
+                Rendered out{t.image, t.mask};
+                if (out.image.size() != small.size()) {
+                    cv::resize(out.image, out.image, small.size(), 0, 0, cv::INTER_AREA);
+                    out.mask = resizeMask(out.mask, small.size());
+                }
                 return out;
             } catch (const InvalidArgument& e) {
                 why = e.what();
@@ -272,6 +279,25 @@ public:
         : m_cfg(c), m_data(data), m_planner(c, data)
     {
         if (c.transplant.enabled()) m_transplanter.emplace(c);
+        if (c.head == "defect_map") {
+            // One canvas for the run: the data's aspect (its first image), or a square.
+            m_canvas = cv::Size(c.inputSize, c.inputSize);
+            if (c.keepAspect) {
+                const cv::Mat first = data.get(0).image;
+                if (first.empty()) throw FormatError("Training sample 0 has no image.");
+                m_canvas = canvasFor(first.size(), c.inputSize);
+            }
+        }
+    }
+    bool defectMap() const { return m_canvas.width > 0; }
+    cv::Size canvas() const { return m_canvas; }
+    // One training image as the network sees it. Classifiers: augment() to a square.
+    // Defect-map networks: augmentCanvas() with the mask, which may relabel an NG crop OK.
+    MaskedSample prepare(const cv::Mat& im, const cv::Mat& mask, int label,
+                         std::uint64_t seed) const
+    {
+        if (!defectMap()) return {augment(im, m_cfg.inputSize, m_cfg.augment, seed), {}, false, label};
+        return augmentCanvas(im, mask, label, m_canvas, m_cfg.augment, seed);
     }
     TrainingBatch build(std::int64_t step)
     {
@@ -282,15 +308,22 @@ public:
             if (s.image.empty())
                 throw FormatError("Training sample " + std::to_string(slot.sourceIndex) +
                                   " has no image.");
-            cv::Mat im = s.image;
+            cv::Mat im = s.image, mask = s.mask;
             int label = endless ? s.label : m_data.label(slot.sourceIndex);
             if (slot.transplant) {
-                im = m_transplanter->render(m_data, slot.sourceIndex, slot.transplantIndex);
+                auto t = m_transplanter->render(m_data, slot.sourceIndex, slot.transplantIndex);
+                im = t.image;
+                mask = t.mask;
                 label = kNg;
             }
-            b.images.push_back(augment(im, m_cfg.inputSize, m_cfg.augment, slot.augmentSeed));
-            b.labels.push_back(label);
+            MaskedSample m = prepare(im, mask, label, slot.augmentSeed);
+            b.images.push_back(m.image);
+            b.labels.push_back(m.label);
             b.transplanted.push_back(slot.transplant);
+            if (defectMap()) {
+                b.masks.push_back(m.mask);
+                b.maskKnown.push_back(m.maskKnown);
+            }
         }
         return b;
     }
@@ -301,11 +334,15 @@ private:
     SampleSource& m_data;
     SlotPlanner m_planner;
     std::optional<Transplanter> m_transplanter;
+    cv::Size m_canvas{0, 0}; // defect-map training: the run's canvas
 };
 
 struct Batch {
     std::int64_t step = -1;
     torch::Tensor x, y;
+    // Defect-map training: masks [N, 1, H, W] in {0, 1}, which are known [N], and which are NG
+    // with no mask [N] (both float 0/1).
+    torch::Tensor mask, known, ngNoMask;
     std::exception_ptr error;
 };
 
@@ -372,6 +409,33 @@ private:
     bool m_stop = false;
 };
 
+// The defect map's loss (issue 21), mean over the batch: where the mask is known, per-pixel
+// BCE against it (a map cell is a defect when any pixel under it is) plus a soft Dice over the
+// images that hold a defect; for an NG photo without a mask, BCE of the map's maximum against
+// "defect somewhere" (Bozic et al.'s mixed supervision, in its simplest form).
+torch::Tensor pixelLoss(const torch::Tensor& map, const torch::Tensor& mask,
+                        const torch::Tensor& known, const torch::Tensor& ngNoMask)
+{
+    namespace F = torch::nn::functional;
+    const auto n = map.size(0);
+    auto target = std::get<0>(torch::adaptive_max_pool2d(mask, {map.size(2), map.size(3)}))
+                      .flatten(1);
+    auto logit = map.flatten(1);
+    auto perImage =
+        F::binary_cross_entropy_with_logits(logit, target,
+                                            F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(
+                                                torch::kNone))
+            .mean(1);
+    auto loss = (perImage * known).sum();
+    auto p = torch::sigmoid(logit);
+    auto hasDefect = (target.sum(1) > 0).to(torch::kFloat32) * known;
+    auto dice = 1 - (2 * (p * target).sum(1) + 1) / (p.sum(1) + target.sum(1) + 1);
+    loss = loss + (dice * hasDefect).sum();
+    auto top = std::get<0>(logit.max(1));
+    loss = loss + (F::softplus(-top) * ngNoMask).sum();
+    return loss / double(n);
+}
+
 json configJson(const TrainConfig& c)
 {
     const auto& a = c.augment;
@@ -400,6 +464,14 @@ json configJson(const TrainConfig& c)
              {"crop_ratio", {a.cropRatioMin, a.cropRatioMax}},
              {"hflip", a.hflip},
              {"vflip", a.vflip}}}};
+    if (c.head != "classifier") {
+        j["head"] = c.head;
+        j["keep_aspect"] = c.keepAspect;
+        j["masks"] = c.masks;
+        j["pixel_loss_weight"] = c.pixelLossWeight;
+        j["augment"]["zoom"] = {a.zoomMin, a.zoomMax};
+        j["augment"]["ng_safe_crop_loss"] = a.ngSafeCropLoss;
+    }
     // Only when on: a configuration without transplants reads as it did before them (its
     // checkpoints resume and its sweep rows keep their settings).
     if (c.transplant.enabled()) {
@@ -477,6 +549,13 @@ std::string toJson(const TrainConfig& config)
     return configJson(config).dump();
 }
 
+int trainCacheSize(const TrainConfig& c)
+{
+    const double f =
+        c.head == "defect_map" ? std::clamp(c.augment.zoomMax, 1.0, 2.0) : 1.15;
+    return int(std::lround(c.inputSize * f));
+}
+
 std::int64_t plannedSteps(const TrainConfig& c, std::int64_t dataSize)
 {
     if (c.batch < 1) throw InvalidArgument("The batch size must be at least 1.");
@@ -543,6 +622,8 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
         ModelInfo info;
         info.arch = cfg.arch;
         info.inputSize = cfg.inputSize;
+        info.head = cfg.head;
+        info.keepAspect = cfg.keepAspect;
         model.emplace(Model::create(info, cfg.init, cfg.seed));
     }
     Model& mdl = *model;
@@ -579,6 +660,25 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
         b.x = detail::toInputTensor(tb.images, impl.info);
         b.y = torch::tensor(std::vector<std::int64_t>(tb.labels.begin(), tb.labels.end()),
                             torch::kLong);
+        if (builder.defectMap()) {
+            const cv::Size cs = builder.canvas();
+            const auto n = std::int64_t(tb.images.size());
+            b.mask = torch::zeros({n, 1, cs.height, cs.width}, torch::kFloat32);
+            std::vector<float> known(static_cast<std::size_t>(n)),
+                ngNoMask(static_cast<std::size_t>(n));
+            for (std::int64_t i = 0; i < n; ++i) {
+                const auto k = std::size_t(i);
+                known[k] = tb.maskKnown[k] ? 1.f : 0.f;
+                ngNoMask[k] = !tb.maskKnown[k] && tb.labels[k] == kNg ? 1.f : 0.f;
+                if (!tb.maskKnown[k] || tb.masks[k].empty()) continue;
+                cv::Mat m01;
+                tb.masks[k].convertTo(m01, CV_32F, 1.0 / 255.0);
+                std::memcpy(b.mask[i][0].data_ptr<float>(), m01.ptr<float>(),
+                            sizeof(float) * std::size_t(cs.area()));
+            }
+            b.known = torch::tensor(known);
+            b.ngNoMask = torch::tensor(ngNoMask);
+        }
         return b;
     };
 
@@ -603,11 +703,19 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
             try {
                 for (auto& p : params)
                     p.value().mutable_grad() = torch::Tensor();
-                auto logits = net.forward(detail::prepareInput(b.x.to(device)));
+                torch::Tensor logits, map;
+                if (builder.defectMap())
+                    std::tie(logits, map) = net.forwardMap(detail::prepareInput(b.x.to(device)));
+                else
+                    logits = net.forward(detail::prepareInput(b.x.to(device)));
                 auto loss = torch::nn::functional::cross_entropy(
                     logits, b.y.to(device),
                     torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
                         cfg.labelSmoothing));
+                if (builder.defectMap() && cfg.masks)
+                    loss = loss + cfg.pixelLossWeight *
+                                      pixelLoss(map, b.mask.to(device), b.known.to(device),
+                                                b.ngNoMask.to(device));
                 loss.backward();
                 {
                     // SGD with momentum and weight decay, as torch.optim.SGD does it.
@@ -711,16 +819,16 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
                         break;
                     }
                     const std::uint64_t u = std::uint64_t(std::int64_t(p) * copies + c);
-                    add(augment(photo, cfg.inputSize, cfg.augment,
-                                mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u)),
+                    add(builder.prepare(photo, {}, kOk, mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u))
+                            .image,
                         kOk);
                     ++nOk;
-                    add(augment(builder.transplanter()->render(data, ok[p],
-                                                               kHeldOutTransplantBase + u),
-                                cfg.inputSize, cfg.augment,
-                                mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u + 1)),
-                        kNg);
-                    ++nTrans;
+                    auto t =
+                        builder.transplanter()->render(data, ok[p], kHeldOutTransplantBase + u);
+                    auto m = builder.prepare(t.image, t.mask, kNg,
+                                             mixSeed(cfg.seed ^ kSaltHeldOut, 2 * u + 1));
+                    add(m.image, m.label);
+                    if (m.label == kNg) ++nTrans;
                 }
             }
             for (std::int64_t i = 0; i < data.size() && !result.cancelled; ++i)

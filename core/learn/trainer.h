@@ -36,7 +36,16 @@ inline constexpr std::uint64_t kHeldOutTransplantBase = std::uint64_t(1) << 63;
 
 struct TrainConfig {
     std::string arch = "squeezenet1_1";
-    int inputSize = 224;
+    int inputSize = 224; // the square side, or with keepAspect the long side
+    // "classifier" or "defect_map" (ModelInfo::head). A defect-map network is trained on a
+    // canvas of the data's aspect (keepAspect) with augmentCanvas, which keeps defects in view.
+    std::string head = "classifier";
+    bool keepAspect = false;
+    // Defect-map networks: the pixel loss (BCE + Dice) against the masks where they are known
+    // (CG renders, transplants; an OK photo is defect-free everywhere), and for an NG photo
+    // without a mask a loss on the map's maximum. Off: the image loss alone (for ablations).
+    bool masks = true;
+    double pixelLossWeight = 1.0;
     std::string init = "scratch"; // see Model::create
     std::int64_t steps = 0;       // the budget: steps, or else epochs (passes over the data)
     double epochs = 0;
@@ -95,6 +104,10 @@ struct TrainResult {
     std::int64_t transplantImages = 0; // transplanted NG images trained on (this session)
 };
 
+// The size the trainer's source should hold images at (FileSource's cacheSize): room for the
+// crops (a classifier's random-resized crop, a defect-map network's zoom) above the input size.
+int trainCacheSize(const TrainConfig& config);
+
 // Total steps that config's budget means for a source of dataSize images (0: endless).
 std::int64_t plannedSteps(const TrainConfig& config, std::int64_t dataSize);
 // The learning rate at a step (0-based) of totalSteps.
@@ -120,6 +133,10 @@ struct TrainingBatch {
     std::vector<cv::Mat> images;
     std::vector<int> labels;
     std::vector<bool> transplanted;
+    // Defect-map training only (else empty): each image's mask (CV_8U 0/255, its size) and
+    // whether it is known.
+    std::vector<cv::Mat> masks;
+    std::vector<bool> maskKnown;
 };
 TrainingBatch trainingBatch(const TrainConfig& config, SampleSource& data, std::int64_t step);
 

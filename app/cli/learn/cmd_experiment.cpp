@@ -34,6 +34,12 @@ int runSweep(Args& args)
     // The Train page's and `kizu-cli train`'s defaults (core/learn/defaults.h).
     learn::SweepOptions o = learn::defaultSweepOptions();
     o.arch = args.value("--model", o.arch);
+    o.head = args.value("--head", o.head);
+    if (o.head != "classifier" && o.head != "defect_map")
+        throw UsageError{"--head: give classifier or defect_map, not '" + o.head + "'"};
+    o.keepAspect = o.head == "defect_map";
+    if (args.flag("--square")) o.keepAspect = false;
+    if (args.flag("--no-randaugment")) o.randAugment = false;
     o.size = int(args.intValue("--size", o.size));
     o.steps = args.intValue("--steps", o.steps);
     o.batch = int(args.intValue("--batch", o.batch));
@@ -199,7 +205,9 @@ const Registrar reg{
      "                       that count) or max:N (powers of two up to N; default max:64)\n"
      "  --inits LIST         scratch,imagenet,cg,baseline (default these four); baseline is\n"
      "                       the classical DoG/threshold/labeling method tuned on the same\n"
-     "                       shots; station is the Train page's default start for --model\n"
+     "                       shots; station is exactly what the Train page trains when the\n"
+     "                       operator just presses Train (its network, input, start, budget\n"
+     "                       and transplants: --model, --size, --head, --steps do not apply)\n"
      "                       X+transplant (e.g. imagenet+transplant, cg+transplant): start X\n"
      "                       with CG defects transplanted onto the OK photos of the same\n"
      "                       shots in every batch (the threshold then chosen on held-out data)\n"
@@ -214,6 +222,10 @@ const Registrar reg{
      "  --cg FILE            CG-pretrained model (default: the shipped one for --model)\n"
      "  --baseline-start P.json --baseline-trials N (default 40)\n"
      "  --model ARCH --size PX (default squeezenet1_1, 128) --steps N (default 150)\n"
+     "  --head classifier|defect_map   the network of scratch, imagenet, cg (default\n"
+     "                       classifier); defect_map keeps the photos' aspect (--size is the\n"
+     "                       long side) unless --square\n"
+     "  --no-randaugment     crops and flips only\n"
      "  --batch B (default 16) --threads N --device cpu|cuda\n"
      "  --shard i/n          only every n-th run starting at i (array jobs; one --out per shard,\n"
      "                       then merge)\n\n"

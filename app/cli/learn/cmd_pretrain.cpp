@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 namespace kizu::cli {
@@ -27,6 +28,12 @@ int pretrainCmd(Args& args)
     learn::TrainConfig cfg;
     cfg.arch = args.value("--model", cfg.arch);
     cfg.init = args.value("--init", cfg.init);
+    cfg.head = args.value("--head", "defect_map");
+    if (cfg.head != "classifier" && cfg.head != "defect_map")
+        throw UsageError{"--head: give defect_map or classifier, not '" + cfg.head + "'"};
+    // The renders' masks train the map (issue 21); --no-masks trains on the image label alone.
+    cfg.masks = !args.flag("--no-masks");
+    if (args.flag("--masks")) cfg.masks = true;
     cfg.inputSize = int(args.intValue("--size", 128));
     cfg.steps = args.intValue("--steps", 0);
     cfg.batch = int(args.intValue("--batch", 32));
@@ -54,7 +61,7 @@ int pretrainCmd(Args& args)
     cg::CgParams params = paramsFile ? cg::loadParamsFile(*paramsFile) : cg::loadPreset(preset);
     // Render at the training size (a little larger for the random crops): rendering is the
     // cost per image, so no pixel is made that training does not use.
-    params.camera.imageSize = std::round(cfg.inputSize * 1.15);
+    params.camera.imageSize = learn::trainCacheSize(cfg);
     learn::CgSampleSource source(params, cfg.seed);
     if (!quiet)
         std::fprintf(stderr, "pretrain: %s at %d px from %s on fresh CG renders (%s, seed %llu), "
@@ -92,8 +99,9 @@ int pretrainCmd(Args& args)
     // Held-out CG validation: renders of another seed, never seen in training.
     const std::uint64_t valSeed = cfg.seed + 1'000'003;
     cg::CgGenerator valGen(params, valSeed);
-    std::vector<float> scores;
-    std::vector<int> labels;
+    std::vector<float> scores, pixelScores;
+    std::vector<int> labels, pixelLabels;
+    const bool mapModel = model.info().defectMap();
     for (int first = 0; first < valCount; first += 32) {
         const int n = std::min(32, valCount - first);
         auto batch = cg::renderRange(valGen, std::uint64_t(first), n);
@@ -101,16 +109,31 @@ int pretrainCmd(Args& args)
         for (auto& s : batch) {
             images.push_back(s.image);
             labels.push_back(s.ng ? learn::kNg : learn::kOk);
+            if (!mapModel) continue;
+            // Pixel AUC: the map (at the render's size) against the render's mask, every
+            // fourth pixel of every render (OK renders add their defect-free pixels).
+            const cv::Mat map = model.heatmap(s.image);
+            for (int y = 0; y < map.rows; y += 4)
+                for (int x = 0; x < map.cols; x += 4) {
+                    pixelScores.push_back(map.at<float>(y, x));
+                    pixelLabels.push_back(s.mask.at<unsigned char>(y, x) ? learn::kNg : learn::kOk);
+                }
         }
         auto sc = model.predict(images);
         scores.insert(scores.end(), sc.begin(), sc.end());
     }
     auto val = learn::computeMetrics(scores, labels, model.info().threshold);
+    std::optional<double> pixelAuc;
+    if (mapModel) pixelAuc = learn::computeMetrics(pixelScores, pixelLabels, 0.5).auc;
     json metrics = json::parse(model.info().metrics.empty() ? "{}" : model.info().metrics);
     metrics["cg_validation"] = learn::toJson(val, false);
     metrics["cg_validation"]["seed"] = valSeed;
     metrics["cg_validation"]["images"] = valCount;
+    if (pixelAuc) metrics["cg_validation"]["pixel_auc"] = *pixelAuc;
     metrics["pretrain"] = {{"preset", paramsFile ? *paramsFile : preset},
+                           {"head", cfg.head},
+                           {"masks", cfg.head == "defect_map" && cfg.masks},
+                           {"init", cfg.init},
                            {"seed", cfg.seed},
                            {"steps", result.steps},
                            {"images_seen", result.steps * cfg.batch},
@@ -132,13 +155,16 @@ int pretrainCmd(Args& args)
                  {"final_loss", result.finalLoss},
                  {"cg_validation_accuracy", val.accuracy},
                  {"cg_validation_auc", val.auc},
+                 {"cg_validation_pixel_auc", pixelAuc ? json(*pixelAuc) : json()},
                  {"weights_sha256", model.weightsHash()}};
     if (asJson) std::cout << jsonText(summary) << "\n";
     else
         std::cout << "Wrote " << out << ": " << cfg.arch << " @" << cfg.inputSize << ", "
                   << counted(result.steps, "step") << " ("
                   << counted(result.steps * cfg.batch, "CG image") << "), CG validation accuracy "
-                  << val.accuracy << ", AUC " << val.auc << "\n";
+                  << val.accuracy << ", AUC " << val.auc
+                  << (pixelAuc ? ", pixel AUC " + std::to_string(*pixelAuc) : std::string())
+                  << "\n";
     return 0;
 }
 
@@ -150,6 +176,13 @@ const Registrar reg{{"pretrain", "pretrain a model on an endless stream of CG re
                      "Ctrl+C (or kill -9) keeps a checkpoint; --resume continues from it.\n\n"
                      "Options:\n"
                      "  --model ARCH        squeezenet1_1 (default), resnet18, resnet34, resnet50\n"
+                     "  --head H            defect_map (default: a per-pixel defect map trained on\n"
+                     "                      the renders' masks, and the verdict from it) or\n"
+                     "                      classifier (an image classifier, the study's)\n"
+                     "  --masks | --no-masks   defect_map: pixel loss (BCE + Dice) against the\n"
+                     "                      renders' masks with the image loss (default), or the\n"
+                     "                      image loss alone; the pixel AUC on held-out renders is\n"
+                     "                      measured and stored either way\n"
                      "  --size PX           input size (default 128)\n"
                      "  --batch B           batch size (default 32); --lr defaults to 0.4*B/1024\n"
                      "  --seed S            seed of the CG stream and of training (default 0)\n"

@@ -32,7 +32,17 @@ int trainCmd(Args& args)
     learn::TrainConfig cfg;
     cfg.arch = args.value("--model", route.arch);
     const auto initArg = args.value("--init");
-    cfg.inputSize = int(args.intValue("--size", route.inputSize));
+    cfg.head = args.value("--head", route.head);
+    if (cfg.head != "classifier" && cfg.head != "defect_map")
+        throw UsageError{"--head: give defect_map (a per-pixel defect map and the verdict from "
+                         "it) or classifier, not '" + cfg.head + "'"};
+    const bool mapHead = cfg.head == "defect_map";
+    cfg.keepAspect = mapHead && route.keepAspect;
+    if (args.flag("--square")) cfg.keepAspect = false;
+    if (args.flag("--keep-aspect")) cfg.keepAspect = true;
+    if (args.flag("--no-masks")) cfg.masks = false;
+    cfg.inputSize = int(args.intValue(
+        "--size", mapHead ? route.inputSize : route.classifierInputSize));
     cfg.steps = args.intValue("--steps", 0);
     cfg.epochs = args.doubleValue("--epochs", 0);
     cfg.batch = int(args.intValue("--batch", route.batch));
@@ -48,6 +58,7 @@ int trainCmd(Args& args)
         cfg.augment.randomResizedCrop = false;
         cfg.augment.hflip = cfg.augment.vflip = false;
     }
+    if (args.flag("--no-randaugment")) cfg.augment.randAugment = false;
     cfg.augment.magnitude = args.doubleValue("--magnitude", cfg.augment.magnitude);
     if (args.flag("--unbalanced")) cfg.balanced = false;
     const auto transplantText = args.value("--transplant");
@@ -107,7 +118,7 @@ int trainCmd(Args& args)
     if (initArg) {
         cfg.init = *initArg;
     } else {
-        const auto d = learn::defaultInit(cfg.arch);
+        const auto d = learn::defaultInit(cfg.arch, cfg.head);
         cfg.init = d.init;
         initNote = d.fallbackNote;
     }
@@ -141,7 +152,7 @@ int trainCmd(Args& args)
     if (cfg.transplant.enabled() && cfg.transplant.pxPerMm <= 0 && !data.isFolder)
         if (const auto px = project::projectPxPerMm(project::ProjectStore::open(data.dir)))
             cfg.transplant.pxPerMm = *px;
-    learn::FileSource source(items, int(std::lround(cfg.inputSize * 1.15)));
+    learn::FileSource source(items, learn::trainCacheSize(cfg), {}, cfg.keepAspect);
 
     double lastPrint = -1;
     auto progress = [&](const learn::TrainProgress& p) {
@@ -289,8 +300,9 @@ const Registrar reg{
      "test split with it. Ctrl+C stops after the step in flight and keeps a\n"
      "checkpoint; the same command with --resume continues (also after kill -9).\n\n"
      "Without options it trains what the Train page trains when you just press Train:\n"
-     "the best measured route in docs/results.md (SqueezeNet 1.1 from ImageNet weights,\n"
-     "20 photos per class, 150 steps of batch 16 at 128 px, seed 1). Afterwards the\n"
+     "the best measured route in docs/results.md (a SqueezeNet 1.1 defect-map model from\n"
+     "the shipped CG defect-map weights, at the photos' own aspect with a long side of\n"
+     "320 px, 20 photos per class, 150 steps of batch 16, seed 1). Afterwards the\n"
      "model is checked against chance and the classical baseline on held-out images\n"
      "(other groups than the shots), and a model near chance is reported as WARNING.\n\n"
      "Options:\n"
@@ -303,11 +315,19 @@ const Registrar reg{
      "                       CG weights) | scratch | imagenet:FILE.pth | cg:FILE | cg (the\n"
      "                       shipped CG-pretrained weights of --model) |\n"
      "                       FILE.kizumodel (continue training a Kizu model)\n"
-     "  --size PX            square input size (default 128: 30 frames/s live on 2 cores)\n"
+     "  --head H             defect_map (default: a per-pixel defect map at stride 16 and\n"
+     "                       the verdict from it) | classifier (an image classifier)\n"
+     "  --size PX            input size: the long side at the photos' aspect (defect_map,\n"
+     "                       default 320) or the square side (classifier, default 128)\n"
+     "  --square | --keep-aspect   squash to a square / keep the photos' aspect (the\n"
+     "                       default of defect_map)\n"
+     "  --no-masks           defect_map: image loss only (no pixel loss on transplant masks\n"
+     "                       and OK photos, no map-maximum loss on NG photos)\n"
      "  --steps N | --epochs N   training budget (default 150 steps)\n"
      "  --batch B            batch size (default 16); --lr defaults to 0.4*B/1024\n"
      "  --lr X --weight-decay X --label-smoothing X --warmup STEPS --magnitude M\n"
      "  --no-augment         no crop, flips or RandAugment\n"
+     "  --no-randaugment     crops and flips only (defect-safe for defect_map)\n"
      "  --unbalanced         sample images uniformly instead of half OK, half NG\n"
      "  --transplant R       R of each batch (in [0, 1), e.g. 0.5; default 0 = off) are CG\n"
      "                       defects transplanted onto the OK training photos, rendered on\n"

@@ -2,6 +2,7 @@
 // torch (networks.cpp, model.cpp, trainer.cpp). Never include this from a public header.
 #pragma once
 
+#include "core/common/error.h"
 #include "core/learn/model.h"
 
 #include <map>
@@ -23,17 +24,29 @@ struct Net : torch::nn::Module {
     // [N, classes, h, w], whose spatial mean is forward()'s output (Zhou et al., CAM; for
     // networks that end in global average pooling this equals Grad-CAM).
     virtual torch::Tensor classMaps(torch::Tensor x) = 0;
+    // Defect-map networks (issue 21): {the [N, 2] logits of forward(), the defect map's logits
+    // [N, 1, h, w] at stride 16}. Others throw.
+    virtual std::pair<torch::Tensor, torch::Tensor> forwardMap(torch::Tensor)
+    {
+        throw InvalidArgument("This network has no defect map.");
+    }
+    virtual bool hasMap() const { return false; }
+    // Keys of another kind of network of the same trunk that an init may leave out: a defect-map
+    // network starting from a classifier's or ImageNet's weights has no use for their head
+    // (and ResNet's layer4), a classifier none for a map head.
+    virtual bool unusedTrunkKey(const std::string&) const { return false; }
 };
 
 // Throws InvalidArgument for an unknown architecture. Weights are initialised like
 // torchvision does, from torch's global generator (seed it first).
-std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses);
+std::shared_ptr<Net> makeNet(const std::string& arch, int numClasses, bool defectMap = false);
 
 using StateDict = std::map<std::string, torch::Tensor>;
 
 StateDict stateDict(Net& net); // parameters and buffers, detached, on the net's device
-// Copies tensors into the net. With skipHead, head tensors of another shape are left out
-// (a 1000-class ImageNet head). Missing keys, unknown keys or other shape mismatches throw
+// Copies tensors into the net. With skipHead (an init from another network's weights), head
+// tensors of another shape are left out (a 1000-class ImageNet head), and so are the parts that
+// only one of a classifier and a defect-map network has (the new ones keep their fresh init). Missing keys, unknown keys or other shape mismatches throw
 // FormatError naming `what` (a file name) and the first offending keys.
 void loadStateDict(Net& net, const StateDict& state, const std::string& what, bool skipHead);
 
@@ -58,7 +71,11 @@ bool useChannelsLast();
 void toChannelsLast(Net& net);
 torch::Tensor prepareInput(const torch::Tensor& x);
 
-// Converts BGR 8-bit images (resized to size) into a normalised NCHW float tensor.
+// The size a model's input tensor has for an image: inputSize x inputSize, or with keepAspect
+// the image's canvas (canvasFor, long side inputSize).
+cv::Size inputCanvas(const ModelInfo& info, cv::Size image);
+// Converts BGR 8-bit images into a normalised NCHW float tensor, each resized to the first
+// image's inputCanvas (a batch has one size).
 torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo& info);
 
 } // namespace kizu::learn::detail
