@@ -381,19 +381,17 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
 
 cv::Mat Model::heatmap(const cv::Mat& image) const
 {
-    auto net = detail::inferenceNet(*m);
-    c10::InferenceMode guard;
-    auto x = detail::toInputTensor({image}, m->info).to(m->device);
-    if (net->hasMap()) {
-        auto p = torch::sigmoid(net->forwardMap(x).second).to(torch::kCPU).squeeze(0).squeeze(0)
-                     .contiguous();
-        cv::Mat small(int(p.size(0)), int(p.size(1)), CV_32F, p.data_ptr<float>());
+    if (m->info.defectMap()) {
+        const cv::Mat small = defectMap(image);
         cv::Mat out;
         cv::resize(small, out, image.size(), 0, 0, cv::INTER_LINEAR);
         cv::threshold(out, out, 1.0, 1.0, cv::THRESH_TRUNC);
         cv::max(out, 0.0, out);
         return out;
     }
+    auto net = detail::inferenceNet(*m);
+    c10::InferenceMode guard;
+    auto x = detail::toInputTensor({image}, m->info).to(m->device);
     auto maps = net->classMaps(x).to(torch::kCPU);
     auto diff = (maps.select(1, kNg) - maps.select(1, kOk)).squeeze(0).clamp_min(0).contiguous();
     cv::Mat small(int(diff.size(0)), int(diff.size(1)), CV_32F, diff.data_ptr<float>());
@@ -405,6 +403,17 @@ cv::Mat Model::heatmap(const cv::Mat& image) const
     cv::threshold(out, out, 1.0, 1.0, cv::THRESH_TRUNC);
     cv::max(out, 0.0, out);
     return out;
+}
+
+cv::Mat Model::defectMap(const cv::Mat& image) const
+{
+    if (!m->info.defectMap()) return {};
+    auto net = detail::inferenceNet(*m);
+    c10::InferenceMode guard;
+    auto x = detail::toInputTensor({image}, m->info).to(m->device);
+    auto p = torch::sigmoid(net->forwardMap(x).second).to(torch::kCPU).squeeze(0).squeeze(0)
+                 .contiguous();
+    return cv::Mat(int(p.size(0)), int(p.size(1)), CV_32F, p.data_ptr<float>()).clone();
 }
 
 float Model::predict(const cv::Mat& image) const

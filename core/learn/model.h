@@ -72,6 +72,9 @@ public:
     // classifier its class activation map of NG over OK (positive part) scaled to [0, 1], all
     // zero when nothing looks NG.
     cv::Mat heatmap(const cv::Mat& image) const;
+    // A defect-map model's map at the network's resolution (stride 16 of the input canvas; the
+    // probability of a defect at each place, CV_32F). Empty for a classifier.
+    cv::Mat defectMap(const cv::Mat& image) const;
     // Decodes a file for this model (loadSquare at the input size) and scores it.
     float predictFile(const std::filesystem::path& file) const;
 

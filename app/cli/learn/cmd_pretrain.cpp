@@ -35,6 +35,10 @@ int pretrainCmd(Args& args)
     cfg.masks = !args.flag("--no-masks");
     if (args.flag("--masks")) cfg.masks = true;
     cfg.inputSize = int(args.intValue("--size", 128));
+    if (args.flag("--no-augment")) { // every render is new: augmentation matters less here
+        cfg.augment.randAugment = cfg.augment.randomResizedCrop = false;
+        cfg.augment.hflip = cfg.augment.vflip = false;
+    }
     cfg.steps = args.intValue("--steps", 0);
     cfg.batch = int(args.intValue("--batch", 32));
     cfg.lr = args.doubleValue("--lr", 0);
@@ -184,6 +188,7 @@ const Registrar reg{{"pretrain", "pretrain a model on an endless stream of CG re
                      "                      image loss alone; the pixel AUC on held-out renders is\n"
                      "                      measured and stored either way\n"
                      "  --size PX           input size (default 128)\n"
+                     "  --no-augment        no crops, flips or RandAugment (every render is new)\n"
                      "  --batch B           batch size (default 32); --lr defaults to 0.4*B/1024\n"
                      "  --seed S            seed of the CG stream and of training (default 0)\n"
                      "  --preset NAME | --params FILE.json   CG parameters (default preset)\n"
