@@ -6,6 +6,7 @@
 #include "core/learn/augment.h"
 
 #include "core/common/error.h"
+#include "core/learn/dataset.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -39,6 +40,36 @@ struct Rng {
     }
 };
 
+// One RandAugment op as drawn, whether or not it is applied; every caller draws the same way.
+struct DrawnOp {
+    AugOp op;
+    double magnitude;
+    bool negate;
+};
+
+// timm's RandAugment draws: numOps ops, each applied with opProbability. Returns those applied.
+std::vector<DrawnOp> drawOps(Rng& rng, const AugmentConfig& cfg)
+{
+    std::vector<DrawnOp> applied;
+    if (!cfg.randAugment) return applied;
+    const auto& ops = randAugmentOps();
+    for (int k = 0; k < cfg.numOps; ++k) {
+        const AugOp op = ops[std::size_t(rng.below(int(ops.size())))];
+        const double apply = rng.uniform();
+        double m = cfg.magnitude;
+        if (cfg.magnitudeStd > 0) m = rng.gauss(cfg.magnitude, cfg.magnitudeStd);
+        m = std::clamp(m, 0.0, kLevelDenom);
+        const bool negate = rng.uniform() < 0.5;
+        if (apply < cfg.opProbability) applied.push_back({op, m, negate});
+    }
+    return applied;
+}
+
+int interpolationFor(cv::Size from, cv::Size to)
+{
+    return to.width <= from.width && to.height <= from.height ? cv::INTER_AREA : cv::INTER_LINEAR;
+}
+
 cv::Mat blend(const cv::Mat& degenerate, const cv::Mat& img, double factor)
 {
     cv::Mat out;
@@ -46,15 +77,50 @@ cv::Mat blend(const cv::Mat& degenerate, const cv::Mat& img, double factor)
     return out;
 }
 
-cv::Mat affineInverse(const cv::Mat& img, double a, double b, double c, double d, double e,
-                      double f)
+bool isGeometric(AugOp op)
 {
-    // PIL's Image.transform(AFFINE, (a,b,c,d,e,f)): output (x,y) samples input (ax+by+c, dx+ey+f).
-    cv::Mat m = (cv::Mat_<double>(2, 3) << a, b, c, d, e, f);
-    cv::Mat out;
-    cv::warpAffine(img, out, m, img.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
-                   cv::BORDER_CONSTANT, kFill);
-    return out;
+    return op == AugOp::Rotate || op == AugOp::ShearX || op == AugOp::ShearY ||
+           op == AugOp::TranslateXRel || op == AugOp::TranslateYRel;
+}
+
+// The 2x3 matrix of a geometric op on an image of `size`, and the warpAffine flag that says how
+// to read it; false when the op is the identity at this level. PIL's Image.transform(AFFINE,
+// (a,b,c,d,e,f)) maps output (x,y) to input (ax+by+c, dx+ey+f): an inverse map.
+bool geometricWarp(AugOp op, double level, double sign, cv::Size size, cv::Mat& m, int& mapFlag)
+{
+    mapFlag = cv::WARP_INVERSE_MAP;
+    auto inverse = [&](double a, double b, double c, double d, double e, double f) {
+        m = (cv::Mat_<double>(2, 3) << a, b, c, d, e, f);
+        return true;
+    };
+    switch (op) {
+    case AugOp::Rotate: {
+        const double deg = sign * level * 30.0;
+        if (deg == 0.0) return false;
+        cv::Point2f center(float(size.width) / 2.0f, float(size.height) / 2.0f);
+        m = cv::getRotationMatrix2D(center, deg, 1.0);
+        mapFlag = 0;
+        return true;
+    }
+    case AugOp::ShearX: {
+        const double s = sign * level * 0.3;
+        return s != 0.0 && inverse(1, s, 0, 0, 1, 0);
+    }
+    case AugOp::ShearY: {
+        const double s = sign * level * 0.3;
+        return s != 0.0 && inverse(1, 0, 0, s, 1, 0);
+    }
+    case AugOp::TranslateXRel: {
+        const double px = sign * level * 0.45 * size.width;
+        return px != 0.0 && inverse(1, 0, px, 0, 1, 0);
+    }
+    case AugOp::TranslateYRel: {
+        const double px = sign * level * 0.45 * size.height;
+        return px != 0.0 && inverse(1, 0, 0, 0, 1, px);
+    }
+    default:
+        return false;
+    }
 }
 
 cv::Mat perChannel(const cv::Mat& img, const std::function<void(cv::Mat&)>& fn)
@@ -150,13 +216,17 @@ cv::Mat applyOp(const cv::Mat& img, AugOp op, double magnitude, bool negate)
         cv::bitwise_not(img, out);
         return out;
     }
-    case AugOp::Rotate: {
-        const double deg = sign * level * 30.0;
-        if (deg == 0.0) return img.clone();
-        cv::Point2f center(float(img.cols) / 2.0f, float(img.rows) / 2.0f);
-        cv::Mat m = cv::getRotationMatrix2D(center, deg, 1.0);
+    case AugOp::Rotate:
+    case AugOp::ShearX:
+    case AugOp::ShearY:
+    case AugOp::TranslateXRel:
+    case AugOp::TranslateYRel: {
+        cv::Mat m;
+        int mapFlag = 0;
+        if (!geometricWarp(op, level, sign, img.size(), m, mapFlag)) return img.clone();
         cv::Mat out;
-        cv::warpAffine(img, out, m, img.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, kFill);
+        cv::warpAffine(img, out, m, img.size(), cv::INTER_LINEAR | mapFlag, cv::BORDER_CONSTANT,
+                       kFill);
         return out;
     }
     case AugOp::PosterizeIncreasing: {
@@ -204,22 +274,6 @@ cv::Mat applyOp(const cv::Mat& img, AugOp op, double magnitude, bool negate)
         }
         return blend(degenerate, img, factor);
     }
-    case AugOp::ShearX: {
-        const double s = sign * level * 0.3;
-        return s == 0.0 ? img.clone() : affineInverse(img, 1, s, 0, 0, 1, 0);
-    }
-    case AugOp::ShearY: {
-        const double s = sign * level * 0.3;
-        return s == 0.0 ? img.clone() : affineInverse(img, 1, 0, 0, s, 1, 0);
-    }
-    case AugOp::TranslateXRel: {
-        const double px = sign * level * 0.45 * img.cols;
-        return px == 0.0 ? img.clone() : affineInverse(img, 1, 0, px, 0, 1, 0);
-    }
-    case AugOp::TranslateYRel: {
-        const double px = sign * level * 0.45 * img.rows;
-        return px == 0.0 ? img.clone() : affineInverse(img, 1, 0, 0, 0, 1, px);
-    }
     }
     return img.clone();
 }
@@ -265,49 +319,166 @@ cv::Mat augment(const cv::Mat& input, int outSize, const AugmentConfig& cfg, std
                    shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
     if (cfg.hflip && rng.uniform() < 0.5) cv::flip(out, out, 1);
     if (cfg.vflip && rng.uniform() < 0.5) cv::flip(out, out, 0);
-    if (cfg.randAugment) {
-        const auto& ops = randAugmentOps();
-        for (int k = 0; k < cfg.numOps; ++k) {
-            const AugOp op = ops[std::size_t(rng.below(int(ops.size())))];
-            const double apply = rng.uniform();
-            double m = cfg.magnitude;
-            if (cfg.magnitudeStd > 0) m = rng.gauss(cfg.magnitude, cfg.magnitudeStd);
-            m = std::clamp(m, 0.0, kLevelDenom);
-            const bool negate = rng.uniform() < 0.5;
-            if (apply < cfg.opProbability) out = applyOp(out, op, m, negate);
-        }
-    }
+    for (const DrawnOp& d : drawOps(rng, cfg))
+        out = applyOp(out, d.op, d.magnitude, d.negate);
     return out;
 }
 
 cv::Size canvasFor(cv::Size image, int longSide)
 {
-    const double scale = double(longSide) / std::max(1, std::max(image.width, image.height));
-    auto side = [&](int v) { return std::max(32, int(std::lround(v * scale / 16.0)) * 16); };
+    if (image.width < 1 || image.height < 1)
+        throw InvalidArgument("The canvas size needs an image size that is not empty.");
+    if (longSide < 1) throw InvalidArgument("The canvas's long side must be positive.");
+    const double scale = double(longSide) / std::max(image.width, image.height);
+    auto side = [scale](int n) { return std::max(32, int(std::lround(n * scale / 16.0)) * 16); };
     return {side(image.width), side(image.height)};
 }
 
 cv::Mat resizeToCanvas(const cv::Mat& image, int longSide)
 {
+    if (image.empty()) throw InvalidArgument("Resizing to the canvas got an empty image.");
+    const cv::Size size = canvasFor(image.size(), longSide);
+    if (size == image.size()) return image.clone();
     cv::Mat out;
-    cv::resize(image, out, canvasFor(image.size(), longSide), 0, 0, cv::INTER_AREA);
+    cv::resize(image, out, size, 0, 0, interpolationFor(image.size(), size));
     return out;
 }
+
 cv::Mat resizeMask(const cv::Mat& mask, cv::Size size)
 {
-    cv::Mat out;
-    cv::resize(mask, out, size, 0, 0, cv::INTER_AREA);
-    return out > 0;
+    if (mask.empty() || mask.type() != CV_8UC1)
+        throw InvalidArgument("A defect mask must be a single-channel 8-bit image.");
+    if (size.width < 1 || size.height < 1)
+        throw InvalidArgument("A defect mask cannot be resized to an empty size.");
+    // In float, so that one defect pixel among many stays above zero at any shrink factor.
+    cv::Mat f, out;
+    cv::Mat(mask > 0).convertTo(f, CV_32F, 1.0 / 255.0);
+    if (size != mask.size()) cv::resize(f, f, size, 0, 0, cv::INTER_AREA);
+    out = f > 0;
+    return out;
 }
-MaskedSample augmentCanvas(const cv::Mat& bgr, const cv::Mat& mask, int label, cv::Size canvas,
-                           const AugmentConfig&, std::uint64_t)
+
+MaskedSample augmentCanvas(const cv::Mat& input, const cv::Mat& inputMask, int label,
+                           cv::Size canvas, const AugmentConfig& cfg, std::uint64_t seed)
 {
-    MaskedSample m;
-    cv::resize(bgr, m.image, canvas, 0, 0, cv::INTER_AREA);
-    m.maskKnown = !mask.empty() || label == 0;
-    m.mask = mask.empty() ? cv::Mat::zeros(canvas, CV_8U) : resizeMask(mask, canvas);
-    m.label = label;
-    return m;
+    if (input.empty()) throw InvalidArgument("Augmentation got an empty image.");
+    cv::Mat img = input;
+    if (img.type() == CV_8UC1) cv::cvtColor(img, img, cv::COLOR_GRAY2BGR);
+    if (img.type() == CV_8UC4) cv::cvtColor(img, img, cv::COLOR_BGRA2BGR);
+    if (img.type() != CV_8UC3) throw InvalidArgument("Augmentation needs an 8-bit image.");
+    if (!inputMask.empty() && (inputMask.type() != CV_8UC1 || inputMask.size() != img.size()))
+        throw InvalidArgument("A defect mask must be a single-channel 8-bit image of its photo's "
+                              "size.");
+    if (canvas.width < 16 || canvas.height < 16)
+        throw InvalidArgument("The training canvas must be at least 16x16 pixels.");
+    if (label != kOk && label != kNg) throw InvalidArgument("A sample's label must be OK or NG.");
+    if (!(cfg.zoomMin > 0.0) || !(cfg.zoomMax >= cfg.zoomMin))
+        throw InvalidArgument("The zoom range must be positive and not reversed.");
+
+    const bool hasMask = !inputMask.empty();
+    const bool unknownDefect = label == kNg && !hasMask; // a real NG photo
+    MaskedSample out;
+    out.label = label;
+    out.maskKnown = hasMask || label == kOk;
+    Rng rng{seed};
+
+    // Scale: cover the canvas, zoomed; a real NG is fitted instead when covering would crop
+    // more than it may lose.
+    const double rx = double(canvas.width) / img.cols, ry = double(canvas.height) / img.rows;
+    const double zoomDraw = rng.uniform();
+    double zoom = 1.0;
+    if (cfg.randomResizedCrop && !unknownDefect)
+        zoom = cfg.zoomMax == cfg.zoomMin
+                   ? cfg.zoomMin
+                   : std::exp(std::log(cfg.zoomMin) +
+                              zoomDraw * (std::log(cfg.zoomMax) - std::log(cfg.zoomMin)));
+    bool fit = false;
+    double scale = std::max(rx, ry) * zoom;
+    if (unknownDefect) {
+        const double loss = 1.0 - std::min(rx, ry) / std::max(rx, ry);
+        if (loss > cfg.ngSafeCropLoss) {
+            fit = true;
+            scale = std::min(rx, ry);
+        }
+    }
+    cv::Size scaled(int(std::lround(img.cols * scale)), int(std::lround(img.rows * scale)));
+    if (fit)
+        scaled = {std::clamp(scaled.width, 1, canvas.width),
+                  std::clamp(scaled.height, 1, canvas.height)};
+    else
+        scaled = {std::max(scaled.width, canvas.width), std::max(scaled.height, canvas.height)};
+    cv::Mat image = img, mask;
+    if (scaled != img.size())
+        cv::resize(img, image, scaled, 0, 0, interpolationFor(img.size(), scaled));
+    if (hasMask) mask = resizeMask(inputMask, scaled);
+
+    // Position: the crop (or, when fitted, the padding) at a random place; a known defect stays
+    // inside the crop when it fits.
+    const int slackX = std::abs(canvas.width - scaled.width);
+    const int slackY = std::abs(canvas.height - scaled.height);
+    const std::uint64_t drawX = rng.next(), drawY = rng.next();
+    auto pick = [](std::uint64_t draw, int lo, int hi) {
+        return lo + int(draw % std::uint64_t(hi - lo + 1));
+    };
+    if (fit) {
+        const int left = pick(drawX, 0, slackX), top = pick(drawY, 0, slackY);
+        // Into a new Mat: with no padding, image may still share the caller's pixels.
+        cv::Mat padded;
+        cv::copyMakeBorder(image, padded, top, slackY - top, left, slackX - left,
+                           cv::BORDER_REFLECT_101);
+        image = padded;
+    } else {
+        int x = pick(drawX, 0, slackX), y = pick(drawY, 0, slackY);
+        if (hasMask && cv::countNonZero(mask) > 0) {
+            const cv::Rect box = cv::boundingRect(mask);
+            auto place = [&pick](std::uint64_t draw, int begin, int length, int window, int slack) {
+                if (length > window) return std::clamp(begin + length / 2 - window / 2, 0, slack);
+                return pick(draw, std::max(0, begin + length - window), std::min(slack, begin));
+            };
+            x = place(drawX, box.x, box.width, canvas.width, slackX);
+            y = place(drawY, box.y, box.height, canvas.height, slackY);
+        }
+        const cv::Rect crop(x, y, canvas.width, canvas.height);
+        image = image(crop).clone();
+        if (hasMask) mask = mask(crop).clone();
+    }
+
+    auto flip = [&](int code) {
+        cv::flip(image, image, code);
+        if (hasMask) cv::flip(mask, mask, code);
+    };
+    if (cfg.hflip && rng.uniform() < 0.5) flip(1);
+    if (cfg.vflip && rng.uniform() < 0.5) flip(0);
+
+    for (const DrawnOp& d : drawOps(rng, cfg)) {
+        if (!isGeometric(d.op)) {
+            image = applyOp(image, d.op, d.magnitude, d.negate);
+            continue;
+        }
+        if (unknownDefect) continue;
+        image = applyOp(image, d.op, d.magnitude, d.negate);
+        if (!hasMask) continue;
+        // Bilinear, then any trace of defect counts: wherever the warped image shows some of
+        // the defect, so does the mask (nearest neighbour could drop a thin defect).
+        cv::Mat m;
+        int mapFlag = 0;
+        const double level = std::clamp(d.magnitude, 0.0, kLevelDenom) / kLevelDenom;
+        if (geometricWarp(d.op, level, d.negate ? -1.0 : 1.0, mask.size(), m, mapFlag)) {
+            cv::Mat warped;
+            cv::warpAffine(mask, warped, m, mask.size(), cv::INTER_LINEAR | mapFlag,
+                           cv::BORDER_CONSTANT, cv::Scalar(0));
+            mask = warped > 0;
+        }
+    }
+
+    out.image = image;
+    if (hasMask) {
+        out.mask = mask;
+        if (label == kNg) out.label = cv::countNonZero(mask) > 0 ? kNg : kOk;
+    } else {
+        out.mask = cv::Mat::zeros(canvas, CV_8UC1);
+    }
+    return out;
 }
 
 } // namespace kizu::learn
