@@ -38,7 +38,7 @@ ModelInfo mapInfo(const std::string& arch, int size, bool keepAspect)
 cv::Mat texture(cv::Size size, int seed)
 {
     cv::Mat im(size, CV_8UC3);
-    cv::RNG rng(std::uint64_t(seed));
+    cv::RNG rng(static_cast<std::uint64_t>(seed));
     rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(60), cv::Scalar::all(190));
     cv::GaussianBlur(im, im, cv::Size(0, 0), 1.5);
     return im;
