@@ -213,6 +213,7 @@ TrainConfig trainConfigFromJson(const json& j)
     c.keepAspect = jsonValue(j, "keep_aspect", c.keepAspect);
     c.masks = jsonValue(j, "masks", c.masks);
     c.pixelLossWeight = jsonValue(j, "pixel_loss_weight", c.pixelLossWeight);
+    c.gradClipNorm = jsonValue(j, "grad_clip_norm", c.gradClipNorm);
     if (auto it = j.find("transplant"); it != j.end() && it->is_object()) {
         const json& t = *it;
         auto& o = c.transplant;

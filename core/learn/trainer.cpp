@@ -469,6 +469,7 @@ json configJson(const TrainConfig& c)
         j["keep_aspect"] = c.keepAspect;
         j["masks"] = c.masks;
         j["pixel_loss_weight"] = c.pixelLossWeight;
+        j["grad_clip_norm"] = c.gradClipNorm;
         j["augment"]["zoom"] = {a.zoomMin, a.zoomMax};
         j["augment"]["ng_safe_crop_loss"] = a.ngSafeCropLoss;
     }
@@ -717,6 +718,8 @@ TrainResult train(const TrainConfig& cfg, SampleSource& data, const TrainProgres
                                       pixelLoss(map, b.mask.to(device), b.known.to(device),
                                                 b.ngNoMask.to(device));
                 loss.backward();
+                if (builder.defectMap() && cfg.gradClipNorm > 0)
+                    torch::nn::utils::clip_grad_norm_(net.parameters(), cfg.gradClipNorm);
                 {
                     // SGD with momentum and weight decay, as torch.optim.SGD does it.
                     torch::NoGradGuard noGrad;

@@ -46,6 +46,9 @@ struct TrainConfig {
     // without a mask a loss on the map's maximum. Off: the image loss alone (for ablations).
     bool masks = true;
     double pixelLossWeight = 1.0;
+    // Defect-map networks: the gradient's global norm is clipped to this (0: off). Without it,
+    // ImageNet features on real photos blew the loss up within 3 steps at the default rate.
+    double gradClipNorm = 2.0;
     std::string init = "scratch"; // see Model::create
     std::int64_t steps = 0;       // the budget: steps, or else epochs (passes over the data)
     double epochs = 0;
