@@ -48,6 +48,13 @@ int main(int argc, char** argv)
     const int repeats = std::atoi(arg(argc, argv, "--repeats", "3").c_str());
     const int threads = std::atoi(arg(argc, argv, "--threads", "0").c_str());
     const int soak = std::atoi(arg(argc, argv, "--soak", "0").c_str());
+    // Defect-map models (issue 21): --head defect_map, and --keep-aspect for the photo's own
+    // aspect (--size is then the long side: BSData's 1130 x 460 photos run at 320 x 128). The
+    // peer only runs square inputs: --peer-size picks the square of about the same pixel count
+    // (208 for 320 x 128) so that both sides do the same work.
+    const std::string head = arg(argc, argv, "--head", "classifier");
+    const bool keepAspect = flag(argc, argv, "--keep-aspect");
+    const int peerSize = std::atoi(arg(argc, argv, "--peer-size", "0").c_str());
     const char* env = std::getenv("KIZU_BSDATA");
     const std::string data = env ? env : KIZU_BSDATA_DIR_DEFAULT;
     if (!fs::exists(fs::path(data) / "ok")) {
@@ -60,6 +67,8 @@ int main(int argc, char** argv)
     kizu::learn::ModelInfo info;
     info.arch = arch;
     info.inputSize = size;
+    info.head = head;
+    info.keepAspect = keepAspect;
     auto model = kizu::learn::Model::create(info, "scratch", 1);
     model.save(tmp / "m.kizumodel");
     kizu::learn::ModelClassifier cls(tmp / "m.kizumodel");
@@ -79,7 +88,8 @@ int main(int argc, char** argv)
         p99.push_back(sum.latencyP99Ms);
         if (withPeer) {
             auto j = runPeer("/usr/bin/python3 " + peer + " infer --data " + data + " --model " +
-                             arch + " --size " + std::to_string(size) + " --frames " +
+                             arch + " --size " + std::to_string(peerSize > 0 ? peerSize : size) +
+                             " --frames " +
                              std::to_string(frames) +
                              (threads > 0 ? " --threads " + std::to_string(threads) : ""));
             if (j.contains("p50_ms")) {
@@ -92,6 +102,9 @@ int main(int argc, char** argv)
     json out = {{"bench", "inspect"},
                 {"model", arch},
                 {"size", size},
+                {"head", head},
+                {"keep_aspect", keepAspect},
+                {"peer_size", peerSize > 0 ? peerSize : size},
                 {"frames", frames},
                 {"repeats", repeats},
                 {"threads", threads > 0 ? threads : int(std::thread::hardware_concurrency())},

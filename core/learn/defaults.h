@@ -30,6 +30,10 @@ struct DefaultRoute {
     // classifier): 30 frames/s live on 2 cores (docs/results.md, live inspection).
     int classifierInputSize = 128;
     bool augment = true;
+    // RandAugment in fine-tuning a defect-map model: off (defect-safe crops and flips only).
+    // On BSData's validation split it cost the CG defect-map start 9 points of balanced
+    // accuracy at 16 shots (docs/results.md, issue 21). Classifiers keep it.
+    bool mapRandAugment = false;
     int validationPerClass = 32;
     // CG defects transplanted onto the OK photos (issue 20), as a share of each batch. The one
     // place the station's default lives: 0 (off) until the sweep (`kizu-cli experiment --inits

@@ -112,7 +112,8 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             std::ostringstream st;
             st << defaultInit(r.arch, r.head).init << " route " << r.arch << " " << r.head << " "
                << (r.keepAspect ? "aspect " : "square ") << r.inputSize << " steps " << r.steps
-               << " batch " << r.batch;
+               << " batch " << r.batch
+               << (r.head == "defect_map" && !r.mapRandAugment ? " no_randaugment" : "");
             if (r.transplantRatio > 0) st << kTransplantSpec << r.transplantRatio << " " << r.transplantParams;
             spec[i] = st.str();
         } else if (i == "imagenet") {
@@ -253,6 +254,7 @@ TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& o, const
         tc.seed = key.seed;
         tc.threads = o.threads;
         tc.device = o.device;
+        if (r.head == "defect_map" && !r.mapRandAugment) tc.augment.randAugment = false;
         if (!r.augment) {
             tc.augment.randAugment = tc.augment.randomResizedCrop = false;
             tc.augment.hflip = tc.augment.vflip = false;

@@ -58,6 +58,8 @@ int trainCmd(Args& args)
         cfg.augment.randomResizedCrop = false;
         cfg.augment.hflip = cfg.augment.vflip = false;
     }
+    if (mapHead && !route.mapRandAugment) cfg.augment.randAugment = false;
+    if (args.flag("--randaugment")) cfg.augment.randAugment = true;
     if (args.flag("--no-randaugment")) cfg.augment.randAugment = false;
     cfg.augment.magnitude = args.doubleValue("--magnitude", cfg.augment.magnitude);
     if (args.flag("--unbalanced")) cfg.balanced = false;
@@ -327,7 +329,8 @@ const Registrar reg{
      "  --batch B            batch size (default 16); --lr defaults to 0.4*B/1024\n"
      "  --lr X --weight-decay X --label-smoothing X --warmup STEPS --magnitude M\n"
      "  --no-augment         no crop, flips or RandAugment\n"
-     "  --no-randaugment     crops and flips only (defect-safe for defect_map)\n"
+     "  --no-randaugment | --randaugment   crops and flips only (the defect_map default),\n"
+     "                       or RandAugment on top (the classifier default)\n"
      "  --unbalanced         sample images uniformly instead of half OK, half NG\n"
      "  --transplant R       R of each batch (in [0, 1), e.g. 0.5; default 0 = off) are CG\n"
      "                       defects transplanted onto the OK training photos, rendered on\n"
