@@ -80,6 +80,25 @@ class TestInspectPage : public QObject {
     QTemporaryDir m_tmp;
 
 private Q_SLOTS:
+    void overlayNamedAfterTheMethod()
+    {
+        // A defect-map model's overlay is its defect map; other methods keep "Heatmap".
+        ui::InspectPage page;
+        auto factory = [] { return std::make_unique<BrightnessClassifier>(); };
+        page.addMethod("map model", factory, true);
+        page.addMethod("classifier", factory, false);
+        QCOMPARE(page.overlayText(), QStringLiteral("Defect map overlay (H)"));
+        auto* method = page.findChild<QComboBox*>(QStringLiteral("inspectMethod"));
+        QVERIFY(method);
+        method->setCurrentIndex(1);
+        QCOMPARE(page.overlayText(), QStringLiteral("Heatmap overlay (H)"));
+        method->setCurrentIndex(0);
+        QCOMPARE(page.overlayText(), QStringLiteral("Defect map overlay (H)"));
+        page.clearMethods();
+        page.addMethod("classifier", factory);
+        QCOMPARE(page.overlayText(), QStringLiteral("Heatmap overlay (H)"));
+    }
+
     void verdictsBelongToTheirFrames()
     {
         auto store = project::ProjectStore::create(m_tmp.filePath("p1").toStdString());
