@@ -4,6 +4,7 @@
 #include "core/common/error.h"
 #include "core/inspect/baseline_classifier.h"
 #include "core/learn/model_classifier.h"
+#include "core/learn/train_run.h"
 #include "core/learn/versions.h"
 #include "core/project/project_roi.h"
 #include "core/project/project_store.h"
@@ -145,10 +146,10 @@ void MainWindow::updateInspectMethods()
             // The model's record says whether it draws a defect map (its training config).
             bool defectMap = false;
             try {
-                for (const auto& r : m_store->models())
-                    if (r.file == file || m_store->modelPath(r).string() == file)
+                if (const auto id = kizu::learn::activeModelId(*m_store))
+                    if (const auto r = m_store->model(*id))
                         defectMap =
-                            isDefectMapConfig(nlohmann::json::parse(r.config, nullptr, false));
+                            isDefectMapConfig(nlohmann::json::parse(r->config, nullptr, false));
             } catch (const kizu::Error&) {
             }
             m_inspect->addMethod(

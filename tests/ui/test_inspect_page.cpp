@@ -99,6 +99,28 @@ private Q_SLOTS:
         QCOMPARE(page.overlayText(), QStringLiteral("Heatmap overlay (H)"));
     }
 
+    void activeDefectMapModelNamesTheOverlay()
+    {
+        // The main window offers the project's active model; its record's training config says
+        // it is a defect map, and the overlay box is named after it (no file is loaded here).
+        const QString dir = m_tmp.filePath(QStringLiteral("pmap"));
+        {
+            auto store = project::ProjectStore::create(dir.toStdString());
+            project::ModelRecord r;
+            r.name = "map";
+            r.file =
+                (std::filesystem::path(dir.toStdString()) / "models" / "map.kizumodel").string();
+            r.arch = "squeezenet1_1";
+            r.config = R"({"head":"defect_map","keep_aspect":true,"input_size":320})";
+            const auto id = store.addModel(r);
+            store.setMeta("active_model", store.modelPath(*store.model(id)).string());
+        }
+        ui::MainWindow w;
+        QVERIFY(w.openProject(dir));
+        QVERIFY(w.showPage(QStringLiteral("inspect")));
+        QCOMPARE(w.inspectPage()->overlayText(), QStringLiteral("Defect map overlay (H)"));
+    }
+
     void verdictsBelongToTheirFrames()
     {
         auto store = project::ProjectStore::create(m_tmp.filePath("p1").toStdString());
