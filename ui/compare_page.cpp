@@ -935,7 +935,7 @@ void ComparePage::showPreview(quint64 generation, const QImage& baseline, const 
     if (generation != m_previewGeneration) return; // a newer selection is being drawn
     m_baselineView->showImage(baseline);
     if (heat.isNull()) {
-        m_heatView->showMessage(tr("Add a model to the comparison to see its heatmap."));
+        m_heatView->showMessage(tr("Add a model to the comparison to see where it finds defects."));
     } else {
         // A defect map is drawn on its absolute scale (probability 0 to 1), a classifier's map
         // as its class activation; the caption says which.
