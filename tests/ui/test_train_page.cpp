@@ -228,6 +228,34 @@ private Q_SLOTS:
         QCOMPARE(kizu::learn::toJson(back).dump(), kizu::learn::toJson(t).dump());
     }
 
+    void modelListShowsTheOutput()
+    {
+        // "defect map, 320 px long side" beside "classifier, 128 px": the records' configs.
+        QTemporaryDir dir;
+        auto store = ProjectStore::create(dir.filePath(QStringLiteral("p")).toStdString());
+        kizu::project::ModelRecord map;
+        map.name = "map";
+        map.file = "models/map.kizumodel";
+        map.arch = "squeezenet1_1";
+        map.config = R"({"head":"defect_map","keep_aspect":true,"input_size":320})";
+        store.addModel(map);
+        kizu::project::ModelRecord cls = map;
+        cls.name = "cls";
+        cls.config = R"({"input_size":128})";
+        store.addModel(cls);
+        kizu::ui::ModelList list;
+        list.setStore(&store);
+        QTableWidget* t = list.table();
+        QCOMPARE(t->rowCount(), 2);
+        QStringList sizes;
+        for (int r = 0; r < t->rowCount(); ++r)
+            sizes << t->item(r, kizu::ui::ModelList::Name)->text() + QLatin1Char(':') +
+                         t->item(r, kizu::ui::ModelList::Size)->text();
+        sizes.sort();
+        QCOMPARE(sizes, QStringList({QStringLiteral("cls:classifier, 128 px"),
+                                     QStringLiteral("map:defect map, 320 px long side")}));
+    }
+
     void cgMeansTheDefectMapWeights()
     {
         // Shipped defect-map weights (<arch>-cgmap*.kizumodel) are the default start of a
