@@ -10,9 +10,10 @@
 #include "ui/baseline_panel.h"
 #include "ui/baseline_tune_offer.h"
 #include "ui/compare_charts.h"
-#include "ui/image_preview.h"
-#include "ui/sweep_panel.h"
 #include "ui/conversions.h"
+#include "ui/image_preview.h"
+#include "ui/model_overlay.h"
+#include "ui/sweep_panel.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -434,8 +435,11 @@ QWidget* ComparePage::buildErrorsTab()
     auto* hl = new QVBoxLayout(hm);
     hl->setContentsMargins(0, 0, 0, 0);
     auto* hh = new QHBoxLayout;
-    hh->addWidget(new QLabel(tr("Model heatmap (class activation of NG):")));
+    m_heatCaption = new QLabel(overlayCaption(false));
+    m_heatCaption->setObjectName(QStringLiteral("overlayCaption"));
+    hh->addWidget(m_heatCaption);
     m_heatModel = new QComboBox;
+    m_heatModel->setObjectName(QStringLiteral("overlayModel"));
     hh->addWidget(m_heatModel, 1);
     hl->addLayout(hh);
     m_heatView = new ImagePreview;
@@ -890,6 +894,7 @@ void ComparePage::updateSelection()
     m_heatView->showMessage(tr("Drawing..."));
     (void)QtConcurrent::run([self, gen, path, withBaseline, params, modelFile, cache, info] {
         QImage b, h;
+        bool defectMap = false;
         QString error;
         try {
             cv::Mat im = cv::imread(path, cv::IMREAD_COLOR);
@@ -903,13 +908,14 @@ void ComparePage::updateSelection()
                     cache->file = modelFile;
                 }
                 h = toQImage(kizu::learn::annotatedImage(im, nullptr, cache->model.get()));
+                defectMap = cache->model->info().defectMap();
             }
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
         }
         QMetaObject::invokeMethod(
             self.data(),
-            [self, gen, b, h, info, error] {
+            [self, gen, b, h, defectMap, info, error] {
                 if (!self) return;
                 if (!error.isEmpty()) {
                     self->m_drawnKey.clear();
@@ -917,22 +923,31 @@ void ComparePage::updateSelection()
                     self->m_heatView->showMessage(error);
                     return;
                 }
-                self->showPreview(gen, b, h, info);
+                self->showPreview(gen, b, h, defectMap, info);
             },
             Qt::QueuedConnection);
     });
 }
 
 void ComparePage::showPreview(quint64 generation, const QImage& baseline, const QImage& heat,
-                              const QString&)
+                              bool defectMap, const QString&)
 {
     if (generation != m_previewGeneration) return; // a newer selection is being drawn
     m_baselineView->showImage(baseline);
-    if (heat.isNull())
-        m_heatView->showMessage(tr("Add a model to the comparison to see its heatmap."));
-    else
+    if (heat.isNull()) {
+        m_heatView->showMessage(tr("Add a model to the comparison to see where it finds defects."));
+    } else {
+        // A defect map is drawn on its absolute scale (probability 0 to 1), a classifier's map
+        // as its class activation; the caption says which.
+        m_heatCaption->setText(overlayCaption(defectMap));
         m_heatView->showImage(heat);
+    }
     Q_EMIT previewReady();
+}
+
+QString ComparePage::overlayCaptionText() const
+{
+    return m_heatCaption->text();
 }
 
 void ComparePage::relabelCurrent(int label)

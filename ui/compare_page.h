@@ -71,6 +71,9 @@ public:
     // Writes the report: .pdf prints it, anything else is HTML. False (reason shown) on error.
     bool exportReport(const QString& file);
     QString lastError() const { return m_lastError; }
+    // The caption above the error browser's model overlay: "Defect map ..." for a defect-map
+    // model, the class activation wording for a classifier.
+    QString overlayCaptionText() const;
 
 public Q_SLOTS:
     void setProject(kizu::project::ProjectStore* store);
@@ -101,7 +104,7 @@ private:
     void onEvaluationDone();
     void showProgress(qint64 done, qint64 total, const QString& stage);
     void updateSelection();
-    void showPreview(quint64 generation, const QImage& baseline, const QImage& heat,
+    void showPreview(quint64 generation, const QImage& baseline, const QImage& heat, bool defectMap,
                      const QString& info);
     void refreshExperimentFiles();
     void redrawShots();
@@ -133,6 +136,7 @@ private:
     QComboBox* m_errorFilter = nullptr;
     QComboBox* m_errorMethod = nullptr;
     QComboBox* m_heatModel = nullptr;
+    QLabel* m_heatCaption = nullptr;
     QTableView* m_errorView = nullptr;
     ImagePreview* m_baselineView = nullptr;
     ImagePreview* m_heatView = nullptr;

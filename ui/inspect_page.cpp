@@ -4,6 +4,7 @@
 #include "core/inspect/inspection_runner.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_tune_offer.h"
+#include "ui/model_overlay.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -117,6 +118,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     top->addSpacing(16);
     top->addWidget(new QLabel(tr("Method:")));
     m_method = new QComboBox;
+    m_method->setObjectName(QStringLiteral("inspectMethod"));
     m_method->setMinimumWidth(220);
     m_method->setToolTip(tr("The active model (Train page) or the classical baseline"));
     top->addWidget(m_method);
@@ -141,7 +143,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_bannerDetail->setWordWrap(true);
     m_stats = new QLabel;
     m_stats->setTextFormat(Qt::RichText);
-    m_heatmap = new QCheckBox(tr("Heatmap overlay (H)"));
+    m_heatmap = new QCheckBox(tr("%1 overlay (H)").arg(overlayName(false)));
     m_second = new QCheckBox(tr("Also show the baseline's verdict"));
     m_second->setVisible(false);
     m_second->setToolTip(
@@ -199,6 +201,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
             [this] { captureCurrent(project::Label::Unlabeled); });
     connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ok); });
     connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ng); });
+    connect(m_method, &QComboBox::currentIndexChanged, this, &InspectPage::updateOverlayText);
     connect(m_heatmap, &QCheckBox::toggled, this, [this](bool on) { m_pipeline->setHeatmapEnabled(on); });
     connect(m_second, &QCheckBox::toggled, this,
             [this](bool on) { m_pipeline->setSecondEnabled(on); });
@@ -273,13 +276,32 @@ void InspectPage::clearView()
 void InspectPage::clearMethods()
 {
     m_factories.clear();
+    m_defectMap.clear();
     m_method->clear();
 }
 
-void InspectPage::addMethod(const QString& name, ClassifierFactory factory)
+void InspectPage::addMethod(const QString& name, ClassifierFactory factory, bool defectMap)
 {
     m_factories.append(std::move(factory));
+    m_defectMap.append(defectMap);
     m_method->addItem(name);
+    updateOverlayText();
+}
+
+void InspectPage::updateOverlayText()
+{
+    const int k = m_method->currentIndex();
+    const bool map = k >= 0 && k < m_defectMap.size() && m_defectMap[k];
+    m_heatmap->setText(tr("%1 overlay (H)").arg(overlayName(map)));
+    m_heatmap->setToolTip(map ? tr("The model's defect map over the frame: the probability of a "
+                                   "defect at each place, blue 0 to red 1")
+                              : tr("Where the method sees NG over the frame (a model's class "
+                                   "activation map, the baseline's deciding blobs)"));
+}
+
+QString InspectPage::overlayText() const
+{
+    return m_heatmap->text();
 }
 
 void InspectPage::setClassifierFactory(ClassifierFactory factory, const QString& methodName)

@@ -37,7 +37,8 @@ public:
     void setProject(kizu::project::ProjectStore* store); // may be null
     // The methods offered in the Method box; the first is the default.
     void clearMethods();
-    void addMethod(const QString& name, ClassifierFactory factory);
+    // defectMap: the method is a defect-map model, whose overlay is its defect map (issue 21).
+    void addMethod(const QString& name, ClassifierFactory factory, bool defectMap = false);
     void setClassifierFactory(ClassifierFactory factory, const QString& methodName); // just one
     // The method offered as a second opinion ("Also show the baseline"); none when empty.
     void setSecondFactory(ClassifierFactory factory, const QString& name);
@@ -54,6 +55,9 @@ public:
     // and its border's verdict (none without a frame).
     QImage shownFrame() const;
     bool heatmapOnScreen() const;
+    // The overlay check box's text for the chosen method ("Defect map overlay (H)" or
+    // "Heatmap overlay (H)").
+    QString overlayText() const;
     std::optional<inspect::State> shownBorder() const;
     // The "Also show ..." check box (disabled while running when its method could not start).
     QCheckBox* secondCheckBox() const { return m_second; }
@@ -83,12 +87,14 @@ private:
     void setBanner(const QString& text, const QString& colour, const QString& detail);
     void appendLog(const QString& what, const QString& colour);
     void clearView();
+    void updateOverlayText();
     void onCamerasFound(const QStringList& aravis, const QStringList& aravisNames,
                         const QStringList& video);
 
     InspectPipeline* m_pipeline;
     kizu::project::ProjectStore* m_store = nullptr;
     QList<ClassifierFactory> m_factories;
+    QList<bool> m_defectMap; // per method
     ClassifierFactory m_secondFactory;
     InspectResult m_last;
     QString m_sessionGroup;

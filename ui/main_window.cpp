@@ -1,18 +1,20 @@
 #include "ui/main_window.h"
 
-#include "core/common/error.h"
-#include "core/project/project_roi.h"
-#include "core/project/project_store.h"
 #include "core/baseline/baseline.h"
+#include "core/common/error.h"
 #include "core/inspect/baseline_classifier.h"
 #include "core/learn/model_classifier.h"
+#include "core/learn/train_run.h"
 #include "core/learn/versions.h"
+#include "core/project/project_roi.h"
+#include "core/project/project_store.h"
 #include "ui/baseline_panel.h"
 #include "ui/baseline_tune_offer.h"
 #include "ui/cg_studio_page.h"
 #include "ui/compare_page.h"
 #include "ui/dataset_page.h"
 #include "ui/inspect_page.h"
+#include "ui/model_overlay.h"
 #include "ui/train_page.h"
 
 #include <QAction>
@@ -30,6 +32,8 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
+
+#include <nlohmann/json.hpp>
 
 // Q_INIT_RESOURCE must be used outside any namespace.
 static void initKizuResources() { Q_INIT_RESOURCE(kizu); }
@@ -139,8 +143,18 @@ void MainWindow::updateInspectMethods()
     if (m_store) {
         if (auto active = m_store->meta("active_model"); active && !active->empty()) {
             const std::string file = *active;
-            m_inspect->addMethod(tr("Active model: %1").arg(QFileInfo(QString::fromStdString(file)).fileName()),
-                                 [file] { return std::make_unique<kizu::learn::ModelClassifier>(file); });
+            // The model's record says whether it draws a defect map (its training config).
+            bool defectMap = false;
+            try {
+                if (const auto id = kizu::learn::activeModelId(*m_store))
+                    if (const auto r = m_store->model(*id))
+                        defectMap =
+                            isDefectMapConfig(nlohmann::json::parse(r->config, nullptr, false));
+            } catch (const kizu::Error&) {
+            }
+            m_inspect->addMethod(
+                tr("Active model: %1").arg(QFileInfo(QString::fromStdString(file)).fileName()),
+                [file] { return std::make_unique<kizu::learn::ModelClassifier>(file); }, defectMap);
         }
     }
     const auto params = m_baseline->params();
@@ -243,31 +257,34 @@ QString MainWindow::pageHelp(int index) const
                   "command line: <tt>kizu-cli train</tt>, <tt>kizu-cli model list|rename|delete|"
                   "export|activate</tt>.</p>");
     case 3:
-        return tr("<h3>Compare</h3><p>Deep models and the classical baseline on the same test "
-                  "set (a project split or a folder). Tick the methods, then Evaluate; scores are "
-                  "cached per method and dataset, so a second run is instant.</p>"
-                  "<table cellpadding='3'>"
-                  "<tr><td><b>F5</b> / <b>Ctrl+Enter</b></td><td>evaluate</td></tr>"
-                  "<tr><td><b>Esc</b></td><td>cancel the evaluation</td></tr>"
-                  "<tr><td><b>Ctrl+E</b></td><td>export the report (HTML or PDF)</td></tr>"
-                  "<tr><td><b>Alt+R</b> / <b>Alt+B</b> / <b>Alt+A</b> / <b>Alt+U</b></td><td>results, "
-                  "error browser, accuracy against shots, baseline tuning</td></tr>"
-                  "<tr><td><b>O</b> / <b>N</b></td><td>in the error browser: the label was wrong, "
-                  "relabel the image OK / NG (audited)</td></tr></table>"
-                  "<p><b>Results</b>: metrics per method, a threshold slider per method with its "
-                  "confusion matrix, and the ROC curves with each operating point. <b>Error "
-                  "browser</b>: images where the methods err or disagree, with the baseline's blobs "
-                  "and the model's heatmap. <b>Accuracy vs shots</b>: the results.csv of "
-                  "<tt>kizu-cli experiment</tt>. <b>Baseline tuning</b>: the baseline's parameters, "
-                  "saved in the project and used by Compare and Inspect. Command line: "
-                  "<tt>kizu-cli compare</tt>.</p>");
+        return tr(
+            "<h3>Compare</h3><p>Deep models and the classical baseline on the same test "
+            "set (a project split or a folder). Tick the methods, then Evaluate; scores are "
+            "cached per method and dataset, so a second run is instant.</p>"
+            "<table cellpadding='3'>"
+            "<tr><td><b>F5</b> / <b>Ctrl+Enter</b></td><td>evaluate</td></tr>"
+            "<tr><td><b>Esc</b></td><td>cancel the evaluation</td></tr>"
+            "<tr><td><b>Ctrl+E</b></td><td>export the report (HTML or PDF)</td></tr>"
+            "<tr><td><b>Alt+R</b> / <b>Alt+B</b> / <b>Alt+A</b> / <b>Alt+U</b></td><td>results, "
+            "error browser, accuracy against shots, baseline tuning</td></tr>"
+            "<tr><td><b>O</b> / <b>N</b></td><td>in the error browser: the label was wrong, "
+            "relabel the image OK / NG (audited)</td></tr></table>"
+            "<p><b>Results</b>: metrics per method, a threshold slider per method with its "
+            "confusion matrix, and the ROC curves with each operating point. <b>Error "
+            "browser</b>: images where the methods err or disagree, with the baseline's blobs "
+            "and the model's overlay (a defect map's probability of a defect, or a classifier's "
+            "heatmap). <b>Accuracy vs shots</b>: the results.csv of "
+            "<tt>kizu-cli experiment</tt>. <b>Baseline tuning</b>: the baseline's parameters, "
+            "saved in the project and used by Compare and Inspect. Command line: "
+            "<tt>kizu-cli compare</tt>.</p>");
     case 4:
         return tr("<h3>Inspect</h3><p>Live OK/NG inspection. Choose a source (a GigE Vision "
                   "or USB3 Vision camera, a USB camera as v4l2:N, a video, or a folder replay) "
                   "and a method, then start.</p><table cellpadding='3'>"
                   "<tr><td><b>F5</b> / <b>Esc</b></td><td>start / stop</td></tr>"
                   "<tr><td><b>C</b></td><td>store the frame on screen in the project</td></tr>"
-                  "<tr><td><b>H</b></td><td>heatmap overlay</td></tr></table>"
+                  "<tr><td><b>H</b></td><td>overlay: the model's defect map (or "
+                  "heatmap)</td></tr></table>"
                   "<p>A camera that stops delivering shows <b>FAULT</b>, never OK, and is "
                   "reconnected with back-off. NG frames and every verdict are stored in the "
                   "project.</p>");

@@ -3,6 +3,7 @@
 #include "core/common/error.h"
 #include "core/learn/train_run.h"
 #include "core/project/project_store.h"
+#include "ui/model_overlay.h"
 
 #include <QAction>
 #include <QDateTime>
@@ -75,8 +76,8 @@ QString initText(const std::string& init)
 ModelList::ModelList(QWidget* parent) : QWidget(parent)
 {
     m_table = new QTableWidget(0, Count);
-    m_table->setHorizontalHeaderLabels({tr("Name"), tr("Arch"), tr("Size"), tr("Init"), tr("Shots"),
-                                        tr("Test acc."), tr("Bal. acc."), tr("AUC"),
+    m_table->setHorizontalHeaderLabels({tr("Name"), tr("Arch"), tr("Output, size"), tr("Init"),
+                                        tr("Shots"), tr("Test acc."), tr("Bal. acc."), tr("AUC"),
                                         tr("Created")});
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
@@ -220,7 +221,12 @@ void ModelList::reload()
             m_table->setItem(row, Name, name);
             m_table->setItem(row, Arch, cell(QString::fromStdString(r.arch)));
             const int size = cfg.value("input_size", 0);
-            m_table->setItem(row, Size, new NumberItem(size, QString::number(size)));
+            auto* sizeItem = new NumberItem(size, headText(cfg));
+            sizeItem->setToolTip(isDefectMapConfig(cfg)
+                                     ? tr("A defect map: where the defect is, and the verdict "
+                                          "from it")
+                                     : tr("An image classifier: one OK/NG score per photo"));
+            m_table->setItem(row, Size, sizeItem);
             m_table->setItem(row, Init, cell(initText(cfg.value("init", std::string()))));
             const int shots = cfg.value("shots", 0);
             m_table->setItem(row, Shots,

@@ -1,5 +1,5 @@
-// The project's trained models as a table to compare runs (architecture, input size, init,
-// shots, test accuracy, balanced accuracy, AUC, when made), with rename (F2), delete (Del,
+// The project's trained models as a table to compare runs (architecture, output and input size,
+// init, shots, test accuracy, balanced accuracy, AUC, when made), with rename (F2), delete (Del,
 // confirmed), export (Ctrl+E) and "Make active" (Ctrl+Shift+A): the station's model for the
 // Inspect page. The same actions as `kizu-cli model ...`, through the same core functions.
 #pragma once

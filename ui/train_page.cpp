@@ -5,6 +5,7 @@
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 #include "ui/model_list.h"
+#include "ui/model_overlay.h"
 #include "ui/train_charts.h"
 
 #include <QAction>
@@ -143,8 +144,33 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     shortcut(QKeySequence(Qt::CTRL | Qt::Key_R), [this] { resumeTraining(); });
     shortcut(QKeySequence(Qt::CTRL | Qt::Key_M), [this] { measureSpeed(); });
     setRunning(false);
-    refreshInitChoices();
+    onHeadChanged();
     refreshSpeed();
+}
+
+QString TrainPage::head() const
+{
+    return m_head->currentData().toString();
+}
+
+// The size means the long side for a defect map (the photo keeps its aspect) and the square's
+// side for a classifier; each head has its own default size, kept unless the operator typed one.
+void TrainPage::onHeadChanged()
+{
+    const bool map = head() == QLatin1String("defect_map");
+    const bool keepAspect = map && kizu::learn::defaultRoute().keepAspect;
+    m_size->setSuffix(keepAspect ? tr(" px long side") : tr(" px square side"));
+    m_size->setToolTip(
+        keepAspect ? tr("The photo's long side in pixels as the network sees it; the photo keeps "
+                        "its aspect (a 1130 x 460 photo at 320 becomes about 320 x 130).")
+                   : tr("The side of the square the photo is squeezed to, in pixels."));
+    if (!m_sizeUserEdited) {
+        m_settingSize = true;
+        m_size->setValue(map ? kizu::learn::defaultRoute().inputSize
+                             : kizu::learn::defaultRoute().classifierInputSize);
+        m_settingSize = false;
+    }
+    refreshInitChoices();
 }
 
 TrainPage::~TrainPage()
@@ -232,9 +258,29 @@ QWidget* TrainPage::buildForm()
     speedRow->setContentsMargins(0, 0, 0, 0);
     speedRow->addWidget(m_speed, 1);
     speedRow->addWidget(m_measure, 0, Qt::AlignTop);
+    // The network's output (issue 21). Pressing Train with the defaults trains defaultRoute().
+    m_head = new QComboBox;
+    m_head->addItem(tr("Defect map \u2014 where the defect is"), QStringLiteral("defect_map"));
+    m_head->addItem(tr("Image classifier"), QStringLiteral("classifier"));
+    m_head->setCurrentIndex(
+        std::max(0, m_head->findData(QString::fromStdString(kizu::learn::defaultRoute().head))));
+    m_head->setToolTip(
+        tr("<b>Defect map</b>: the network marks, for every place in the photo, how likely a "
+           "defect is there (0 to 1); the verdict comes from the map, and the photo keeps its "
+           "aspect (the size is its long side). Masks of your NG photos, where there are any, "
+           "teach it where the defects are.<br><b>Image classifier</b>: one OK/NG score for the "
+           "whole photo, squeezed to a square; its heatmap is a class activation map."));
     ml->addRow(tr("&Architecture"), m_arch);
+    ml->addRow(tr("Network out&put"), m_head);
     ml->addRow(tr("Speed here"), speedField);
     m_init = new QComboBox;
+    // Long entries (file names, "not shipped" notes) are elided in the box (its list shows them
+    // whole) instead of widening the form past its scroll area, which clips the controls on the
+    // right.
+    for (QComboBox* box : {m_arch, m_head, m_init}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(16);
+    }
     m_imagenetPath = new QLineEdit;
     m_imagenetPath->setPlaceholderText(tr("torchvision state dict (.pth)"));
     m_browse = new QToolButton;
@@ -270,8 +316,9 @@ QWidget* TrainPage::buildForm()
     m_size = new QSpinBox;
     m_size->setRange(32, 1024);
     m_size->setSingleStep(32);
-    m_size->setValue(kizu::learn::defaultRoute().inputSize);
-    m_size->setSuffix(tr(" px"));
+    m_size->setValue(head() == QLatin1String("defect_map")
+                         ? kizu::learn::defaultRoute().inputSize
+                         : kizu::learn::defaultRoute().classifierInputSize);
     m_augment = new QCheckBox(tr("A&ugmentation (crops, flips, RandAugment)"));
     m_augment->setChecked(kizu::learn::defaultRoute().augment);
     // CG defects transplanted onto the OK photos (issue 20); the station's default (off until
@@ -292,10 +339,15 @@ QWidget* TrainPage::buildForm()
     m_transplantRatio->setPrefix(tr("share of each batch: "));
     m_transplantRatio->setEnabled(m_transplant->isChecked());
     connect(m_transplant, &QCheckBox::toggled, m_transplantRatio, &QWidget::setEnabled);
-    auto* transplantRow = new QHBoxLayout;
+    // The share on a line of its own: beside the check box the row was wider than the form's
+    // scroll area, which clipped every control on the right.
+    auto* transplantRow = new QVBoxLayout;
     transplantRow->addWidget(m_transplant);
-    transplantRow->addWidget(m_transplantRatio);
-    transplantRow->addStretch(1);
+    auto* ratioRow = new QHBoxLayout;
+    ratioRow->addSpacing(24);
+    ratioRow->addWidget(m_transplantRatio);
+    ratioRow->addStretch(1);
+    transplantRow->addLayout(ratioRow);
     m_estimate = note();
     bl->addRow(tr("Train for"), budRow);
     bl->addRow(tr("&Batch"), m_batchSpin);
@@ -397,6 +449,10 @@ QWidget* TrainPage::buildForm()
         m_init->setCurrentIndex(m_init->findData(QStringLiteral("imagenet")));
         updateInitNote();
     });
+    connect(m_size, &QSpinBox::valueChanged, this, [this] {
+        if (!m_settingSize) m_sizeUserEdited = true;
+    });
+    connect(m_head, &QComboBox::currentIndexChanged, this, &TrainPage::onHeadChanged);
     connect(m_arch, &QComboBox::currentIndexChanged, this, [this] {
         refreshInitChoices();
         refreshSpeed();
@@ -512,15 +568,26 @@ void TrainPage::refreshInitChoices()
     const QString previous = m_init->currentData().toString();
     QSignalBlocker block(m_init);
     m_init->clear();
-    const auto cg = kizu::defaultCgModel(arch.toStdString());
+    // "cg" is the shipped CG-pretrained weights of the chosen output: defect-map weights for a
+    // defect map, classifier weights for a classifier. A defect map without its own shipped
+    // weights may still start from the CG classifier's trunk ("cgtrunk"), as defaultInit does.
+    const bool map = head() == QLatin1String("defect_map");
+    const auto cgClassifier = kizu::defaultCgModel(arch.toStdString());
+    const auto cg = map ? kizu::defaultCgMapModel(arch.toStdString()) : cgClassifier;
     const auto imagenet = kizu::findImagenetWeights(arch.toStdString());
     m_init->addItem(
-        cg.empty() ? tr("CG-pretrained (not shipped for %1)").arg(arch)
+        cg.empty() ? (map ? tr("CG-pretrained defect map (not shipped for %1)").arg(arch)
+                          : tr("CG-pretrained (not shipped for %1)").arg(arch))
                    : tr("CG-pretrained (%1)").arg(QString::fromStdString(cg.filename().string())),
         QStringLiteral("cg"));
     if (cg.empty())
         if (auto* model = qobject_cast<QStandardItemModel*>(m_init->model()))
             model->item(0)->setEnabled(false);
+    const bool trunk = map && cg.empty() && !cgClassifier.empty();
+    if (trunk)
+        m_init->addItem(tr("CG-pretrained classifier's trunk (%1)")
+                            .arg(QString::fromStdString(cgClassifier.filename().string())),
+                        QStringLiteral("cgtrunk"));
     m_init->addItem(tr("ImageNet weights file"), QStringLiteral("imagenet"));
     m_init->addItem(tr("Scratch (random)"), QStringLiteral("scratch"));
     if (m_store) {
@@ -544,18 +611,24 @@ void TrainPage::refreshInitChoices()
     m_imagenetArch = arch;
     // The best measured start (core/learn/defaults.h), unless the operator picked one for this
     // network; the note says which is the default and why, one click away.
-    const auto def = kizu::learn::defaultInit(arch.toStdString());
+    const auto def = kizu::learn::defaultInit(arch.toStdString(), head().toStdString());
     if (def.kind == "imagenet" && (m_imagenetPath->text().isEmpty() ||
                                    !QFileInfo::exists(m_imagenetPath->text())))
         m_imagenetPath->setText(QString::fromStdString(def.init.substr(9)));
     // The core's choice knows the files it can find; a file the operator picked for this
     // network before (QSettings) counts as at hand too.
     QString defaultKind = QString::fromStdString(def.kind);
-    for (const auto& k : kizu::learn::initPreference(arch.toStdString())) {
-        if (k == "imagenet" && !QFileInfo::exists(m_imagenetPath->text())) continue;
-        if (k == "cg" && cg.empty()) continue;
-        defaultKind = QString::fromStdString(k);
-        break;
+    const bool mapWeights = map && !cg.empty();
+    if (mapWeights) {
+        defaultKind = QStringLiteral("cg");
+    } else {
+        for (const auto& k : kizu::learn::initPreference(arch.toStdString())) {
+            if (k == "imagenet" && !QFileInfo::exists(m_imagenetPath->text())) continue;
+            if (k == "cg" && !trunk && cg.empty()) continue;
+            defaultKind =
+                k == "cg" && trunk ? QStringLiteral("cgtrunk") : QString::fromStdString(k);
+            break;
+        }
     }
     int index = m_initUserChosen ? m_init->findData(previous) : -1;
     const bool previousUsable = index >= 0 && !(previous == QLatin1String("cg") && cg.empty()) &&
@@ -568,10 +641,11 @@ void TrainPage::refreshInitChoices()
     m_init->setCurrentIndex(index);
     m_defaultInitKind = defaultKind;
     m_initReason = QString::fromStdString(def.reason);
-    m_initFallback = defaultKind == QString::fromStdString(
-                                        kizu::learn::initPreference(arch.toStdString()).front())
-                         ? QString()
-                         : QString::fromStdString(def.fallbackNote);
+    const bool preferredAtHand =
+        map ? mapWeights
+            : defaultKind ==
+                  QString::fromStdString(kizu::learn::initPreference(arch.toStdString()).front());
+    m_initFallback = preferredAtHand ? QString() : QString::fromStdString(def.fallbackNote);
     updateInitNote();
 }
 
@@ -584,12 +658,17 @@ void TrainPage::updateInitNote()
     auto kindName = [this](const QString& k) {
         if (k == QLatin1String("imagenet"))
             return tr("ImageNet weights (%1)").arg(QFileInfo(m_imagenetPath->text()).fileName());
+        const std::string a = m_arch->currentData().toString().toStdString();
         if (k == QLatin1String("cg"))
             return tr("the shipped CG-pretrained weights (%1)")
-                .arg(QString::fromStdString(
-                    kizu::defaultCgModel(m_arch->currentData().toString().toStdString())
-                        .filename()
-                        .string()));
+                .arg(QString::fromStdString((head() == QLatin1String("defect_map")
+                                                 ? kizu::defaultCgMapModel(a)
+                                                 : kizu::defaultCgModel(a))
+                                                .filename()
+                                                .string()));
+        if (k == QLatin1String("cgtrunk"))
+            return tr("the trunk of the shipped CG-pretrained classifier (%1)")
+                .arg(QString::fromStdString(kizu::defaultCgModel(a).filename().string()));
         return tr("scratch (random weights)");
     };
     QString text;
@@ -730,11 +809,10 @@ void TrainPage::refreshPending()
     const auto& c = m_pending->spec.config;
     const qint64 total = c.steps;
     m_pendingText->setText(
-        tr("<b>An unfinished run</b> (%1: %2 at %3 px, %4) stopped at step %5%6. Resume it from "
+        tr("<b>An unfinished run</b> (%1: %2, %3, %4) stopped at step %5%6. Resume it from "
            "its checkpoint, or discard it.")
             .arg(QFileInfo(QString::fromStdString(m_pending->file)).completeBaseName(),
-                 QString::fromStdString(c.arch))
-            .arg(c.inputSize)
+                 QString::fromStdString(c.arch), headText(c.head, c.inputSize, c.keepAspect))
             .arg(m_pending->spec.shots > 0 ? tr("%n shot(s)", nullptr, int(m_pending->spec.shots))
                                            : tr("whole split"))
             .arg(m_pendingSteps)
@@ -758,6 +836,8 @@ RunSpec TrainPage::spec() const
     auto& c = s.config;
     c.arch = m_arch->currentData().toString().toStdString();
     c.inputSize = m_size->value();
+    c.head = head().toStdString();
+    c.keepAspect = c.head == "defect_map" && kizu::learn::defaultRoute().keepAspect;
     c.batch = m_batchSpin->value();
     if (m_budgetUnit->currentData().toString() == QLatin1String("epochs"))
         c.epochs = m_budget->value();
@@ -778,6 +858,10 @@ RunSpec TrainPage::spec() const
     c.transplant.ratio = m_transplant->isChecked() ? m_transplantRatio->value() : 0.0;
     const QString kind = m_init->currentData().toString();
     if (kind == QLatin1String("cg")) {
+        c.init = "cg:" + (c.head == "defect_map" ? kizu::defaultCgMapModel(c.arch)
+                                                 : kizu::defaultCgModel(c.arch))
+                             .string();
+    } else if (kind == QLatin1String("cgtrunk")) {
         c.init = "cg:" + kizu::defaultCgModel(c.arch).string();
     } else if (kind == QLatin1String("imagenet")) {
         c.init = "imagenet:" + m_imagenetPath->text().toStdString();
@@ -799,7 +883,14 @@ void TrainPage::setSpec(const RunSpec& s)
 {
     const auto& c = s.config;
     m_arch->setCurrentIndex(std::max(0, m_arch->findData(QString::fromStdString(c.arch))));
+    m_head->setCurrentIndex(std::max(0, m_head->findData(QString::fromStdString(c.head))));
+    m_settingSize = true;
     m_size->setValue(c.inputSize);
+    m_settingSize = false;
+    // A size other than the head's default stays when the head is switched.
+    m_sizeUserEdited =
+        c.inputSize != (c.head == "defect_map" ? kizu::learn::defaultRoute().inputSize
+                                               : kizu::learn::defaultRoute().classifierInputSize);
     m_batchSpin->setValue(c.batch);
     if (c.epochs > 0) {
         m_budgetUnit->setCurrentIndex(m_budgetUnit->findData(QStringLiteral("epochs")));
@@ -825,7 +916,10 @@ void TrainPage::setSpec(const RunSpec& s)
         // refreshInitChoices chose, and explained in the note, stays rather than "cg:" with
         // no file.
         const int cg = m_init->findData(QStringLiteral("cg"));
-        if (m_init->model()->flags(m_init->model()->index(cg, 0)) & Qt::ItemIsEnabled)
+        const int trunk = m_init->findData(QStringLiteral("cgtrunk"));
+        if (trunk >= 0 && init.mid(3).toStdString() == kizu::defaultCgModel(c.arch).string())
+            m_init->setCurrentIndex(trunk);
+        else if (m_init->model()->flags(m_init->model()->index(cg, 0)) & Qt::ItemIsEnabled)
             m_init->setCurrentIndex(cg);
     } else if (init.startsWith(QLatin1String("imagenet:"))) {
         m_imagenetPath->setText(init.mid(9));
@@ -850,9 +944,9 @@ void TrainPage::setRunning(bool running)
 {
     m_formWidget->setEnabled(true);
     for (QWidget* w : std::initializer_list<QWidget*>{
-             m_wholeSplit, m_shotsMode, m_shots, m_seed, m_arch, m_init, m_imagenetPath, m_browse,
-             m_budget, m_budgetUnit, m_batchSpin, m_size, m_augment, m_transplant, m_advanced,
-             m_name, m_measure, m_resume, m_discard})
+             m_wholeSplit,   m_shotsMode, m_shots,  m_seed,       m_arch,      m_head,   m_init,
+             m_imagenetPath, m_browse,    m_budget, m_budgetUnit, m_batchSpin, m_size,   m_augment,
+             m_transplant,   m_advanced,  m_name,   m_measure,    m_resume,    m_discard})
         w->setEnabled(!running);
     m_transplantRatio->setEnabled(!running && m_transplant->isChecked());
     m_start->setEnabled(!running && m_store);

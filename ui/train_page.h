@@ -1,9 +1,10 @@
 // The Train page: few-shot fine-tuning launched by the operator. A form (data: the train split
 // or N shots per class with a seed; model with its measured speed here; initialisation: the
 // shipped CG-pretrained weights, an ImageNet file, scratch or an earlier model; budget, batch,
-// input size, augmentation; advanced options folded away), live charts of loss, learning rate
-// and validation accuracy with images/s and ETA, cancel, resume of an unfinished run after the
-// application was closed or killed, and the project's model list.
+// network output (a defect map or an image classifier) and input size, augmentation; advanced
+// options folded away), live charts of loss, learning rate and validation accuracy with images/s
+// and ETA, cancel, resume of an unfinished run after the application was closed or killed, and the
+// project's model list.
 #pragma once
 
 #include "core/learn/train_run.h"
@@ -61,6 +62,9 @@ public:
     // "Add CG defects to my OK photos" and its share of each batch (TransplantConfig::ratio).
     QCheckBox* transplantBox() const { return m_transplant; }
     QDoubleSpinBox* transplantRatioSpin() const { return m_transplantRatio; }
+    // "Network output": defect_map (the station's default, defaultRoute().head) or classifier.
+    QComboBox* headCombo() const { return m_head; }
+    QSpinBox* sizeSpin() const { return m_size; }
     QPushButton* startButton() const { return m_start; }
     QPushButton* cancelButton() const { return m_cancel; }
     QWidget* pendingBanner() const;
@@ -84,6 +88,8 @@ private:
     QWidget* buildForm();
     void refreshData();
     void refreshInitChoices();
+    void onHeadChanged();
+    QString head() const;
     void updateInitNote();
     void showInitReason();
     void showVerdict(const QString& level, const QString& message);
@@ -116,6 +122,7 @@ private:
     QSpinBox* m_seed;
     QLabel* m_dataInfo;
     QComboBox* m_arch;
+    QComboBox* m_head;
     QLabel* m_speed;
     QPushButton* m_measure;
     QComboBox* m_init;
@@ -130,6 +137,8 @@ private:
     QComboBox* m_budgetUnit;
     QSpinBox* m_batchSpin;
     QSpinBox* m_size;
+    bool m_sizeUserEdited = false; // else switching the head sets the head's default size
+    bool m_settingSize = false;
     QCheckBox* m_augment;
     QCheckBox* m_transplant;
     QDoubleSpinBox* m_transplantRatio;

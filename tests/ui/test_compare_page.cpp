@@ -14,6 +14,7 @@
 #include "ui/compare_page.h"
 #include "ui/inspect_page.h"
 #include "ui/main_window.h"
+#include "ui/model_overlay.h"
 #include "ui/sweep_panel.h"
 
 #include "common/test_support.h"
@@ -22,12 +23,13 @@
 #include "core/learn/model.h"
 #include "core/project/project_store.h"
 
+#include <QComboBox>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
-#include <QPainter>
 #include <QLineEdit>
+#include <QPainter>
 #include <QSignalSpy>
 #include <QSvgRenderer>
 #include <QTabWidget>
@@ -417,6 +419,77 @@ private Q_SLOTS:
         QCOMPARE(page.table()->methodCount(), 0);
         QCOMPARE(status->text(), QStringLiteral("Choose a test set and methods, then Evaluate."));
         QVERIFY(!page.rocChart()->plot()->legend->visible());
+    }
+
+    // The error browser names a model's overlay after its network output: a defect-map
+    // model's is "Defect map" (its probability of a defect, 0 to 1), a classifier's keeps the
+    // class-activation wording.
+    void overlayCaptionFollowsTheModel()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        for (int i = 0; i < 4; ++i) {
+            const bool ng = i % 2 == 1;
+            cv::RNG rng(std::uint64_t(500 + i));
+            cv::Mat im(80, 160, CV_8UC3);
+            rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(120), cv::Scalar::all(140));
+            if (ng) cv::circle(im, cv::Point(80, 40), 7, cv::Scalar::all(10), -1);
+            fs::create_directories(root / "photos" / (ng ? "ng" : "ok"));
+            cv::imwrite((root / "photos" / (ng ? "ng" : "ok") / ("p" + std::to_string(i) + ".png"))
+                            .string(),
+                        im);
+        }
+        auto store = kizu::project::ProjectStore::create(root / "proj");
+        store.importPaths({root / "photos"});
+        store.labelFromFolders();
+        std::vector<std::int64_t> ids;
+        for (const auto& b : store.imageBriefs())
+            ids.push_back(b.id);
+        store.setSplit(ids, kizu::project::Split::Test);
+        kizu::learn::setTorchThreads(1);
+        kizu::learn::ModelInfo classifier;
+        classifier.inputSize = 64;
+        const fs::path classifierFile = root / "classifier.kizumodel";
+        kizu::learn::Model::create(classifier, "scratch", 3).save(classifierFile);
+        kizu::learn::ModelInfo map = classifier;
+        map.head = "defect_map";
+        map.keepAspect = true;
+        const fs::path mapFile = root / "map.kizumodel";
+        kizu::learn::Model::create(map, "scratch", 3).save(mapFile);
+
+        ComparePage page;
+        page.resize(1200, 760);
+        page.setProject(&store);
+        page.setBaselineIncluded(false);
+        page.addModelFile(QString::fromStdString(classifierFile.string()));
+        page.addModelFile(QString::fromStdString(mapFile.string()));
+        QSignalSpy finished(&page, &ComparePage::evaluationFinished);
+        page.startEvaluation();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        QVERIFY2(finished.first().first().toBool(), qPrintable(page.lastError()));
+        page.views()->setCurrentIndex(1);
+        page.errorList()->setFilter(kizu::learn::ErrorFilter::All);
+        QVERIFY(page.errorList()->rowCount() > 0);
+        auto* models = page.findChild<QComboBox*>(QStringLiteral("overlayModel"));
+        QVERIFY(models);
+        QCOMPARE(models->count(), 2);
+        QSignalSpy preview(&page, &ComparePage::previewReady);
+        for (const bool wantMap : {true, false, true}) {
+            int k = -1;
+            for (int i = 0; i < models->count(); ++i)
+                if (models->itemData(i).toString().endsWith(
+                        wantMap ? QLatin1String("/map.kizumodel")
+                                : QLatin1String("/classifier.kizumodel")))
+                    k = i;
+            QVERIFY(k >= 0);
+            preview.clear();
+            models->setCurrentIndex(k);
+            if (!page.errorView()->currentIndex().isValid())
+                page.errorView()->setCurrentIndex(page.errorList()->index(0, 0));
+            QTRY_VERIFY_WITH_TIMEOUT(preview.count() >= 1, 30000);
+            QCOMPARE(page.overlayCaptionText(), kizu::ui::overlayCaption(wantMap));
+            QCOMPARE(page.overlayCaptionText().startsWith(QLatin1String("Defect map")), wantMap);
+        }
     }
 
     // The page and kizu-cli compare score through one core function (core/evaluate/

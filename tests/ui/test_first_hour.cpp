@@ -84,7 +84,11 @@ private Q_SLOTS:
         // Train with the defaults, exactly as the page opens.
         auto* train = window.trainPage();
         const auto spec = train->spec();
-        QCOMPARE(spec.config.init, kizu::learn::defaultInit(spec.config.arch).init);
+        QCOMPARE(spec.config.head, kizu::learn::defaultRoute().head);
+        QCOMPARE(spec.config.keepAspect, kizu::learn::defaultRoute().keepAspect);
+        QCOMPARE(spec.config.inputSize, kizu::learn::defaultRoute().inputSize);
+        QCOMPARE(spec.config.init,
+                 kizu::learn::defaultInit(spec.config.arch, spec.config.head).init);
         QCOMPARE(spec.shots, kizu::learn::defaultRoute().shots);
         QCOMPARE(spec.config.steps, kizu::learn::defaultRoute().steps);
         QSignalSpy finished(train, &kizu::ui::TrainPage::trainingFinished);

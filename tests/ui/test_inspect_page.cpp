@@ -80,6 +80,47 @@ class TestInspectPage : public QObject {
     QTemporaryDir m_tmp;
 
 private Q_SLOTS:
+    void overlayNamedAfterTheMethod()
+    {
+        // A defect-map model's overlay is its defect map; other methods keep "Heatmap".
+        ui::InspectPage page;
+        auto factory = [] { return std::make_unique<BrightnessClassifier>(); };
+        page.addMethod("map model", factory, true);
+        page.addMethod("classifier", factory, false);
+        QCOMPARE(page.overlayText(), QStringLiteral("Defect map overlay (H)"));
+        auto* method = page.findChild<QComboBox*>(QStringLiteral("inspectMethod"));
+        QVERIFY(method);
+        method->setCurrentIndex(1);
+        QCOMPARE(page.overlayText(), QStringLiteral("Heatmap overlay (H)"));
+        method->setCurrentIndex(0);
+        QCOMPARE(page.overlayText(), QStringLiteral("Defect map overlay (H)"));
+        page.clearMethods();
+        page.addMethod("classifier", factory);
+        QCOMPARE(page.overlayText(), QStringLiteral("Heatmap overlay (H)"));
+    }
+
+    void activeDefectMapModelNamesTheOverlay()
+    {
+        // The main window offers the project's active model; its record's training config says
+        // it is a defect map, and the overlay box is named after it (no file is loaded here).
+        const QString dir = m_tmp.filePath(QStringLiteral("pmap"));
+        {
+            auto store = project::ProjectStore::create(dir.toStdString());
+            project::ModelRecord r;
+            r.name = "map";
+            r.file =
+                (std::filesystem::path(dir.toStdString()) / "models" / "map.kizumodel").string();
+            r.arch = "squeezenet1_1";
+            r.config = R"({"head":"defect_map","keep_aspect":true,"input_size":320})";
+            const auto id = store.addModel(r);
+            store.setMeta("active_model", store.modelPath(*store.model(id)).string());
+        }
+        ui::MainWindow w;
+        QVERIFY(w.openProject(dir));
+        QVERIFY(w.showPage(QStringLiteral("inspect")));
+        QCOMPARE(w.inspectPage()->overlayText(), QStringLiteral("Defect map overlay (H)"));
+    }
+
     void verdictsBelongToTheirFrames()
     {
         auto store = project::ProjectStore::create(m_tmp.filePath("p1").toStdString());

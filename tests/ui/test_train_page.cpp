@@ -18,11 +18,17 @@
 #include "ui/train_charts.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
+#include <QFormLayout>
+#include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScopeGuard>
+#include <QScrollArea>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -123,9 +129,15 @@ private Q_SLOTS:
     {
         TrainPage page;
         const RunSpec s = page.spec();
-        // Defaults that finish in a few minutes on a 2-core CPU.
+        // Defaults that finish in a few minutes on a 2-core CPU: the station's route
+        // (defaultRoute()), a defect map at the photos' aspect, 320 px on the long side.
         QCOMPARE(QString::fromStdString(s.config.arch), QStringLiteral("squeezenet1_1"));
-        QCOMPARE(s.config.inputSize, 128);
+        QCOMPARE(QString::fromStdString(s.config.head), QStringLiteral("defect_map"));
+        QVERIFY(s.config.keepAspect);
+        QCOMPARE(s.config.inputSize, 320);
+        QCOMPARE(s.config.inputSize, kizu::learn::defaultRoute().inputSize);
+        QVERIFY2(page.sizeSpin()->suffix().contains(QLatin1String("long side")),
+                 qPrintable(page.sizeSpin()->suffix()));
         QCOMPARE(s.config.batch, 16);
         QCOMPARE(s.config.steps, std::int64_t(150));
         QCOMPARE(s.shots, 20);
@@ -133,7 +145,7 @@ private Q_SLOTS:
         // The start is the best measured one (core/learn/defaults.h), the same the CLI takes:
         // ImageNet weights for SqueezeNet when the file is at hand, else scratch, never the
         // CG weights that measured worse than scratch for this network.
-        const auto def = kizu::learn::defaultInit("squeezenet1_1");
+        const auto def = kizu::learn::defaultInit("squeezenet1_1", "defect_map");
         QCOMPARE(QString::fromStdString(s.config.init), QString::fromStdString(def.init));
         QVERIFY(!QString::fromStdString(s.config.init).startsWith(QLatin1String("cg:")));
         QVERIFY2(page.initNote().contains(QLatin1String("Default:")), qPrintable(page.initNote()));
@@ -150,6 +162,137 @@ private Q_SLOTS:
         page.setSpec(t);
         const RunSpec back = page.spec();
         QCOMPARE(kizu::learn::toJson(back).dump(), kizu::learn::toJson(t).dump());
+    }
+
+    void networkOutputChoice()
+    {
+        TrainPage page;
+        QComboBox* head = page.headCombo();
+        QCOMPARE(head->currentData().toString(), QStringLiteral("defect_map"));
+        QVERIFY(head->currentText().startsWith(QLatin1String("Defect map")));
+        QVERIFY(head->toolTip().contains(QLatin1String("Image classifier")));
+        // A keyboard accelerator reaches the control (its form label's buddy).
+        auto* label = qobject_cast<QLabel*>(
+            qobject_cast<QFormLayout*>(head->parentWidget()->layout())->labelForField(head));
+        QVERIFY(label);
+        QVERIFY2(label->text().contains(QLatin1Char('&')), qPrintable(label->text()));
+        QCOMPARE(label->buddy(), head);
+        // The form fits its scroll area (at most 470 px wide, no horizontal scroll bar): a wider
+        // row, such as long combo entries, would clip the controls on the right.
+        page.resize(1400, 900);
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        auto* scroll = page.findChild<QScrollArea*>();
+        QVERIFY(scroll);
+        QVERIFY2(scroll->widget()->minimumSizeHint().width() <= scroll->maximumWidth(),
+                 qPrintable(QString::number(scroll->widget()->minimumSizeHint().width())));
+
+        // A classifier: a square input of the classifier route's size, its own default start.
+        head->setCurrentIndex(head->findData(QStringLiteral("classifier")));
+        RunSpec s = page.spec();
+        QCOMPARE(QString::fromStdString(s.config.head), QStringLiteral("classifier"));
+        QVERIFY(!s.config.keepAspect);
+        QCOMPARE(s.config.inputSize, 128);
+        QCOMPARE(s.config.inputSize, kizu::learn::defaultRoute().classifierInputSize);
+        QCOMPARE(QString::fromStdString(s.config.init),
+                 QString::fromStdString(kizu::learn::defaultInit("squeezenet1_1").init));
+        QVERIFY2(page.sizeSpin()->suffix().contains(QLatin1String("square")),
+                 qPrintable(page.sizeSpin()->suffix()));
+        // And back: the long side again.
+        head->setCurrentIndex(head->findData(QStringLiteral("defect_map")));
+        QCOMPARE(page.spec().config.inputSize, 320);
+        QVERIFY(page.spec().config.keepAspect);
+
+        // A size the operator typed stays when the output is switched.
+        page.sizeSpin()->setValue(256);
+        head->setCurrentIndex(head->findData(QStringLiteral("classifier")));
+        QCOMPARE(page.spec().config.inputSize, 256);
+        QVERIFY(!page.spec().config.keepAspect);
+
+        // setSpec restores the head (both ways).
+        TrainPage other;
+        RunSpec t = tinySpec(12);
+        t.config.head = "classifier";
+        t.config.keepAspect = false;
+        other.setSpec(t);
+        QCOMPARE(other.headCombo()->currentData().toString(), QStringLiteral("classifier"));
+        QCOMPARE(kizu::learn::toJson(other.spec()).dump(), kizu::learn::toJson(t).dump());
+        t.config.head = "defect_map";
+        t.config.keepAspect = true;
+        other.setSpec(t);
+        QCOMPARE(other.headCombo()->currentData().toString(), QStringLiteral("defect_map"));
+        const RunSpec back = other.spec();
+        QCOMPARE(QString::fromStdString(back.config.head), QStringLiteral("defect_map"));
+        QVERIFY(back.config.keepAspect);
+        QCOMPARE(back.config.inputSize, 64);
+        QCOMPARE(kizu::learn::toJson(back).dump(), kizu::learn::toJson(t).dump());
+    }
+
+    void modelListShowsTheOutput()
+    {
+        // "defect map, 320 px long side" beside "classifier, 128 px": the records' configs.
+        QTemporaryDir dir;
+        auto store = ProjectStore::create(dir.filePath(QStringLiteral("p")).toStdString());
+        kizu::project::ModelRecord map;
+        map.name = "map";
+        map.file = "models/map.kizumodel";
+        map.arch = "squeezenet1_1";
+        map.config = R"({"head":"defect_map","keep_aspect":true,"input_size":320})";
+        store.addModel(map);
+        kizu::project::ModelRecord cls = map;
+        cls.name = "cls";
+        cls.config = R"({"input_size":128})";
+        store.addModel(cls);
+        kizu::ui::ModelList list;
+        list.setStore(&store);
+        QTableWidget* t = list.table();
+        QCOMPARE(t->rowCount(), 2);
+        QStringList sizes;
+        for (int r = 0; r < t->rowCount(); ++r)
+            sizes << t->item(r, kizu::ui::ModelList::Name)->text() + QLatin1Char(':') +
+                         t->item(r, kizu::ui::ModelList::Size)->text();
+        sizes.sort();
+        QCOMPARE(sizes, QStringList({QStringLiteral("cls:classifier, 128 px"),
+                                     QStringLiteral("map:defect map, 320 px long side")}));
+    }
+
+    void cgMeansTheDefectMapWeights()
+    {
+        // Shipped defect-map weights (<arch>-cgmap*.kizumodel) are the default start of a
+        // defect map, and "CG-pretrained" then means them; for a classifier it means the CG
+        // classifier weights, here not shipped (a models folder with only the map's file).
+        QTemporaryDir models;
+        QVERIFY(models.isValid());
+        const QString mapFile = models.filePath(QStringLiteral("squeezenet1_1-cgmap320.kizumodel"));
+        {
+            QFile f(mapFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("not read by the form");
+        }
+        const QByteArray before = qgetenv("KIZU_MODELS_DIR");
+        qputenv("KIZU_MODELS_DIR", models.path().toLocal8Bit());
+        const auto restore = qScopeGuard([&] {
+            if (before.isEmpty())
+                qunsetenv("KIZU_MODELS_DIR");
+            else
+                qputenv("KIZU_MODELS_DIR", before);
+        });
+        QCOMPARE(QString::fromStdString(kizu::defaultCgMapModel("squeezenet1_1").string()),
+                 mapFile);
+        TrainPage page;
+        RunSpec s = page.spec();
+        QCOMPARE(QString::fromStdString(s.config.init), QStringLiteral("cg:") + mapFile);
+        QCOMPARE(
+            QString::fromStdString(s.config.init),
+            QString::fromStdString(kizu::learn::defaultInit("squeezenet1_1", "defect_map").init));
+        QVERIFY2(page.initNote().contains(QLatin1String("squeezenet1_1-cgmap320.kizumodel")),
+                 qPrintable(page.initNote()));
+        page.headCombo()->setCurrentIndex(page.headCombo()->findData(QStringLiteral("classifier")));
+        s = page.spec();
+        QVERIFY2(!QString::fromStdString(s.config.init).contains(QLatin1String("cgmap")),
+                 s.config.init.c_str());
+        QCOMPARE(QString::fromStdString(s.config.init),
+                 QString::fromStdString(kizu::learn::defaultInit("squeezenet1_1").init));
     }
 
     void transplantCheckboxReachesTheCore()
@@ -549,6 +692,33 @@ private Q_SLOTS:
             QVERIFY2(page.initNote().contains(QLatin1String("resnet34-imagenet.pth")),
                      qPrintable(page.initNote()));
         }
+    }
+
+    // The form with the network output choice (issue 21), without a run: KIZU_SCREENSHOT_DIR
+    // (and optionally KIZU_SCREENSHOT_PROJECT; else this test's project) under xvfb-run.
+    void screenshotNetworkOutput()
+    {
+        const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (outDir.isEmpty()) QSKIP("set KIZU_SCREENSHOT_DIR to save a screenshot");
+        QString project = qEnvironmentVariable("KIZU_SCREENSHOT_PROJECT");
+        if (project.isEmpty()) project = m_project;
+        kizu::ui::MainWindow window;
+        QVERIFY(window.openProject(project));
+        window.showPage(QStringLiteral("train"));
+        window.resize(1600, 1000);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        TrainPage* page = window.trainPage();
+        QCOMPARE(page->headCombo()->currentData().toString(), QStringLiteral("defect_map"));
+        page->headCombo()->setFocus();
+        QTest::qWait(400);
+        // Nothing of the form is clipped: it fits the width its scroll area gives it.
+        QWidget* form = page->headCombo()->parentWidget()->parentWidget();
+        QVERIFY2(form->minimumSizeHint().width() <= form->width(),
+                 qPrintable(QStringLiteral("form needs %1 px, has %2")
+                                .arg(form->minimumSizeHint().width())
+                                .arg(form->width())));
+        QVERIFY(window.grab().save(outDir + QStringLiteral("/train_page_defect_map.png")));
     }
 
     void screenshot()
