@@ -164,6 +164,11 @@ void TrainPage::onHeadChanged()
         keepAspect ? tr("The photo's long side in pixels as the network sees it; the photo keeps "
                         "its aspect (a 1130 x 460 photo at 320 becomes about 320 x 130).")
                    : tr("The side of the square the photo is squeezed to, in pixels."));
+    // A defect map is fine-tuned with defect-safe crops and flips only (RandAugment cost it on
+    // BSData's validation split, docs/results.md); a classifier keeps RandAugment.
+    const bool randAugment = !map || kizu::learn::defaultRoute().mapRandAugment;
+    m_augment->setText(randAugment ? tr("A&ugmentation (crops, flips, RandAugment)")
+                                   : tr("A&ugmentation (defect-safe crops, flips)"));
     if (!m_sizeUserEdited) {
         m_settingSize = true;
         m_size->setValue(map ? kizu::learn::defaultRoute().inputSize
@@ -850,6 +855,8 @@ RunSpec TrainPage::spec() const
     c.warmupSteps = m_warmup->value();
     c.balanced = m_balanced->isChecked();
     c.threads = m_threads->value();
+    if (c.head == "defect_map" && !kizu::learn::defaultRoute().mapRandAugment)
+        c.augment.randAugment = false;
     if (!m_augment->isChecked()) {
         c.augment.randAugment = false;
         c.augment.randomResizedCrop = false;

@@ -69,7 +69,9 @@ DefaultInit defaultInit(const std::string& arch, const std::string& head)
         d.fallbackNote = "No CG-pretrained defect-map " + arch +
                          " is shipped (models/" + arch +
                          "-cgmap.kizumodel); the defect map starts fresh on the trunk of " +
-                         (d.kind == "scratch" ? std::string("random weights") : d.kind + " weights") +
+                         (d.kind == "scratch"    ? std::string("random weights")
+                          : d.kind == "imagenet" ? std::string("ImageNet weights")
+                                                 : std::string("CG classifier weights")) +
                          (d.fallbackNote.empty() ? "." : ". " + d.fallbackNote);
         return d;
     }
