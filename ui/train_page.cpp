@@ -158,7 +158,7 @@ QString TrainPage::head() const
 void TrainPage::onHeadChanged()
 {
     const bool map = head() == QLatin1String("defect_map");
-    const bool keepAspect = map && kizu::learn::defaultRoute().keepAspect;
+    const bool keepAspect = kizu::learn::defaultRoute().keepAspectFor(head().toStdString());
     m_size->setSuffix(keepAspect ? tr(" px long side") : tr(" px square side"));
     m_size->setToolTip(
         keepAspect ? tr("The photo's long side in pixels as the network sees it; the photo keeps "
@@ -171,8 +171,7 @@ void TrainPage::onHeadChanged()
                                    : tr("A&ugmentation (defect-safe crops, flips)"));
     if (!m_sizeUserEdited) {
         m_settingSize = true;
-        m_size->setValue(map ? kizu::learn::defaultRoute().inputSize
-                             : kizu::learn::defaultRoute().classifierInputSize);
+        m_size->setValue(kizu::learn::defaultRoute().inputSizeFor(head().toStdString()));
         m_settingSize = false;
     }
     refreshInitChoices();
@@ -321,9 +320,7 @@ QWidget* TrainPage::buildForm()
     m_size = new QSpinBox;
     m_size->setRange(32, 1024);
     m_size->setSingleStep(32);
-    m_size->setValue(head() == QLatin1String("defect_map")
-                         ? kizu::learn::defaultRoute().inputSize
-                         : kizu::learn::defaultRoute().classifierInputSize);
+    m_size->setValue(kizu::learn::defaultRoute().inputSizeFor(head().toStdString()));
     m_augment = new QCheckBox(tr("A&ugmentation (crops, flips, RandAugment)"));
     m_augment->setChecked(kizu::learn::defaultRoute().augment);
     // CG defects transplanted onto the OK photos (issue 20); the station's default (off until
@@ -842,7 +839,7 @@ RunSpec TrainPage::spec() const
     c.arch = m_arch->currentData().toString().toStdString();
     c.inputSize = m_size->value();
     c.head = head().toStdString();
-    c.keepAspect = c.head == "defect_map" && kizu::learn::defaultRoute().keepAspect;
+    c.keepAspect = kizu::learn::defaultRoute().keepAspectFor(c.head);
     c.batch = m_batchSpin->value();
     if (m_budgetUnit->currentData().toString() == QLatin1String("epochs"))
         c.epochs = m_budget->value();
@@ -896,8 +893,7 @@ void TrainPage::setSpec(const RunSpec& s)
     m_settingSize = false;
     // A size other than the head's default stays when the head is switched.
     m_sizeUserEdited =
-        c.inputSize != (c.head == "defect_map" ? kizu::learn::defaultRoute().inputSize
-                                               : kizu::learn::defaultRoute().classifierInputSize);
+        c.inputSize != kizu::learn::defaultRoute().inputSizeFor(c.head);
     m_batchSpin->setValue(c.batch);
     if (c.epochs > 0) {
         m_budgetUnit->setCurrentIndex(m_budgetUnit->findData(QStringLiteral("epochs")));

@@ -20,15 +20,24 @@ struct DefaultRoute {
     std::uint64_t seed = 1;
     std::int64_t steps = 150;
     int batch = 16;
-    // A defect-map network (issue 21) at the photo's own aspect: inputSize is the long side
-    // (1130 x 460 photos become 320 x 128, so a pit keeps about 3.5 times fewer pixels per
-    // side instead of 9 times across when squashed to 128 x 128).
-    std::string head = "defect_map";
-    bool keepAspect = true;
-    int inputSize = 320;
-    // The square input of the classifier route (the sweep's reference inits and --head
-    // classifier): 30 frames/s live on 2 cores (docs/results.md, live inspection).
+    // The network the station trains by default: the image classifier at 128 x 128 from
+    // ImageNet weights. The defect-map route (issue 21) did not beat it on BSData's validation
+    // split (docs/results.md, "Defect-map models"), so it is the other choice on the Train page
+    // ("Network output") and `--head defect_map`, not the default.
+    std::string head = "classifier";
+    // The classifier's square input: 30 frames/s live on 2 cores (docs/results.md, live
+    // inspection).
     int classifierInputSize = 128;
+    // The defect-map route: the photo keeps its aspect, mapInputSize is the long side (1130 x 460
+    // photos become 320 x 128, so a pit keeps about 3.5 times fewer pixels per side instead of
+    // 9 times across when squashed to 128 x 128).
+    bool mapKeepAspect = true;
+    int mapInputSize = 320;
+    int inputSizeFor(const std::string& h) const
+    {
+        return h == "defect_map" ? mapInputSize : classifierInputSize;
+    }
+    bool keepAspectFor(const std::string& h) const { return h == "defect_map" && mapKeepAspect; }
     bool augment = true;
     // RandAugment in fine-tuning a defect-map model: off (defect-safe crops and flips only).
     // On BSData's validation split it cost the CG defect-map start 9 points of balanced

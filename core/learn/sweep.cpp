@@ -111,7 +111,8 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             const DefaultRoute& r = defaultRoute();
             std::ostringstream st;
             st << defaultInit(r.arch, r.head).init << " route " << r.arch << " " << r.head << " "
-               << (r.keepAspect ? "aspect " : "square ") << r.inputSize << " steps " << r.steps
+               << (r.keepAspectFor(r.head) ? "aspect " : "square ") << r.inputSizeFor(r.head)
+               << " steps " << r.steps
                << " batch " << r.batch
                << (r.head == "defect_map" && !r.mapRandAugment ? " no_randaugment" : "");
             if (r.transplantRatio > 0) st << kTransplantSpec << r.transplantRatio << " " << r.transplantParams;
@@ -246,8 +247,8 @@ TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& o, const
         const DefaultRoute& r = defaultRoute();
         tc.arch = r.arch;
         tc.head = r.head;
-        tc.keepAspect = r.keepAspect;
-        tc.inputSize = r.inputSize;
+        tc.keepAspect = r.keepAspectFor(r.head);
+        tc.inputSize = r.inputSizeFor(r.head);
         tc.init = spec.substr(0, spec.find(" route "));
         tc.steps = r.steps;
         tc.batch = r.batch;
@@ -330,7 +331,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
                  : key.init == "station"  ? defaultRoute().arch
                                           : o.arch;
         r.size = key.init == "baseline" ? 0
-                 : key.init == "station" ? defaultRoute().inputSize
+                 : key.init == "station" ? defaultRoute().inputSizeFor(defaultRoute().head)
                                          : o.size;
         r.key = key;
         r.testImages = std::int64_t(data.test.size());

@@ -85,8 +85,9 @@ private Q_SLOTS:
         auto* train = window.trainPage();
         const auto spec = train->spec();
         QCOMPARE(spec.config.head, kizu::learn::defaultRoute().head);
-        QCOMPARE(spec.config.keepAspect, kizu::learn::defaultRoute().keepAspect);
-        QCOMPARE(spec.config.inputSize, kizu::learn::defaultRoute().inputSize);
+        QCOMPARE(spec.config.keepAspect,
+                 kizu::learn::defaultRoute().keepAspectFor(spec.config.head));
+        QCOMPARE(spec.config.inputSize, kizu::learn::defaultRoute().inputSizeFor(spec.config.head));
         QCOMPARE(spec.config.init,
                  kizu::learn::defaultInit(spec.config.arch, spec.config.head).init);
         QCOMPARE(spec.shots, kizu::learn::defaultRoute().shots);

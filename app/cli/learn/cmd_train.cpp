@@ -37,12 +37,12 @@ int trainCmd(Args& args)
         throw UsageError{"--head: give defect_map (a per-pixel defect map and the verdict from "
                          "it) or classifier, not '" + cfg.head + "'"};
     const bool mapHead = cfg.head == "defect_map";
-    cfg.keepAspect = mapHead && route.keepAspect;
+    cfg.keepAspect = route.keepAspectFor(cfg.head);
     if (args.flag("--square")) cfg.keepAspect = false;
     if (args.flag("--keep-aspect")) cfg.keepAspect = true;
     if (args.flag("--no-masks")) cfg.masks = false;
     cfg.inputSize = int(args.intValue(
-        "--size", mapHead ? route.inputSize : route.classifierInputSize));
+        "--size", route.inputSizeFor(cfg.head)));
     cfg.steps = args.intValue("--steps", 0);
     cfg.epochs = args.doubleValue("--epochs", 0);
     cfg.batch = int(args.intValue("--batch", route.batch));
@@ -125,9 +125,10 @@ int trainCmd(Args& args)
         initNote = d.fallbackNote;
     }
     if (cfg.init == "cg") { // shorthand: the shipped CG-pretrained weights of this architecture
-        const auto shipped = defaultCgModel(cfg.arch);
+        const auto shipped = mapHead ? defaultCgMapModel(cfg.arch) : defaultCgModel(cfg.arch);
         if (shipped.empty())
-            throw UsageError{"--init cg: no CG-pretrained " + cfg.arch + " is shipped; give "
+            throw UsageError{"--init cg: no CG-pretrained " + cfg.arch +
+                             (mapHead ? " defect-map model" : "") + " is shipped; give "
                              "--init cg:FILE (make one with kizu-cli pretrain)"};
         cfg.init = "cg:" + shipped.string();
     }
@@ -302,9 +303,9 @@ const Registrar reg{
      "test split with it. Ctrl+C stops after the step in flight and keeps a\n"
      "checkpoint; the same command with --resume continues (also after kill -9).\n\n"
      "Without options it trains what the Train page trains when you just press Train:\n"
-     "the best measured route in docs/results.md (a SqueezeNet 1.1 defect-map model from\n"
-     "the shipped CG defect-map weights, at the photos' own aspect with a long side of\n"
-     "320 px, 20 photos per class, 150 steps of batch 16, seed 1). Afterwards the\n"
+     "the best measured route in docs/results.md (SqueezeNet 1.1 from ImageNet weights,\n"
+     "20 photos per class, 150 steps of batch 16 at 128 px, seed 1; the defect-map route,\n"
+     "--head defect_map, did not beat it on BSData's validation split). Afterwards the\n"
      "model is checked against chance and the classical baseline on held-out images\n"
      "(other groups than the shots), and a model near chance is reported as WARNING.\n\n"
      "Options:\n"
@@ -317,8 +318,9 @@ const Registrar reg{
      "                       CG weights) | scratch | imagenet:FILE.pth | cg:FILE | cg (the\n"
      "                       shipped CG-pretrained weights of --model) |\n"
      "                       FILE.kizumodel (continue training a Kizu model)\n"
-     "  --head H             defect_map (default: a per-pixel defect map at stride 16 and\n"
-     "                       the verdict from it) | classifier (an image classifier)\n"
+     "  --head H             classifier (default: an image classifier) | defect_map (a\n"
+     "                       per-pixel defect map at stride 16 and the verdict from it,\n"
+     "                       from the shipped CG defect-map weights; docs/defect_map.md)\n"
      "  --size PX            input size: the long side at the photos' aspect (defect_map,\n"
      "                       default 320) or the square side (classifier, default 128)\n"
      "  --square | --keep-aspect   squash to a square / keep the photos' aspect (the\n"
