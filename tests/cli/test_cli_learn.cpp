@@ -2,6 +2,7 @@
 // measured, a training run killed with -9 resumes from its checkpoint to the same weights as an
 // uninterrupted run, and a damaged model file gives a clear error.
 // kizu-test-timeout: 400
+#include "core/learn/defaults.h"
 #include "common/test_support.h"
 
 #include <QElapsedTimer>
@@ -141,6 +142,36 @@ private Q_SLOTS:
         QVERIFY2(minNg > maxOk, qPrintable(QString("%1 %2").arg(minNg).arg(maxOk)));
         r = runCli({"eval", "--model", tmp("m.kizumodel"), "--data", tmp("data")});
         QVERIFY(r.out.contains("balanced accuracy"));
+    }
+
+    void defectMapTrainsAndEvaluates()
+    {
+        // --head defect_map: a defect map at the photos' aspect (56 x 40 photos, long side 64),
+        // scored by eval like any model; without --head the route's default (a classifier).
+        QStringList args = trainArgs(tmp("map.kizumodel"), 6);
+        args.replace(args.indexOf("32"), "64");
+        args << "--head" << "defect_map";
+        auto r = runCli(args, 300000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject j = json(r.out);
+        QCOMPARE(j["head"].toString(), QStringLiteral("defect_map"));
+        QVERIFY(j["keep_aspect"].toBool());
+        r = runCli({"eval", "--model", tmp("map.kizumodel"), "--data", tmp("data"), "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject e = json(r.out);
+        QVERIFY(e.contains("auc"));
+        QCOMPARE(e["n"].toInt(), 16);
+        args = trainArgs(tmp("cls.kizumodel"), 2);
+        r = runCli(args, 300000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(json(r.out)["head"].toString(),
+                 QString::fromStdString(kizu::learn::defaultRoute().head));
+        QVERIFY(!json(r.out)["keep_aspect"].toBool());
+        // An unknown head is refused, naming the choices.
+        args << "--head" << "segmenter";
+        r = runCli(args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("defect_map"));
     }
 
     void killedRunResumesToSameWeights()

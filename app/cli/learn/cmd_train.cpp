@@ -254,6 +254,8 @@ int trainCmd(Args& args)
     json summary{{"model", out},
                  {"model_id", modelId},
                  {"arch", cfg.arch},
+                 {"head", cfg.head},
+                 {"keep_aspect", cfg.keepAspect},
                  {"steps", result.steps},
                  {"resumed_from_step", result.resumedFromStep},
                  {"final_loss", result.finalLoss},
