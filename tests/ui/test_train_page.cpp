@@ -236,6 +236,9 @@ private Q_SLOTS:
         QCOMPARE(kizu::learn::toJson(other.spec()).dump(), kizu::learn::toJson(t).dump());
         t.config.head = "defect_map";
         t.config.keepAspect = true;
+        // A defect map is fine-tuned without RandAugment (the page's augmentation box means
+        // defect-safe crops and flips for it).
+        t.config.augment.randAugment = kizu::learn::defaultRoute().mapRandAugment;
         other.setSpec(t);
         QCOMPARE(other.headCombo()->currentData().toString(), QStringLiteral("defect_map"));
         const RunSpec back = other.spec();
