@@ -1,6 +1,7 @@
 // RandAugment ops (timm rand-m9-mstd0.5-inc1), crop and flips: each op changes an image,
 // magnitude 0 leaves it unchanged, and the same seed gives the same augmentation.
 // kizu-test-timeout: 60
+#include "common/test_images.h"
 #include "core/learn/augment.h"
 
 #include <QtTest>
@@ -9,22 +10,10 @@
 
 using namespace kizu::learn;
 
+using kizu::test::same;
+using kizu::test::texture;
+
 namespace {
-// A textured test image with values in 40..210, so that every op has something to change.
-cv::Mat texture(int w = 96, int h = 80)
-{
-    cv::Mat im(h, w, CV_8UC3);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            im.at<cv::Vec3b>(y, x) =
-                cv::Vec3b(uchar(40 + (x * 7 + y * 3) % 170), uchar(40 + (x * x + y) % 170),
-                          uchar(40 + (y * 11) % 170));
-    return im;
-}
-bool same(const cv::Mat& a, const cv::Mat& b)
-{
-    return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
-}
 } // namespace
 
 class TestLearnAugment : public QObject {

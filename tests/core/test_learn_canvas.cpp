@@ -2,6 +2,7 @@
 // and augmentCanvas's promises: exact canvas, determinism, a masked defect kept or relabelled,
 // a real NG photo's unknown defect never cropped or warped away, an OK photo's all-zero mask.
 // kizu-test-timeout: 120
+#include "common/test_images.h"
 #include "core/common/error.h"
 #include "core/learn/augment.h"
 #include "core/learn/dataset.h"
@@ -25,23 +26,10 @@ char* toString(const cv::Size& s)
 }
 } // namespace cv
 
+using kizu::test::same;
+using kizu::test::texture;
+
 namespace {
-
-bool same(const cv::Mat& a, const cv::Mat& b)
-{
-    return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
-}
-
-cv::Mat texture(int w, int h)
-{
-    cv::Mat im(h, w, CV_8UC3);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            im.at<cv::Vec3b>(y, x) =
-                cv::Vec3b(uchar(40 + (x * 7 + y * 3) % 170), uchar(40 + (x * x + y) % 170),
-                          uchar(40 + (y * 11) % 170));
-    return im;
-}
 
 // A plain grey part with one bright round defect and its mask.
 struct Blob {
