@@ -55,6 +55,9 @@ int main(int argc, char** argv)
     const std::string head = arg(argc, argv, "--head", "classifier");
     const bool keepAspect = flag(argc, argv, "--keep-aspect");
     const int peerSize = std::atoi(arg(argc, argv, "--peer-size", "0").c_str());
+    // An existing model file instead of a fresh network (e.g. a PatchCore anomaly model, whose
+    // memory bank is part of the cost); its head, input and aspect then apply.
+    const std::string modelFile = arg(argc, argv, "--model-file", "");
     const char* env = std::getenv("KIZU_BSDATA");
     const std::string data = env ? env : KIZU_BSDATA_DIR_DEFAULT;
     if (!fs::exists(fs::path(data) / "ok")) {
@@ -69,8 +72,12 @@ int main(int argc, char** argv)
     info.inputSize = size;
     info.head = head;
     info.keepAspect = keepAspect;
-    auto model = kizu::learn::Model::create(info, "scratch", 1);
-    model.save(tmp / "m.kizumodel");
+    if (!modelFile.empty()) {
+        fs::copy_file(modelFile, tmp / "m.kizumodel");
+        info = kizu::learn::Model::load(modelFile).info();
+    } else {
+        kizu::learn::Model::create(info, "scratch", 1).save(tmp / "m.kizumodel");
+    }
     kizu::learn::ModelClassifier cls(tmp / "m.kizumodel");
     auto store = kizu::project::ProjectStore::create(tmp / "p");
 
@@ -100,10 +107,11 @@ int main(int argc, char** argv)
         }
     }
     json out = {{"bench", "inspect"},
-                {"model", arch},
-                {"size", size},
-                {"head", head},
-                {"keep_aspect", keepAspect},
+                {"model", info.arch},
+                {"model_file", modelFile},
+                {"size", info.inputSize},
+                {"head", info.head},
+                {"keep_aspect", info.keepAspect},
                 {"peer_size", peerSize > 0 ? peerSize : size},
                 {"frames", frames},
                 {"repeats", repeats},

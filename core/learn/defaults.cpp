@@ -1,5 +1,6 @@
 #include "core/learn/defaults.h"
 
+#include "core/common/error.h"
 #include "core/common/paths.h"
 
 #include <cmath>
@@ -51,6 +52,27 @@ std::vector<std::string> initPreference(const std::string& arch)
     if (arch == "squeezenet1_1") return {"imagenet", "scratch", "cg"};
     if (arch == "resnet18") return {"cg", "imagenet", "scratch"};
     return {"imagenet", "cg", "scratch"};
+}
+
+std::string anomalyTrunkInit(const std::string& arch, const std::string& trunk)
+{
+    if (trunk == "imagenet") {
+        const auto f = findImagenetWeights(arch);
+        if (f.empty())
+            throw InvalidArgument("No ImageNet weights for " + arch + " (" + arch +
+                                  "-imagenet.pth) were found in $KIZU_WEIGHTS_DIR or the models "
+                                  "folder; give the trunk as --init imagenet:FILE.");
+        return "imagenet:" + f.string();
+    }
+    if (trunk == "cg" || trunk == "cgmap") {
+        const auto f = trunk == "cg" ? defaultCgModel(arch) : defaultCgMapModel(arch);
+        if (f.empty())
+            throw InvalidArgument("No CG-pretrained " + arch +
+                                  (trunk == "cg" ? " classifier" : " defect-map model") +
+                                  " is shipped; give the trunk as --init cg:FILE.");
+        return "cg:" + f.string();
+    }
+    throw InvalidArgument("Unknown trunk '" + trunk + "': use imagenet, cg or cgmap.");
 }
 
 DefaultInit defaultInit(const std::string& arch, const std::string& head)

@@ -55,6 +55,15 @@ struct DefaultRoute {
     double transplantRatioWhenOn = 0.25;
     // The CG parameters of the transplants: BSData's defects are pits.
     std::string transplantParams = "pitting";
+    // From OK photos only (issue 22, PatchCore, core/learn/patchcore.h): the frozen trunk
+    // ("imagenet", "cg": the CG classifier, "cgmap": the CG defect-map model), the input (the
+    // long side, at the photo's aspect), the share of OK patches the memory keeps and the false-
+    // reject rate the threshold aims at. Chosen on BSData's validation split (docs/results.md).
+    std::string anomalyTrunk = "imagenet";
+    int anomalyInputSize = 320;
+    bool anomalyKeepAspect = true;
+    double anomalyCoreset = 0.1;
+    double anomalyFalseReject = 0.01;
 };
 const DefaultRoute& defaultRoute();
 
@@ -73,6 +82,10 @@ struct DefaultInit {
 // head "defect_map": the shipped CG defect-map weights first (defaultCgMapModel), then the
 // classifier's order (the trunk of ImageNet or CG classifier weights).
 DefaultInit defaultInit(const std::string& arch, const std::string& head = "classifier");
+// The file of an anomaly model's frozen trunk: trunk "imagenet" (torchvision's file),
+// "cg" (the shipped CG classifier) or "cgmap" (the shipped CG defect-map model), as an init
+// ("imagenet:FILE", "cg:FILE"). Throws InvalidArgument naming what is missing and what to give.
+std::string anomalyTrunkInit(const std::string& arch, const std::string& trunk);
 // The measured preference order of starts for arch, best first (e.g. imagenet, scratch, cg).
 std::vector<std::string> initPreference(const std::string& arch);
 

@@ -16,6 +16,7 @@
 #include <torch/serialize.h>
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <mutex>
 #include <thread>
@@ -25,9 +26,15 @@ using detail::StateDict;
 using nlohmann::json;
 
 namespace {
-// 2: defect-map models (meta "head", "keep_aspect"); a classifier is still written as 1, so
-// that older Kizu versions keep opening it.
-constexpr int kFormatVersion = 2;
+// 2: defect-map models (meta "head", "keep_aspect"); 3: anomaly models (meta "anomaly", the
+// "memory" tensor and its "memory_sha256"). A classifier is still written as 1, so that older
+// Kizu versions keep opening it.
+constexpr int kFormatVersion = 3;
+
+int formatOf(const ModelInfo& i)
+{
+    return i.anomaly() ? 3 : i.defectMap() ? 2 : 1;
+}
 
 std::once_flag g_threadsOnce;
 bool g_threadsSet = false;
@@ -104,7 +111,7 @@ ModelInfo infoFromJson(const json& j, const std::string& name)
                           "'; the file was made by a newer Kizu or is damaged.");
     if (i.inputSize < 32 || i.inputSize > 4096)
         throw FormatError(name + ": implausible input size " + std::to_string(i.inputSize) + ".");
-    if (i.head != "classifier" && i.head != "defect_map")
+    if (i.head != "classifier" && i.head != "defect_map" && i.head != "anomaly")
         throw FormatError(name + ": unknown model head '" + i.head +
                           "'; the file was made by a newer Kizu or is damaged.");
     if (i.classNames.size() != 2)
@@ -172,9 +179,26 @@ std::shared_ptr<Model::Impl> implFromArchive(const torch::IValue& root, const st
     if (expected.empty() || detail::hashState(state) != expected)
         throw FormatError(name + ": the weights do not match their checksum; the file is damaged. "
                                  "Use another copy of the model.");
-    impl->net = detail::makeNet(impl->info.arch, 2, impl->info.defectMap());
+    impl->net = detail::makeNet(impl->info.arch, 2, impl->info.trunkToStride16());
     detail::loadStateDict(*impl->net, state, name + " (" + impl->info.arch + ")", false);
     impl->net->eval();
+    if (impl->info.anomaly()) {
+        auto memV = field(root, "memory", name);
+        if (!memV.isTensor()) throw FormatError(name + ": the anomaly model's memory is damaged.");
+        auto mem = memV.toTensor();
+        detail::checkTensorFromFile(mem, name, "memory");
+        if (mem.dim() != 2 || mem.size(0) < 1 || mem.scalar_type() != torch::kFloat32)
+            throw FormatError(name + ": the anomaly model's memory has the wrong shape or type.");
+        if (meta.value("memory_sha256", "") != detail::hashState({{"memory", mem}}))
+            throw FormatError(name + ": the memory of OK patches does not match its checksum; "
+                                     "the file is damaged. Use another copy of the model.");
+        const json a = meta.value("anomaly", json::object());
+        impl->anomalyScale = a.is_object() ? a.value("scale", 0.0) : 0.0;
+        if (!(impl->anomalyScale > 0) || !std::isfinite(impl->anomalyScale))
+            throw FormatError(name + ": the anomaly model's scale is missing or damaged.");
+        impl->memory = mem.contiguous();
+        impl->anomalyMeta = a.dump();
+    }
     auto d = root.toGenericDict();
     if (auto it = d.find(torch::IValue(std::string("extra"))); it != d.end())
         impl->extra = fromDict(it->value(), name, "extra");
@@ -200,11 +224,22 @@ void saveModelFile(const Model::Impl& impl, const std::filesystem::path& file)
     json meta = metaJson(impl.info);
     meta["weights_sha256"] = hashState(state);
     if (!impl.extraMeta.empty()) meta["checkpoint"] = json::parse(impl.extraMeta);
+    if (impl.info.anomaly()) {
+        if (!impl.memory.defined())
+            throw InvalidArgument("An anomaly model without its memory of OK patches cannot be "
+                                  "saved; fit it first.");
+        json a = impl.anomalyMeta.empty() ? json::object() : json::parse(impl.anomalyMeta);
+        a["scale"] = impl.anomalyScale;
+        meta["anomaly"] = a;
+        meta["memory_sha256"] = hashState({{"memory", impl.memory}});
+    }
     c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
-    root.insert(std::string("kizu_format"), std::int64_t(impl.info.defectMap() ? kFormatVersion : 1));
+    root.insert(std::string("kizu_format"), std::int64_t(formatOf(impl.info)));
     root.insert(std::string("meta"), meta.dump());
     root.insert(std::string("state"), toDict(state));
     if (!impl.extra.empty()) root.insert(std::string("extra"), toDict(impl.extra));
+    if (impl.info.anomaly())
+        root.insert(std::string("memory"), impl.memory.detach().to(torch::kCPU).contiguous());
     std::vector<char> bytes;
     try {
         bytes = torch::pickle_save(root);
@@ -258,11 +293,12 @@ Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint6
     if (impl->info.kizuVersion.empty()) impl->info.kizuVersion = KIZU_VERSION;
     if (impl->info.inputSize < 32 || impl->info.inputSize > 4096)
         throw InvalidArgument("Input size must be between 32 and 4096 pixels.");
-    if (impl->info.head != "classifier" && impl->info.head != "defect_map")
+    if (impl->info.head != "classifier" && impl->info.head != "defect_map" &&
+        impl->info.head != "anomaly")
         throw InvalidArgument("Unknown model head '" + impl->info.head +
-                              "'; use classifier or defect_map.");
+                              "'; use classifier, defect_map or anomaly.");
     torch::manual_seed(seed);
-    impl->net = detail::makeNet(impl->info.arch, 2, impl->info.defectMap());
+    impl->net = detail::makeNet(impl->info.arch, 2, impl->info.trunkToStride16());
 
     std::string kind = "file", path = init;
     if (init == "scratch" || init.empty()) {
@@ -372,7 +408,11 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
         std::vector<cv::Mat> part(images.begin() + long(i), images.begin() + long(end));
         i = end;
         auto x = detail::toInputTensor(part, m->info).to(m->device);
-        auto p = torch::softmax(net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
+        auto p = m->info.anomaly()
+                     ? detail::anomalyScores(*m, detail::anomalyDistances(*m, *net, x).flatten(1).amax(1))
+                           .to(torch::kCPU)
+                           .contiguous()
+                     : torch::softmax(net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
         const float* d = p.data_ptr<float>();
         out.insert(out.end(), d, d + p.numel());
     }
@@ -381,6 +421,25 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
 
 cv::Mat Model::heatmap(const cv::Mat& image) const
 {
+    if (m->info.anomaly()) {
+        // The anomaly map: scores at stride 8, upsampled and smoothed (sigma 4 px of the
+        // network's input, as in the reference), not rescaled: 0.5 is the OK-only threshold.
+        auto net = detail::inferenceNet(*m);
+        c10::InferenceMode guard;
+        auto x = detail::toInputTensor({image}, m->info).to(m->device);
+        auto s = detail::anomalyScores(*m, detail::anomalyDistances(*m, *net, x))
+                     .squeeze(0)
+                     .to(torch::kCPU)
+                     .contiguous();
+        cv::Mat small(int(s.size(0)), int(s.size(1)), CV_32F, s.data_ptr<float>());
+        cv::Mat out;
+        cv::resize(small, out, image.size(), 0, 0, cv::INTER_LINEAR);
+        const double sigma = 4.0 * double(image.cols) / double(x.size(3));
+        cv::GaussianBlur(out, out, cv::Size(), sigma);
+        cv::threshold(out, out, 1.0, 1.0, cv::THRESH_TRUNC);
+        cv::max(out, 0.0, out);
+        return out;
+    }
     if (m->info.defectMap()) {
         const cv::Mat small = defectMap(image);
         cv::Mat out;

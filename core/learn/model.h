@@ -24,13 +24,18 @@ bool cudaAvailable();
 struct ModelInfo {
     std::string arch = "squeezenet1_1";
     int inputSize = 224; // square input; images are resized (squashed) to it
-    // "classifier" (an image classifier, format 1) or "defect_map" (issue 21: a per-pixel
-    // defect map at stride 16 and the verdict computed from it).
+    // "classifier" (an image classifier, format 1), "defect_map" (issue 21: a per-pixel
+    // defect map at stride 16 and the verdict computed from it) or "anomaly" (issue 22: a
+    // frozen trunk and a memory of OK patches, core/learn/patchcore.h; format 3).
     std::string head = "classifier";
     // Native aspect (issue 21): inputSize is the long side and the photo keeps its aspect
     // (canvasFor in core/learn/augment.h) instead of being squashed to a square.
     bool keepAspect = false;
     bool defectMap() const { return head == "defect_map"; }
+    bool anomaly() const { return head == "anomaly"; }
+    // The network is a trunk up to stride 16 (ResNet without layer4 and fc): defect-map and
+    // anomaly models.
+    bool trunkToStride16() const { return defectMap() || anomaly(); }
     std::array<float, 3> mean{0.485f, 0.456f, 0.406f}; // RGB, torchvision convention
     std::array<float, 3> std{0.229f, 0.224f, 0.225f};
     std::vector<std::string> classNames{"ok", "ng"};

@@ -233,6 +233,12 @@ struct ResNet : Net {
         x = maxpool(reluInPlace(convBn(conv1, bn1, x, fused)));
         return layer3->forward(layer2->forward(layer1->forward(x)));
     }
+    std::pair<torch::Tensor, torch::Tensor> patchFeatures(torch::Tensor x) override
+    {
+        x = maxpool(reluInPlace(convBn(conv1, bn1, x, fused)));
+        auto s8 = layer2->forward(layer1->forward(x));
+        return {s8, layer3->forward(s8)};
+    }
     torch::Tensor forward(torch::Tensor x) override
     {
         if (map) return twoClassLogits(map->forward(stride16(x)).first);
@@ -325,6 +331,18 @@ struct SqueezeNet : Net {
         nn::init::normal_(finalConv->weight, 0.0, 0.01);
         nn::init::zeros_(finalConv->bias);
         if (defectMap) map = register_module("map", MapHead(512));
+    }
+    std::pair<torch::Tensor, torch::Tensor> patchFeatures(torch::Tensor x) override
+    {
+        // features: 0-2 stem, 3-4 fire 2-3, 5 pool, 6-7 fire 4-5 (256 channels, stride 8),
+        // 8 pool, 9-10 fire 6-7 (384 channels, stride 16), 11-12 fire 8-9 (512).
+        auto it = features->begin();
+        for (std::size_t i = 0; i <= 7; ++i)
+            x = it[std::ptrdiff_t(i)].forward(x);
+        auto s8 = x;
+        for (std::size_t i = 8; i <= 10; ++i)
+            x = it[std::ptrdiff_t(i)].forward(x);
+        return {s8, x};
     }
     torch::Tensor forward(torch::Tensor x) override
     {
@@ -607,7 +625,7 @@ std::shared_ptr<Net> inferenceNet(Model::Impl& impl)
 {
     std::lock_guard lock(*impl.inferenceMutex);
     if (impl.inferenceNet) return impl.inferenceNet;
-    auto n = makeNet(impl.info.arch, 2, impl.info.defectMap());
+    auto n = makeNet(impl.info.arch, 2, impl.info.trunkToStride16());
     loadStateDict(*n, stateDict(*impl.net), "model", false);
     n->eval();
     const char* e = std::getenv("KIZU_FUSE_BN");

@@ -9,6 +9,7 @@
 #include "core/evaluate/evaluate.h"
 #include "core/learn/defaults.h"
 #include "core/learn/model.h"
+#include "core/learn/patchcore.h"
 #include "core/learn/trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -62,6 +63,11 @@ json fixedValue(const json& cfg, const char* key)
 }
 } // namespace
 
+bool isPatchCoreInit(const std::string& init)
+{
+    return init == "patchcore" || init.rfind("patchcore-", 0) == 0;
+}
+
 SweepOptions defaultSweepOptions()
 {
     const DefaultRoute& route = defaultRoute();
@@ -102,7 +108,18 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             spec[i] = r.str();
             continue;
         }
-        if (i == "scratch") {
+        if (isPatchCoreInit(i)) {
+            const DefaultRoute& r = defaultRoute();
+            const std::string trunk =
+                i == "patchcore" ? (o.anomalyTrunk.empty() ? r.anomalyTrunk : o.anomalyTrunk)
+                                 : i.substr(10);
+            std::ostringstream st;
+            st << anomalyTrunkInit(o.arch, trunk) << " patchcore " << o.arch << " trunk " << trunk
+               << " aspect " << (o.anomalySize > 0 ? o.anomalySize : r.anomalyInputSize)
+               << " coreset " << (o.anomalyCoreset > 0 ? o.anomalyCoreset : r.anomalyCoreset)
+               << " frr " << r.anomalyFalseReject << " ok_only";
+            spec[i] = st.str();
+        } else if (i == "scratch") {
             spec[i] = "scratch";
         } else if (i == "station") {
             // What the Train page trains when the operator just presses Train: its network,
@@ -137,7 +154,8 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             spec[i] = !o.baselineStart.empty() ? o.baselineStart : "defaults";
         } else {
             throw InvalidArgument("Unknown initialisation '" + i +
-                                  "': use station, scratch, imagenet, cg or baseline, or a "
+                                  "': use station, scratch, imagenet, cg, baseline, patchcore "
+                                  "(or patchcore-imagenet, -cg, -cgmap), or a "
                                   "network's start with transplants: X+transplant (e.g. "
                                   "imagenet+transplant).");
         }
@@ -164,6 +182,12 @@ SweepPlan planSweep(const fs::path& out, const SweepOptions& o, const SweepData&
     plan.trainNg = nNg;
     plan.shots = ex::parseShots(o.shots, int(std::min(nOk, nNg)));
     plan.runs = ex::planRuns(plan.shots, o.inits, o.seeds, o.shardIndex, o.shardCount);
+    // PatchCore sets its threshold on OK photos it does not remember: at least two.
+    plan.runs.erase(std::remove_if(plan.runs.begin(), plan.runs.end(),
+                                   [](const ex::RunKey& k) {
+                                       return isPatchCoreInit(k.init) && k.shots < 2;
+                                   }),
+                    plan.runs.end());
 
     json cfg{{"arch", o.arch},
              {"size", o.size},
@@ -287,6 +311,23 @@ TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& o, const
     return tc;
 }
 
+PatchCoreConfig sweepPatchCoreConfig(const SweepPlan& plan, const SweepOptions& o,
+                                     const ex::RunKey& key)
+{
+    const DefaultRoute& r = defaultRoute();
+    PatchCoreConfig c;
+    const std::string spec = plan.initSpecs.at(key.init);
+    c.arch = o.arch;
+    c.init = spec.substr(0, spec.find(" patchcore "));
+    c.inputSize = o.anomalySize > 0 ? o.anomalySize : r.anomalyInputSize;
+    c.keepAspect = r.anomalyKeepAspect;
+    c.coresetFraction = o.anomalyCoreset > 0 ? o.anomalyCoreset : r.anomalyCoreset;
+    c.falseRejectRate = r.anomalyFalseReject;
+    c.seed = key.seed;
+    c.device = o.device;
+    return c;
+}
+
 SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepData& data,
                      const SweepProgressFn& progress, const CancelToken* cancel)
 {
@@ -330,13 +371,48 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         r.arch = key.init == "baseline" ? "baseline"
                  : key.init == "station"  ? defaultRoute().arch
                                           : o.arch;
-        r.size = key.init == "baseline" ? 0
+        if (isPatchCoreInit(key.init)) r.size = sweepPatchCoreConfig(plan, o, key).inputSize;
+        else r.size = key.init == "baseline" ? 0
                  : key.init == "station" ? defaultRoute().inputSizeFor(defaultRoute().head)
                                          : o.size;
         r.key = key;
         r.testImages = std::int64_t(data.test.size());
         const double t0 = monotonicSeconds();
-        if (key.init == "baseline") {
+        if (isPatchCoreInit(key.init)) {
+            const PatchCoreConfig pc = sweepPatchCoreConfig(plan, o, key);
+            const std::string sizeKey = std::to_string(pc.inputSize) +
+                                        (pc.keepAspect ? " aspect" : " square");
+            std::vector<cv::Mat> ok;
+            for (const auto& it : items) {
+                if (it.label != kOk) continue;
+                const std::string ck = sizeKey + " " + it.path.string();
+                if (!trainCache.count(ck))
+                    trainCache[ck] = loadForInput(it, pc.inputSize, pc.keepAspect);
+                ok.push_back(trainCache.at(ck));
+            }
+            auto fit = fitPatchCore(pc, ok, {}, [&](const Progress& p) { tell(p.done, p.total); },
+                                    cancel);
+            if (fit.cancelled) {
+                out.cancelled = true;
+                break;
+            }
+            r.trainSeconds = monotonicSeconds() - t0;
+            r.steps = fit.bankSize;
+            const double t1 = monotonicSeconds();
+            auto& testImages = testImagesBy[sizeKey];
+            if (testImages.empty())
+                for (const auto& t : data.test)
+                    testImages.push_back(loadForInput(t, pc.inputSize, pc.keepAspect));
+            const auto scores = fit.model->predict(testImages);
+            r.evalSeconds = monotonicSeconds() - t1;
+            const auto m = computeMetrics(scores, testLabels, fit.model->info().threshold);
+            r.accuracy = m.accuracy;
+            r.balancedAccuracy = m.balancedAccuracy;
+            r.ngPrecision = m.ngPrecision;
+            r.ngRecall = m.ngRecall;
+            r.auc = m.auc;
+            r.threshold = m.threshold;
+        } else if (key.init == "baseline") {
             std::vector<baseline::LabeledImage> shotsLabeled;
             for (const auto& it : items)
                 shotsLabeled.push_back({it.path.string(), it.label == kNg, it.group, it.roi});

@@ -49,7 +49,17 @@ struct SweepOptions {
     // cg::estimatePxPerMm); part of the init's spec, so a sweep cannot mix scales.
     double transplantPxPerMm = 0;
     int shardIndex = 0, shardCount = 1;
+    // The inits "patchcore" and "patchcore-TRUNK" (issue 22): fitted to the OK photos of the
+    // run's shots alone (N OK photos at N shots; runs below 2 shots are left out: the threshold
+    // needs a second photo). "patchcore" takes anomalyTrunk (empty: defaultRoute()'s);
+    // "patchcore-imagenet", "-cg" and "-cgmap" name their trunk. 0: the route's input size and
+    // coreset share.
+    std::string anomalyTrunk;
+    int anomalySize = 0;
+    double anomalyCoreset = 0;
 };
+// "patchcore" or "patchcore-TRUNK".
+bool isPatchCoreInit(const std::string& init);
 SweepOptions defaultSweepOptions();
 
 // The images of a sweep: shots are drawn from train, every run is measured on test.
@@ -87,6 +97,10 @@ std::vector<LabeledPath> sweepShots(const SweepData& data, const experiment::Run
 // and for X+transplant the options' transplant ratio and parameters.
 TrainConfig sweepTrainConfig(const SweepPlan& plan, const SweepOptions& options,
                              const experiment::RunKey& key);
+struct PatchCoreConfig;
+// The fit of a patchcore run (the plan's trunk, the options' input and coreset, the run's seed).
+PatchCoreConfig sweepPatchCoreConfig(const SweepPlan& plan, const SweepOptions& options,
+                                     const experiment::RunKey& key);
 
 struct SweepProgress {
     std::size_t runsDone = 0, runsTotal = 0;         // of the plan's pending runs

@@ -457,6 +457,108 @@ RunOutcome resumeProjectTraining(const fs::path& projectDir, const RunCallbacks&
     return runPending(store, *run, true, callbacks, cancel);
 }
 
+json toJson(const AnomalyRunSpec& spec)
+{
+    return json{{"method", "patchcore"},
+                {"config", json::parse(toJson(spec.config))},
+                {"shots", spec.shots},
+                {"ok_only", spec.okOnly},
+                {"name", spec.name},
+                {"validation_per_class", spec.validationPerClass}};
+}
+
+RunOutcome runProjectPatchCore(const fs::path& projectDir, const AnomalyRunSpec& spec,
+                               const ProgressFn& progress, const CancelToken* cancel)
+{
+    auto store = project::ProjectStore::open(projectDir);
+    const auto all = listProject(projectDir, "train");
+    std::vector<LabeledPath> okAll, ngAll;
+    for (const auto& it : all)
+        (it.label == kOk ? okAll : ngAll).push_back(it);
+    if (okAll.size() < 2)
+        throw InvalidArgument("From OK photos only needs at least two OK photos in the train "
+                              "split (better 16 or more); it has " +
+                              std::to_string(okAll.size()) + ". Label OK photos and assign them "
+                              "to the train split.");
+    std::vector<LabeledPath> train =
+        spec.shots > 0 ? drawShots(okAll, spec.shots, spec.config.seed) : okAll;
+    if (!spec.okOnly) train.insert(train.end(), ngAll.begin(), ngAll.end());
+    RunData data;
+    data.train = train;
+    data.test = listProject(projectDir, "test");
+    if (spec.validationPerClass > 0) {
+        data.validation = heldOutImages(all, train, spec.validationPerClass,
+                                        spec.config.seed ^ kValidationSalt);
+        data.validationSource = "held-out train images";
+        const auto [vOk, vNg] = classCounts(data.validation);
+        if ((vOk == 0 || vNg == 0) && !data.test.empty()) {
+            data.validation = drawShots(data.test, spec.validationPerClass,
+                                        spec.config.seed ^ kValidationSalt);
+            data.validationSource = "test split";
+        }
+    }
+    const std::string stem = nextRunName(store);
+    const std::string rel = "models/" + stem + ".kizumodel";
+    const fs::path modelFile = inProject(store, rel);
+    std::error_code ec;
+    fs::create_directories(modelFile.parent_path(), ec);
+    if (ec)
+        throw IoError("Cannot create " + modelFile.parent_path().string() + ": " + ec.message() +
+                      "; check the permissions of the project folder.");
+
+    RunOutcome out;
+    auto fit = fitPatchCore(spec.config, train, spec.okOnly, progress, cancel);
+    if (fit.cancelled) {
+        out.cancelled = true;
+        return out;
+    }
+    Model& model = *fit.model;
+    model.info().dataHash = dataHash(train);
+    json metrics = json::parse(model.info().metrics.empty() ? "{}" : model.info().metrics);
+    if (!data.test.empty()) {
+        auto ev = evaluate(model, data.test, progress, cancel);
+        if (ev.cancelled) {
+            out.cancelled = true;
+            return out;
+        }
+        metrics["test"] = toJson(ev.metrics, false);
+    }
+    if (!data.validation.empty()) {
+        bool stopped = false;
+        const ProjectBaseline base = projectBaseline(store);
+        out.assessment = assessModel(model, data.validation,
+                                     data.validationSource == "test split"
+                                         ? "test-split images"
+                                         : data.validationSource,
+                                     &base, progress, cancel, &stopped);
+        if (stopped) {
+            out.cancelled = true;
+            return out;
+        }
+        metrics["assessment"] = toJson(out.assessment);
+    }
+    model.info().metrics = metrics.dump();
+    model.save(modelFile);
+    const auto [nOk, nNg] = classCounts(train);
+    json extra{{"method", "patchcore"},
+               {"shots", spec.shots},
+               {"ok_only", spec.okOnly},
+               {"train_images", {{"ok", nOk}, {"ng", nNg}}},
+               {"bank_size", fit.bankSize},
+               {"patches", fit.patches},
+               {"validation", {{"source", data.validationSource}, {"images", data.validation.size()}}},
+               {"test_images", data.test.size()},
+               {"seconds", fit.seconds}};
+    const std::string name = spec.name.empty() ? stem : spec.name;
+    out.modelId = registerModel(store, model, rel, name, extra, metrics);
+    out.name = name;
+    out.file = modelFile;
+    out.metrics = metrics;
+    out.result.seconds = fit.seconds;
+    out.result.model = model;
+    return out;
+}
+
 std::int64_t registerModel(project::ProjectStore& store, const Model& model, const fs::path& file,
                            const std::string& name, const json& extraConfig, const json& metrics)
 {

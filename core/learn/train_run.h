@@ -8,6 +8,7 @@
 #include "core/baseline/baseline.h"
 #include "core/common/progress.h"
 #include "core/learn/defaults.h"
+#include "core/learn/patchcore.h"
 #include "core/learn/trainer.h"
 
 #include <nlohmann/json.hpp>
@@ -136,6 +137,23 @@ RunOutcome runProjectTraining(const std::filesystem::path& projectDir, const Run
 RunOutcome resumeProjectTraining(const std::filesystem::path& projectDir,
                                  const RunCallbacks& callbacks = {},
                                  const CancelToken* cancel = nullptr);
+
+// From OK photos only (issue 22): PatchCore fitted to the project's train split.
+struct AnomalyRunSpec {
+    PatchCoreConfig config;
+    int shots = 0;       // OK photos drawn with config.seed; 0: every OK photo of the split
+    bool okOnly = true;  // false: the split's NG photos refine the threshold
+    std::string name;    // the model's name; empty: the file's (run-N)
+    int validationPerClass = 32; // held-out images the model is checked on (when any)
+};
+nlohmann::json toJson(const AnomalyRunSpec& spec);
+// Fits, measures on the test split, checks against chance and the baseline on held-out images
+// (the OK photos it did not remember and the NG photos; none when the project has no NG yet),
+// writes models/run-N.kizumodel and registers it. Needs no NG photo. A fit takes seconds, so
+// nothing is kept for resuming: a cancelled fit leaves nothing behind.
+RunOutcome runProjectPatchCore(const std::filesystem::path& projectDir, const AnomalyRunSpec& spec,
+                               const ProgressFn& progress = {},
+                               const CancelToken* cancel = nullptr);
 
 // Records a model file in the project: its name, sha256 of the weights, architecture, config
 // (the training configuration, data hash and init, plus extraConfig) and metrics. Returns the id.

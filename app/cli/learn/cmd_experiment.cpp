@@ -88,6 +88,11 @@ int runSweep(Args& args)
                              *px + "'"};
         }
     }
+    o.anomalyTrunk = args.value("--anomaly-trunk", "");
+    o.anomalySize = int(args.intValue("--anomaly-size", 0));
+    o.anomalyCoreset = args.doubleValue("--coreset", 0);
+    if (o.anomalyCoreset < 0 || o.anomalyCoreset > 1)
+        throw UsageError{"--coreset: the share of OK patches PatchCore keeps, in (0, 1]"};
     const std::string shardText = args.value("--shard", "0/1");
     const auto outArg = args.value("--out");
     const bool quiet = args.flag("--quiet");
@@ -211,6 +216,12 @@ const Registrar reg{
      "                       X+transplant (e.g. imagenet+transplant, cg+transplant): start X\n"
      "                       with CG defects transplanted onto the OK photos of the same\n"
      "                       shots in every batch (the threshold then chosen on held-out data)\n"
+     "                       patchcore fits PatchCore (from OK photos only) to the N OK\n"
+     "                       photos of the same shots (runs below 2 shots are left out);\n"
+     "                       patchcore-imagenet, -cg, -cgmap name its frozen trunk\n"
+     "  --anomaly-trunk T    patchcore's trunk: imagenet, cg or cgmap (default: the station's)\n"
+     "  --anomaly-size PX    patchcore's input, the long side (default 320)\n"
+     "  --coreset F          share of OK patches patchcore remembers (default 0.1)\n"
      "  --transplant R       the share of each batch made of transplants in the X+transplant\n"
      "                       runs (default 0.25; recorded in results.csv's transplant column)\n"
      "  --transplant-params NAME|FILE   their CG preset or parameters (default pitting)\n"

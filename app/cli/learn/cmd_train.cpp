@@ -7,6 +7,7 @@
 #include "core/common/paths.h"
 #include "core/evaluate/evaluate.h"
 #include "core/learn/defaults.h"
+#include "core/learn/patchcore.h"
 #include "core/learn/train_run.h"
 #include "core/learn/trainer.h"
 #include "core/project/project_scale.h"
@@ -25,8 +26,157 @@ namespace kizu::cli {
 namespace {
 using nlohmann::json;
 
+// --method patchcore: from OK photos only (issue 22). No training loop: features of the OK
+// photos into a memory bank, the threshold from the OK photos (leave-one-out).
+int patchcoreCmd(Args& args)
+{
+    const learn::DefaultRoute& route = learn::defaultRoute();
+    learn::PatchCoreConfig cfg;
+    cfg.arch = args.value("--model", route.arch);
+    const std::string trunk = args.value("--init", route.anomalyTrunk);
+    cfg.inputSize = int(args.intValue("--size", route.anomalyInputSize));
+    cfg.keepAspect = route.anomalyKeepAspect;
+    if (args.flag("--square")) cfg.keepAspect = false;
+    if (args.flag("--keep-aspect")) cfg.keepAspect = true;
+    cfg.coresetFraction = args.doubleValue("--coreset", route.anomalyCoreset);
+    cfg.falseRejectRate = args.doubleValue("--false-reject-rate", route.anomalyFalseReject);
+    cfg.seed = std::uint64_t(args.intValue("--seed", std::int64_t(route.seed)));
+    cfg.device = args.value("--device", "cpu");
+    const int threads = int(args.intValue("--threads", 0));
+    const bool okOnly = args.flag("--ok-only");
+    const std::string shotsText = args.value("--shots", "all");
+    const std::string out = args.value("--out", "model.kizumodel");
+    const bool withTest = args.flag("--test");
+    const bool asJson = args.flag("--json");
+    const bool quiet = args.flag("--quiet");
+    const bool noRegister = args.flag("--no-register");
+    const std::string name = args.value("--name", "");
+    DataChoice data = chooseData(args, "train");
+    args.finish();
+    int shots = 0;
+    if (shotsText != "all") {
+        try {
+            std::size_t used = 0;
+            shots = std::stoi(shotsText, &used);
+            if (used != shotsText.size() || shots < 1) throw std::invalid_argument("shots");
+        } catch (const std::exception&) {
+            throw UsageError{"--shots: give a number of OK photos (at least 2) or 'all'"};
+        }
+    }
+    if (!(cfg.coresetFraction > 0 && cfg.coresetFraction <= 1))
+        throw UsageError{"--coreset: the share of OK patches kept, in (0, 1] (e.g. 0.1)"};
+    if (!(cfg.falseRejectRate > 0 && cfg.falseRejectRate < 0.5))
+        throw UsageError{"--false-reject-rate: the share of OK parts that may be rejected, in "
+                         "(0, 0.5) (e.g. 0.01)"};
+    if (cfg.inputSize < 32) throw UsageError{"--size must be at least 32"};
+    if (trunk == "imagenet" || trunk == "cg" || trunk == "cgmap") {
+        try {
+            cfg.init = learn::anomalyTrunkInit(cfg.arch, trunk);
+        } catch (const InvalidArgument& e) {
+            throw UsageError{e.what()};
+        }
+    } else {
+        cfg.init = trunk;
+    }
+    if (threads > 0) learn::setTorchThreads(threads);
+
+    std::vector<learn::LabeledPath> ok, ng;
+    for (const auto& it : data.items)
+        (it.label == learn::kOk ? ok : ng).push_back(it);
+    if (shots > 0) ok = learn::drawShots(ok, shots, cfg.seed);
+    auto items = ok;
+    if (!okOnly) items.insert(items.end(), ng.begin(), ng.end());
+    if (!quiet)
+        std::fprintf(stderr,
+                     "train: %s: PatchCore from %zu OK photos%s; %s trunk from %s at %d px%s, "
+                     "memory %.0f %% of the patches\n",
+                     data.description.c_str(), ok.size(),
+                     okOnly || ng.empty() ? "" : (" (+" + std::to_string(ng.size()) +
+                                                  " NG photos for the threshold)").c_str(),
+                     cfg.arch.c_str(), cfg.init.c_str(), cfg.inputSize,
+                     cfg.keepAspect ? " (long side)" : "", 100 * cfg.coresetFraction);
+    double lastPrint = -1;
+    auto progress = [&](const Progress& p) {
+        if (quiet) return;
+        const double now = monotonicSeconds();
+        if (p.done < p.total && now - lastPrint < 1.0) return;
+        lastPrint = now;
+        std::fprintf(stderr, "train: %s %lld/%lld\n", p.stage.c_str(), (long long)p.done,
+                     (long long)p.total);
+    };
+    auto fit = learn::fitPatchCore(cfg, items, okOnly, progress, &interruptToken());
+    if (fit.cancelled) {
+        std::fprintf(stderr, "train: interrupted; nothing written\n");
+        return 130;
+    }
+    learn::Model& model = *fit.model;
+    model.info().dataHash = learn::dataHash(items);
+    json metrics = json::parse(model.info().metrics.empty() ? "{}" : model.info().metrics);
+    if (withTest) {
+        auto ev = learn::evaluate(model, data.testItems(), {}, &interruptToken());
+        if (ev.cancelled) return 130;
+        metrics["test"] = learn::toJson(ev.metrics, false);
+        model.info().metrics = metrics.dump();
+    }
+    model.save(out);
+    std::int64_t modelId = 0;
+    if (!data.isFolder && !noRegister) {
+        auto store = project::ProjectStore::open(data.dir);
+        const auto file = std::filesystem::absolute(out).lexically_normal();
+        modelId = learn::registerModel(
+            store, model, file, name.empty() ? file.stem().string() : name,
+            json{{"method", "patchcore"},
+                 {"shots", shots},
+                 {"ok_only", okOnly},
+                 {"train_images", {{"ok", ok.size()}, {"ng", okOnly ? 0 : ng.size()}}},
+                 {"bank_size", fit.bankSize},
+                 {"seconds", fit.seconds}},
+            metrics);
+    }
+    const auto bank = learn::memoryBank(model);
+    json summary{{"model", out},
+                 {"model_id", modelId},
+                 {"method", "patchcore"},
+                 {"arch", cfg.arch},
+                 {"head", model.info().head},
+                 {"init", cfg.init},
+                 {"input_size", cfg.inputSize},
+                 {"keep_aspect", cfg.keepAspect},
+                 {"ok_images", fit.okImages},
+                 {"ng_images", fit.ngImages},
+                 {"patches", fit.patches},
+                 {"bank_size", fit.bankSize},
+                 {"feature_dim", fit.featureDim},
+                 {"memory_bytes", bank.values.size() * sizeof(float)},
+                 {"seconds", fit.seconds},
+                 {"threshold", model.info().threshold},
+                 {"threshold_rule", json::parse(model.info().thresholdRule)},
+                 {"metrics", metrics}};
+    if (asJson) {
+        std::cout << jsonText(summary) << "\n";
+    } else {
+        std::cout << "Wrote " << out << ": PatchCore on " << cfg.arch << ", memory of "
+                  << fit.bankSize << " patches from " << counted(fit.okImages, "OK photo")
+                  << " (" << fit.seconds << " s), NG threshold " << model.info().threshold
+                  << "\n";
+        if (modelId)
+            std::cout << "Registered as model " << modelId << " of the project ('kizu-cli model "
+                      << "list'; activate with 'kizu-cli model activate " << modelId << "')\n";
+        if (metrics.contains("test"))
+            std::cout << "test: accuracy " << metrics["test"].value("accuracy", 0.0)
+                      << ", balanced accuracy " << metrics["test"].value("balanced_accuracy", 0.0)
+                      << ", AUC " << metrics["test"].value("auc", 0.0) << "\n";
+    }
+    return 0;
+}
+
 int trainCmd(Args& args)
 {
+    const std::string method = args.value("--method", "supervised");
+    if (method == "patchcore") return patchcoreCmd(args);
+    if (method != "supervised")
+        throw UsageError{"--method: give supervised (a network trained on OK and NG photos) or "
+                         "patchcore (from OK photos only), not '" + method + "'"};
     // The same defaults as the Train page (core/learn/defaults.h): the best measured route.
     const learn::DefaultRoute& route = learn::defaultRoute();
     learn::TrainConfig cfg;
@@ -355,6 +505,18 @@ const Registrar reg{
      "                       the default parameters)   --no-assess  skip the check\n"
      "  --name NAME          the model's name in the project's model list (default: the\n"
      "                       file name); a model trained on a project is registered there\n"
+     "\nFrom OK photos only (--method patchcore; docs/patchcore.md):\n"
+     "  --method M           supervised (default) | patchcore: a memory of the OK photos'\n"
+     "                       patch features from a frozen trunk (PatchCore); an image's\n"
+     "                       score is its most unusual patch. Needs no NG photo; the\n"
+     "                       threshold comes from the OK photos (leave-one-out)\n"
+     "  --init T             patchcore's trunk: imagenet (default) | cg | cgmap |\n"
+     "                       imagenet:FILE | cg:FILE | FILE.kizumodel\n"
+     "  --shots N|all        patchcore: N OK photos drawn with --seed (default all)\n"
+     "  --ok-only            ignore labelled NG photos (else they refine the threshold)\n"
+     "  --coreset F          share of the OK patches remembered (default 0.1)\n"
+     "  --false-reject-rate R   share of OK parts the threshold may reject (default 0.01)\n"
+     "  --size PX            patchcore's input, the long side (default 320)\n"
      "  --no-register        do not add it to the project's model list\n"
      "  --device cpu|cuda    --threads N (default: all cores)\n"
      "  --json               print a JSON summary   --quiet   no progress lines\n\n"

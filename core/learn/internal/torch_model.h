@@ -31,6 +31,9 @@ struct Net : torch::nn::Module {
         throw InvalidArgument("This network has no defect map.");
     }
     virtual bool hasMap() const { return false; }
+    // Mid-level features for patch-memory anomaly detection (issue 22): {stride 8, stride 16}
+    // (ResNet's layer2 and layer3; SqueezeNet's features up to fire 5 and fire 7).
+    virtual std::pair<torch::Tensor, torch::Tensor> patchFeatures(torch::Tensor x) = 0;
     // Keys of another kind of network of the same trunk that an init may leave out: a defect-map
     // network starting from a classifier's or ImageNet's weights has no use for their head
     // (and ResNet's layer4), a classifier none for a map head.
@@ -92,11 +95,22 @@ struct Model::Impl {
     // Inference copy of net (BatchNorm folded, channels-last), made on first predict; reset it
     // whenever net's weights or device change.
     std::shared_ptr<detail::Net> inferenceNet;
+    // Anomaly models (core/learn/patchcore.cpp): the memory of OK patch features [M, C], the
+    // distance that maps to score 0.5 divided by ln 2 (score = 1 - exp(-distance / scale)), and
+    // the fit's settings and statistics (meta "anomaly").
+    torch::Tensor memory;
+    double anomalyScale = 1.0;
+    std::string anomalyMeta;
     std::shared_ptr<std::mutex> inferenceMutex = std::make_shared<std::mutex>();
 };
 
 namespace detail {
 std::shared_ptr<Net> inferenceNet(Model::Impl& impl);
+// Anomaly models: each patch's distance to its nearest remembered patch, [N, h, w] at stride 8,
+// for an input batch on impl.device.
+torch::Tensor anomalyDistances(Model::Impl& impl, Net& net, const torch::Tensor& x);
+// The map of distances as scores in [0, 1): 1 - exp(-distance / scale).
+torch::Tensor anomalyScores(const Model::Impl& impl, const torch::Tensor& distances);
 // Saves model (+ checkpoint extras) as a Kizu model file, atomically.
 void saveModelFile(const Model::Impl& impl, const std::filesystem::path& file);
 std::shared_ptr<Model::Impl> loadModelFile(const std::filesystem::path& file);
