@@ -4,6 +4,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/evaluate/evaluate.h"
+#include "core/learn/onnx_export.h"
 #include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
@@ -504,6 +505,21 @@ fs::path exportModel(const project::ProjectStore& store, std::int64_t id, fs::pa
         throw IoError("The model file " + src.string() + " is missing; it cannot be exported.");
     if (fs::is_directory(target, ec)) target /= src.filename();
     copyFileAtomic(src, target);
+    return target;
+}
+
+fs::path exportModelOnnx(const project::ProjectStore& store, std::int64_t id, fs::path target,
+                         cv::Size imageSize)
+{
+    const auto r = recordOf(store, id);
+    const fs::path src = store.modelPath(r);
+    std::error_code ec;
+    if (!fs::is_regular_file(src, ec))
+        throw IoError("The model file " + src.string() + " is missing; it cannot be exported.");
+    if (fs::is_directory(target, ec)) target /= src.stem().string() + ".onnx";
+    OnnxExportOptions options;
+    options.imageSize = imageSize;
+    exportOnnx(Model::load(src), target, options);
     return target;
 }
 

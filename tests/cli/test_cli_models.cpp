@@ -1,6 +1,6 @@
 // kizu-cli's model list (the Train page's list from the command line): a model trained on a
-// project is registered with its test metrics; list, rename, export, activate (by id) and
-// delete work on it, and wrong ids get a clear error.
+// project is registered with its test metrics; list, rename, export (also as ONNX), activate (by
+// id) and delete work on it, and wrong ids get a clear error.
 // kizu-test-timeout: 300
 #include "common/test_support.h"
 #include "core/learn/defaults.h"
@@ -90,6 +90,29 @@ private Q_SLOTS:
         r = cli({"model", "export", "renamed", tmp("export")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(QFileInfo(tmp("export/first.kizumodel")).size(), QFileInfo(out).size());
+
+        // As ONNX (issue 23): by record into a folder, and from a model file without a project.
+        r = cli({"model", "export", "renamed", "--onnx", tmp("export")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("first.onnx"), r.out.constData());
+        QFile onnx(tmp("export/first.onnx"));
+        QVERIFY(onnx.open(QIODevice::ReadOnly));
+        const QByteArray bytes = onnx.readAll();
+        QVERIFY(bytes.size() > 1000000); // SqueezeNet's weights, as float32
+        QVERIFY(bytes.contains("kizu") && bytes.contains("squeezenet1_1") &&
+                bytes.contains("channel_order"));
+        r = runCli({"model", "export", "--model", out, "--onnx", tmp("file.onnx")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("[N, 3, 64, 64]") && r.out.contains("'scores'"), r.out.constData());
+        QCOMPARE(QFileInfo(tmp("file.onnx")).size(), qint64(bytes.size()));
+        r = runCli({"model", "export", "--model", out, "--onnx", tmp("no/such/folder/x.onnx")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("x.onnx") && r.err.contains("writable"), r.err.constData());
+        r = runCli(
+            {"model", "export", "--model", out, "--onnx", tmp("y.onnx"), "--aspect", "wide"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("W:H"), r.err.constData());
+        QVERIFY(!QFileInfo::exists(tmp("y.onnx")));
 
         // The run was checked after training (against chance and the baseline).
         const auto check = list()[0].toObject()["metrics"].toObject()["assessment"].toObject();
