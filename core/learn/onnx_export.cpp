@@ -481,6 +481,8 @@ OnnxExportInfo exportOnnx(const Model& model, const std::filesystem::path& file,
         {"model_created_at", info.createdAt},
         {"exported_at", nowIso()},
     };
+    for (const auto& [key, value] : options.metadata)
+        meta[key] = value;
     if (info.defectMap()) {
         meta["defect_map_width"] = std::to_string(result.mapSize.width);
         meta["defect_map_height"] = std::to_string(result.mapSize.height);

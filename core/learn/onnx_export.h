@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -19,6 +20,8 @@ struct OnnxExportOptions {
     // the photos it will see (or just their aspect, e.g. 1130 x 460): the input is then their
     // canvas, canvasFor(imageSize, inputSize). Ignored by square models.
     cv::Size imageSize;
+    // More metadata_props entries (e.g. the project's region of interest).
+    std::vector<std::pair<std::string, std::string>> metadata;
 };
 
 struct OnnxExportInfo {

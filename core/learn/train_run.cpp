@@ -5,6 +5,7 @@
 #include "core/common/fs_util.h"
 #include "core/evaluate/evaluate.h"
 #include "core/learn/onnx_export.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
@@ -519,6 +520,20 @@ fs::path exportModelOnnx(const project::ProjectStore& store, std::int64_t id, fs
     if (fs::is_directory(target, ec)) target /= src.stem().string() + ".onnx";
     OnnxExportOptions options;
     options.imageSize = imageSize;
+    const auto roi = project::projectRoi(store);
+    if (roi && !roi->empty()) {
+        options.metadata.emplace_back("roi", roi->toJson().dump());
+        options.metadata.emplace_back(
+            "roi_note", "the input is the photo cropped to the region's bounding box, the pixels "
+                        "outside the region filled with the mean colour of those inside "
+                        "(kizu::imaging::applyRoi), then resized");
+    }
+    if (options.imageSize.area() <= 0) {
+        const cv::Size photo = project::referenceImageSize(store);
+        options.imageSize = roi && !roi->empty() && photo.area() > 0
+                                ? roi->boundingBox(photo).size()
+                                : photo;
+    }
     exportOnnx(Model::load(src), target, options);
     return target;
 }
