@@ -38,8 +38,6 @@ ALLOWED = [
      "root on a file system without chattr ignores permissions: nothing to test there"),
     ("test_learn_import", "Python's torch/torchvision are absent",
      "the peer check against torchvision needs Debian's python3-torch, an optional extra"),
-    ("test_learn_onnx", "Python's OpenCV is absent",
-     "the ONNX check in Python's cv2 needs Debian's python3-opencv, an optional extra"),
 ]
 
 # Qt Test's plain-text logger: "SKIP   : TestClass::function(tag) reason", then a "Loc:" line.

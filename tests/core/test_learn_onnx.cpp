@@ -205,12 +205,10 @@ private Q_SLOTS:
     {
         auto images = synthetic({200, 150}, 6);
         const auto file = shipped("squeezenet1_1-cg128.kizumodel");
-        if (!file.empty()) {
-            Model m = Model::load(file);
-            const auto station = m.predict(images);
-            QVERIFY2(spread(station) > 1e-3, "the trained model's scores should differ");
-            QVERIFY(exportAndCompare(m, images, "squeezenet1_1-cg128") < kTolerance);
-        }
+        QVERIFY2(!file.empty(), "models/squeezenet1_1-cg128.kizumodel is missing");
+        Model m = Model::load(file);
+        QVERIFY2(spread(m.predict(images)) > 1e-3, "the trained model's scores should differ");
+        QVERIFY(exportAndCompare(m, images, "squeezenet1_1-cg128") < kTolerance);
         // Scratch weights at another input size (and a non-default normalisation).
         ModelInfo info = infoFor("squeezenet1_1", "classifier", 96, false);
         info.mean = {0.5f, 0.4f, 0.3f};
@@ -223,7 +221,7 @@ private Q_SLOTS:
     {
         auto images = synthetic({160, 160}, 4);
         const auto file = shipped("resnet18-cg128.kizumodel");
-        if (file.empty()) QSKIP("models/resnet18-cg128.kizumodel is not there");
+        QVERIFY2(!file.empty(), "models/resnet18-cg128.kizumodel is missing");
         Model m = Model::load(file);
         QVERIFY2(spread(m.predict(images)) > 1e-3, "the trained model's scores should differ");
         QVERIFY(exportAndCompare(m, images, "resnet18-cg128") < kTolerance);
@@ -234,7 +232,7 @@ private Q_SLOTS:
         const cv::Size photo(1130, 460); // BSData's photos
         auto images = synthetic(photo, 4);
         const auto file = shipped("squeezenet1_1-cgmap.kizumodel");
-        if (file.empty()) QSKIP("models/squeezenet1_1-cgmap.kizumodel is not there");
+        QVERIFY2(!file.empty(), "models/squeezenet1_1-cgmap.kizumodel is missing");
         Model m = Model::load(file);
         // Square at its size: a 7 x 7 map, the top 1 % is its maximum.
         QVERIFY(exportAndCompare(m, images, "squeezenet1_1-cgmap 128") < kTolerance);
@@ -243,8 +241,8 @@ private Q_SLOTS:
         m.info().keepAspect = true;
         QVERIFY(exportAndCompare(m, images, "squeezenet1_1-cgmap 512 aspect", photo) < kTolerance);
         // ResNet-18's map head on layer3, native aspect (BatchNorm folded, scratch weights).
-        Model r = Model::create(infoFor("resnet18", "defect_map", 320, true), "scratch", 5);
-        QVERIFY(exportAndCompare(r, images, "resnet18 map 320 aspect", photo) < kTolerance);
+        Model r = Model::create(infoFor("resnet18", "defect_map", 512, true), "scratch", 5);
+        QVERIFY(exportAndCompare(r, images, "resnet18 map 512 aspect", photo) < kTolerance);
     }
 
     void bsdataPhotosMatchTheStation()
@@ -255,7 +253,7 @@ private Q_SLOTS:
         for (const char* name : {"squeezenet1_1-cg128.kizumodel", "resnet18-cg128.kizumodel",
                                  "squeezenet1_1-cgmap.kizumodel"}) {
             const auto file = shipped(name);
-            if (file.empty()) continue;
+            QVERIFY2(!file.empty(), name);
             Model m = Model::load(file);
             QVERIFY(exportAndCompare(m, photos, QString(name) + " on BSData") < kTolerance);
             if (m.info().defectMap()) {
@@ -270,10 +268,8 @@ private Q_SLOTS:
     void pythonCv2GivesTheSameScores()
     {
         if (!pythonHasCv2())
-            QSKIP("Python's OpenCV is absent (/usr/bin/python3 -c 'import cv2' failed); install "
-                  "python3-opencv to run this check");
-        const auto file = shipped("squeezenet1_1-cgmap.kizumodel");
-        if (file.empty()) QSKIP("models/squeezenet1_1-cgmap.kizumodel is not there");
+            KIZU_SKIP_REQUIRED("Python's OpenCV is absent (/usr/bin/python3 -c 'import cv2' "
+                               "failed); scripts/setup.sh installs python3-opencv");
         QTemporaryDir dir;
         std::vector<QString> paths;
         std::vector<cv::Mat> images = bsdataPhotos(&paths);
@@ -284,8 +280,18 @@ private Q_SLOTS:
                 QVERIFY(cv::imwrite(paths.back().toStdString(), images[i]));
             }
         }
-        const std::vector<std::pair<int, bool>> variants{{128, false}, {512, true}};
-        for (const auto& [size, aspect] : variants) {
+        struct Variant {
+            const char* file;
+            int size;
+            bool aspect;
+        };
+        for (const Variant& v : {Variant{"resnet18-cg128.kizumodel", 128, false},
+                                 Variant{"squeezenet1_1-cgmap.kizumodel", 128, false},
+                                 Variant{"squeezenet1_1-cgmap.kizumodel", 512, true}}) {
+            const auto file = shipped(v.file);
+            QVERIFY2(!file.empty(), v.file);
+            const int size = v.size;
+            const bool aspect = v.aspect;
             Model m = Model::load(file);
             m.info().inputSize = size;
             m.info().keepAspect = aspect;
@@ -314,10 +320,46 @@ private Q_SLOTS:
                 QVERIFY(ok);
                 d = std::max(d, std::abs(s - double(station[std::size_t(i)])));
             }
-            qInfo().noquote() << "python cv2" << cv2Version() << "squeezenet1_1-cgmap" << size
+            qInfo().noquote() << "python cv2" << cv2Version() << v.file << size
                               << (aspect ? "aspect" : "square") << ": max |score difference|" << d;
             QVERIFY(d < kTolerance);
         }
+    }
+
+    // The ONNX project's own checker (full check: types and shapes inferred through the graph)
+    // accepts the files, including the top-1 % subgraph and ResNet's map head.
+    void onnxCheckerAcceptsTheFiles()
+    {
+        QProcess check;
+        check.start(python(), {"-c", "import onnx"});
+        if (!check.waitForFinished(60000) || check.exitCode() != 0)
+            KIZU_SKIP_REQUIRED("Python's onnx is absent (/usr/bin/python3 -c 'import onnx' "
+                               "failed); scripts/setup.sh installs python3-onnx");
+        QTemporaryDir dir;
+        OnnxExportOptions options;
+        options.imageSize = {1130, 460};
+        QStringList files;
+        ModelInfo map = infoFor("squeezenet1_1", "defect_map", 512, true);
+        files << dir.filePath("map.onnx");
+        QCOMPARE(
+            exportOnnx(Model::create(map, "scratch", 1), files.back().toStdString(), options).topK,
+            3);
+        files << dir.filePath("resnet_map.onnx");
+        exportOnnx(Model::create(infoFor("resnet18", "defect_map", 320, true), "scratch", 1),
+                   files.back().toStdString(), options);
+        files << dir.filePath("resnet.onnx");
+        exportOnnx(Model::create(infoFor("resnet18", "classifier", 64, false), "scratch", 1),
+                   files.back().toStdString(), options);
+        const QString script = "import sys, onnx\n"
+                               "for f in sys.argv[1:]:\n"
+                               "    m = onnx.load(f)\n"
+                               "    onnx.checker.check_model(m, full_check=True)\n"
+                               "    print(f, m.opset_import[0].version, len(m.graph.node))\n";
+        QProcess py;
+        py.start(python(), QStringList{"-c", script} + files);
+        QVERIFY(py.waitForFinished(120000));
+        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+        QCOMPARE(QString::fromUtf8(py.readAllStandardOutput()).count(" 13 "), 3);
     }
 
     void errorsSayWhatToDo()
