@@ -225,6 +225,9 @@ private Q_SLOTS:
         Model m = Model::load(file);
         QVERIFY2(spread(m.predict(images)) > 1e-3, "the trained model's scores should differ");
         QVERIFY(exportAndCompare(m, images, "resnet18-cg128") < kTolerance);
+        // ResNet-50's bottleneck blocks (scratch weights, small input).
+        Model r50 = Model::create(infoFor("resnet50", "classifier", 64, false), "scratch", 4);
+        QVERIFY(exportAndCompare(r50, images, "resnet50 scratch 64") < kTolerance);
     }
 
     void defectMapModelsMatchTheStation()
