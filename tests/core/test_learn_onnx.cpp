@@ -248,6 +248,39 @@ private Q_SLOTS:
         QVERIFY(exportAndCompare(r, images, "resnet18 map 512 aspect", photo) < kTolerance);
     }
 
+    // The batch dimension is free ("N"): three photos in one forward pass, through the top-1 %
+    // subgraph's reshapes and transpose, give the scores of three single passes.
+    void aBatchRunsInOneForwardPass()
+    {
+        const auto file = shipped("squeezenet1_1-cgmap.kizumodel");
+        QVERIFY2(!file.empty(), "models/squeezenet1_1-cgmap.kizumodel is missing");
+        Model m = Model::load(file);
+        m.info().inputSize = 512;
+        m.info().keepAspect = true;
+        const auto images = synthetic({1130, 460}, 3);
+        QTemporaryDir dir;
+        const std::string onnx = dir.filePath("batch.onnx").toStdString();
+        OnnxExportOptions options;
+        options.imageSize = images.front().size();
+        const auto info = exportOnnx(m, onnx, options);
+        QVERIFY(info.topK > 1);
+        std::vector<cv::Mat> resized;
+        for (const auto& im : images)
+            resized.push_back(resizeForOnnx(im, info.canvas));
+        cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx);
+        net.setInput(cv::dnn::blobFromImages(resized), "image");
+        const cv::Mat scores = net.forward("scores");
+        QCOMPARE(scores.size[0], 3);
+        const auto station = m.predict(images);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY2(std::abs(scores.at<float>(i, 1) - station[std::size_t(i)]) < kTolerance,
+                     qPrintable(QString("image %1: %2 vs %3")
+                                    .arg(i)
+                                    .arg(scores.at<float>(i, 1))
+                                    .arg(station[std::size_t(i)])));
+        QVERIFY(spread(station) > 1e-4);
+    }
+
     void bsdataPhotosMatchTheStation()
     {
         KIZU_REQUIRE_BSDATA(dir);
