@@ -87,8 +87,10 @@ ModelList::ModelList(QWidget* parent) : QWidget(parent)
     m_table->horizontalHeader()->setSectionResizeMode(Name, QHeaderView::Stretch);
     m_table->setSortingEnabled(true);
     m_table->setAlternatingRowColors(true);
-    m_table->setToolTip(tr("Select runs to lay their curves over the charts. F2 renames, Del "
-                           "deletes, Ctrl+E exports, Ctrl+Shift+A makes the model active."));
+    m_table->setToolTip(
+        tr("Select runs to lay their curves over the charts. F2 renames, Del "
+           "deletes, Ctrl+E exports (Ctrl+Shift+E as ONNX), Ctrl+Shift+A makes the model "
+           "active."));
 
     m_activate = new QPushButton(tr("Make &active"));
     m_activate->setToolTip(
@@ -97,6 +99,10 @@ ModelList::ModelList(QWidget* parent) : QWidget(parent)
     m_rename->setToolTip(tr("F2"));
     m_export = new QPushButton(tr("Export..."));
     m_export->setToolTip(tr("Copy the model file (Ctrl+E)"));
+    m_exportOnnx = new QPushButton(tr("Export as ONNX..."));
+    m_exportOnnx->setObjectName(QStringLiteral("exportOnnxButton"));
+    m_exportOnnx->setToolTip(tr("Write the network as a standard ONNX file for OpenCV's DNN "
+                                "module or ONNX Runtime (Ctrl+Shift+E)"));
     m_delete = new QPushButton(tr("Delete"));
     m_delete->setToolTip(tr("Remove the model and its file (Del)"));
     m_details = new QLabel;
@@ -133,16 +139,31 @@ ModelList::ModelList(QWidget* parent) : QWidget(parent)
                                                             tr("Kizu models (*.kizumodel)"));
         if (!target.isEmpty()) exportTo(id, target);
     };
+    auto doExportOnnx = [this, current] {
+        const auto id = current();
+        if (!id || !m_store) return;
+        const auto rec = m_store->model(id);
+        if (!rec) return;
+        const QString suggested =
+            QFileInfo(QString::fromStdString(m_store->modelPath(*rec).string()))
+                .completeBaseName() +
+            QStringLiteral(".onnx");
+        const QString target = QFileDialog::getSaveFileName(this, tr("Export model as ONNX"),
+                                                            suggested, tr("ONNX models (*.onnx)"));
+        if (!target.isEmpty()) exportOnnxTo(id, target);
+    };
     auto doDelete = [this, current] {
         if (auto id = current()) remove(id, true);
     };
     connect(m_activate, &QPushButton::clicked, this, doActivate);
     connect(m_rename, &QPushButton::clicked, this, doRename);
     connect(m_export, &QPushButton::clicked, this, doExport);
+    connect(m_exportOnnx, &QPushButton::clicked, this, doExportOnnx);
     connect(m_delete, &QPushButton::clicked, this, doDelete);
     add(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), doActivate);
     add(QKeySequence(Qt::Key_F2), doRename);
     add(QKeySequence(Qt::CTRL | Qt::Key_E), doExport);
+    add(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), doExportOnnx);
     add(QKeySequence::Delete, doDelete);
 
     connect(m_table, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
@@ -161,6 +182,7 @@ ModelList::ModelList(QWidget* parent) : QWidget(parent)
     buttons->addWidget(m_activate);
     buttons->addWidget(m_rename);
     buttons->addWidget(m_export);
+    buttons->addWidget(m_exportOnnx);
     buttons->addWidget(m_delete);
     buttons->addStretch(1);
     auto* layout = new QVBoxLayout(this);
@@ -281,7 +303,7 @@ void ModelList::updateButtons()
 {
     const auto sel = selectedIds();
     const bool one = sel.size() == 1 && m_store;
-    for (QPushButton* b : {m_activate, m_rename, m_export, m_delete})
+    for (QPushButton* b : {m_activate, m_rename, m_export, m_exportOnnx, m_delete})
         b->setEnabled(one);
     m_details->clear();
     if (!one) return;
@@ -419,6 +441,20 @@ bool ModelList::exportTo(qint64 id, const QString& target)
         Q_EMIT statusMessage(tr("Exported to %1").arg(QString::fromStdString(out.string())));
     } catch (const kizu::Error& e) {
         error(tr("Cannot export the model"), QString::fromStdString(e.what()));
+        return false;
+    }
+    return true;
+}
+
+bool ModelList::exportOnnxTo(qint64 id, const QString& target)
+{
+    if (!m_store) return false;
+    try {
+        const auto out = kizu::learn::exportModelOnnx(*m_store, id, target.toStdString());
+        Q_EMIT statusMessage(
+            tr("Exported as ONNX to %1").arg(QString::fromStdString(out.string())));
+    } catch (const kizu::Error& e) {
+        error(tr("Cannot export the model as ONNX"), QString::fromStdString(e.what()));
         return false;
     }
     return true;

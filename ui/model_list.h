@@ -1,6 +1,7 @@
 // The project's trained models as a table to compare runs (architecture, output and input size,
 // init, shots, test accuracy, balanced accuracy, AUC, when made), with rename (F2), delete (Del,
-// confirmed), export (Ctrl+E) and "Make active" (Ctrl+Shift+A): the station's model for the
+// confirmed), export (Ctrl+E; also as ONNX, Ctrl+Shift+E) and "Make active" (Ctrl+Shift+A): the
+// station's model for the
 // Inspect page. The same actions as `kizu-cli model ...`, through the same core functions.
 #pragma once
 
@@ -49,6 +50,9 @@ public:
     bool rename(qint64 id, const QString& name);
     bool remove(qint64 id, bool confirm = true);
     bool exportTo(qint64 id, const QString& target);
+    // As ONNX (kizu::learn::exportModelOnnx): a native-aspect model gets the canvas of the
+    // project's photos.
+    bool exportOnnxTo(qint64 id, const QString& target);
 
 public Q_SLOTS:
     void reload();
@@ -69,6 +73,7 @@ private:
     QPushButton* m_activate;
     QPushButton* m_rename;
     QPushButton* m_export;
+    QPushButton* m_exportOnnx;
     QPushButton* m_delete;
     bool m_loading = false;
 };

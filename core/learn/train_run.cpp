@@ -4,6 +4,8 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/evaluate/evaluate.h"
+#include "core/learn/onnx_export.h"
+#include "core/project/project_roi.h"
 #include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
@@ -606,6 +608,35 @@ fs::path exportModel(const project::ProjectStore& store, std::int64_t id, fs::pa
         throw IoError("The model file " + src.string() + " is missing; it cannot be exported.");
     if (fs::is_directory(target, ec)) target /= src.filename();
     copyFileAtomic(src, target);
+    return target;
+}
+
+fs::path exportModelOnnx(const project::ProjectStore& store, std::int64_t id, fs::path target,
+                         cv::Size imageSize)
+{
+    const auto r = recordOf(store, id);
+    const fs::path src = store.modelPath(r);
+    std::error_code ec;
+    if (!fs::is_regular_file(src, ec))
+        throw IoError("The model file " + src.string() + " is missing; it cannot be exported.");
+    if (fs::is_directory(target, ec)) target /= src.stem().string() + ".onnx";
+    OnnxExportOptions options;
+    options.imageSize = imageSize;
+    const auto roi = project::projectRoi(store);
+    if (roi && !roi->empty()) {
+        options.metadata.emplace_back("roi", roi->toJson().dump());
+        options.metadata.emplace_back(
+            "roi_note", "the input is the photo cropped to the region's bounding box, the pixels "
+                        "outside the region filled with the mean colour of those inside "
+                        "(kizu::imaging::applyRoi), then resized");
+    }
+    if (options.imageSize.area() <= 0) {
+        const cv::Size photo = project::referenceImageSize(store);
+        options.imageSize = roi && !roi->empty() && photo.area() > 0
+                                ? roi->boundingBox(photo).size()
+                                : photo;
+    }
+    exportOnnx(Model::load(src), target, options);
     return target;
 }
 

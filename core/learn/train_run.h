@@ -165,6 +165,13 @@ std::int64_t registerModel(project::ProjectStore& store, const Model& model,
 // Copies the model file to target (atomically); returns target.
 std::filesystem::path exportModel(const project::ProjectStore& store, std::int64_t id,
                                   std::filesystem::path target);
+// Writes the record's model as ONNX (exportOnnx, core/learn/onnx_export.h) to target, or into
+// target/<model file name>.onnx when target is a folder; returns the file written. imageSize:
+// the photos' size, which native-aspect models need (OnnxExportOptions); empty: the size most
+// of the project's photos have, cut to the project's region of interest (what the model sees;
+// the ROI itself is recorded in the file's metadata, the graph does not apply it).
+std::filesystem::path exportModelOnnx(const project::ProjectStore& store, std::int64_t id,
+                                      std::filesystem::path target, cv::Size imageSize = {});
 // Removes the record; also its file when removeFile and the file lies in the project's
 // models/ folder. When it was the active model, the station has none afterwards. Returns true
 // when the active model was cleared.

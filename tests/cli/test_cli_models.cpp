@@ -1,6 +1,6 @@
 // kizu-cli's model list (the Train page's list from the command line): a model trained on a
-// project is registered with its test metrics; list, rename, export, activate (by id) and
-// delete work on it, and wrong ids get a clear error.
+// project is registered with its test metrics; list, rename, export (also as ONNX), activate (by
+// id) and delete work on it, and wrong ids get a clear error.
 // kizu-test-timeout: 300
 #include "common/test_support.h"
 #include "core/learn/defaults.h"
@@ -90,6 +90,57 @@ private Q_SLOTS:
         r = cli({"model", "export", "renamed", tmp("export")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(QFileInfo(tmp("export/first.kizumodel")).size(), QFileInfo(out).size());
+
+        // As ONNX (issue 23): by record into a folder, and from a model file without a project.
+        r = cli({"model", "export", "renamed", "--onnx", tmp("export")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("first.onnx"), r.out.constData());
+        QFile onnx(tmp("export/first.onnx"));
+        QVERIFY(onnx.open(QIODevice::ReadOnly));
+        const QByteArray bytes = onnx.readAll();
+        QVERIFY(bytes.size() > 1000000); // SqueezeNet's weights, as float32
+        QVERIFY(bytes.contains("kizu") && bytes.contains("squeezenet1_1") &&
+                bytes.contains("channel_order"));
+        r = runCli({"model", "export", "--model", out, "--onnx", tmp("file.onnx")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("[N, 3, 64, 64]") && r.out.contains("'scores'"), r.out.constData());
+        QCOMPARE(QFileInfo(tmp("file.onnx")).size(), qint64(bytes.size()));
+        // A native-aspect defect-map model: the graph's input is the canvas of the project's
+        // photos (56 x 40 at a long side of 64: 64 x 48) unless --aspect says otherwise.
+        r = cli(
+            {"train",     "--model", "squeezenet1_1", "--head", "defect_map", "--keep-aspect",
+             "--size",    "64",      "--batch",       "4",      "--steps",    "2",
+             "--threads", "1",       "--seed",        "3",      "--out",      tmp("map.kizumodel"),
+             "--name",    "map run", "--json",        "--quiet"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const int mapId = QJsonDocument::fromJson(r.out.trimmed()).object()["model_id"].toInt();
+        r = cli({"model", "export", QString::number(mapId), "--onnx", tmp("map.onnx")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QFile mapOnnx(tmp("map.onnx"));
+        QVERIFY(mapOnnx.open(QIODevice::ReadOnly));
+        const QByteArray mapBytes = mapOnnx.readAll();
+        // metadata_props entries: key, then field 2 (0x12), its length and the value.
+        QVERIFY(mapBytes.contains(QByteArray("input_width\x12\x02") + "64"));
+        QVERIFY(mapBytes.contains(QByteArray("input_height\x12\x02") + "48"));
+        QVERIFY(mapBytes.contains("defect_map"));
+        r = runCli({"model", "export", "--model", tmp("map.kizumodel"), "--onnx", tmp("m2.onnx")});
+        QCOMPARE(r.exitCode, 1); // no project to take the photos' size from: an error
+        QVERIFY2(r.err.contains("--aspect"), r.err.constData());
+        r = runCli({"model", "export", "--model", tmp("map.kizumodel"), "--onnx", tmp("m2.onnx"),
+                    "--aspect", "1:2"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("[N, 3, 64, 32]"), r.out.constData());
+        r = cli({"model", "delete", QString::number(mapId)});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+
+        r = runCli({"model", "export", "--model", out, "--onnx", tmp("no/such/folder/x.onnx")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("x.onnx") && r.err.contains("writable"), r.err.constData());
+        r = runCli(
+            {"model", "export", "--model", out, "--onnx", tmp("y.onnx"), "--aspect", "wide"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("W:H"), r.err.constData());
+        QVERIFY(!QFileInfo::exists(tmp("y.onnx")));
 
         // The run was checked after training (against chance and the baseline).
         const auto check = list()[0].toObject()["metrics"].toObject()["assessment"].toObject();

@@ -656,6 +656,24 @@ private Q_SLOTS:
         const QString target = m_dir.filePath(QStringLiteral("exported.kizumodel"));
         QVERIFY(list->exportTo(m_firstModel, target));
         QCOMPARE(QFileInfo(target).size(), qint64(fs::file_size(file)));
+        // As ONNX (issue 23): the button is there and enabled for the selected model; the file
+        // is written; an unwritable target is refused in a message box that names the file.
+        auto* onnxButton = list->findChild<QPushButton*>(QStringLiteral("exportOnnxButton"));
+        QVERIFY(onnxButton);
+        list->selectModel(m_firstModel);
+        QVERIFY(onnxButton->isEnabled());
+        const QString onnx = m_dir.filePath(QStringLiteral("exported.onnx"));
+        QVERIFY(list->exportOnnxTo(m_firstModel, onnx));
+        QVERIFY(QFileInfo(onnx).size() > 100000);
+        QVERIFY(!list->exportOnnxTo(m_firstModel, m_dir.filePath("no/such/folder/m.onnx")));
+        {
+            QString shown;
+            for (auto* box : list->findChildren<QMessageBox*>()) {
+                shown += box->text();
+                box->close();
+            }
+            QVERIFY2(shown.contains(QLatin1String("m.onnx")), qPrintable(shown));
+        }
 
         // kizu-cli lists the same models, with the active one marked.
         const auto r = kizu::test::runCli({QStringLiteral("-p"), m_project, QStringLiteral("model"),

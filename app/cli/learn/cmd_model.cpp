@@ -2,8 +2,11 @@
 // learning module because activating a model loads it with LibTorch.
 #include "app/cli/commands.h"
 #include "core/common/error.h"
+#include "core/common/fs_util.h"
+#include "core/imaging/image_io.h"
 #include "core/learn/defaults.h"
 #include "core/learn/model_classifier.h"
+#include "core/learn/onnx_export.h"
 #include "core/learn/train_run.h"
 #include "core/project/project_store.h"
 
@@ -44,6 +47,51 @@ std::string fmt(const json& metrics, const char* split, const char* key)
     return buf;
 }
 
+// The photos' size for an ONNX export of a native-aspect model: --aspect W:H (or WxH) or the
+// size of --image FILE; empty when neither is given.
+cv::Size onnxImageSize(const std::optional<std::string>& aspect,
+                       const std::optional<std::string>& image)
+{
+    if (aspect && image) throw UsageError{"give --aspect or --image, not both"};
+    if (image) {
+        const auto info = imaging::probe(readFile(*image), *image);
+        return {info.width, info.height};
+    }
+    if (!aspect) return {};
+    const auto sep = aspect->find_first_of(":x");
+    double w = 0, h = 0;
+    try {
+        if (sep != std::string::npos) {
+            std::size_t used = 0;
+            w = std::stod(aspect->substr(0, sep), &used);
+            if (used != sep) w = 0;
+            const std::string rest = aspect->substr(sep + 1);
+            h = std::stod(rest, &used);
+            if (used != rest.size()) h = 0;
+        }
+    } catch (const std::exception&) {
+        w = h = 0;
+    }
+    if (!(w > 0) || !(h > 0) || w / h > 100 || h / w > 100)
+        throw UsageError{"--aspect needs W:H, e.g. --aspect 1130:460 (the photos' width and "
+                         "height or their ratio), not '" +
+                         *aspect + "'"};
+    // A ratio such as 16:9 as a size: only the aspect matters to the canvas.
+    const double scale = 4096.0 / std::max(w, h);
+    return {std::max(1, int(std::lround(w * scale))), std::max(1, int(std::lround(h * scale)))};
+}
+
+void printOnnx(const learn::OnnxExportInfo& info, const std::filesystem::path& file)
+{
+    std::cout << "exported ONNX to " << file.string() << " (input 'image' [N, 3, "
+              << info.canvas.height << ", " << info.canvas.width << "] BGR 0-255; outputs";
+    for (const auto& o : info.outputs)
+        std::cout << " '" << o << "'";
+    if (info.mapSize.area() > 0)
+        std::cout << "; defect map " << info.mapSize.width << " x " << info.mapSize.height;
+    std::cout << ")\n";
+}
+
 int modelCmd(Args& args)
 {
     const std::string sub = args.takeFirst();
@@ -51,8 +99,34 @@ int modelCmd(Args& args)
     const bool asJson = args.flag("--json");
     const bool keepFile = args.flag("--keep-file");
     const bool force = args.flag("--force");
+    const auto onnx = args.value("--onnx");
+    const auto modelFile = args.value("--model");
+    const auto aspect = args.value("--aspect");
+    const auto image = args.value("--image");
     auto pos = args.positionals();
     args.finish();
+    if ((onnx || modelFile || aspect || image) && sub != "export")
+        throw UsageError{"--onnx, --model, --aspect and --image belong to 'model export'"};
+    if (sub == "export" && (modelFile || aspect || image) && !onnx)
+        throw UsageError{"--model, --aspect and --image go with --onnx FILE"};
+    if (sub == "export" && onnx) {
+        if (onnx->empty()) throw UsageError{"--onnx needs the file to write"};
+        const cv::Size imageSize = onnxImageSize(aspect, image);
+        if (modelFile) { // a model file, no project needed
+            if (!pos.empty())
+                throw UsageError{"model export --model FILE --onnx OUT takes no MODEL id"};
+            learn::OnnxExportOptions options;
+            options.imageSize = imageSize;
+            printOnnx(learn::exportOnnx(learn::Model::load(*modelFile), *onnx, options), *onnx);
+            return 0;
+        }
+        if (pos.size() != 1)
+            throw UsageError{"model export --onnx FILE needs MODEL (or --model FILE.kizumodel)"};
+        auto store = project::ProjectStore::open(dir);
+        const auto out = learn::exportModelOnnx(store, findModel(store, pos[0]), *onnx, imageSize);
+        std::cout << "exported ONNX to " << out.string() << "\n";
+        return 0;
+    }
     auto store = project::ProjectStore::open(dir);
     if (sub == "activate") {
         if (pos.size() != 1) throw UsageError{"model activate needs FILE.kizumodel or a model id"};
@@ -170,6 +244,10 @@ const Registrar reg{
      "       kizu-cli [--project DIR] model rename MODEL NEW-NAME\n"
      "       kizu-cli [--project DIR] model delete MODEL [--keep-file]\n"
      "       kizu-cli [--project DIR] model export MODEL TARGET\n"
+     "       kizu-cli [--project DIR] model export MODEL --onnx FILE [--aspect W:H | --image "
+     "PHOTO]\n"
+     "       kizu-cli model export --model FILE.kizumodel --onnx FILE [--aspect W:H | --image "
+     "PHOTO]\n"
      "       kizu-cli [--project DIR] model activate (MODEL | FILE.kizumodel) [--force]\n"
      "         (--force: also a model that was near chance or worse than the\n"
      "         baseline when checked after training)\n"
@@ -179,11 +257,18 @@ const Registrar reg{
      "delete removes the record and its file under the project's models/\n"
      "folder (--keep-file keeps the file); deleting the active model leaves\n"
      "the station without one. export copies the model file (TARGET may be\n"
-     "a folder).\n\n"
+     "a folder). export --onnx writes the network as standard ONNX (opset 13)\n"
+     "for OpenCV's DNN module or ONNX Runtime: input 'image' is the photo\n"
+     "resized to the model's canvas as BGR 0-255 (cv::dnn::blobFromImage), the\n"
+     "normalisation is inside the graph; outputs 'logits', 'scores' (column 1\n"
+     "is the NG score) and, for defect-map models, 'defect_map'. The graph's\n"
+     "input size is fixed: a model that keeps the photos' aspect needs their\n"
+     "size, --aspect W:H or --image PHOTO (docs/learn.md, \"ONNX export\").\n\n"
      "Examples:\n"
      "  kizu-cli -p ~/kizu/spindles model list\n"
      "  kizu-cli -p ~/kizu/spindles model rename 3 'cg init, 20 shots'\n"
-     "  kizu-cli -p ~/kizu/spindles model activate 3\n",
+     "  kizu-cli -p ~/kizu/spindles model activate 3\n"
+     "  kizu-cli -p ~/kizu/spindles model export 3 --onnx spindles.onnx --aspect 1130:460\n",
      modelCmd}};
 
 } // namespace
