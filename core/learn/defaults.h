@@ -64,6 +64,7 @@ struct DefaultRoute {
     bool anomalyKeepAspect = true;
     double anomalyCoreset = 0.1;
     double anomalyFalseReject = 0.01;
+    std::string anomalyOkRule = "max"; // PatchCoreConfig::okRule
 };
 const DefaultRoute& defaultRoute();
 

@@ -208,6 +208,7 @@ std::string toJson(const PatchCoreConfig& c)
                 {"coreset_fraction", c.coresetFraction},
                 {"coreset_projection", c.coresetProjection},
                 {"false_reject_rate", c.falseRejectRate},
+                {"ok_rule", c.okRule},
                 {"refine_with_ng", c.refineWithNg},
                 {"seed", c.seed},
                 {"device", c.device}}
@@ -231,6 +232,9 @@ PatchCoreFit fitPatchCore(const PatchCoreConfig& cfg, const std::vector<cv::Mat>
         throw InvalidArgument("The coreset fraction must be in (0, 1], e.g. 0.1.");
     if (!(cfg.falseRejectRate > 0 && cfg.falseRejectRate < 0.5))
         throw InvalidArgument("The false-reject rate must be in (0, 0.5), e.g. 0.01.");
+    if (cfg.okRule != "max" && cfg.okRule != "quantile" && cfg.okRule != "normal")
+        throw InvalidArgument("Unknown OK threshold rule '" + cfg.okRule +
+                              "': use max, quantile or normal.");
     if (cfg.init.empty())
         throw InvalidArgument("From OK photos only needs a trunk: imagenet:FILE, cg:FILE or a "
                               "Kizu model file.");
@@ -323,7 +327,10 @@ PatchCoreFit fitPatchCore(const PatchCoreConfig& cfg, const std::vector<cv::Mat>
         var += (v - mean) * (v - mean);
     const double sd = std::sqrt(var / double(n - 1));
     const double fitted = mean + normalQuantile(1 - cfg.falseRejectRate) * sd;
-    const double okThreshold = std::max({empirical * (1 + 1e-6), fitted, 1e-12});
+    const double okThreshold =
+        std::max(1e-12, cfg.okRule == "quantile" ? empirical * (1 + 1e-6)
+                        : cfg.okRule == "normal" ? fitted
+                                                 : std::max(empirical * (1 + 1e-6), fitted));
     impl.memory = bank.to(torch::kCPU).contiguous();
     impl.anomalyScale = okThreshold / std::log(2.0);
     auto toScore = [&](double d) { return float(1 - std::exp(-d / impl.anomalyScale)); };
@@ -333,6 +340,7 @@ PatchCoreFit fitPatchCore(const PatchCoreConfig& cfg, const std::vector<cv::Mat>
 
     double threshold = 0.5;
     json rule{{"rule", "ok_false_reject_rate"},
+              {"ok_rule", cfg.okRule},
               {"false_reject_rate", cfg.falseRejectRate},
               {"ok_images", n},
               {"scores", "leave-one-out"},

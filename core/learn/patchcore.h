@@ -32,6 +32,10 @@ struct PatchCoreConfig {
     // Threshold: the share of OK photos the model may reject, estimated leave-one-out on the
     // OK photos (each scored against the memory without its own patches).
     double falseRejectRate = 0.01;
+    // How the OK scores give the distance at that rate: "quantile" (at most floor(rate * n)
+    // photos above it: with under 100 photos, just above the highest), "normal" (mean + z * sd
+    // of a normal fit) or "max" (the larger of the two).
+    std::string okRule = "max";
     // With NG photos too: choose the threshold that maximises balanced accuracy on the
     // leave-one-out OK scores and the NG scores (ties: the middle of the best range).
     bool refineWithNg = true;

@@ -117,7 +117,8 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             st << anomalyTrunkInit(o.arch, trunk) << " patchcore " << o.arch << " trunk " << trunk
                << " aspect " << (o.anomalySize > 0 ? o.anomalySize : r.anomalyInputSize)
                << " coreset " << (o.anomalyCoreset > 0 ? o.anomalyCoreset : r.anomalyCoreset)
-               << " frr " << r.anomalyFalseReject << " ok_only";
+               << " frr " << r.anomalyFalseReject << " rule "
+               << (o.anomalyOkRule.empty() ? r.anomalyOkRule : o.anomalyOkRule) << " ok_only";
             spec[i] = st.str();
         } else if (i == "scratch") {
             spec[i] = "scratch";
@@ -323,6 +324,7 @@ PatchCoreConfig sweepPatchCoreConfig(const SweepPlan& plan, const SweepOptions& 
     c.keepAspect = r.anomalyKeepAspect;
     c.coresetFraction = o.anomalyCoreset > 0 ? o.anomalyCoreset : r.anomalyCoreset;
     c.falseRejectRate = r.anomalyFalseReject;
+    c.okRule = o.anomalyOkRule.empty() ? r.anomalyOkRule : o.anomalyOkRule;
     c.seed = key.seed;
     c.device = o.device;
     return c;

@@ -57,6 +57,7 @@ struct SweepOptions {
     std::string anomalyTrunk;
     int anomalySize = 0;
     double anomalyCoreset = 0;
+    std::string anomalyOkRule; // empty: the route's
 };
 // "patchcore" or "patchcore-TRUNK".
 bool isPatchCoreInit(const std::string& init);

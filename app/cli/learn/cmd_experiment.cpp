@@ -91,6 +91,7 @@ int runSweep(Args& args)
     o.anomalyTrunk = args.value("--anomaly-trunk", "");
     o.anomalySize = int(args.intValue("--anomaly-size", 0));
     o.anomalyCoreset = args.doubleValue("--coreset", 0);
+    o.anomalyOkRule = args.value("--anomaly-threshold", "");
     if (o.anomalyCoreset < 0 || o.anomalyCoreset > 1)
         throw UsageError{"--coreset: the share of OK patches PatchCore keeps, in (0, 1]"};
     const std::string shardText = args.value("--shard", "0/1");
@@ -222,6 +223,7 @@ const Registrar reg{
      "  --anomaly-trunk T    patchcore's trunk: imagenet, cg or cgmap (default: the station's)\n"
      "  --anomaly-size PX    patchcore's input, the long side (default 320)\n"
      "  --coreset F          share of OK patches patchcore remembers (default 0.1)\n"
+     "  --anomaly-threshold max|quantile|normal   patchcore's OK-only threshold rule\n"
      "  --transplant R       the share of each batch made of transplants in the X+transplant\n"
      "                       runs (default 0.25; recorded in results.csv's transplant column)\n"
      "  --transplant-params NAME|FILE   their CG preset or parameters (default pitting)\n"

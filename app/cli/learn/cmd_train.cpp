@@ -40,6 +40,7 @@ int patchcoreCmd(Args& args)
     if (args.flag("--keep-aspect")) cfg.keepAspect = true;
     cfg.coresetFraction = args.doubleValue("--coreset", route.anomalyCoreset);
     cfg.falseRejectRate = args.doubleValue("--false-reject-rate", route.anomalyFalseReject);
+    cfg.okRule = args.value("--ok-rule", route.anomalyOkRule);
     cfg.seed = std::uint64_t(args.intValue("--seed", std::int64_t(route.seed)));
     cfg.device = args.value("--device", "cpu");
     const int threads = int(args.intValue("--threads", 0));
@@ -516,6 +517,7 @@ const Registrar reg{
      "  --ok-only            ignore labelled NG photos (else they refine the threshold)\n"
      "  --coreset F          share of the OK patches remembered (default 0.1)\n"
      "  --false-reject-rate R   share of OK parts the threshold may reject (default 0.01)\n"
+     "  --ok-rule max|quantile|normal   how the OK photos' scores give that threshold\n"
      "  --size PX            patchcore's input, the long side (default 320)\n"
      "  --no-register        do not add it to the project's model list\n"
      "  --device cpu|cuda    --threads N (default: all cores)\n"
