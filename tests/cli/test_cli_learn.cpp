@@ -174,6 +174,37 @@ private Q_SLOTS:
         QVERIFY(r.err.contains("defect_map"));
     }
 
+    void patchcoreFitsOnOkPhotosOnly()
+    {
+        // --method patchcore --ok-only: the NG folder is ignored, the model is an anomaly model
+        // scored by eval like any other. A random trunk keeps the test free of weight files.
+        auto r = runCli({"train", "--method", "patchcore", "--data", tmp("data"), "--init",
+                         "scratch", "--size", "64", "--ok-only", "--out", tmp("pc.kizumodel"),
+                         "--json", "--quiet"},
+                        300000);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject j = json(r.out);
+        QCOMPARE(j["head"].toString(), QStringLiteral("anomaly"));
+        QCOMPARE(j["ok_images"].toInt(), 8);
+        QCOMPARE(j["ng_images"].toInt(), 0);
+        QVERIFY(j["bank_size"].toInt() > 0 && j["bank_size"].toInt() < j["patches"].toInt());
+        QCOMPARE(j["threshold_rule"].toObject()["rule"].toString(),
+                 QStringLiteral("ok_false_reject_rate"));
+        r = runCli({"eval", "--model", tmp("pc.kizumodel"), "--data", tmp("data"), "--json"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject e = json(r.out);
+        QVERIFY2(e["auc"].toDouble() >= 0.9, qPrintable(r.out));
+        // Two OK photos are the least; one is refused with what to do.
+        r = runCli({"train", "--method", "patchcore", "--data", tmp("data"), "--init", "scratch",
+                    "--shots", "1", "--out", tmp("pc1.kizumodel")});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.err.contains("at least two OK photos"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(tmp("pc1.kizumodel")));
+        r = runCli({"train", "--method", "knn", "--data", tmp("data")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("patchcore"));
+    }
+
     void killedRunResumesToSameWeights()
     {
         const int steps = 40;
