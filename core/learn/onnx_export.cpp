@@ -376,6 +376,10 @@ OnnxExportInfo exportOnnx(const Model& model, const std::filesystem::path& file,
                           const OnnxExportOptions& options)
 {
     const ModelInfo& info = model.info();
+    if (info.anomaly())
+        throw InvalidArgument("ONNX export of models made from OK photos only (PatchCore) is not "
+                              "available yet: their memory search is not part of the exported "
+                              "graph. Use the .kizumodel file in Kizu, or export a trained model.");
     OnnxExportInfo result;
     result.canvas = onnxCanvas(info, options);
     const auto& impl = *model.impl();

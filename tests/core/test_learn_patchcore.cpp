@@ -8,6 +8,7 @@
 #include "core/common/error.h"
 #include "core/evaluate/evaluate.h"
 #include "core/learn/model.h"
+#include "core/learn/onnx_export.h"
 #include "core/learn/patchcore.h"
 #include "tests/common/test_support.h"
 
@@ -119,6 +120,10 @@ private Q_SLOTS:
         for (const auto& im : {probe.ok[0], probe.ng[0]})
             QCOMPARE(back.predict(im), fit.model->predict(im));
 
+        // ONNX has no memory search: the export says so instead of writing a wrong graph.
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument,
+                                 exportOnnx(back, dir.filePath("pc.onnx").toStdString(), {}));
+        QVERIFY(!QFile::exists(dir.filePath("pc.onnx")));
         // A changed byte in the file (weights or memory, each has its checksum) is refused.
         std::string bytes;
         {
