@@ -64,7 +64,9 @@ struct DefaultRoute {
     bool anomalyKeepAspect = true;
     double anomalyCoreset = 0.1;
     double anomalyFalseReject = 0.01;
-    std::string anomalyOkRule = "max"; // PatchCoreConfig::okRule
+    // PatchCoreConfig::okRule: on the validation split "quantile" gave 79.9 % mean balanced
+    // accuracy over 2-64 OK photos against 77.7 % for "max" and 77.5 % for "normal".
+    std::string anomalyOkRule = "quantile";
 };
 const DefaultRoute& defaultRoute();
 

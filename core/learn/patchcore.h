@@ -35,7 +35,7 @@ struct PatchCoreConfig {
     // How the OK scores give the distance at that rate: "quantile" (at most floor(rate * n)
     // photos above it: with under 100 photos, just above the highest), "normal" (mean + z * sd
     // of a normal fit) or "max" (the larger of the two).
-    std::string okRule = "max";
+    std::string okRule = "quantile";
     // With NG photos too: choose the threshold that maximises balanced accuracy on the
     // leave-one-out OK scores and the NG scores (ties: the middle of the best range).
     bool refineWithNg = true;
