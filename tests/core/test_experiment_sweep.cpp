@@ -7,6 +7,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/learn/model.h"
+#include "core/learn/patchcore.h"
 #include "core/learn/sweep.h"
 
 #include <QTemporaryDir>
@@ -151,6 +152,41 @@ private Q_SLOTS:
             QCOMPARE(merged[i].accuracy, all[i].accuracy); // deterministic per run
         }
         QVERIFY(fs::exists(root / "merged" / "table.md"));
+    }
+
+    void patchcoreFitsTheSameOkPhotos()
+    {
+        // init patchcore-cgmap (the shipped CG defect-map trunk): runs below 2 shots are left
+        // out; at N shots it remembers the N OK photos the other inits get, and is measured.
+        SweepOptions o = tiny();
+        o.inits = {"scratch", "patchcore-cgmap"};
+        o.anomalySize = 64;
+        o.shots = "1,2";
+        const fs::path out = fs::path(m_tmp.path().toStdString()) / "pc";
+        const auto plan = planSweep(out, o, m_data);
+        QCOMPARE(plan.runs.size(), std::size_t(3)); // scratch 1, 2; patchcore 2
+        for (const auto& k : plan.runs)
+            QVERIFY(!(isPatchCoreInit(k.init) && k.shots < 2));
+        QVERIFY(plan.initSpecs.at("patchcore-cgmap").find("cgmap") != std::string::npos);
+        const PatchCoreConfig pc = sweepPatchCoreConfig(plan, o, {"patchcore-cgmap", 2, 7});
+        QCOMPARE(pc.inputSize, 64);
+        QVERIFY(pc.init.rfind("cg:", 0) == 0);
+        const auto result = runSweep(plan, o, m_data);
+        QCOMPARE(result.done, std::size_t(3));
+        const auto row = std::find_if(result.rows.begin(), result.rows.end(),
+                                      [](const auto& r) { return r.key.init == "patchcore-cgmap"; });
+        QVERIFY(row != result.rows.end());
+        QCOMPARE(row->size, 64);
+        QVERIFY(row->steps > 0); // the memory's size
+        QVERIFY(row->auc >= 0 && row->auc <= 1);
+        QCOMPARE(row->testImages, std::int64_t(4));
+        // The shots of that run hold 2 OK photos; the fit saw exactly those.
+        const auto shots = sweepShots(m_data, row->key);
+        QCOMPARE(std::count_if(shots.begin(), shots.end(), [](const auto& i) { return i.label == kOk; }),
+                 2L);
+        // An unknown trunk is refused, naming the choices.
+        o.inits = {"patchcore-resnet"};
+        QVERIFY_THROWS_EXCEPTION(InvalidArgument, sweepInitSpecs(o));
     }
 
     void choicesSayWhatToGive()
