@@ -62,7 +62,11 @@ struct DefaultRoute {
     std::string anomalyTrunk = "imagenet";
     int anomalyInputSize = 320;
     bool anomalyKeepAspect = true;
-    double anomalyCoreset = 0.1;
+    // A quarter of the patches, at most 4096: on the validation split 0.25 gave 82.2 % mean
+    // balanced accuracy over 2-32 OK photos against 78.8 % for 0.1 (mostly at 2 photos, where a
+    // tenth leaves too little memory for the leave-one-out threshold), with the same AUC.
+    double anomalyCoreset = 0.25;
+    std::int64_t anomalyMaxMemory = 4096;
     double anomalyFalseReject = 0.01;
     // PatchCoreConfig::okRule: on the validation split "quantile" gave 79.6 % mean balanced
     // accuracy over 2-64 OK photos against 77.7 % for "max" and 77.5 % for "normal".

@@ -207,6 +207,7 @@ std::string toJson(const PatchCoreConfig& c)
                 {"keep_aspect", c.keepAspect},
                 {"coreset_fraction", c.coresetFraction},
                 {"coreset_projection", c.coresetProjection},
+                {"max_memory", c.maxMemory},
                 {"false_reject_rate", c.falseRejectRate},
                 {"ok_rule", c.okRule},
                 {"refine_with_ng", c.refineWithNg},
@@ -290,8 +291,9 @@ PatchCoreFit fitPatchCore(const PatchCoreConfig& cfg, const std::vector<cv::Mat>
     auto source = torch::cat(sources).to(all.device());
     out.patches = all.size(0);
     out.featureDim = int(all.size(1));
-    const std::int64_t k =
+    std::int64_t k =
         std::max<std::int64_t>(1, std::llround(cfg.coresetFraction * double(out.patches)));
+    if (cfg.maxMemory > 0) k = std::min(k, cfg.maxMemory);
     bool cancelled = false;
     auto idx = greedyCoreset(all, k, cfg.coresetProjection, cfg.seed, progress, cancel, cancelled);
     if (cancelled) {

@@ -27,7 +27,10 @@ struct PatchCoreConfig {
     int inputSize = 320;   // the long side with keepAspect, else the square side
     bool keepAspect = true;
     // Share of all OK patches the memory keeps (greedy k-centre coreset); 1 keeps them all.
-    double coresetFraction = 0.1;
+    double coresetFraction = 0.25;
+    // At most this many patches (0: no limit): the live cost grows with the memory, and beyond
+    // about 30 photos a tenth of the patches measured as well as a quarter.
+    std::int64_t maxMemory = 4096;
     int coresetProjection = 128; // random projection used while choosing the coreset
     // Threshold: the share of OK photos the model may reject, estimated leave-one-out on the
     // OK photos (each scored against the memory without its own patches).

@@ -117,6 +117,7 @@ std::map<std::string, std::string> sweepInitSpecs(const SweepOptions& o)
             st << anomalyTrunkInit(o.arch, trunk) << " patchcore " << o.arch << " trunk " << trunk
                << " aspect " << (o.anomalySize > 0 ? o.anomalySize : r.anomalyInputSize)
                << " coreset " << (o.anomalyCoreset > 0 ? o.anomalyCoreset : r.anomalyCoreset)
+               << " max " << r.anomalyMaxMemory
                << " frr " << r.anomalyFalseReject << " rule "
                << (o.anomalyOkRule.empty() ? r.anomalyOkRule : o.anomalyOkRule) << " ok_only";
             spec[i] = st.str();
@@ -323,6 +324,7 @@ PatchCoreConfig sweepPatchCoreConfig(const SweepPlan& plan, const SweepOptions& 
     c.inputSize = o.anomalySize > 0 ? o.anomalySize : r.anomalyInputSize;
     c.keepAspect = r.anomalyKeepAspect;
     c.coresetFraction = o.anomalyCoreset > 0 ? o.anomalyCoreset : r.anomalyCoreset;
+    c.maxMemory = r.anomalyMaxMemory;
     c.falseRejectRate = r.anomalyFalseReject;
     c.okRule = o.anomalyOkRule.empty() ? r.anomalyOkRule : o.anomalyOkRule;
     c.seed = key.seed;

@@ -39,6 +39,7 @@ int patchcoreCmd(Args& args)
     if (args.flag("--square")) cfg.keepAspect = false;
     if (args.flag("--keep-aspect")) cfg.keepAspect = true;
     cfg.coresetFraction = args.doubleValue("--coreset", route.anomalyCoreset);
+    cfg.maxMemory = args.intValue("--max-memory", route.anomalyMaxMemory);
     cfg.falseRejectRate = args.doubleValue("--false-reject-rate", route.anomalyFalseReject);
     cfg.okRule = args.value("--ok-rule", route.anomalyOkRule);
     cfg.seed = std::uint64_t(args.intValue("--seed", std::int64_t(route.seed)));
@@ -515,7 +516,8 @@ const Registrar reg{
      "                       imagenet:FILE | cg:FILE | FILE.kizumodel\n"
      "  --shots N|all        patchcore: N OK photos drawn with --seed (default all)\n"
      "  --ok-only            ignore labelled NG photos (else they refine the threshold)\n"
-     "  --coreset F          share of the OK patches remembered (default 0.1)\n"
+     "  --coreset F          share of the OK patches remembered (default 0.25)\n"
+     "  --max-memory N       at most N patches remembered (default 4096; 0: no limit)\n"
      "  --false-reject-rate R   share of OK parts the threshold may reject (default 0.01)\n"
      "  --ok-rule max|quantile|normal   how the OK photos' scores give that threshold\n"
      "  --size PX            patchcore's input, the long side (default 320)\n"
