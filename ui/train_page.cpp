@@ -109,6 +109,17 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     liveLayout->addWidget(m_status);
     liveLayout->addWidget(m_verdict);
     liveLayout->addWidget(m_progress);
+    // From OK photos only has no curves: in their place, what the model does, in a few lines.
+    m_anomalyNote = note();
+    m_anomalyNote->setTextFormat(Qt::RichText);
+    m_anomalyNote->setText(
+        tr("<b>From OK photos only</b>: the model remembers small patches of your OK photos "
+           "(the most varied share, set by <i>Memory kept</i>) and marks each place of a new "
+           "photo by how unlike every remembered patch it is: its anomaly map. The photo's "
+           "worst place decides the verdict; the threshold lets about the <i>False rejects</i> "
+           "share of good parts be called NG. No NG photo is needed. Check the model on the "
+           "Compare page, where its anomaly map shows what it found."));
+    liveLayout->addWidget(m_anomalyNote);
     liveLayout->addWidget(m_charts, 1);
     liveLayout->addStretch(0); // takes the charts' room when they are hidden (From OK photos)
     auto* modelsBox =
@@ -206,6 +217,7 @@ void TrainPage::onMethodChanged()
     m_modelForm->setRowVisible(m_initPathRow, !anomaly);
     m_modelForm->setRowVisible(m_initNote, !anomaly);
     m_charts->setVisible(!anomaly);
+    m_anomalyNote->setVisible(anomaly);
     m_start->setText(anomaly ? tr("Start fitting") : tr("Start training"));
     m_start->setToolTip(anomaly ? tr("Ctrl+Return: fit the model on the train split's OK photos")
                                 : tr("Ctrl+Return"));
@@ -1377,6 +1389,7 @@ void TrainPage::onFinished(const TrainOutcome& out)
     if (out.anomaly) {
         m_progress->setRange(0, 1);
         m_progress->setValue(1);
+        m_progress->setFormat(tr("Fitted"));
     }
     if (out.testAccuracy >= 0)
         text += tr("  ·  test accuracy %1, balanced %2, AUC %3")

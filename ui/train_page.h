@@ -198,6 +198,7 @@ private:
     // live
     QLabel* m_status;
     QLabel* m_verdict; // after a run: the model against chance and the baseline
+    QLabel* m_anomalyNote;
     QString m_verdictLevel;
     QProgressBar* m_progress;
     TrainCharts* m_charts;
