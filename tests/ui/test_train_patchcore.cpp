@@ -334,13 +334,15 @@ private Q_SLOTS:
     }
 
     // KIZU_SCREENSHOT_DIR under xvfb-run: the Train page after a fit (From OK photos only
-    // chosen) and Compare's error browser with the anomaly map, on a project of larger photos.
+    // chosen) and Compare's error browser with the anomaly map, on a project of larger photos
+    // (square ones: on 320 x 200 photos every test photo, OK ones too, scored about 0.85 with the
+    // core of f8db4e0, a fit/inference difference for wide photos that core has to look into).
     void screenshots()
     {
         const QString outDir = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
         if (outDir.isEmpty()) QSKIP("set KIZU_SCREENSHOT_DIR to save screenshots");
         const QString dir = m_dir.filePath(QStringLiteral("shots"));
-        makeProject(dir, 16, 6, 320, 200);
+        makeProject(dir, 16, 6, 256, 256);
         kizu::ui::MainWindow window;
         QVERIFY(window.openProject(dir));
         window.showPage(QStringLiteral("train"));
