@@ -416,8 +416,8 @@ QWidget* TrainPage::buildForm()
         tr("On: the model learns from the train split's OK photos alone, as on a line with no "
            "NG part yet. Off: the train split's NG photos move the NG threshold (they are never "
            "remembered as good)."));
-    af->addRow(tr("&Trunk"), m_anomalyTrunk);
-    af->addRow(tr("&False rejects"), m_falseReject);
+    af->addRow(tr("Tr&unk"), m_anomalyTrunk);
+    af->addRow(tr("False re&jects"), m_falseReject);
     af->addRow(tr("Memor&y kept"), m_coreset);
     af->addRow(tr("Input si&ze"), m_anomalySize);
     af->addRow(QString(), m_okOnly);

@@ -25,6 +25,8 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QRadioButton>
@@ -191,6 +193,86 @@ private Q_SLOTS:
         QVERIFY(page.budgetBox()->isVisibleTo(&page));
         QVERIFY(!page.anomalyTrunkCombo()->isVisibleTo(&page));
         QCOMPARE(page.startButton()->text(), QStringLiteral("Start training"));
+    }
+
+    // The model list reads a record's output where registerModel keeps it: the training
+    // configuration under "train_config" (supervised runs), "method" for a PatchCore fit.
+    void modelListReadsRegisteredConfigs()
+    {
+        QTemporaryDir dir;
+        auto store = ProjectStore::create(dir.filePath(QStringLiteral("p")).toStdString());
+        kizu::project::ModelRecord map;
+        map.name = "map";
+        map.file = "models/map.kizumodel";
+        map.arch = "squeezenet1_1";
+        map.config = R"({"train_config":{"head":"defect_map","keep_aspect":true,"input_size":320},)"
+                     R"("input_size":320,"init":"scratch"})";
+        store.addModel(map);
+        kizu::project::ModelRecord pc = map;
+        pc.name = "pc";
+        pc.config = R"({"train_config":{"method":"patchcore","input_size":320,"keep_aspect":true},)"
+                    R"("method":"patchcore","input_size":320})";
+        store.addModel(pc);
+        kizu::project::ModelRecord cls = map;
+        cls.name = "cls";
+        cls.config = R"({"train_config":{"head":"classifier","input_size":128},"input_size":128})";
+        store.addModel(cls);
+        kizu::ui::ModelList list;
+        list.setStore(&store);
+        QTableWidget* t = list.table();
+        QCOMPARE(t->rowCount(), 3);
+        QStringList sizes;
+        for (int r = 0; r < t->rowCount(); ++r)
+            sizes << t->item(r, kizu::ui::ModelList::Name)->text() + QLatin1Char(':') +
+                         t->item(r, kizu::ui::ModelList::Size)->text();
+        sizes.sort();
+        QCOMPARE(sizes, QStringList({QStringLiteral("cls:classifier, 128 px"),
+                                     QStringLiteral("map:defect map, 320 px long side"),
+                                     QStringLiteral("pc:anomaly map, 320 px long side")}));
+    }
+
+    // In the main window, the new controls' mnemonics clash with no page tab, no menu and no
+    // other control shown with them (Alt+letter would only cycle between them).
+    void mnemonicsAreUnique()
+    {
+        QTemporaryDir dir;
+        makeProject(dir.filePath(QStringLiteral("m")), 2, 0);
+        kizu::ui::MainWindow w;
+        QVERIFY(w.openProject(dir.filePath(QStringLiteral("m"))));
+        w.showPage(QStringLiteral("train"));
+        w.resize(1600, 1000);
+        w.show();
+        TrainPage* page = w.trainPage();
+        page->methodCombo()->setCurrentIndex(
+            page->methodCombo()->findData(QStringLiteral("patchcore")));
+        auto mnemonic = [](const QString& text) {
+            const int k = text.indexOf(QLatin1Char('&'));
+            return k >= 0 && k + 1 < text.size() ? text.at(k + 1).toLower() : QChar();
+        };
+        QMultiMap<QChar, QString> taken;
+        auto* tabs = w.findChild<QTabWidget*>();
+        QVERIFY(tabs);
+        for (int i = 0; i < tabs->count(); ++i)
+            taken.insert(mnemonic(tabs->tabText(i)), tabs->tabText(i));
+        for (auto* menu : w.menuBar()->findChildren<QMenu*>(Qt::FindDirectChildrenOnly))
+            taken.insert(mnemonic(menu->title()), menu->title());
+        for (auto* label : page->findChildren<QLabel*>())
+            if (label->buddy() && label->isVisibleTo(page))
+                taken.insert(mnemonic(label->text()), label->text());
+        for (auto* button : page->findChildren<QAbstractButton*>())
+            if (button->isVisibleTo(page)) taken.insert(mnemonic(button->text()), button->text());
+        taken.remove(QChar());
+        QStringList mine{page->okOnlyBox()->text()};
+        for (auto* label : page->findChildren<QLabel*>())
+            for (QWidget* w : std::initializer_list<QWidget*>{
+                     page->methodCombo(), page->anomalyTrunkCombo(), page->falseRejectSpin(),
+                     page->coresetSpin(), page->anomalySizeSpin()})
+                if (label->buddy() == w) mine << label->text();
+        QCOMPARE(mine.size(), 6);
+        for (const QString& text : mine)
+            QVERIFY2(!mnemonic(text).isNull() && taken.count(mnemonic(text)) == 1,
+                     qPrintable(text + QStringLiteral(" clashes with: ") +
+                                QStringList(taken.values(mnemonic(text))).join(", ")));
     }
 
     void fitFromOkPhotosOnly()
