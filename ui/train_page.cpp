@@ -1408,7 +1408,7 @@ void TrainPage::onFinished(const TrainOutcome& out)
 
 bool TrainPage::measureSpeed()
 {
-    if (isTraining()) return false;
+    if (isTraining() || isAnomalyMethod()) return false; // a fit has no training speed
     const QString arch = m_arch->currentData().toString();
     if (!m_runner->measureSpeed(arch, m_size->value(), m_batchSpin->value())) return false;
     m_speed->setText(tr("Measuring %1 at %2 px...").arg(arch).arg(m_size->value()));
