@@ -12,17 +12,20 @@
 #include "core/common/paths.h"
 #include "core/learn/defaults.h"
 #include "core/learn/model.h"
+#include "core/learn/model_classifier.h"
 #include "core/learn/train_run.h"
 #include "core/project/project_store.h"
 #include "ui/compare_models.h"
 #include "ui/compare_page.h"
 #include "ui/inspect_page.h"
+#include "ui/inspect_pipeline.h"
 #include "ui/main_window.h"
 #include "ui/model_list.h"
 #include "ui/model_overlay.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QMenu>
@@ -45,6 +48,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 using kizu::project::Label;
 using kizu::project::ProjectStore;
@@ -348,6 +352,30 @@ private Q_SLOTS:
             QCOMPARE(page.overlayCaptionText(),
                      kizu::ui::overlayCaption(kizu::ui::Overlay::AnomalyMap));
             QVERIFY(page.overlayCaptionText().startsWith(QLatin1String("Anomaly map")));
+        }
+        {
+            // Inspect's live view: the model judges frames from a folder and draws its map.
+            const QString frames = m_dir.filePath(QStringLiteral("frames"));
+            QVERIFY(QDir().mkpath(frames));
+            for (int i = 0; i < 3; ++i) {
+                std::ofstream f((frames + QStringLiteral("/f%1.png").arg(i)).toStdString(),
+                                std::ios::binary);
+                f << photo(200 + i, i == 1);
+            }
+            kizu::ui::InspectPage page;
+            const std::string file = m_modelFile.toStdString();
+            page.addMethod(
+                QStringLiteral("anomaly"),
+                [file] { return std::make_unique<kizu::learn::ModelClassifier>(file); },
+                kizu::ui::Overlay::AnomalyMap);
+            QCOMPARE(page.overlayText(), QStringLiteral("Anomaly map overlay (H)"));
+            page.setHeatmapShown(true);
+            page.setSourceUri(QStringLiteral("folder:") + frames + QStringLiteral("?fps=50"));
+            QSignalSpy stopped(page.pipeline(), &kizu::ui::InspectPipeline::stopped);
+            page.startInspection();
+            QVERIFY(stopped.wait(120000));
+            QTRY_VERIFY(!page.shownFrame().isNull());
+            QVERIFY(page.heatmapOnScreen());
         }
         kizu::learn::activateModel(store, m_modelId);
         kizu::ui::MainWindow w;
