@@ -296,7 +296,9 @@ bool TrainPage::startAnomaly()
     m_progress->setFormat(QString());
     m_status->setText(tr("Starting: reading the OK photos..."));
     showVerdict({}, {});
-    if (!m_runner->startAnomaly(QString::fromStdString(m_store->dir().string()), s)) return false;
+    if (!m_runner->startAnomaly(QString::fromStdString(m_store->dir().string()), s,
+                                m_threads->value()))
+        return false;
     m_elapsed.start();
     setRunning(true);
     Q_EMIT trainingStarted();

@@ -1,6 +1,7 @@
 #include "ui/train_runner.h"
 
 #include "core/common/error.h"
+#include "core/learn/model.h"
 
 #include <QElapsedTimer>
 #include <QThread>
@@ -174,9 +175,13 @@ bool TrainRunner::launchRun(const QString& projectDir, std::optional<kizu::learn
     });
 }
 
-bool TrainRunner::startAnomaly(const QString& projectDir, const kizu::learn::AnomalyRunSpec& spec)
+bool TrainRunner::startAnomaly(const QString& projectDir, const kizu::learn::AnomalyRunSpec& spec,
+                               int threads)
 {
-    return launch([this, dir = projectDir.toStdString(), spec](const kizu::CancelToken& cancel) {
+    return launch([this, dir = projectDir.toStdString(), spec,
+                   threads](const kizu::CancelToken& cancel) {
+        // LibTorch defaults to one thread here; the trainer sets its own, the fit needs this.
+        kizu::learn::setTorchThreads(threads);
         // Progress comes per photo and per coreset pick: forward at most about ten a second.
         QElapsedTimer sent;
         auto progress = [this, &sent](const kizu::Progress& p) {

@@ -48,7 +48,9 @@ public:
     bool start(const QString& projectDir, const kizu::learn::RunSpec& spec);
     bool resume(const QString& projectDir);
     // From OK photos only: reports through fitProgress(); a cancelled fit leaves nothing.
-    bool startAnomaly(const QString& projectDir, const kizu::learn::AnomalyRunSpec& spec);
+    // threads: LibTorch's threads for the fit (0: all cores, as for training).
+    bool startAnomaly(const QString& projectDir, const kizu::learn::AnomalyRunSpec& spec,
+                      int threads = 0);
     bool measureSpeed(const QString& arch, int inputSize, int batch);
     void cancel();
     bool isRunning() const { return m_thread != nullptr; }
