@@ -894,7 +894,7 @@ void ComparePage::updateSelection()
     m_heatView->showMessage(tr("Drawing..."));
     (void)QtConcurrent::run([self, gen, path, withBaseline, params, modelFile, cache, info] {
         QImage b, h;
-        bool defectMap = false;
+        std::string head;
         QString error;
         try {
             cv::Mat im = cv::imread(path, cv::IMREAD_COLOR);
@@ -908,14 +908,14 @@ void ComparePage::updateSelection()
                     cache->file = modelFile;
                 }
                 h = toQImage(kizu::learn::annotatedImage(im, nullptr, cache->model.get()));
-                defectMap = cache->model->info().defectMap();
+                head = cache->model->info().head;
             }
         } catch (const std::exception& e) {
             error = QString::fromStdString(e.what());
         }
         QMetaObject::invokeMethod(
             self.data(),
-            [self, gen, b, h, defectMap, info, error] {
+            [self, gen, b, h, head, info, error] {
                 if (!self) return;
                 if (!error.isEmpty()) {
                     self->m_drawnKey.clear();
@@ -923,23 +923,24 @@ void ComparePage::updateSelection()
                     self->m_heatView->showMessage(error);
                     return;
                 }
-                self->showPreview(gen, b, h, defectMap, info);
+                self->showPreview(gen, b, h, overlayOf(head), info);
             },
             Qt::QueuedConnection);
     });
 }
 
 void ComparePage::showPreview(quint64 generation, const QImage& baseline, const QImage& heat,
-                              bool defectMap, const QString&)
+                              Overlay overlay, const QString&)
 {
     if (generation != m_previewGeneration) return; // a newer selection is being drawn
     m_baselineView->showImage(baseline);
     if (heat.isNull()) {
         m_heatView->showMessage(tr("Add a model to the comparison to see where it finds defects."));
     } else {
-        // A defect map is drawn on its absolute scale (probability 0 to 1), a classifier's map
-        // as its class activation; the caption says which.
-        m_heatCaption->setText(overlayCaption(defectMap));
+        // A defect map is drawn on its absolute scale (probability 0 to 1), an anomaly map too
+        // (0.5 at the threshold), a classifier's map as its class activation; the caption says
+        // which.
+        m_heatCaption->setText(overlayCaption(overlay));
         m_heatView->showImage(heat);
     }
     Q_EMIT previewReady();

@@ -8,6 +8,7 @@
 
 #include "core/experiment/experiment.h"
 #include "ui/compare_models.h"
+#include "ui/model_overlay.h"
 
 #include <QFutureWatcher>
 #include <QWidget>
@@ -104,8 +105,8 @@ private:
     void onEvaluationDone();
     void showProgress(qint64 done, qint64 total, const QString& stage);
     void updateSelection();
-    void showPreview(quint64 generation, const QImage& baseline, const QImage& heat, bool defectMap,
-                     const QString& info);
+    void showPreview(quint64 generation, const QImage& baseline, const QImage& heat,
+                     Overlay overlay, const QString& info);
     void refreshExperimentFiles();
     void redrawShots();
     void setRunning(bool running);

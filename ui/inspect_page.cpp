@@ -276,14 +276,19 @@ void InspectPage::clearView()
 void InspectPage::clearMethods()
 {
     m_factories.clear();
-    m_defectMap.clear();
+    m_overlays.clear();
     m_method->clear();
 }
 
 void InspectPage::addMethod(const QString& name, ClassifierFactory factory, bool defectMap)
 {
+    addMethod(name, std::move(factory), defectMap ? Overlay::DefectMap : Overlay::Heatmap);
+}
+
+void InspectPage::addMethod(const QString& name, ClassifierFactory factory, Overlay overlay)
+{
     m_factories.append(std::move(factory));
-    m_defectMap.append(defectMap);
+    m_overlays.append(overlay);
     m_method->addItem(name);
     updateOverlayText();
 }
@@ -291,12 +296,23 @@ void InspectPage::addMethod(const QString& name, ClassifierFactory factory, bool
 void InspectPage::updateOverlayText()
 {
     const int k = m_method->currentIndex();
-    const bool map = k >= 0 && k < m_defectMap.size() && m_defectMap[k];
-    m_heatmap->setText(tr("%1 overlay (H)").arg(overlayName(map)));
-    m_heatmap->setToolTip(map ? tr("The model's defect map over the frame: the probability of a "
-                                   "defect at each place, blue 0 to red 1")
-                              : tr("Where the method sees NG over the frame (a model's class "
-                                   "activation map, the baseline's deciding blobs)"));
+    const Overlay overlay = k >= 0 && k < m_overlays.size() ? m_overlays[k] : Overlay::Heatmap;
+    m_heatmap->setText(tr("%1 overlay (H)").arg(overlayName(overlay)));
+    switch (overlay) {
+    case Overlay::DefectMap:
+        m_heatmap->setToolTip(tr("The model's defect map over the frame: the probability of a "
+                                 "defect at each place, blue 0 to red 1"));
+        break;
+    case Overlay::AnomalyMap:
+        m_heatmap->setToolTip(tr("The model's anomaly map over the frame: how unlike the OK "
+                                 "photos it learned from each place is; from the middle of the "
+                                 "scale (0.5) on, the place would make the part NG"));
+        break;
+    case Overlay::Heatmap:
+        m_heatmap->setToolTip(tr("Where the method sees NG over the frame (a model's class "
+                                 "activation map, the baseline's deciding blobs)"));
+        break;
+    }
 }
 
 QString InspectPage::overlayText() const

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ui/inspect_pipeline.h"
+#include "ui/model_overlay.h"
 
 #include <QElapsedTimer>
 #include <QWidget>
@@ -39,6 +40,8 @@ public:
     void clearMethods();
     // defectMap: the method is a defect-map model, whose overlay is its defect map (issue 21).
     void addMethod(const QString& name, ClassifierFactory factory, bool defectMap = false);
+    // overlay: what the method draws (a model's defect map, anomaly map or heatmap).
+    void addMethod(const QString& name, ClassifierFactory factory, Overlay overlay);
     void setClassifierFactory(ClassifierFactory factory, const QString& methodName); // just one
     // The method offered as a second opinion ("Also show the baseline"); none when empty.
     void setSecondFactory(ClassifierFactory factory, const QString& name);
@@ -94,7 +97,7 @@ private:
     InspectPipeline* m_pipeline;
     kizu::project::ProjectStore* m_store = nullptr;
     QList<ClassifierFactory> m_factories;
-    QList<bool> m_defectMap; // per method
+    QList<Overlay> m_overlays; // per method
     ClassifierFactory m_secondFactory;
     InspectResult m_last;
     QString m_sessionGroup;

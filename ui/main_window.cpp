@@ -143,18 +143,19 @@ void MainWindow::updateInspectMethods()
     if (m_store) {
         if (auto active = m_store->meta("active_model"); active && !active->empty()) {
             const std::string file = *active;
-            // The model's record says whether it draws a defect map (its training config).
-            bool defectMap = false;
+            // The model's record says what it draws: a defect map, an anomaly map (PatchCore)
+            // or a class activation map.
+            Overlay overlay = Overlay::Heatmap;
             try {
                 if (const auto id = kizu::learn::activeModelId(*m_store))
                     if (const auto r = m_store->model(*id))
-                        defectMap =
-                            isDefectMapConfig(nlohmann::json::parse(r->config, nullptr, false));
+                        overlay =
+                            overlayOf(recordHead(nlohmann::json::parse(r->config, nullptr, false)));
             } catch (const kizu::Error&) {
             }
             m_inspect->addMethod(
                 tr("Active model: %1").arg(QFileInfo(QString::fromStdString(file)).fileName()),
-                [file] { return std::make_unique<kizu::learn::ModelClassifier>(file); }, defectMap);
+                [file] { return std::make_unique<kizu::learn::ModelClassifier>(file); }, overlay);
         }
     }
     const auto params = m_baseline->params();

@@ -244,10 +244,14 @@ void ModelList::reload()
             m_table->setItem(row, Arch, cell(QString::fromStdString(r.arch)));
             const int size = cfg.value("input_size", 0);
             auto* sizeItem = new NumberItem(size, headText(cfg));
-            sizeItem->setToolTip(isDefectMapConfig(cfg)
-                                     ? tr("A defect map: where the defect is, and the verdict "
+            const std::string head = recordHead(cfg);
+            sizeItem->setToolTip(
+                head == "defect_map" ? tr("A defect map: where the defect is, and the verdict "
                                           "from it")
-                                     : tr("An image classifier: one OK/NG score per photo"));
+                : head == "anomaly"
+                    ? tr("An anomaly map, learned from OK photos only (PatchCore): how unlike "
+                         "the OK photos each place is, and the verdict from its worst place")
+                    : tr("An image classifier: one OK/NG score per photo"));
             m_table->setItem(row, Size, sizeItem);
             m_table->setItem(row, Init, cell(initText(cfg.value("init", std::string()))));
             const int shots = cfg.value("shots", 0);

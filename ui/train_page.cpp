@@ -79,6 +79,7 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
             [this](const kizu::learn::ValidationPoint& v) { m_charts->addValidation(v); });
     connect(m_runner, &TrainRunner::stage, this,
             [this](const QString& text) { m_status->setText(text); });
+    connect(m_runner, &TrainRunner::fitProgress, this, &TrainPage::onFitProgress);
     connect(m_runner, &TrainRunner::finished, this, &TrainPage::onFinished);
     connect(m_runner, &TrainRunner::speedMeasured, this, &TrainPage::onSpeed);
 
@@ -108,7 +109,19 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     liveLayout->addWidget(m_status);
     liveLayout->addWidget(m_verdict);
     liveLayout->addWidget(m_progress);
+    // From OK photos only has no curves: in their place, what the model does, in a few lines.
+    m_anomalyNote = note();
+    m_anomalyNote->setTextFormat(Qt::RichText);
+    m_anomalyNote->setText(
+        tr("<b>From OK photos only</b>: the model remembers small patches of your OK photos "
+           "(the most varied share, set by <i>Memory kept</i>) and marks each place of a new "
+           "photo by how unlike every remembered patch it is: its anomaly map. The photo's "
+           "worst place decides the verdict; the threshold lets about the <i>False rejects</i> "
+           "share of good parts be called NG. No NG photo is needed. Check the model on the "
+           "Compare page, where its anomaly map shows what it found."));
+    liveLayout->addWidget(m_anomalyNote);
     liveLayout->addWidget(m_charts, 1);
+    liveLayout->addStretch(0); // takes the charts' room when they are hidden (From OK photos)
     auto* modelsBox =
         new QGroupBox(tr("Models of this project (select runs to compare their curves)"));
     auto* mb = new QVBoxLayout(modelsBox);
@@ -145,6 +158,8 @@ TrainPage::TrainPage(QWidget* parent) : QWidget(parent)
     shortcut(QKeySequence(Qt::CTRL | Qt::Key_M), [this] { measureSpeed(); });
     setRunning(false);
     onHeadChanged();
+    refreshAnomalyTrunks();
+    onMethodChanged();
     refreshSpeed();
 }
 
@@ -175,6 +190,127 @@ void TrainPage::onHeadChanged()
         m_settingSize = false;
     }
     refreshInitChoices();
+}
+
+QWidget* TrainPage::budgetBox() const
+{
+    return m_budgetBox;
+}
+
+QString TrainPage::method() const
+{
+    return m_method->currentData().toString();
+}
+
+// From OK photos only needs none of the supervised run's budget, output, initialisation or
+// advanced options: they are hidden, and its own settings shown.
+void TrainPage::onMethodChanged()
+{
+    const bool anomaly = isAnomalyMethod();
+    m_anomalyBox->setVisible(anomaly);
+    m_budgetBox->setVisible(!anomaly);
+    m_advancedToggle->setVisible(!anomaly);
+    m_advanced->setVisible(!anomaly && m_advancedToggle->isChecked());
+    m_modelForm->setRowVisible(m_head, !anomaly);
+    m_modelForm->setRowVisible(m_measure->parentWidget(), !anomaly);
+    m_modelForm->setRowVisible(m_init, !anomaly);
+    m_modelForm->setRowVisible(m_initPathRow, !anomaly);
+    m_modelForm->setRowVisible(m_initNote, !anomaly);
+    m_charts->setVisible(!anomaly);
+    m_anomalyNote->setVisible(anomaly);
+    m_start->setText(anomaly ? tr("Start fitting") : tr("Start training"));
+    m_start->setToolTip(anomaly ? tr("Ctrl+Return: fit the model on the train split's OK photos")
+                                : tr("Ctrl+Return"));
+    m_cancel->setToolTip(anomaly
+                             ? tr("Esc: stops the fit; nothing is saved")
+                             : tr("Esc: stops after the step in flight and keeps a checkpoint to "
+                                  "resume"));
+    if (!isTraining()) {
+        m_status->setText(idleStatus());
+        m_progress->setRange(0, 1);
+        m_progress->setValue(0);
+        m_progress->setFormat(QString());
+    }
+    refreshData();
+}
+
+// A trunk whose weights file is missing stays listed, greyed out, with the reason as its tooltip.
+void TrainPage::refreshAnomalyTrunks()
+{
+    const std::string arch = m_arch->currentData().toString().toStdString();
+    auto* model = qobject_cast<QStandardItemModel*>(m_anomalyTrunk->model());
+    int firstUsable = -1;
+    for (int i = 0; i < m_anomalyTrunk->count(); ++i) {
+        QString why;
+        try {
+            (void)kizu::learn::anomalyTrunkInit(
+                arch, m_anomalyTrunk->itemData(i).toString().toStdString());
+        } catch (const kizu::Error& e) {
+            why = QString::fromStdString(e.what());
+        }
+        const bool usable = why.isEmpty();
+        if (model) model->item(i)->setEnabled(usable);
+        m_anomalyTrunk->setItemData(i, why.isEmpty() ? QVariant() : QVariant(why), Qt::ToolTipRole);
+        if (usable && firstUsable < 0) firstUsable = i;
+    }
+    const int def =
+        m_anomalyTrunk->findData(QString::fromStdString(kizu::learn::defaultRoute().anomalyTrunk));
+    const int cur = m_anomalyTrunk->currentIndex();
+    const bool curUsable = cur >= 0 && (!model || model->item(cur)->isEnabled());
+    if (!curUsable)
+        m_anomalyTrunk->setCurrentIndex(
+            def >= 0 && model && model->item(def)->isEnabled() ? def : std::max(0, firstUsable));
+}
+
+kizu::learn::AnomalyRunSpec TrainPage::anomalySpec() const
+{
+    kizu::learn::AnomalyRunSpec s;
+    auto& c = s.config;
+    c.arch = m_arch->currentData().toString().toStdString();
+    c.init = kizu::learn::anomalyTrunkInit(c.arch,
+                                           m_anomalyTrunk->currentData().toString().toStdString());
+    c.inputSize = m_anomalySize->value();
+    c.keepAspect = kizu::learn::defaultRoute().anomalyKeepAspect;
+    c.coresetFraction = m_coreset->value() / 100.0;
+    c.falseRejectRate = m_falseReject->value() / 100.0;
+    c.seed = std::uint64_t(m_seed->value());
+    s.okOnly = m_okOnly->isChecked();
+    s.shots = m_shotsMode->isChecked() ? m_shots->value() : 0;
+    s.name = m_name->text().trimmed().toStdString();
+    s.validationPerClass = m_valPerClass->value();
+    return s;
+}
+
+bool TrainPage::startAnomaly()
+{
+    kizu::learn::AnomalyRunSpec s;
+    try {
+        s = anomalySpec();
+    } catch (const kizu::Error& e) {
+        showError(tr("Cannot fit"), QString::fromStdString(e.what()));
+        return false;
+    }
+    m_charts->reset(0);
+    m_progress->setRange(0, 0); // busy until the first report
+    m_progress->setValue(0);
+    m_progress->setFormat(QString());
+    m_status->setText(tr("Starting: reading the OK photos..."));
+    showVerdict({}, {});
+    if (!m_runner->startAnomaly(QString::fromStdString(m_store->dir().string()), s,
+                                m_threads->value()))
+        return false;
+    m_elapsed.start();
+    setRunning(true);
+    Q_EMIT trainingStarted();
+    return true;
+}
+
+void TrainPage::onFitProgress(qint64 done, qint64 total, const QString& text)
+{
+    m_progress->setRange(0, int(std::max<qint64>(1, total)));
+    m_progress->setValue(int(std::min(done, std::max<qint64>(1, total))));
+    m_progress->setFormat(QStringLiteral("%p %"));
+    m_status->setText(tr("%1  ·  elapsed %2").arg(text, duration(m_elapsed.elapsed() / 1000.0)));
 }
 
 TrainPage::~TrainPage()
@@ -218,6 +354,82 @@ QWidget* TrainPage::buildForm()
     m_pendingBox->hide();
     v->addWidget(m_pendingBox);
 
+    // Method: supervised training, or an anomaly model from OK photos only (issue 22).
+    auto* methodBox = new QGroupBox(tr("Method"));
+    auto* mf = new QFormLayout(methodBox);
+    m_method = new QComboBox;
+    m_method->setObjectName(QStringLiteral("trainMethod"));
+    m_method->addItem(tr("Train on OK and NG photos"), QStringLiteral("supervised"));
+    m_method->addItem(tr("From OK photos only (PatchCore)"), QStringLiteral("patchcore"));
+    m_method->setToolTip(
+        tr("<b>Train on OK and NG photos</b>: a network learns what NG looks like from your "
+           "labeled photos.<br><b>From OK photos only</b>: for a line with no (or few) NG parts "
+           "yet. The model remembers what good surfaces look like and calls a part NG where it "
+           "looks unlike every OK photo; it needs no NG photo and takes seconds, not minutes."));
+    mf->addRow(tr("&Method"), m_method);
+    m_anomalyBox = new QWidget;
+    auto* af = new QFormLayout(m_anomalyBox);
+    af->setContentsMargins(0, 0, 0, 0);
+    m_anomalyTrunk = new QComboBox;
+    m_anomalyTrunk->setObjectName(QStringLiteral("anomalyTrunk"));
+    m_anomalyTrunk->addItem(tr("ImageNet features"), QStringLiteral("imagenet"));
+    m_anomalyTrunk->addItem(tr("CG classifier's features"), QStringLiteral("cg"));
+    m_anomalyTrunk->addItem(tr("CG defect map's features"), QStringLiteral("cgmap"));
+    m_anomalyTrunk->setToolTip(
+        tr("The frozen network that describes each patch of a photo. ImageNet features are the "
+           "station's default; the CG ones come from the shipped models trained on rendered "
+           "grinding marks. A choice whose weights file is missing is greyed out."));
+    m_falseReject = new QDoubleSpinBox;
+    m_falseReject->setObjectName(QStringLiteral("falseRejectRate"));
+    m_falseReject->setDecimals(1);
+    m_falseReject->setRange(0.1, 20);
+    m_falseReject->setSingleStep(0.5);
+    m_falseReject->setSuffix(tr(" % of good parts"));
+    m_falseReject->setValue(kizu::learn::defaultRoute().anomalyFalseReject * 100);
+    m_falseReject->setToolTip(
+        tr("How many good parts the model may call NG. The NG threshold is set so that about "
+           "this share of your OK photos would be rejected. Lower: fewer false alarms but more "
+           "missed defects. With labeled NG photos in use, they move the threshold too."));
+    m_coreset = new QDoubleSpinBox;
+    m_coreset->setObjectName(QStringLiteral("memoryShare"));
+    m_coreset->setDecimals(0);
+    m_coreset->setRange(1, 100);
+    m_coreset->setSingleStep(5);
+    m_coreset->setSuffix(tr(" % of the patches"));
+    m_coreset->setValue(kizu::learn::defaultRoute().anomalyCoreset * 100);
+    m_coreset->setToolTip(
+        tr("How much of the OK photos' detail the model keeps in its memory (the most varied "
+           "patches are kept first). More: slightly finer judgement, but slower inspection and a "
+           "larger model file."));
+    m_anomalySize = new QSpinBox;
+    m_anomalySize->setObjectName(QStringLiteral("anomalySize"));
+    m_anomalySize->setRange(32, 1024);
+    m_anomalySize->setSingleStep(32);
+    m_anomalySize->setValue(kizu::learn::defaultRoute().anomalyInputSize);
+    const bool anomalyAspect = kizu::learn::defaultRoute().anomalyKeepAspect;
+    m_anomalySize->setSuffix(anomalyAspect ? tr(" px long side") : tr(" px square side"));
+    m_anomalySize->setToolTip(
+        tr("The photo's long side in pixels as the model sees it (the photo keeps its aspect). "
+           "Larger finds smaller defects but is slower."));
+    m_okOnly = new QCheckBox(tr("Ignore &labeled NG photos"));
+    m_okOnly->setObjectName(QStringLiteral("okOnly"));
+    m_okOnly->setChecked(true);
+    m_okOnly->setToolTip(
+        tr("On: the model learns from the train split's OK photos alone, as on a line with no "
+           "NG part yet. Off: the train split's NG photos move the NG threshold (they are never "
+           "remembered as good)."));
+    af->addRow(tr("Tr&unk"), m_anomalyTrunk);
+    af->addRow(tr("False re&jects"), m_falseReject);
+    af->addRow(tr("Memor&y kept"), m_coreset);
+    af->addRow(tr("Input si&ze"), m_anomalySize);
+    af->addRow(QString(), m_okOnly);
+    mf->addRow(m_anomalyBox);
+    for (QComboBox* box : {m_method, m_anomalyTrunk}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(16);
+    }
+    v->addWidget(methodBox);
+
     // Data
     auto* data = new QGroupBox(tr("Training data"));
     auto* dl = new QGridLayout(data);
@@ -247,6 +459,7 @@ QWidget* TrainPage::buildForm()
     // Model
     auto* model = new QGroupBox(tr("Model"));
     auto* ml = new QFormLayout(model);
+    m_modelForm = ml;
     m_arch = new QComboBox;
     for (const auto& a : kizu::learn::architectures())
         m_arch->addItem(QString::fromStdString(a), QString::fromStdString(a));
@@ -290,6 +503,7 @@ QWidget* TrainPage::buildForm()
     m_browse = new QToolButton;
     m_browse->setText(QStringLiteral("..."));
     auto* inRow = new QHBoxLayout;
+    m_initPathRow = inRow;
     inRow->addWidget(m_imagenetPath, 1);
     inRow->addWidget(m_browse);
     m_initNote = note();
@@ -304,6 +518,7 @@ QWidget* TrainPage::buildForm()
 
     // Budget
     auto* budget = new QGroupBox(tr("Budget"));
+    m_budgetBox = budget;
     auto* bl = new QFormLayout(budget);
     m_budget = new QSpinBox;
     m_budget->setRange(1, 10000000);
@@ -455,8 +670,10 @@ QWidget* TrainPage::buildForm()
         if (!m_settingSize) m_sizeUserEdited = true;
     });
     connect(m_head, &QComboBox::currentIndexChanged, this, &TrainPage::onHeadChanged);
+    connect(m_method, &QComboBox::currentIndexChanged, this, &TrainPage::onMethodChanged);
     connect(m_arch, &QComboBox::currentIndexChanged, this, [this] {
         refreshInitChoices();
+        refreshAnomalyTrunks();
         refreshSpeed();
     });
     connect(m_init, &QComboBox::activated, this, [this] { m_initUserChosen = true; });
@@ -480,6 +697,7 @@ QWidget* TrainPage::buildForm()
             refreshData();
         });
     connect(m_budgetUnit, &QComboBox::currentIndexChanged, this, &TrainPage::updateEstimate);
+    connect(m_okOnly, &QCheckBox::toggled, this, &TrainPage::refreshData);
     connect(m_shotsMode, &QRadioButton::toggled, this, [this] {
         m_shots->setEnabled(m_shotsMode->isChecked());
         refreshData();
@@ -543,7 +761,31 @@ void TrainPage::refreshData()
     QString text;
     if (!m_store)
         text = tr("Open a project first.");
-    else if (m_trainOk == 0 || m_trainNg == 0)
+    else if (isAnomalyMethod()) {
+        // From OK photos only: the OK photos are all it needs; NG photos at most move the
+        // threshold.
+        if (m_trainOk < 2)
+            text = tr("<b>From OK photos only needs at least two OK photos</b> in the train split "
+                      "(better 16 or more; now %1): label OK photos and assign the split on the "
+                      "Dataset page.")
+                       .arg(m_trainOk);
+        else {
+            text = tr("Train split: %1 OK + %2 NG.").arg(m_trainOk).arg(m_trainNg);
+            if (m_shotsMode->isChecked())
+                text += tr(" Remembers %1 OK photos drawn with the seed.")
+                            .arg(std::min<qint64>(m_shots->value(), m_trainOk));
+            else
+                text += tr(" Remembers every OK photo.");
+            if (m_trainNg > 0)
+                text += m_okOnly->isChecked() ? tr(" The NG photos are ignored.")
+                                              : tr(" The NG photos move the threshold.");
+            text += (m_testOk + m_testNg) > 0
+                        ? tr(" The model is measured on the test split (%1 OK + %2 NG).")
+                              .arg(m_testOk)
+                              .arg(m_testNg)
+                        : tr(" <b>No test split</b>: the model gets no test metrics.");
+        }
+    } else if (m_trainOk == 0 || m_trainNg == 0)
         text = tr("<b>The train split needs OK and NG images</b> (now %1 OK, %2 NG): label images "
                   "and assign the split on the Dataset page.")
                    .arg(m_trainOk)
@@ -947,9 +1189,11 @@ void TrainPage::setRunning(bool running)
 {
     m_formWidget->setEnabled(true);
     for (QWidget* w : std::initializer_list<QWidget*>{
-             m_wholeSplit,   m_shotsMode, m_shots,  m_seed,       m_arch,      m_head,   m_init,
-             m_imagenetPath, m_browse,    m_budget, m_budgetUnit, m_batchSpin, m_size,   m_augment,
-             m_transplant,   m_advanced,  m_name,   m_measure,    m_resume,    m_discard})
+             m_method,     m_anomalyTrunk, m_falseReject, m_coreset,  m_anomalySize, m_okOnly,
+             m_wholeSplit, m_shotsMode,    m_shots,       m_seed,     m_arch,        m_head,
+             m_init,       m_imagenetPath, m_browse,      m_budget,   m_budgetUnit,  m_batchSpin,
+             m_size,       m_augment,      m_transplant,  m_advanced, m_name,        m_measure,
+             m_resume,     m_discard})
         w->setEnabled(!running);
     m_transplantRatio->setEnabled(!running && m_transplant->isChecked());
     m_start->setEnabled(!running && m_store);
@@ -979,6 +1223,8 @@ void TrainPage::showError(const QString& title, const QString& text)
 bool TrainPage::startTraining()
 {
     if (!m_store || isTraining()) return false;
+    // A fit writes a new run-N beside a pending run's checkpoint, which keeps its own name.
+    if (isAnomalyMethod()) return startAnomaly();
     if (m_pending) {
         showError(tr("An unfinished run"),
                   tr("This project has an unfinished run. Resume it (Ctrl+R) or discard it before "
@@ -1048,7 +1294,9 @@ bool TrainPage::resumeTraining()
 void TrainPage::cancelTraining()
 {
     if (!isTraining()) return;
-    m_status->setText(tr("Cancelling after the step in flight; a checkpoint is kept..."));
+    m_status->setText(isAnomalyMethod()
+                          ? tr("Cancelling the fit...")
+                          : tr("Cancelling after the step in flight; a checkpoint is kept..."));
     m_cancel->setEnabled(false);
     m_runner->cancel();
 }
@@ -1107,6 +1355,16 @@ void TrainPage::onFinished(const TrainOutcome& out)
         showError(tr("Training failed"), out.error);
         return;
     }
+    if (out.cancelled && out.anomaly) {
+        const QString text = tr("The fit was cancelled; nothing was saved.");
+        m_progress->setRange(0, 1);
+        m_progress->setValue(0);
+        m_progress->setFormat(QString());
+        m_status->setText(text);
+        Q_EMIT statusMessage(text);
+        Q_EMIT trainingFinished(out);
+        return;
+    }
     if (out.cancelled) {
         const QString text = tr("Cancelled at step %1. The run is kept: resume it (Ctrl+R) or "
                                 "discard it.")
@@ -1121,10 +1379,20 @@ void TrainPage::onFinished(const TrainOutcome& out)
         QSettings().setValue(speedKey(m_runArch, m_runSize), out.imagesPerSecond);
         refreshSpeed();
     }
-    QString text = tr("Finished \"%1\": %2 in %3")
-                       .arg(out.modelName)
-                       .arg(tr("%n step(s)", nullptr, int(out.steps)))
-                       .arg(duration(out.seconds));
+    QString text = out.anomaly ? tr("Fitted \"%1\" from %2 in %3: %4 remembered")
+                                     .arg(out.modelName)
+                                     .arg(tr("%n OK photo(s)", nullptr, int(out.okImages)))
+                                     .arg(duration(out.seconds))
+                                     .arg(tr("%n patch(es)", nullptr, int(out.memoryPatches)))
+                               : tr("Finished \"%1\": %2 in %3")
+                                     .arg(out.modelName)
+                                     .arg(tr("%n step(s)", nullptr, int(out.steps)))
+                                     .arg(duration(out.seconds));
+    if (out.anomaly) {
+        m_progress->setRange(0, 1);
+        m_progress->setValue(1);
+        m_progress->setFormat(tr("Fitted"));
+    }
     if (out.testAccuracy >= 0)
         text += tr("  ·  test accuracy %1, balanced %2, AUC %3")
                     .arg(out.testAccuracy, 0, 'f', 3)
@@ -1142,7 +1410,7 @@ void TrainPage::onFinished(const TrainOutcome& out)
 
 bool TrainPage::measureSpeed()
 {
-    if (isTraining()) return false;
+    if (isTraining() || isAnomalyMethod()) return false; // a fit has no training speed
     const QString arch = m_arch->currentData().toString();
     if (!m_runner->measureSpeed(arch, m_size->value(), m_batchSpin->value())) return false;
     m_speed->setText(tr("Measuring %1 at %2 px...").arg(arch).arg(m_size->value()));

@@ -4,7 +4,9 @@
 // network output (a defect map or an image classifier) and input size, augmentation; advanced
 // options folded away), live charts of loss, learning rate and validation accuracy with images/s
 // and ETA, cancel, resume of an unfinished run after the application was closed or killed, and the
-// project's model list.
+// project's model list. The method "From OK photos only (PatchCore)" (issue 22) fits an anomaly
+// model on the train split's OK photos instead, with its few settings (trunk, false-reject
+// rate, memory share, whether labeled NG photos are ignored).
 #pragma once
 
 #include "core/learn/train_run.h"
@@ -16,7 +18,10 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QFrame;
+class QGroupBox;
+class QLayout;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -43,6 +48,11 @@ public:
     // The form as a run specification, and back (for tests and for showing a pending run).
     kizu::learn::RunSpec spec() const;
     void setSpec(const kizu::learn::RunSpec& spec);
+    // "supervised" or "patchcore" (From OK photos only).
+    QString method() const;
+    bool isAnomalyMethod() const { return method() == QLatin1String("patchcore"); }
+    // The form as a PatchCore run. Throws kizu::InvalidArgument when the trunk's file is missing.
+    kizu::learn::AnomalyRunSpec anomalySpec() const;
 
     bool isTraining() const;
     bool hasPendingRun() const { return m_pending.has_value(); }
@@ -65,6 +75,14 @@ public:
     // "Network output": defect_map (the station's default, defaultRoute().head) or classifier.
     QComboBox* headCombo() const { return m_head; }
     QSpinBox* sizeSpin() const { return m_size; }
+    QComboBox* methodCombo() const { return m_method; }
+    // From OK photos only: "imagenet", "cg" or "cgmap" (anomalyTrunkInit, core/learn/defaults.h).
+    QComboBox* anomalyTrunkCombo() const { return m_anomalyTrunk; }
+    QDoubleSpinBox* falseRejectSpin() const { return m_falseReject; } // percent
+    QDoubleSpinBox* coresetSpin() const { return m_coreset; }         // percent
+    QCheckBox* okOnlyBox() const { return m_okOnly; }
+    QSpinBox* anomalySizeSpin() const { return m_anomalySize; }
+    QWidget* budgetBox() const;
     QPushButton* startButton() const { return m_start; }
     QPushButton* cancelButton() const { return m_cancel; }
     QWidget* pendingBanner() const;
@@ -89,6 +107,10 @@ private:
     void refreshData();
     void refreshInitChoices();
     void onHeadChanged();
+    void onMethodChanged();
+    void refreshAnomalyTrunks();
+    bool startAnomaly();
+    void onFitProgress(qint64 done, qint64 total, const QString& text);
     QString head() const;
     void updateInitNote();
     void showInitReason();
@@ -116,6 +138,16 @@ private:
     qint64 m_trainOk = 0, m_trainNg = 0, m_testOk = 0, m_testNg = 0;
 
     // form
+    QComboBox* m_method;
+    QWidget* m_anomalyBox;
+    QComboBox* m_anomalyTrunk;
+    QDoubleSpinBox* m_falseReject;
+    QDoubleSpinBox* m_coreset;
+    QCheckBox* m_okOnly;
+    QSpinBox* m_anomalySize;
+    QFormLayout* m_modelForm;
+    QLayout* m_initPathRow;
+    QGroupBox* m_budgetBox;
     QRadioButton* m_wholeSplit;
     QRadioButton* m_shotsMode;
     QSpinBox* m_shots;
@@ -166,6 +198,7 @@ private:
     // live
     QLabel* m_status;
     QLabel* m_verdict; // after a run: the model against chance and the baseline
+    QLabel* m_anomalyNote;
     QString m_verdictLevel;
     QProgressBar* m_progress;
     TrainCharts* m_charts;

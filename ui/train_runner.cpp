@@ -1,6 +1,7 @@
 #include "ui/train_runner.h"
 
 #include "core/common/error.h"
+#include "core/learn/model.h"
 
 #include <QElapsedTimer>
 #include <QThread>
@@ -169,6 +170,66 @@ bool TrainRunner::launchRun(const QString& projectDir, std::optional<kizu::learn
             out.error = QString::fromStdString(e.what());
         } catch (const std::exception& e) {
             out.error = tr("Training failed: %1").arg(QString::fromStdString(e.what()));
+        }
+        return std::function<void()>([this, out] { Q_EMIT finished(out); });
+    });
+}
+
+bool TrainRunner::startAnomaly(const QString& projectDir, const kizu::learn::AnomalyRunSpec& spec,
+                               int threads)
+{
+    return launch([this, dir = projectDir.toStdString(), spec,
+                   threads](const kizu::CancelToken& cancel) {
+        // LibTorch defaults to one thread here; the trainer sets its own, the fit needs this.
+        kizu::learn::setTorchThreads(threads);
+        // Progress comes per photo and per coreset pick: forward at most about ten a second.
+        QElapsedTimer sent;
+        auto progress = [this, &sent](const kizu::Progress& p) {
+            if (sent.isValid() && sent.elapsed() < 100 && p.done < p.total) return;
+            sent.start();
+            QString text;
+            if (p.stage == "decode")
+                text = tr("Reading the OK photos: %1 of %2").arg(p.done).arg(p.total);
+            else if (p.stage == "features")
+                text = tr("Remembering the OK photos' patches: %1 of %2").arg(p.done).arg(p.total);
+            else if (p.stage == "coreset")
+                text = tr("Choosing the patches to keep: %1 of %2").arg(p.done).arg(p.total);
+            else if (p.stage == "done")
+                text = tr("Setting the threshold from the OK photos...");
+            else if (p.stage == "check-model")
+                text =
+                    tr("Checking the model on held-out images: %1 of %2").arg(p.done).arg(p.total);
+            else if (p.stage == "check-baseline")
+                text = tr("Checking the classical baseline on the same images: %1 of %2")
+                           .arg(p.done)
+                           .arg(p.total);
+            else
+                text = tr("Measuring the test split: %1 of %2").arg(p.done).arg(p.total);
+            QMetaObject::invokeMethod(
+                this, [this, p, text] { Q_EMIT fitProgress(p.done, p.total, text); },
+                Qt::QueuedConnection);
+        };
+        TrainOutcome out;
+        out.anomaly = true;
+        try {
+            const auto o = kizu::learn::runProjectPatchCore(dir, spec, progress, &cancel);
+            out.cancelled = o.cancelled;
+            out.modelId = o.modelId;
+            out.modelName = QString::fromStdString(o.name);
+            out.seconds = o.result.seconds;
+            if (o.metrics.is_object()) { // none when cancelled
+                out.okImages = o.metrics.value("ok_images", std::int64_t(0));
+                out.memoryPatches = o.metrics.value("bank_size", std::int64_t(0));
+            }
+            out.testAccuracy = metric(o.metrics, "test", "accuracy");
+            out.testBalancedAccuracy = metric(o.metrics, "test", "balanced_accuracy");
+            out.testAuc = metric(o.metrics, "test", "auc");
+            out.assessmentLevel = QString::fromStdString(o.assessment.level);
+            out.assessmentMessage = QString::fromStdString(o.assessment.message);
+        } catch (const kizu::Error& e) {
+            out.error = QString::fromStdString(e.what());
+        } catch (const std::exception& e) {
+            out.error = tr("The fit failed: %1").arg(QString::fromStdString(e.what()));
         }
         return std::function<void()>([this, out] { Q_EMIT finished(out); });
     });

@@ -1,7 +1,8 @@
 // Runs a project's training (core/learn/train_run.h) on its own QThread and reports to the UI
 // thread through signals. The thread runs at a lower CPU priority (nice 10, inherited by
 // LibTorch's worker threads), so the window stays responsive on a small CPU while training.
-// Also measures an architecture's training speed on this machine, the same way.
+// Also fits an anomaly model from OK photos only (PatchCore, runProjectPatchCore) and measures an
+// architecture's training speed on this machine, the same way.
 #pragma once
 
 #include "core/common/progress.h"
@@ -32,6 +33,9 @@ struct TrainOutcome {
     // "ok", "near_chance", "worse_than_baseline" or "unknown".
     QString assessmentLevel;
     QString assessmentMessage;
+    // From OK photos only (PatchCore): the OK photos fitted and the patches remembered.
+    bool anomaly = false;
+    qint64 okImages = 0, memoryPatches = 0;
 };
 
 class TrainRunner : public QObject {
@@ -43,6 +47,10 @@ public:
     // False (and nothing starts) while a job runs.
     bool start(const QString& projectDir, const kizu::learn::RunSpec& spec);
     bool resume(const QString& projectDir);
+    // From OK photos only: reports through fitProgress(); a cancelled fit leaves nothing.
+    // threads: LibTorch's threads for the fit (0: all cores, as for training).
+    bool startAnomaly(const QString& projectDir, const kizu::learn::AnomalyRunSpec& spec,
+                      int threads = 0);
     bool measureSpeed(const QString& arch, int inputSize, int batch);
     void cancel();
     bool isRunning() const { return m_thread != nullptr; }
@@ -53,6 +61,8 @@ Q_SIGNALS:
     void progress(qint64 step, qint64 totalSteps, double loss, double lr, double imagesPerSecond);
     void validated(const kizu::learn::ValidationPoint& point);
     void stage(const QString& text);
+    // A fit's progress (PatchCore): done of total in the phase that text names.
+    void fitProgress(qint64 done, qint64 total, const QString& text);
     void finished(const kizu::ui::TrainOutcome& outcome);
     void speedMeasured(const QString& arch, int inputSize, double imagesPerSecond,
                        const QString& error);

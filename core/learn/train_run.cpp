@@ -487,7 +487,11 @@ RunOutcome runProjectPatchCore(const fs::path& projectDir, const AnomalyRunSpec&
     if (!spec.okOnly) train.insert(train.end(), ngAll.begin(), ngAll.end());
     RunData data;
     data.train = train;
-    data.test = listProject(projectDir, "test");
+    try {
+        data.test = listProject(projectDir, "test");
+    } catch (const InvalidArgument&) {
+        data.test.clear(); // no test split yet (a new line): registered without test metrics
+    }
     if (spec.validationPerClass > 0) {
         data.validation = heldOutImages(all, train, spec.validationPerClass,
                                         spec.config.seed ^ kValidationSalt);
