@@ -101,6 +101,45 @@ private Q_SLOTS:
         QVERIFY(lo >= 0 && hi <= 1);
     }
 
+    void theAnomalyMapPeaksOnTheDefect()
+    {
+        // A dark disc on a noise photo, away from the centre, square and wide: the map's
+        // maximum lies on it (the map is aligned with the photo, not shifted by the trunk's
+        // stride or the upsampling).
+        KIZU_REQUIRE_WEIGHTS(weights);
+        for (const cv::Size size : {cv::Size(256, 256), cv::Size(384, 192)}) {
+            std::vector<cv::Mat> ok;
+            for (int i = 0; i < 8; ++i) {
+                cv::Mat im(size, CV_8UC3);
+                cv::RNG rng(std::uint64_t(300 + i));
+                rng.fill(im, cv::RNG::UNIFORM, cv::Scalar::all(60), cv::Scalar::all(190));
+                cv::GaussianBlur(im, im, cv::Size(0, 0), 1.5);
+                ok.push_back(im);
+            }
+            PatchCoreConfig c = config(weights);
+            c.inputSize = size.width;
+            c.keepAspect = true;
+            const PatchCoreFit fit = fitPatchCore(c, ok);
+            for (const cv::Point at : {cv::Point(size.width * 3 / 4, size.height / 4),
+                                       cv::Point(size.width / 4, size.height * 3 / 4)}) {
+                cv::Mat ng(size, CV_8UC3);
+                cv::RNG rng(999);
+                rng.fill(ng, cv::RNG::UNIFORM, cv::Scalar::all(60), cv::Scalar::all(190));
+                cv::GaussianBlur(ng, ng, cv::Size(0, 0), 1.5);
+                cv::circle(ng, at, 8, cv::Scalar::all(5), -1);
+                const cv::Mat map = fit.model->heatmap(ng);
+                cv::Point peak;
+                cv::minMaxLoc(map, nullptr, nullptr, nullptr, &peak);
+                const double off = cv::norm(peak - at);
+                qInfo("map at disc %.3f, at peak %.3f, at centre %.3f", map.at<float>(at),
+                      map.at<float>(peak), map.at<float>(size.height / 2, size.width / 2));
+                qInfo("%dx%d: disc at (%d, %d), map peak at (%d, %d), %.1f px off", size.width,
+                      size.height, at.x, at.y, peak.x, peak.y, off);
+                QVERIFY2(off <= 10, qPrintable(QString::number(off)));
+            }
+        }
+    }
+
     void theMemoryRoundTripsThroughTheFile()
     {
         KIZU_REQUIRE_WEIGHTS(weights);
