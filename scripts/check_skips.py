@@ -26,6 +26,7 @@ ALLOWED = [
      "screenshots for the docs are made on request, not in CI"),
     ("test_compare_page", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
     ("test_train_page", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
+    ("test_train_patchcore", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
     ("test_baseline_panel", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
     ("test_cg_studio_page", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
     ("test_inspect_page", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
