@@ -362,6 +362,25 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
         status.elapsedSeconds = monotonicSeconds() - started;
         progress(status);
     };
+    // A fitted or trained model on the test split, decoded once per input (size, aspect).
+    auto measure = [&](const Model& model, ex::RunResult& r) {
+        const double t1 = monotonicSeconds();
+        const ModelInfo& info = model.info();
+        auto& testImages = testImagesBy[std::to_string(info.inputSize) +
+                                        (info.keepAspect ? " aspect" : " square")];
+        if (testImages.empty())
+            for (const auto& t : data.test)
+                testImages.push_back(loadForInput(t, info.inputSize, info.keepAspect));
+        const auto scores = model.predict(testImages);
+        r.evalSeconds = monotonicSeconds() - t1;
+        const auto m = computeMetrics(scores, testLabels, info.threshold);
+        r.accuracy = m.accuracy;
+        r.balancedAccuracy = m.balancedAccuracy;
+        r.ngPrecision = m.ngPrecision;
+        r.ngRecall = m.ngRecall;
+        r.auc = m.auc;
+        r.threshold = m.threshold;
+    };
     for (const auto& key : plan.pending) {
         if (isCancelled(cancel)) {
             out.cancelled = true;
@@ -402,20 +421,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
             }
             r.trainSeconds = monotonicSeconds() - t0;
             r.steps = fit.bankSize;
-            const double t1 = monotonicSeconds();
-            auto& testImages = testImagesBy[sizeKey];
-            if (testImages.empty())
-                for (const auto& t : data.test)
-                    testImages.push_back(loadForInput(t, pc.inputSize, pc.keepAspect));
-            const auto scores = fit.model->predict(testImages);
-            r.evalSeconds = monotonicSeconds() - t1;
-            const auto m = computeMetrics(scores, testLabels, fit.model->info().threshold);
-            r.accuracy = m.accuracy;
-            r.balancedAccuracy = m.balancedAccuracy;
-            r.ngPrecision = m.ngPrecision;
-            r.ngRecall = m.ngRecall;
-            r.auc = m.auc;
-            r.threshold = m.threshold;
+            measure(*fit.model, r);
         } else if (key.init == "baseline") {
             std::vector<baseline::LabeledImage> shotsLabeled;
             for (const auto& it : items)
@@ -475,28 +481,7 @@ SweepResult runSweep(const SweepPlan& plan, const SweepOptions& o, const SweepDa
             }
             r.trainSeconds = monotonicSeconds() - t0;
             r.steps = result.steps;
-            const double t1 = monotonicSeconds();
-            auto& testImages = testImagesBy[std::to_string(tc.inputSize) +
-                                            (tc.keepAspect ? " aspect" : " square")];
-            if (testImages.empty())
-                for (const auto& t : data.test)
-                    testImages.push_back(loadForInput(t, tc.inputSize, tc.keepAspect));
-            std::vector<float> scores;
-            for (std::size_t b = 0; b < testImages.size(); b += 32) {
-                std::vector<cv::Mat> chunk(testImages.begin() + std::ptrdiff_t(b),
-                                           testImages.begin() +
-                                               std::ptrdiff_t(std::min(testImages.size(), b + 32)));
-                auto s = result.model->predict(chunk);
-                scores.insert(scores.end(), s.begin(), s.end());
-            }
-            r.evalSeconds = monotonicSeconds() - t1;
-            const auto m = computeMetrics(scores, testLabels, result.model->info().threshold);
-            r.accuracy = m.accuracy;
-            r.balancedAccuracy = m.balancedAccuracy;
-            r.ngPrecision = m.ngPrecision;
-            r.ngRecall = m.ngRecall;
-            r.auc = m.auc;
-            r.threshold = m.threshold;
+            measure(*result.model, r);
         }
         r.f1 = r.ngPrecision + r.ngRecall > 0
                    ? 2 * r.ngPrecision * r.ngRecall / (r.ngPrecision + r.ngRecall)
