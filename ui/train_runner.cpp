@@ -38,6 +38,19 @@ double metric(const nlohmann::json& m, const char* split, const char* key)
     if (it == m.end() || !it->is_object() || !it->contains(key)) return -1;
     return (*it)[key].get<double>();
 }
+// What a finished run (trained or fitted) reports to the page.
+void fillOutcome(TrainOutcome& out, const kizu::learn::RunOutcome& o)
+{
+    out.cancelled = o.cancelled;
+    out.modelId = o.modelId;
+    out.modelName = QString::fromStdString(o.name);
+    out.seconds = o.result.seconds;
+    out.testAccuracy = metric(o.metrics, "test", "accuracy");
+    out.testBalancedAccuracy = metric(o.metrics, "test", "balanced_accuracy");
+    out.testAuc = metric(o.metrics, "test", "auc");
+    out.assessmentLevel = QString::fromStdString(o.assessment.level);
+    out.assessmentMessage = QString::fromStdString(o.assessment.message);
+}
 } // namespace
 
 TrainRunner::TrainRunner(QObject* parent) : QObject(parent)
@@ -154,18 +167,10 @@ bool TrainRunner::launchRun(const QString& projectDir, std::optional<kizu::learn
         try {
             const auto o = spec ? kizu::learn::runProjectTraining(dir, *spec, cb, &cancel)
                                 : kizu::learn::resumeProjectTraining(dir, cb, &cancel);
-            out.cancelled = o.cancelled;
-            out.modelId = o.modelId;
-            out.modelName = QString::fromStdString(o.name);
+            fillOutcome(out, o);
             out.steps = o.result.steps;
             out.resumedFromStep = o.result.resumedFromStep;
-            out.seconds = o.result.seconds;
             out.imagesPerSecond = o.result.imagesPerSecond;
-            out.testAccuracy = metric(o.metrics, "test", "accuracy");
-            out.testBalancedAccuracy = metric(o.metrics, "test", "balanced_accuracy");
-            out.testAuc = metric(o.metrics, "test", "auc");
-            out.assessmentLevel = QString::fromStdString(o.assessment.level);
-            out.assessmentMessage = QString::fromStdString(o.assessment.message);
         } catch (const kizu::Error& e) {
             out.error = QString::fromStdString(e.what());
         } catch (const std::exception& e) {
@@ -213,19 +218,11 @@ bool TrainRunner::startAnomaly(const QString& projectDir, const kizu::learn::Ano
         out.anomaly = true;
         try {
             const auto o = kizu::learn::runProjectPatchCore(dir, spec, progress, &cancel);
-            out.cancelled = o.cancelled;
-            out.modelId = o.modelId;
-            out.modelName = QString::fromStdString(o.name);
-            out.seconds = o.result.seconds;
+            fillOutcome(out, o);
             if (o.metrics.is_object()) { // none when cancelled
                 out.okImages = o.metrics.value("ok_images", std::int64_t(0));
                 out.memoryPatches = o.metrics.value("bank_size", std::int64_t(0));
             }
-            out.testAccuracy = metric(o.metrics, "test", "accuracy");
-            out.testBalancedAccuracy = metric(o.metrics, "test", "balanced_accuracy");
-            out.testAuc = metric(o.metrics, "test", "auc");
-            out.assessmentLevel = QString::fromStdString(o.assessment.level);
-            out.assessmentMessage = QString::fromStdString(o.assessment.message);
         } catch (const kizu::Error& e) {
             out.error = QString::fromStdString(e.what());
         } catch (const std::exception& e) {

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
+#include <string>
 
 namespace kizu {
 
@@ -24,6 +26,17 @@ inline std::int64_t unixMsAt(std::chrono::steady_clock::time_point t)
     return now - std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - t)
                      .count();
+}
+
+// The wall time now as ISO 8601 UTC ("2026-12-03T22:25:07Z"), for metadata written in files.
+inline std::string utcIsoNow()
+{
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
 }
 
 // Seconds on the monotonic clock: only differences mean anything.

@@ -7,6 +7,7 @@
 // which load() verifies. Only tensors and these known fields are read; nothing in a file runs.
 #include "core/learn/internal/torch_model.h"
 
+#include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/learn/dataset.h"
@@ -44,16 +45,6 @@ void ensureThreads()
     std::call_once(g_threadsOnce, [] {
         if (!g_threadsSet) setTorchThreads(0);
     });
-}
-
-std::string nowIso()
-{
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 json metaJson(const ModelInfo& i)
@@ -289,7 +280,7 @@ Model Model::create(const ModelInfo& infoIn, const std::string& init, std::uint6
     auto impl = std::make_shared<Impl>();
     impl->info = infoIn;
     impl->info.init = init;
-    if (impl->info.createdAt.empty()) impl->info.createdAt = nowIso();
+    if (impl->info.createdAt.empty()) impl->info.createdAt = utcIsoNow();
     if (impl->info.kizuVersion.empty()) impl->info.kizuVersion = KIZU_VERSION;
     if (impl->info.inputSize < 32 || impl->info.inputSize > 4096)
         throw InvalidArgument("Input size must be between 32 and 4096 pixels.");

@@ -5,6 +5,7 @@
 // tests/core/test_learn_onnx.cpp with cv::dnn and with Python's cv2).
 #include "core/learn/onnx_export.h"
 
+#include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/learn/augment.h"
@@ -332,16 +333,6 @@ private:
     const StateDict& m_s;
 };
 
-std::string nowIso()
-{
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 // n^2 floats of pairwise differences for the top-1 % mean: 4096 places is 64 MiB.
 constexpr std::int64_t kMaxTopKPlaces = 4096;
 
@@ -483,7 +474,7 @@ OnnxExportInfo exportOnnx(const Model& model, const std::filesystem::path& file,
         {"kizu_version", KIZU_VERSION},
         {"model_kizu_version", info.kizuVersion},
         {"model_created_at", info.createdAt},
-        {"exported_at", nowIso()},
+        {"exported_at", utcIsoNow()},
     };
     for (const auto& [key, value] : options.metadata)
         meta[key] = value;

@@ -394,7 +394,6 @@ PatchCoreFit fitPatchCore(const PatchCoreConfig& cfg, const std::vector<cv::Mat>
                              {"ok_images", out.okImages},
                              {"ng_images", out.ngImages}}
                             .dump();
-    impl.inferenceNet.reset(); // made before the memory existed; cheap to remake
     report(progress, {total, total, "done", {}});
     out.model = model;
     return out;
