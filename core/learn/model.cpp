@@ -6,6 +6,7 @@
 // threshold, training configuration, data hash, metrics and "weights_sha256" over "state",
 // which load() verifies. Only tensors and these known fields are read; nothing in a file runs.
 #include "core/learn/internal/torch_model.h"
+#include "core/learn/internal/fast_path.h"
 
 #include "core/common/clock.h"
 #include "core/common/error.h"
@@ -205,6 +206,24 @@ torch::IValue readKizuOrWeights(const std::filesystem::path& file)
     return detail::readArchive(file, readFile(file));
 }
 
+// The network's [N, 2] logits, through the fast path where it works (internal/fast_path.h).
+torch::Tensor fastForward(Model::Impl& m, const std::shared_ptr<detail::Net>& net,
+                          const torch::Tensor& x)
+{
+    return detail::runFast(m, "forward", net, {}, x, [&](const torch::Tensor& t) {
+               return std::vector<torch::Tensor>{net->forward(t)};
+           }).at(0);
+}
+
+// An anomaly model's distance map [N, h, w], the memory search included in the fast graph.
+torch::Tensor anomalyDistances(Model::Impl& m, const std::shared_ptr<detail::Net>& net,
+                               const torch::Tensor& x)
+{
+    return detail::runFast(m, "anomaly", net, m.memory, x, [&](const torch::Tensor& t) {
+               return std::vector<torch::Tensor>{detail::anomalyDistances(m, *net, t)};
+           }).at(0);
+}
+
 } // namespace
 
 namespace detail {
@@ -380,6 +399,11 @@ std::string Model::device() const
     return m->device.str();
 }
 
+std::string Model::inferencePath() const
+{
+    return detail::inferencePath(*m);
+}
+
 std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
 {
     std::vector<float> out;
@@ -400,10 +424,13 @@ std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
         i = end;
         auto x = detail::toInputTensor(part, m->info).to(m->device);
         auto p = m->info.anomaly()
-                     ? detail::anomalyScores(*m, detail::anomalyDistances(*m, *net, x).flatten(1).amax(1))
+                     ? detail::anomalyScores(*m, anomalyDistances(*m, net, x).flatten(1).amax(1))
                            .to(torch::kCPU)
                            .contiguous()
-                     : torch::softmax(net->forward(x), 1).select(1, kNg).to(torch::kCPU).contiguous();
+                     : torch::softmax(fastForward(*m, net, x), 1)
+                           .select(1, kNg)
+                           .to(torch::kCPU)
+                           .contiguous();
         const float* d = p.data_ptr<float>();
         out.insert(out.end(), d, d + p.numel());
     }
@@ -418,7 +445,7 @@ cv::Mat Model::heatmap(const cv::Mat& image) const
         auto net = detail::inferenceNet(*m);
         c10::InferenceMode guard;
         auto x = detail::toInputTensor({image}, m->info).to(m->device);
-        auto s = detail::anomalyScores(*m, detail::anomalyDistances(*m, *net, x))
+        auto s = detail::anomalyScores(*m, anomalyDistances(*m, net, x))
                      .squeeze(0)
                      .to(torch::kCPU)
                      .contiguous();
@@ -442,7 +469,9 @@ cv::Mat Model::heatmap(const cv::Mat& image) const
     auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
     auto x = detail::toInputTensor({image}, m->info).to(m->device);
-    auto maps = net->classMaps(x).to(torch::kCPU);
+    auto maps = detail::runFast(*m, "cam", net, {}, x, [&](const torch::Tensor& t) {
+                    return std::vector<torch::Tensor>{net->classMaps(t)};
+                }).at(0).to(torch::kCPU);
     auto diff = (maps.select(1, kNg) - maps.select(1, kOk)).squeeze(0).clamp_min(0).contiguous();
     cv::Mat small(int(diff.size(0)), int(diff.size(1)), CV_32F, diff.data_ptr<float>());
     double mx = 0;
@@ -461,8 +490,11 @@ cv::Mat Model::defectMap(const cv::Mat& image) const
     auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
     auto x = detail::toInputTensor({image}, m->info).to(m->device);
-    auto p = torch::sigmoid(net->forwardMap(x).second).to(torch::kCPU).squeeze(0).squeeze(0)
-                 .contiguous();
+    auto mapLogits = detail::runFast(*m, "map", net, {}, x, [&](const torch::Tensor& t) {
+                         auto [logits, map] = net->forwardMap(t);
+                         return std::vector<torch::Tensor>{logits, map};
+                     }).at(1);
+    auto p = torch::sigmoid(mapLogits).to(torch::kCPU).squeeze(0).squeeze(0).contiguous();
     return cv::Mat(int(p.size(0)), int(p.size(1)), CV_32F, p.data_ptr<float>()).clone();
 }
 

@@ -68,6 +68,11 @@ public:
     // "cpu" or "cuda"; throws InvalidArgument when CUDA is asked for but absent.
     void setDevice(const std::string& device);
     std::string device() const;
+    // The inference path predict and heatmap take (issue 23): "fast (oneDNN graph)" on the CPU
+    // (a frozen, oneDNN-converted graph per input shape, checked against the plain path when it
+    // is built), else "plain (why)": the fast path failed or mismatched and was turned off for
+    // this model, KIZU_FAST_INFERENCE=0, or a CUDA device.
+    std::string inferencePath() const;
 
     // NG scores (softmax probability of class NG) for BGR 8-bit images of any size.
     std::vector<float> predict(const std::vector<cv::Mat>& images) const;

@@ -631,6 +631,10 @@ std::shared_ptr<Net> inferenceNet(Model::Impl& impl)
     const char* e = std::getenv("KIZU_FUSE_BN");
     n->to(impl.device);
     if (!(e && std::string(e) == "0")) n->fuseBatchNorm();
+    // An inference copy is never trained; the fast path (fast_path.cpp) traces its weights
+    // into a graph as constants, which tensors that require grad cannot be.
+    for (auto& p : n->parameters())
+        p.set_requires_grad(false);
     // No channels-last here: at batch 1 it made SqueezeNet 1.1 inference 60% slower (100 vs
     // 61 ms at 224 px) and did not change ResNet-18; in training it gains 10-25%.
     impl.inferenceNet = n;

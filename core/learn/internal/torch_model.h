@@ -85,6 +85,10 @@ torch::Tensor toInputTensor(const std::vector<cv::Mat>& images, const ModelInfo&
 
 namespace kizu::learn {
 
+namespace detail {
+struct FastPaths; // core/learn/fast_path.cpp
+}
+
 struct Model::Impl {
     ModelInfo info;
     std::shared_ptr<detail::Net> net;
@@ -102,6 +106,8 @@ struct Model::Impl {
     double anomalyScale = 1.0;
     std::string anomalyMeta;
     std::shared_ptr<std::mutex> inferenceMutex = std::make_shared<std::mutex>();
+    // The fast inference path's compiled graphs (internal/fast_path.h), made on first use.
+    std::shared_ptr<detail::FastPaths> fast;
 };
 
 namespace detail {

@@ -1,0 +1,202 @@
+// The fast CPU inference path (issue 23): a traced, frozen, oneDNN-converted graph per input
+// shape. See internal/fast_path.h for why and how it falls back.
+#include "core/learn/internal/fast_path.h"
+
+#include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/frozen_conv_add_relu_fusion.h>
+#include <torch/csrc/jit/passes/frozen_graph_optimizations.h>
+#include <torch/csrc/jit/passes/frozen_linear_transpose.h>
+#include <torch/csrc/jit/passes/frozen_ops_to_mkldnn.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+namespace kizu::learn::detail {
+
+namespace {
+
+struct Compiled {
+    std::shared_ptr<torch::jit::Graph> graph;
+    std::unique_ptr<torch::jit::Code> code;
+    std::size_t outputs = 0;
+};
+
+// Compiled graphs kept per model: a live station sees one shape; an evaluation in chunks of 32
+// adds the last, shorter chunk. Each holds a prepacked copy of the weights.
+constexpr std::size_t kMaxGraphs = 4;
+
+std::string shapeKey(const std::string& kind, const torch::Tensor& x)
+{
+    std::ostringstream s;
+    s << kind << x.sizes();
+    return s.str();
+}
+
+std::shared_ptr<Compiled> compile(const TensorFn& fn, const torch::Tensor& example)
+{
+    auto traced = torch::jit::tracer::trace(
+        torch::jit::Stack{example},
+        [&](torch::jit::Stack in) {
+            torch::jit::Stack out;
+            for (auto& t : fn(in.at(0).toTensor()))
+                out.emplace_back(std::move(t));
+            return out;
+        },
+        [](const torch::autograd::Variable&) { return std::string(); }, /*strict=*/false,
+        /*force_outplace=*/false);
+    auto graph = traced.first->graph;
+    // What torch.jit.freeze and optimize_for_inference run on a frozen graph.
+    torch::jit::ConstantPropagation(graph);
+    torch::jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
+    torch::jit::FuseFrozenConvAddRelu(graph);
+    torch::jit::ConvertFrozenOpsToMKLDNN(graph);
+    torch::jit::FrozenLinearTranspose(graph);
+    torch::jit::EliminateDeadCode(graph);
+    auto c = std::make_shared<Compiled>();
+    c->outputs = graph->outputs().size();
+    c->code = std::make_unique<torch::jit::Code>(graph, "kizu_fast_inference");
+    c->graph = std::move(graph);
+    return c;
+}
+
+std::vector<torch::Tensor> run(const Compiled& c, const torch::Tensor& x)
+{
+    torch::jit::Stack stack{x};
+    torch::jit::InterpreterState(*c.code).run(stack);
+    std::vector<torch::Tensor> out;
+    out.reserve(stack.size());
+    for (auto& v : stack)
+        out.push_back(v.toTensor());
+    return out;
+}
+
+// Whether the fast outputs match the plain ones: same shapes, and within 1e-3 of the largest
+// magnitude (float rounding in another order of summation is about 1e-6 of it).
+bool same(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b, std::string& why)
+{
+    if (a.size() != b.size()) {
+        why = "a different number of outputs";
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i].sizes() != b[i].sizes()) {
+            why = "an output of another shape";
+            return false;
+        }
+        const double scale = 1.0 + b[i].abs().max().item<double>();
+        const double diff = (a[i].to(torch::kFloat32) - b[i].to(torch::kFloat32)).abs().max().item<double>();
+        if (!(diff <= 1e-3 * scale)) {
+            std::ostringstream s;
+            s << "its result differed from the plain path's by " << diff;
+            why = s.str();
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+struct FastPaths {
+    std::mutex mutex;
+    std::shared_ptr<Net> net; // what the graphs were traced from
+    torch::Tensor extra;
+    std::map<std::string, std::shared_ptr<Compiled>> graphs;
+    std::deque<std::string> order; // least recently compiled first
+    std::string broken;            // why the fast path is off for this model, once it failed
+};
+
+bool fastPathWanted(const Model::Impl& impl)
+{
+    const char* e = std::getenv("KIZU_FAST_INFERENCE");
+    if (e && std::string(e) == "0") return false;
+    return impl.device.is_cpu();
+}
+
+std::string inferencePath(const Model::Impl& impl)
+{
+    auto f = impl.fast;
+    if (!fastPathWanted(impl))
+        return impl.device.is_cpu() ? "plain (KIZU_FAST_INFERENCE=0)" : "plain (" + impl.device.str() + ")";
+    if (!f) return "fast (oneDNN graph, not used yet)";
+    std::lock_guard lock(f->mutex);
+    if (!f->broken.empty()) return "plain (the fast path " + f->broken + ")";
+    return "fast (oneDNN graph)";
+}
+
+std::vector<torch::Tensor> runFast(Model::Impl& impl, const std::string& kind,
+                                   const std::shared_ptr<Net>& net, const torch::Tensor& extra,
+                                   const torch::Tensor& x, const TensorFn& fn)
+{
+    if (!fastPathWanted(impl) || x.scalar_type() != torch::kFloat32) return fn(x);
+    std::shared_ptr<FastPaths> f;
+    {
+        std::lock_guard lock(*impl.inferenceMutex);
+        if (!impl.fast) impl.fast = std::make_shared<FastPaths>();
+        f = impl.fast;
+    }
+    std::shared_ptr<Compiled> c;
+    {
+        std::lock_guard lock(f->mutex);
+        if (!f->broken.empty()) {
+            return fn(x);
+        }
+        const auto* extraImpl = extra.defined() ? extra.unsafeGetTensorImpl() : nullptr;
+        const auto* heldImpl = f->extra.defined() ? f->extra.unsafeGetTensorImpl() : nullptr;
+        if (f->net != net || heldImpl != extraImpl) {
+            f->graphs.clear();
+            f->order.clear();
+            f->net = net;
+            f->extra = extra;
+        }
+        const auto key = shapeKey(kind, x);
+        auto it = f->graphs.find(key);
+        if (it != f->graphs.end()) {
+            c = it->second;
+        } else {
+            std::string why;
+            try {
+                // Traced outside inference mode (the tracer records autograd-visible ops), on a
+                // copy of the input that is a normal tensor.
+                c10::InferenceMode off(false);
+                torch::NoGradGuard noGrad;
+                auto example = x.clone();
+                c = compile(fn, example);
+                // Checked on another input of the same shape: a trace that baked in a value
+                // of this input (a data-dependent branch) would differ there.
+                auto other = example.flip({3}).mul(0.5).add(0.25);
+                std::vector<torch::Tensor> plain;
+                {
+                    c10::InferenceMode on;
+                    plain = fn(other);
+                }
+                if (!same(run(*c, other), plain, why)) c.reset();
+            } catch (const std::exception& e) {
+                why = std::string("could not be built: ") + e.what();
+                if (why.size() > 300) why = why.substr(0, 300) + "...";
+                c.reset();
+            }
+            if (!c) {
+                f->broken = why.empty() ? "could not be built" : why;
+                f->graphs.clear();
+                f->order.clear();
+                    return fn(x);
+            }
+            f->graphs[key] = c;
+            f->order.push_back(key);
+            while (f->order.size() > kMaxGraphs) {
+                f->graphs.erase(f->order.front());
+                f->order.pop_front();
+            }
+        }
+    }
+    return run(*c, x);
+}
+
+} // namespace kizu::learn::detail
