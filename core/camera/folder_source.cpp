@@ -53,6 +53,9 @@ std::optional<Frame> FolderSource::grab(int timeoutMs)
     if (m_next >= m_files.size()) m_next = 0;
     const fs::path file = m_files[m_next++];
     Frame f;
+    // The frame arrives when its file is read: a replay's latency (capture to verdict) then
+    // includes reading and decoding it, as a camera frame's includes its conversion.
+    f.captured = std::chrono::steady_clock::now();
     try {
         auto bytes = std::make_shared<const std::string>(readFile(file));
         f.image = imaging::decode(*bytes, file.string());
@@ -62,7 +65,6 @@ std::optional<Frame> FolderSource::grab(int timeoutMs)
         return std::nullopt;
     }
     f.sequence = m_sequence++;
-    f.captured = std::chrono::steady_clock::now();
     f.label = file.filename().string();
     if (m_fps > 0) {
         m_due += std::chrono::nanoseconds(std::int64_t(1e9 / m_fps));

@@ -11,6 +11,7 @@
 #include <torch/csrc/jit/passes/frozen_ops_to_mkldnn.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <map>
@@ -38,7 +39,7 @@ std::string shapeKey(const std::string& kind, const torch::Tensor& x)
     return s.str();
 }
 
-std::shared_ptr<Compiled> compile(const TensorFn& fn, const torch::Tensor& example)
+std::shared_ptr<torch::jit::Graph> trace(const TensorFn& fn, const torch::Tensor& example)
 {
     auto traced = torch::jit::tracer::trace(
         torch::jit::Stack{example},
@@ -50,7 +51,12 @@ std::shared_ptr<Compiled> compile(const TensorFn& fn, const torch::Tensor& examp
         },
         [](const torch::autograd::Variable&) { return std::string(); }, /*strict=*/false,
         /*force_outplace=*/false);
-    auto graph = traced.first->graph;
+    return traced.first->graph;
+}
+
+std::shared_ptr<Compiled> compile(const TensorFn& fn, const torch::Tensor& example)
+{
+    auto graph = trace(fn, example);
     // What torch.jit.freeze and optimize_for_inference run on a frozen graph.
     torch::jit::ConstantPropagation(graph);
     torch::jit::OptimizeFrozenGraph(graph, /*optimize_numerics=*/true);
@@ -199,4 +205,68 @@ std::vector<torch::Tensor> runFast(Model::Impl& impl, const std::string& kind,
     return run(*c, x);
 }
 
+std::vector<std::int64_t> sizesOf(const torch::jit::Value* v)
+{
+    auto t = v->type()->cast<c10::TensorType>();
+    if (!t) return {};
+    return t->sizes().concrete_sizes().value_or(std::vector<std::int64_t>{});
+}
+
+std::int64_t countMultiplyAdds(const TensorFn& fn, const torch::Tensor& x)
+{
+    c10::InferenceMode off(false);
+    torch::NoGradGuard noGrad;
+    auto graph = trace(fn, x.clone());
+    std::int64_t total = 0;
+    for (const auto* n : graph->nodes()) {
+        const std::string kind = n->kind().toQualString();
+        if (n->outputs().empty() || n->inputs().size() < 2) continue;
+        const auto out = sizesOf(n->output(0));
+        std::int64_t outCount = 1;
+        for (auto d : out)
+            outCount *= d;
+        if (out.empty()) continue;
+        std::int64_t perOutput = 0;
+        if (kind == "aten::conv2d" || kind == "aten::_convolution" || kind == "aten::convolution") {
+            const auto w = sizesOf(n->input(1)); // [out, in / groups, kh, kw]
+            if (w.size() == 4) perOutput = w[1] * w[2] * w[3];
+        } else if (kind == "aten::linear") {
+            const auto w = sizesOf(n->input(1)); // [out, in]
+            if (w.size() == 2) perOutput = w[1];
+        } else if (kind == "aten::addmm") {
+            const auto a = sizesOf(n->input(1)); // [m, k]
+            if (a.size() == 2) perOutput = a[1];
+        } else if (kind == "aten::mm" || kind == "aten::matmul" || kind == "aten::bmm") {
+            const auto a = sizesOf(n->input(0));
+            if (!a.empty()) perOutput = a.back();
+        }
+        total += outCount * perOutput;
+    }
+    return total;
+}
+
 } // namespace kizu::learn::detail
+
+namespace kizu::learn {
+
+double measurePeakMacsPerSecond(int repeats)
+{
+    c10::InferenceMode guard;
+    // A 1 x 1 convolution is a matrix product: [4096 places x 1024] times [1024 x 1024].
+    const std::int64_t c = 1024, side = 64;
+    auto x = torch::rand({1, c, side, side});
+    auto w = torch::rand({c, c, 1, 1}) * 0.01;
+    auto wPacked = at::mkldnn_reorder_conv2d_weight(w.to_mkldnn(), {0, 0}, {1, 1}, {1, 1}, 1);
+    auto xm = x.to_mkldnn();
+    const double macs = double(c) * double(c) * double(side * side);
+    double best = 0;
+    for (int i = 0; i < std::max(1, repeats) + 2; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto y = at::mkldnn_convolution(xm, wPacked, {}, {0, 0}, {1, 1}, {1, 1}, 1);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (i >= 2 && s > 0) best = std::max(best, macs / s); // two warm-up runs
+    }
+    return best;
+}
+
+} // namespace kizu::learn

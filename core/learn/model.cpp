@@ -404,6 +404,21 @@ std::string Model::inferencePath() const
     return detail::inferencePath(*m);
 }
 
+std::int64_t Model::multiplyAdds(cv::Size image) const
+{
+    if (image.width <= 0 || image.height <= 0)
+        throw InvalidArgument("multiplyAdds needs an image size.");
+    auto net = detail::inferenceNet(*m);
+    const cv::Mat blank(image, CV_8UC3, cv::Scalar::all(128));
+    auto x = detail::toInputTensor({blank}, m->info).to(m->device);
+    return detail::countMultiplyAdds(
+        [&](const torch::Tensor& t) {
+            return std::vector<torch::Tensor>{
+                m->info.anomaly() ? detail::anomalyDistances(*m, *net, t) : net->forward(t)};
+        },
+        x);
+}
+
 std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
 {
     std::vector<float> out;

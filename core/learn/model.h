@@ -19,6 +19,12 @@ const std::vector<std::string>& architectures();
 
 // Uses all cores for LibTorch (it defaults to one here) unless threads > 0.
 void setTorchThreads(int threads = 0);
+
+// The machine's measured float32 multiply-add rate on the current LibTorch threads, in
+// multiply-adds per second: the best of `repeats` runs of a large matrix product (a 1 x 1
+// convolution, 1024 x 1024 weights over 64 x 64 places) through oneDNN. The arithmetic limit of
+// a network's latency is its multiplyAdds() divided by this.
+double measurePeakMacsPerSecond(int repeats = 10);
 bool cudaAvailable();
 
 struct ModelInfo {
@@ -73,6 +79,9 @@ public:
     // is built), else "plain (why)": the fast path failed or mismatched and was turned off for
     // this model, KIZU_FAST_INFERENCE=0, or a CUDA device.
     std::string inferencePath() const;
+    // Multiply-adds of one inference on an image of this size (convolutions and linear layers
+    // of the traced network at the model's input canvas; PatchCore's memory search included).
+    std::int64_t multiplyAdds(cv::Size image) const;
 
     // NG scores (softmax probability of class NG) for BGR 8-bit images of any size.
     std::vector<float> predict(const std::vector<cv::Mat>& images) const;

@@ -197,6 +197,22 @@ private slots:
         QVERIFY(maxDiff(batch, again) <= kTolerance);
     }
 
+    // The arithmetic of issue 23's limit: torchvision's figures for the 1000-class networks at
+    // 224 px are 0.35 G (SqueezeNet 1.1) and 1.81 G (ResNet-18) multiply-adds; a 2-class head
+    // drops SqueezeNet's 86.5 M of its final 512 -> 1000 convolution over 13 x 13 places.
+    void multiplyAddsOfKnownNetworks()
+    {
+        Model sq = Model::load(shipped("squeezenet1_1-cg128.kizumodel"));
+        sq.info().inputSize = 224;
+        const double s = double(sq.multiplyAdds({224, 224}));
+        QVERIFY2(s > 0.255e9 && s < 0.270e9, qPrintable(QString::number(s)));
+        Model rn = Model::load(shipped("resnet18-cg128.kizumodel"));
+        rn.info().inputSize = 224;
+        const double r = double(rn.multiplyAdds({640, 480})); // squashed to 224 x 224
+        QVERIFY2(r > 1.80e9 && r < 1.83e9, qPrintable(QString::number(r)));
+        QVERIFY(measurePeakMacsPerSecond(2) > 1e8);
+    }
+
     void switchedOffByTheEnvironment()
     {
         Model m = Model::load(shipped("squeezenet1_1-cg128.kizumodel"));

@@ -31,6 +31,9 @@ std::vector<torch::Tensor> runFast(Model::Impl& impl, const std::string& kind,
                                    const std::shared_ptr<Net>& net, const torch::Tensor& extra,
                                    const torch::Tensor& x, const TensorFn& fn);
 
+// Multiply-adds of fn(x) as traced: convolutions and linear layers (and matrix products).
+std::int64_t countMultiplyAdds(const TensorFn& fn, const torch::Tensor& x);
+
 // On unless KIZU_FAST_INFERENCE=0, and only on the CPU (CUDA keeps the plain path).
 bool fastPathWanted(const Model::Impl& impl);
 
