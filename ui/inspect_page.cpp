@@ -581,6 +581,7 @@ void InspectPage::onStats(const InspectStats& s)
                          .arg(s.dropped)
                          .arg(s.reconnects)
                          .arg(s.lostPackets));
+    m_stats->setToolTip(s.runtime.isEmpty() ? QString() : tr("Inference: %1").arg(s.runtime));
 }
 
 } // namespace kizu::ui

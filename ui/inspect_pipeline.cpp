@@ -182,6 +182,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             st.dropped = sum.dropped;
             st.reconnects = sh->reconnects;
             st.lostPackets = sh->lostPackets;
+            st.runtime = QString::fromStdString(cls->runtime());
             QMetaObject::invokeMethod(
                 this,
                 [this, sh, st] {

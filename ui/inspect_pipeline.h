@@ -40,6 +40,7 @@ struct InspectStats {
     double latencyP50Ms = 0;
     double latencyP99Ms = 0;
     qint64 ok = 0, ng = 0, faults = 0, dropped = 0, reconnects = 0, lostPackets = 0;
+    QString runtime; // how the method runs (Classifier::runtime), e.g. the inference path
 };
 
 class InspectPipeline : public QObject {

@@ -25,6 +25,9 @@ public:
     // Where the method looks: a CV_32F map in [0,1] of the frame's size (Grad-CAM for a model,
     // the deciding blobs for the baseline); empty when the method has none.
     virtual cv::Mat heatmap(const cv::Mat& bgr) { return {}; }
+    // How the method runs, for the operator and the logs: a model's inference path ("fast
+    // (oneDNN graph)", or "plain (why)"); empty when there is nothing to say.
+    virtual std::string runtime() const { return {}; }
 };
 
 } // namespace kizu::inspect

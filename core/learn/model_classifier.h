@@ -18,6 +18,7 @@ public:
     std::string id() const override { return m_sha; }
     std::string name() const override { return m_name; }
     cv::Mat heatmap(const cv::Mat& bgr) override { return m_model.heatmap(bgr); }
+    std::string runtime() const override { return m_model.inferencePath(); }
     const Model& model() const { return m_model; }
 
 private:

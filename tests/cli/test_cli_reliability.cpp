@@ -337,6 +337,8 @@ private Q_SLOTS:
         const auto summary = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
         QCOMPARE(summary["frames"].toInt(), 3);
         QCOMPARE(summary["dropped"].toInt(-1), 0); // the CLI judges every frame it grabs
+        // The fast inference path ran (issue 23), and the summary says so.
+        QCOMPARE(summary["inference"].toString(), QString("fast (oneDNN graph)"));
         auto store = ProjectStore::open(proj);
         auto recs = store.inspections(10);
         QCOMPARE(int(recs.size()), 3);

@@ -100,6 +100,13 @@ int inspectCmd(Args& args)
               {"source_timeouts", sum.source.timeouts},
               {"source_incomplete", sum.source.incomplete},
               {"lost_packets", sum.source.lostPackets}};
+    if (const std::string path = cls->runtime(); !path.empty()) {
+        // Which inference path ran (issue 23): the fast oneDNN graph, or the plain path and why.
+        s["inference"] = path;
+        if (!quiet && path.rfind("plain (the fast path", 0) == 0)
+            std::fprintf(stderr, "inspect: note: %s; inference ran on the slower plain path\n",
+                         path.c_str());
+    }
     std::cout << jsonText(s) << std::endl;
     return sum.faults > 0 && sum.frames == 0 ? 1 : 0;
 }
