@@ -1,0 +1,266 @@
+#include "core/line/mqtt_publisher.h"
+
+#include "core/common/error.h"
+
+#include <mosquitto.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <unistd.h>
+
+namespace kizu::line {
+using Clock = std::chrono::steady_clock;
+
+namespace {
+// Results handed to libmosquitto and not yet written (QoS 0) or acknowledged (QoS 1, 2): the
+// rest waits in our own bounded queue, so that a slow broker cannot grow memory without end.
+constexpr int kMaxInflight = 100;
+
+std::once_flag g_libInit;
+
+std::string isoMs(std::int64_t unixMs)
+{
+    const std::time_t t = std::time_t(unixMs / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03dZ", buf, int(unixMs % 1000));
+    return out;
+}
+
+struct Message {
+    std::string topic, payload;
+    int qos = 0;
+    bool retain = false;
+};
+} // namespace
+
+MqttOptions parseMqttUrl(const std::string& url, MqttOptions o)
+{
+    std::string rest;
+    if (url.rfind("mqtt://", 0) == 0) {
+        rest = url.substr(7);
+        o.tls = false;
+        o.port = 1883;
+    } else if (url.rfind("mqtts://", 0) == 0) {
+        rest = url.substr(8);
+        o.tls = true;
+        o.port = 8883;
+    } else {
+        throw InvalidArgument("MQTT address '" + url +
+                              "' is not mqtt://HOST[:PORT] or mqtts://HOST[:PORT].");
+    }
+    if (auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
+    if (auto at = rest.rfind('@'); at != std::string::npos) {
+        const std::string cred = rest.substr(0, at);
+        rest = rest.substr(at + 1);
+        const auto colon = cred.find(':');
+        o.user = cred.substr(0, colon);
+        if (colon != std::string::npos) o.password = cred.substr(colon + 1);
+    }
+    if (auto colon = rest.rfind(':'); colon != std::string::npos && rest.find(']') == std::string::npos) {
+        const std::string port = rest.substr(colon + 1);
+        rest.resize(colon);
+        char* end = nullptr;
+        const long p = std::strtol(port.c_str(), &end, 10);
+        if (port.empty() || *end || p <= 0 || p > 65535)
+            throw InvalidArgument("MQTT address '" + url + "': '" + port + "' is not a port.");
+        o.port = int(p);
+    }
+    if (rest.empty()) throw InvalidArgument("MQTT address '" + url + "' names no host.");
+    o.host = rest;
+    return o;
+}
+
+std::string resultJson(const inspect::LineResult& r, const std::string& station)
+{
+    using nlohmann::json;
+    json j = {{"station", station},
+              {"counter", r.counter},
+              {"time", isoMs(r.at)},
+              {"at_ms", r.at},
+              {"part_id", r.partId.empty() ? json(nullptr) : json(r.partId)},
+              {"frame", r.frame >= 0 ? json(r.frame) : json(nullptr)},
+              {"camera_timestamp_ns",
+               r.cameraTimestampNs ? json(*r.cameraTimestampNs) : json(nullptr)},
+              {"camera_frame_id", r.cameraFrameId ? json(*r.cameraFrameId) : json(nullptr)},
+              {"verdict", inspect::stateName(r.state)},
+              {"score", r.score},
+              {"threshold", r.threshold},
+              {"model_sha256", r.modelSha},
+              {"method", r.method},
+              {"latency_ms", r.latencyMs}};
+    if (!r.message.empty()) j["message"] = r.message;
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+struct MqttPublisher::Impl {
+    MqttOptions opt;
+    mosquitto* mosq = nullptr;
+    std::string resultTopic, stateTopic;
+    mutable std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<Message> queue;
+    int inflight = 0;
+    bool connected = false;
+    std::optional<inspect::StationState> state; // the last state queued
+    MqttStats stats;
+
+    // Under `mutex`: hands queued messages to libmosquitto while the broker keeps up.
+    void pump()
+    {
+        while (connected && inflight < kMaxInflight && !queue.empty()) {
+            const Message& msg = queue.front();
+            const int rc = mosquitto_publish(mosq, nullptr, msg.topic.c_str(), int(msg.payload.size()),
+                                             msg.payload.data(), msg.qos, msg.retain);
+            if (rc != MOSQ_ERR_SUCCESS) break; // the connection is going; on_connect resumes
+            ++inflight;
+            if (msg.topic == resultTopic) ++stats.published;
+            queue.pop_front();
+        }
+    }
+    void enqueue(Message msg)
+    {
+        if (queue.size() >= opt.maxQueue) {
+            if (queue.front().topic == resultTopic) ++stats.dropped;
+            queue.pop_front();
+        }
+        queue.push_back(std::move(msg));
+        pump();
+    }
+
+    static void onConnect(mosquitto*, void* obj, int rc)
+    {
+        auto* self = static_cast<Impl*>(obj);
+        std::lock_guard lock(self->mutex);
+        if (rc != 0) return; // refused (bad credentials...): libmosquitto retries with back-off
+        self->connected = true;
+        self->stats.connected = true;
+        ++self->stats.connects;
+        self->inflight = 0; // libmosquitto resends its unacknowledged QoS 1/2 messages itself
+        self->pump();
+        self->changed.notify_all();
+    }
+    static void onDisconnect(mosquitto*, void* obj, int)
+    {
+        auto* self = static_cast<Impl*>(obj);
+        std::lock_guard lock(self->mutex);
+        self->connected = false;
+        self->stats.connected = false;
+        self->changed.notify_all();
+    }
+    static void onPublish(mosquitto*, void* obj, int)
+    {
+        auto* self = static_cast<Impl*>(obj);
+        std::lock_guard lock(self->mutex);
+        if (self->inflight > 0) --self->inflight;
+        self->pump();
+        self->changed.notify_all();
+    }
+};
+
+MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Impl>())
+{
+    m->opt = options;
+    if (options.qos < 0 || options.qos > 2)
+        throw InvalidArgument("MQTT QoS must be 0, 1 or 2, not " + std::to_string(options.qos) + ".");
+    if (options.station.empty() ||
+        options.station.find_first_of("/+#") != std::string::npos)
+        throw InvalidArgument("Station name '" + options.station +
+                              "' cannot be an MQTT topic level: give one without / + #.");
+    std::call_once(g_libInit, [] { mosquitto_lib_init(); });
+    m->resultTopic = "kizu/" + options.station + "/result";
+    m->stateTopic = "kizu/" + options.station + "/state";
+    const std::string clientId = "kizu-" + options.station + "-" + std::to_string(::getpid());
+    m->mosq = mosquitto_new(clientId.c_str(), true, m.get());
+    if (!m->mosq) throw Error("MQTT: cannot create a client (out of memory).");
+    auto fail = [&](const std::string& what) {
+        mosquitto_destroy(m->mosq);
+        throw InvalidArgument("MQTT: " + what);
+    };
+    mosquitto_connect_callback_set(m->mosq, &Impl::onConnect);
+    mosquitto_disconnect_callback_set(m->mosq, &Impl::onDisconnect);
+    mosquitto_publish_callback_set(m->mosq, &Impl::onPublish);
+    mosquitto_reconnect_delay_set(m->mosq, 1, 30, true);
+    const std::string offline = "offline";
+    if (mosquitto_will_set(m->mosq, m->stateTopic.c_str(), int(offline.size()), offline.data(), 1,
+                           true) != MOSQ_ERR_SUCCESS)
+        fail("cannot set the last will on " + m->stateTopic + ".");
+    if (!options.user.empty() &&
+        mosquitto_username_pw_set(m->mosq, options.user.c_str(),
+                                  options.password.empty() ? nullptr : options.password.c_str()) !=
+            MOSQ_ERR_SUCCESS)
+        fail("cannot set the user name.");
+    if (options.tls) {
+        const char* ca = options.caFile.empty() ? nullptr : options.caFile.c_str();
+        const int rc = mosquitto_tls_set(m->mosq, ca, ca ? nullptr : "/etc/ssl/certs",
+                                         options.certFile.empty() ? nullptr : options.certFile.c_str(),
+                                         options.keyFile.empty() ? nullptr : options.keyFile.c_str(),
+                                         nullptr);
+        if (rc != MOSQ_ERR_SUCCESS)
+            fail(std::string("TLS set-up failed (") + mosquitto_strerror(rc) +
+                 "): check the CA, certificate and key files.");
+    }
+    // An absent broker is not an error: the network thread keeps trying with back-off.
+    mosquitto_connect_async(m->mosq, options.host.c_str(), options.port, options.keepaliveS);
+    if (mosquitto_loop_start(m->mosq) != MOSQ_ERR_SUCCESS) fail("cannot start its network thread.");
+}
+
+MqttPublisher::~MqttPublisher()
+{
+    std::unique_lock lock(m->mutex);
+    // What is queued goes out first (a short run may end before the broker answered).
+    const auto deadline = Clock::now() + std::chrono::seconds(2);
+    m->changed.wait_until(lock, deadline, [&] {
+        return m->connected && m->queue.empty() && m->inflight == 0;
+    });
+    if (m->connected) {
+        m->enqueue({m->stateTopic, "offline", 1, true});
+        m->changed.wait_until(lock, Clock::now() + std::chrono::seconds(1), [&] {
+            return !m->connected || (m->queue.empty() && m->inflight == 0);
+        });
+    }
+    lock.unlock();
+    mosquitto_disconnect(m->mosq);
+    mosquitto_loop_stop(m->mosq, false);
+    mosquitto_destroy(m->mosq);
+}
+
+void MqttPublisher::publish(const inspect::LineResult& result)
+{
+    Message msg{m->resultTopic, resultJson(result, m->opt.station), m->opt.qos, false};
+    std::lock_guard lock(m->mutex);
+    m->enqueue(std::move(msg));
+}
+
+void MqttPublisher::setState(inspect::StationState state)
+{
+    std::lock_guard lock(m->mutex);
+    if (m->state == state) return;
+    m->state = state;
+    m->enqueue({m->stateTopic, inspect::stationStateName(state), 1, true});
+}
+
+bool MqttPublisher::waitConnected(int timeoutMs)
+{
+    std::unique_lock lock(m->mutex);
+    return m->changed.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m->connected; });
+}
+
+MqttStats MqttPublisher::stats() const
+{
+    std::lock_guard lock(m->mutex);
+    return m->stats;
+}
+
+std::string MqttPublisher::resultTopic() const { return m->resultTopic; }
+std::string MqttPublisher::stateTopic() const { return m->stateTopic; }
+
+} // namespace kizu::line
