@@ -182,7 +182,7 @@ InspectionEvent InspectionStep::process(const camera::Frame& frame)
     r.frame = frame.sequence;
     r.cameraTimestampNs = frame.deviceTimestampNs;
     r.cameraFrameId = frame.deviceFrameId;
-    r.partId = takePartId();
+    r.partId = e.partId = takePartId();
     r.threshold = e.verdict.threshold;
     r.message = e.message;
     if (e.state == State::Fault) {

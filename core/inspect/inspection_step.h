@@ -31,6 +31,7 @@ struct InspectionEvent {
     double latencyMs = 0; // capture to verdict
     std::int64_t at = 0;  // unix ms: the frame's capture time (a source fault: its time)
     std::string message;  // fault: what happened; otherwise empty
+    std::string partId;   // from the line (PLC, MQTT) or the project's counter; may be empty
     std::optional<std::int64_t> savedImageId;
     bool reconnected = false; // the first frame after the source came back
 };

@@ -120,6 +120,7 @@ int inspectCmd(Args& args)
                      {"threshold", e.verdict.threshold},
                      {"latency_ms", e.latencyMs}};
                 if (e.savedImageId) j["saved_image"] = *e.savedImageId;
+                if (!e.partId.empty()) j["part_id"] = e.partId;
             }
             std::cout << jsonText(j) << std::endl;
         },
