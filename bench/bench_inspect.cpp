@@ -4,7 +4,8 @@
 // With --soak SECONDS it also samples the resident memory while inspecting that long.
 //
 //   bench_inspect [--model squeezenet1_1] [--size 224] [--frames 200] [--repeats 3]
-//                 [--threads N] [--soak 0] [--no-peer]
+//                 [--threads N] [--soak 0] [--no-peer] [--line]
+// --line: also what the line outputs (Modbus + MQTT, docs/line.md) add per frame.
 #include "core/camera/frame_source.h"
 #include "core/inspect/inspection_runner.h"
 #include "core/learn/model.h"
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include "bench/bench_common.h"
+#include "bench/bench_line.h"
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -154,6 +156,8 @@ int main(int argc, char** argv)
             out["soak_rss_growth_mb"] = late - early;
         }
     }
+    if (flag(argc, argv, "--line"))
+        out["line"] = lineBench("folder:" + data + "/ok?loop=1", cls, frames, tmp);
     fs::remove_all(tmp);
     std::printf("%s\n", out.dump(2).c_str());
     return 0;

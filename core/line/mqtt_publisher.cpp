@@ -5,12 +5,14 @@
 #include <mosquitto.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <unistd.h>
 
 namespace kizu::line {
@@ -112,6 +114,59 @@ struct MqttPublisher::Impl {
     bool connected = false;
     std::optional<inspect::StationState> state; // the last state queued
     MqttStats stats;
+    bool stop = false; // under mutex
+    std::thread thread;
+
+    // The network thread: connects (again) with back-off 1 s .. 30 s and runs libmosquitto's
+    // loop. libmosquitto's own loop_start gives up when the first connection fails, so the
+    // station could not start before its broker; this one keeps trying.
+    void run()
+    {
+        int backoffMs = 1000;
+        bool linked = false;
+        while (true) {
+            {
+                std::unique_lock lock(mutex);
+                if (stop) break;
+            }
+            if (!linked) {
+                const int rc = mosquitto_connect_async(mosq, opt.host.c_str(), opt.port, opt.keepaliveS);
+                if (rc == MOSQ_ERR_SUCCESS) {
+                    linked = true;
+                } else if (waitStop(backoffMs)) {
+                    break;
+                } else {
+                    backoffMs = std::min(backoffMs * 2, 30000);
+                    continue;
+                }
+            }
+            const int rc = mosquitto_loop(mosq, 100, 1);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                linked = false;
+                {
+                    std::lock_guard lock(mutex);
+                    connected = false;
+                    stats.connected = false;
+                    changed.notify_all();
+                }
+                if (waitStop(backoffMs)) break;
+                backoffMs = std::min(backoffMs * 2, 30000);
+            } else {
+                std::lock_guard lock(mutex);
+                if (connected) backoffMs = 1000;
+            }
+        }
+        if (linked) {
+            mosquitto_disconnect(mosq);
+            mosquitto_loop(mosq, 100, 1); // sends the DISCONNECT
+        }
+    }
+    // Sleeps up to ms; true when asked to stop.
+    bool waitStop(int ms)
+    {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop; });
+    }
 
     // Under `mutex`: hands queued messages to libmosquitto while the broker keeps up.
     void pump()
@@ -188,7 +243,7 @@ MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Im
     mosquitto_connect_callback_set(m->mosq, &Impl::onConnect);
     mosquitto_disconnect_callback_set(m->mosq, &Impl::onDisconnect);
     mosquitto_publish_callback_set(m->mosq, &Impl::onPublish);
-    mosquitto_reconnect_delay_set(m->mosq, 1, 30, true);
+    mosquitto_threaded_set(m->mosq, true); // published from the inspection thread, sent from ours
     const std::string offline = "offline";
     if (mosquitto_will_set(m->mosq, m->stateTopic.c_str(), int(offline.size()), offline.data(), 1,
                            true) != MOSQ_ERR_SUCCESS)
@@ -209,8 +264,7 @@ MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Im
                  "): check the CA, certificate and key files.");
     }
     // An absent broker is not an error: the network thread keeps trying with back-off.
-    mosquitto_connect_async(m->mosq, options.host.c_str(), options.port, options.keepaliveS);
-    if (mosquitto_loop_start(m->mosq) != MOSQ_ERR_SUCCESS) fail("cannot start its network thread.");
+    m->thread = std::thread([impl = m.get()] { impl->run(); });
 }
 
 MqttPublisher::~MqttPublisher()
@@ -227,9 +281,10 @@ MqttPublisher::~MqttPublisher()
             return !m->connected || (m->queue.empty() && m->inflight == 0);
         });
     }
+    m->stop = true;
+    m->changed.notify_all();
     lock.unlock();
-    mosquitto_disconnect(m->mosq);
-    mosquitto_loop_stop(m->mosq, false);
+    m->thread.join();
     mosquitto_destroy(m->mosq);
 }
 

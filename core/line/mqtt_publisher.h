@@ -4,8 +4,8 @@
 // topics and the payload's fields.
 //
 // publish() only appends to a bounded queue (the oldest result is dropped, and counted, when a
-// broker is away for long); libmosquitto's own network thread (mosquitto_loop_start) sends it.
-// That thread is an exception to "core starts no threads", see docs/line.md.
+// broker is away for long); the publisher's own network thread runs libmosquitto's loop and
+// sends it. That thread is an exception to "core starts no threads", see docs/line.md.
 #pragma once
 
 #include "core/inspect/result_sink.h"

@@ -5,6 +5,10 @@
 #include "core/line/modbus_server.h"
 #include "core/line/mqtt_publisher.h"
 
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <modbus/modbus.h>
@@ -33,6 +37,19 @@ int connectTo(int port)
         return -1;
     }
     return s;
+}
+
+int freePort()
+{
+    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(s);
+    return ntohs(a.sin_port);
 }
 
 kizu::inspect::LineResult result(std::int64_t n)
@@ -126,6 +143,45 @@ private Q_SLOTS:
         QVERIFY2(p99(us) < 1000, qPrintable(QString("publish p99 %1 us").arg(p99(us))));
         // Closing waits a bounded time for the broker, then gives up.
         QVERIFY(Clock::now() - t0 < std::chrono::seconds(5));
+    }
+
+    void brokerThatStartsLateGetsEverything()
+    {
+        // The station may start before its broker: it keeps trying, and the queued results go
+        // out once the broker is there.
+        const QString exe = QStandardPaths::findExecutable(
+            QStringLiteral("mosquitto"), {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin")});
+        if (exe.isEmpty()) {
+            if (qEnvironmentVariable("KIZU_CI") == QLatin1String("1"))
+                QFAIL("KIZU_CI=1 requires mosquitto (scripts/setup.sh installs it)");
+            QSKIP("mosquitto not installed (scripts/setup.sh installs it)");
+        }
+        QTemporaryDir dir;
+        const int port = freePort();
+        QFile conf(dir.path() + "/m.conf");
+        QVERIFY(conf.open(QIODevice::WriteOnly));
+        conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\n").arg(port).toUtf8());
+        conf.close();
+        MqttOptions o;
+        o.port = port;
+        o.station = "late";
+        MqttPublisher pub(o);
+        for (int n = 1; n <= 5; ++n) pub.publish(result(n));
+        QThread::msleep(300);
+        QVERIFY(!pub.stats().connected);
+        QProcess broker;
+        broker.start(exe, {QStringLiteral("-c"), conf.fileName()});
+        QVERIFY(broker.waitForStarted(5000));
+        auto stopBroker = qScopeGuard([&] {
+            broker.terminate();
+            broker.waitForFinished(3000);
+        });
+        QVERIFY(pub.waitConnected(5000));
+        QElapsedTimer t;
+        t.start();
+        while (pub.stats().published < 5 && t.elapsed() < 3000) QThread::msleep(10);
+        QCOMPARE(pub.stats().published, std::int64_t(5));
+        QCOMPARE(pub.stats().dropped, std::int64_t(0));
     }
 
     void mqttUrls()
