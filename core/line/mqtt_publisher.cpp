@@ -37,10 +37,13 @@ std::string isoMs(std::int64_t unixMs)
     return out;
 }
 
+// A result is kept as it is and written as JSON on the network thread, so that publish() costs
+// the inspection thread a copy and a lock, nothing more.
 struct Message {
     std::string topic, payload;
     int qos = 0;
     bool retain = false;
+    std::optional<inspect::LineResult> result;
 };
 } // namespace
 
@@ -140,7 +143,8 @@ struct MqttPublisher::Impl {
                     continue;
                 }
             }
-            const int rc = mosquitto_loop(mosq, 100, 1);
+            // 10 ms: how long a queued result may wait for the thread to notice it.
+            const int rc = mosquitto_loop(mosq, 10, 1);
             if (rc != MOSQ_ERR_SUCCESS) {
                 linked = false;
                 {
@@ -152,8 +156,11 @@ struct MqttPublisher::Impl {
                 if (waitStop(backoffMs)) break;
                 backoffMs = std::min(backoffMs * 2, 30000);
             } else {
-                std::lock_guard lock(mutex);
-                if (connected) backoffMs = 1000;
+                {
+                    std::lock_guard lock(mutex);
+                    if (connected) backoffMs = 1000;
+                }
+                pump();
             }
         }
         if (linked) {
@@ -168,40 +175,55 @@ struct MqttPublisher::Impl {
         return changed.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stop; });
     }
 
-    // Under `mutex`: hands queued messages to libmosquitto while the broker keeps up.
+    // On the network thread, without `mutex`: hands queued messages to libmosquitto while the
+    // broker keeps up (QoS 0: written; QoS 1, 2: acknowledged).
     void pump()
     {
-        while (connected && inflight < kMaxInflight && !queue.empty()) {
-            const Message& msg = queue.front();
+        while (true) {
+            Message msg;
+            {
+                std::lock_guard lock(mutex);
+                if (!connected || inflight >= kMaxInflight || queue.empty()) return;
+                msg = std::move(queue.front());
+                queue.pop_front();
+                ++inflight;
+            }
+            if (msg.result) msg.payload = resultJson(*msg.result, opt.station);
             const int rc = mosquitto_publish(mosq, nullptr, msg.topic.c_str(), int(msg.payload.size()),
                                              msg.payload.data(), msg.qos, msg.retain);
-            if (rc != MOSQ_ERR_SUCCESS) break; // the connection is going; on_connect resumes
-            ++inflight;
-            if (msg.topic == resultTopic) ++stats.published;
-            queue.pop_front();
+            std::lock_guard lock(mutex);
+            if (rc != MOSQ_ERR_SUCCESS) { // the connection is going; on_connect resumes
+                --inflight;
+                queue.push_front(std::move(msg));
+                return;
+            }
+            if (msg.result) ++stats.published;
+            changed.notify_all();
         }
     }
+    // Under `mutex`.
     void enqueue(Message msg)
     {
         if (queue.size() >= opt.maxQueue) {
-            if (queue.front().topic == resultTopic) ++stats.dropped;
+            if (queue.front().result) ++stats.dropped;
             queue.pop_front();
         }
         queue.push_back(std::move(msg));
-        pump();
     }
 
     static void onConnect(mosquitto*, void* obj, int rc)
     {
         auto* self = static_cast<Impl*>(obj);
-        std::lock_guard lock(self->mutex);
-        if (rc != 0) return; // refused (bad credentials...): libmosquitto retries with back-off
-        self->connected = true;
-        self->stats.connected = true;
-        ++self->stats.connects;
-        self->inflight = 0; // libmosquitto resends its unacknowledged QoS 1/2 messages itself
+        if (rc != 0) return; // refused (bad credentials...): the network thread tries again
+        {
+            std::lock_guard lock(self->mutex);
+            self->connected = true;
+            self->stats.connected = true;
+            ++self->stats.connects;
+            self->inflight = 0; // libmosquitto resends its unacknowledged QoS 1/2 messages itself
+            self->changed.notify_all();
+        }
         self->pump();
-        self->changed.notify_all();
     }
     static void onDisconnect(mosquitto*, void* obj, int)
     {
@@ -214,10 +236,12 @@ struct MqttPublisher::Impl {
     static void onPublish(mosquitto*, void* obj, int)
     {
         auto* self = static_cast<Impl*>(obj);
-        std::lock_guard lock(self->mutex);
-        if (self->inflight > 0) --self->inflight;
+        {
+            std::lock_guard lock(self->mutex);
+            if (self->inflight > 0) --self->inflight;
+            self->changed.notify_all();
+        }
         self->pump();
-        self->changed.notify_all();
     }
 };
 
@@ -267,16 +291,21 @@ MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Im
     m->thread = std::thread([impl = m.get()] { impl->run(); });
 }
 
-MqttPublisher::~MqttPublisher()
+bool MqttPublisher::flush(int timeoutMs)
 {
     std::unique_lock lock(m->mutex);
-    // What is queued goes out first (a short run may end before the broker answered).
-    const auto deadline = Clock::now() + std::chrono::seconds(2);
-    m->changed.wait_until(lock, deadline, [&] {
+    return m->changed.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] {
         return m->connected && m->queue.empty() && m->inflight == 0;
     });
+}
+
+MqttPublisher::~MqttPublisher()
+{
+    // What is queued goes out first (a short run may end before the broker answered).
+    flush(2000);
+    std::unique_lock lock(m->mutex);
     if (m->connected) {
-        m->enqueue({m->stateTopic, "offline", 1, true});
+        m->enqueue({m->stateTopic, "offline", 1, true, std::nullopt});
         m->changed.wait_until(lock, Clock::now() + std::chrono::seconds(1), [&] {
             return !m->connected || (m->queue.empty() && m->inflight == 0);
         });
@@ -290,7 +319,7 @@ MqttPublisher::~MqttPublisher()
 
 void MqttPublisher::publish(const inspect::LineResult& result)
 {
-    Message msg{m->resultTopic, resultJson(result, m->opt.station), m->opt.qos, false};
+    Message msg{m->resultTopic, {}, m->opt.qos, false, result};
     std::lock_guard lock(m->mutex);
     m->enqueue(std::move(msg));
 }
@@ -300,7 +329,7 @@ void MqttPublisher::setState(inspect::StationState state)
     std::lock_guard lock(m->mutex);
     if (m->state == state) return;
     m->state = state;
-    m->enqueue({m->stateTopic, inspect::stationStateName(state), 1, true});
+    m->enqueue({m->stateTopic, inspect::stationStateName(state), 1, true, std::nullopt});
 }
 
 bool MqttPublisher::waitConnected(int timeoutMs)

@@ -58,6 +58,9 @@ public:
 
     void publish(const inspect::LineResult& result) override;
     void setState(inspect::StationState state) override;
+    // Waits up to timeoutMs until everything queued was sent (QoS 1, 2: acknowledged); true
+    // when it was.
+    bool flush(int timeoutMs);
     // Waits up to timeoutMs for the connection; true when connected.
     bool waitConnected(int timeoutMs);
     MqttStats stats() const;

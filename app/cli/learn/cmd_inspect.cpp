@@ -148,6 +148,7 @@ int inspectCmd(Args& args)
                        {"triggers", ms.triggers}};
     }
     if (outputs.mqtt) {
+        outputs.mqtt->flush(2000); // the summary counts what reached the broker
         const auto qs = outputs.mqtt->stats();
         s["mqtt"] = {{"topic", outputs.mqtt->resultTopic()},
                      {"published", qs.published},
