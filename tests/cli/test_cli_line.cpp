@@ -3,8 +3,11 @@
 // fields and that a station killed with SIGKILL is announced "offline" by its last will; a real
 // libmodbus client plays the PLC: part id, trigger, busy, result valid with the counter, acknowledge.
 // kizu-test-timeout: 120
+// kizu-test-resource: gige
+#include "common/fake_camera.h"
 #include "common/test_support.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QJsonDocument>
@@ -223,6 +226,58 @@ private Q_SLOTS:
         QVERIFY(!later.on("kizu/t2/state").empty());
         QCOMPARE(later.on("kizu/t2/state").front().payload, std::string("offline"));
         QVERIFY(later.on("kizu/t2/state").front().retain);
+    }
+
+    void tracedResultsAndExport()
+    {
+        // Results from the fake GigE camera carry its timestamp and frame id into the project;
+        // `results list` and `results export` find them by verdict, time and model.
+        KIZU_REQUIRE_FAKE_CAMERA();
+        kizu::test::FakeGigECamera cam;
+        QVERIFY2(cam.start(), qPrintable(cam.error()));
+        const QString proj = m_tmp.path() + "/traced";
+        QCOMPARE(kizu::test::runCli({"project", "init", proj}).exitCode, 0);
+        const qint64 before = QDateTime::currentMSecsSinceEpoch();
+        auto r = kizu::test::runCli({"-p", proj, "inspect", "--source", "aravis:127.0.0.1", "--baseline",
+                                     kBaseline, "--frames", "3", "--no-save-ng", "--quiet"},
+                                    60000);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto summary = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
+        QCOMPARE(summary["frames"].toInt(), 3);
+        const QString csv = m_tmp.path() + "/results.csv";
+        auto e = kizu::test::runCli({"-p", proj, "results", "export", "--since", QString::number(before),
+                                     "--csv", csv});
+        QVERIFY2(e.exitCode == 0, e.err.constData());
+        const auto rows = kizu::test::readCsv(csv);
+        QCOMPARE(rows.size(), 4);
+        const QStringList header = rows[0];
+        QCOMPARE(header.indexOf("camera_timestamp_ns"), 8);
+        std::int64_t lastTs = -1;
+        for (int i = 1; i <= 3; ++i) {
+            const QStringList& row = rows[i];
+            QCOMPARE(row.size(), header.size());
+            QCOMPARE(row[header.indexOf("frame")].toInt(), i - 1);
+            const qint64 ts = row[header.indexOf("camera_timestamp_ns")].toLongLong();
+            QVERIFY2(ts > lastTs, qPrintable(row.join(','))); // the camera's clock, in order
+            lastTs = ts;
+            QVERIFY(!row[header.indexOf("camera_frame_id")].isEmpty());
+            QCOMPARE(row[header.indexOf("model_sha256")], summary["method_id"].toString());
+            QCOMPARE(row[header.indexOf("method")], QStringLiteral("baseline"));
+            QVERIFY(!row[header.indexOf("threshold")].isEmpty());
+            QVERIFY(row[header.indexOf("at_ms")].toLongLong() >= before);
+        }
+        // list: the filters and the counts.
+        const QString verdict = rows[1][header.indexOf("verdict")].toLower();
+        auto l = kizu::test::runCli({"-p", proj, "results", "list", "--verdict", verdict, "--model",
+                                     summary["method_id"].toString().left(12), "--json"});
+        QVERIFY2(l.exitCode == 0, l.err.constData());
+        const auto tail = QJsonDocument::fromJson(l.out.trimmed().split('\n').last()).object();
+        QVERIFY(tail["results"].toInt() >= 1);
+        QCOMPARE(tail[verdict].toInt(), tail["results"].toInt());
+        auto none = kizu::test::runCli({"-p", proj, "results", "list", "--until", "2000-01-01", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(none.out.trimmed()).object()["results"].toInt(-1), 0);
+        auto bad = kizu::test::runCli({"-p", proj, "results", "list", "--since", "yesterday"});
+        QVERIFY(bad.exitCode != 0 && bad.err.contains("30m, 8h, 2d"));
     }
 
     void modbusHandshake()
