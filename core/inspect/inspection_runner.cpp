@@ -18,9 +18,9 @@ void sleepCancellable(int ms, const CancelToken* cancel)
     while (Clock::now() < until && !isCancelled(cancel))
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
+} // namespace
 
-// Polls the sinks for a trigger every millisecond; false when cancelled first.
-bool waitForTrigger(const std::vector<ResultSink*>& sinks, const CancelToken* cancel)
+bool waitForLineTrigger(const std::vector<ResultSink*>& sinks, const CancelToken* cancel)
 {
     while (!isCancelled(cancel)) {
         for (ResultSink* sink : sinks)
@@ -29,7 +29,6 @@ bool waitForTrigger(const std::vector<ResultSink*>& sinks, const CancelToken* ca
     }
     return false;
 }
-} // namespace
 
 ResilientSource::ResilientSource(camera::FrameSource& source, const InspectionOptions& options,
                                  const CancelToken* cancel)
@@ -116,7 +115,7 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
     bool triggered = false; // with waitForTrigger: a trigger waits for its frame (or a fault)
     while (options.maxFrames < 0 || judged < options.maxFrames) {
         if (options.waitForTrigger && !triggered) {
-            triggered = waitForTrigger(options.sinks, cancel);
+            triggered = waitForLineTrigger(options.sinks, cancel);
             if (!triggered) break; // cancelled
         }
         auto next = resilient.next();

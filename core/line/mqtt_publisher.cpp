@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <utility>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -116,6 +118,8 @@ struct MqttPublisher::Impl {
     int inflight = 0;
     bool connected = false;
     std::optional<inspect::StationState> state; // the last state queued
+    std::string partTopic;
+    std::string pendingPartId; // from kizu/<station>/part, for the next result
     MqttStats stats;
     bool stop = false; // under mutex
     std::thread thread;
@@ -223,7 +227,18 @@ struct MqttPublisher::Impl {
             self->inflight = 0; // libmosquitto resends its unacknowledged QoS 1/2 messages itself
             self->changed.notify_all();
         }
+        // The MES may name the next part (clean session: subscribe on every connection).
+        mosquitto_subscribe(self->mosq, nullptr, self->partTopic.c_str(), 1);
         self->pump();
+    }
+    static void onMessage(mosquitto*, void* obj, const mosquitto_message* msg)
+    {
+        auto* self = static_cast<Impl*>(obj);
+        if (!msg->topic || self->partTopic != msg->topic || msg->payloadlen <= 0) return;
+        std::string id(static_cast<const char*>(msg->payload), std::size_t(std::min(msg->payloadlen, 64)));
+        while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back()))) id.pop_back();
+        std::lock_guard lock(self->mutex);
+        self->pendingPartId = id;
     }
     static void onDisconnect(mosquitto*, void* obj, int)
     {
@@ -257,6 +272,7 @@ MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Im
     std::call_once(g_libInit, [] { mosquitto_lib_init(); });
     m->resultTopic = "kizu/" + options.station + "/result";
     m->stateTopic = "kizu/" + options.station + "/state";
+    m->partTopic = "kizu/" + options.station + "/part";
     const std::string clientId = "kizu-" + options.station + "-" + std::to_string(::getpid());
     m->mosq = mosquitto_new(clientId.c_str(), true, m.get());
     if (!m->mosq) throw Error("MQTT: cannot create a client (out of memory).");
@@ -267,6 +283,7 @@ MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Im
     mosquitto_connect_callback_set(m->mosq, &Impl::onConnect);
     mosquitto_disconnect_callback_set(m->mosq, &Impl::onDisconnect);
     mosquitto_publish_callback_set(m->mosq, &Impl::onPublish);
+    mosquitto_message_callback_set(m->mosq, &Impl::onMessage);
     mosquitto_threaded_set(m->mosq, true); // published from the inspection thread, sent from ours
     const std::string offline = "offline";
     if (mosquitto_will_set(m->mosq, m->stateTopic.c_str(), int(offline.size()), offline.data(), 1,
@@ -330,6 +347,12 @@ void MqttPublisher::setState(inspect::StationState state)
     if (m->state == state) return;
     m->state = state;
     m->enqueue({m->stateTopic, inspect::stationStateName(state), 1, true, std::nullopt});
+}
+
+std::string MqttPublisher::takePartId()
+{
+    std::lock_guard lock(m->mutex);
+    return std::exchange(m->pendingPartId, {});
 }
 
 bool MqttPublisher::waitConnected(int timeoutMs)

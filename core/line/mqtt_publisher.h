@@ -1,6 +1,7 @@
 // The station's results for the MES over MQTT (libmosquitto): every result as one JSON object
 // on kizu/<station>/result, the station's state retained on kizu/<station>/state with the
-// last will "offline", reconnection with back-off, TLS and user/password. docs/line.md has the
+// last will "offline", reconnection with back-off, TLS and user/password; the MES may name the
+// next part on kizu/<station>/part. docs/line.md has the
 // topics and the payload's fields.
 //
 // publish() only appends to a bounded queue (the oldest result is dropped, and counted, when a
@@ -58,6 +59,8 @@ public:
 
     void publish(const inspect::LineResult& result) override;
     void setState(inspect::StationState state) override;
+    // The part id last published on kizu/<station>/part (by the MES), once.
+    std::string takePartId() override;
     // Waits up to timeoutMs until everything queued was sent (QoS 1, 2: acknowledged); true
     // when it was.
     bool flush(int timeoutMs);

@@ -249,14 +249,22 @@ private Q_SLOTS:
                                      "--csv", csv});
         QVERIFY2(e.exitCode == 0, e.err.constData());
         const auto rows = kizu::test::readCsv(csv);
-        QCOMPARE(rows.size(), 4);
+        QVERIFY(!rows.isEmpty());
         const QStringList header = rows[0];
         QCOMPARE(header.indexOf("camera_timestamp_ns"), 8);
+        // The three verdicts (a loaded machine may add a FAULT row for a late frame: it is
+        // recorded as such, and not checked here).
+        QList<QStringList> judged;
+        for (int i = 1; i < rows.size(); ++i) {
+            QCOMPARE(rows[i].size(), header.size());
+            const QString v = rows[i][header.indexOf("verdict")];
+            if (v == "OK" || v == "NG") judged << rows[i];
+            else QCOMPARE(v, QStringLiteral("FAULT"));
+        }
+        QCOMPARE(judged.size(), 3);
         std::int64_t lastTs = -1;
-        for (int i = 1; i <= 3; ++i) {
-            const QStringList& row = rows[i];
-            QCOMPARE(row.size(), header.size());
-            QCOMPARE(row[header.indexOf("frame")].toInt(), i - 1);
+        for (const QStringList& row : judged) {
+            QVERIFY(!row[header.indexOf("frame")].isEmpty());
             const qint64 ts = row[header.indexOf("camera_timestamp_ns")].toLongLong();
             QVERIFY2(ts > lastTs, qPrintable(row.join(','))); // the camera's clock, in order
             lastTs = ts;
@@ -267,7 +275,7 @@ private Q_SLOTS:
             QVERIFY(row[header.indexOf("at_ms")].toLongLong() >= before);
         }
         // list: the filters and the counts.
-        const QString verdict = rows[1][header.indexOf("verdict")].toLower();
+        const QString verdict = judged[0][header.indexOf("verdict")].toLower();
         auto l = kizu::test::runCli({"-p", proj, "results", "list", "--verdict", verdict, "--model",
                                      summary["method_id"].toString().left(12), "--json"});
         QVERIFY2(l.exitCode == 0, l.err.constData());

@@ -12,6 +12,7 @@
 #include <QtTest>
 
 #include <modbus/modbus.h>
+#include <mosquitto.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -182,6 +183,20 @@ private Q_SLOTS:
         while (pub.stats().published < 5 && t.elapsed() < 3000) QThread::msleep(10);
         QCOMPARE(pub.stats().published, std::int64_t(5));
         QCOMPARE(pub.stats().dropped, std::int64_t(0));
+        // The MES names the next part on kizu/late/part.
+        mosquitto* mes = mosquitto_new(nullptr, true, nullptr);
+        QCOMPARE(mosquitto_connect(mes, "127.0.0.1", port, 10), MOSQ_ERR_SUCCESS);
+        QCOMPARE(mosquitto_publish(mes, nullptr, "kizu/late/part", 6, "P-0017", 1, false), MOSQ_ERR_SUCCESS);
+        std::string part;
+        t.restart();
+        while (part.empty() && t.elapsed() < 3000) {
+            mosquitto_loop(mes, 10, 1);
+            part = pub.takePartId();
+        }
+        QCOMPARE(part, std::string("P-0017"));
+        QCOMPARE(pub.takePartId(), std::string()); // once
+        mosquitto_disconnect(mes);
+        mosquitto_destroy(mes);
     }
 
     void mqttUrls()
