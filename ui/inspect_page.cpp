@@ -543,6 +543,7 @@ void InspectPage::startInspection()
     // The project's line outputs (docs/line.md), for this run.
     if (m_store) {
         const line::LineConfig lineCfg = line::loadLineConfig(*m_store);
+        if (lineCfg.partCounter) opt.partCounterFrom = m_store->maxNumericPartId() + 1;
         if (lineCfg.enabled()) {
             try {
                 m_line = std::make_unique<line::LineOutputs>(line::startLineOutputs(lineCfg));

@@ -36,6 +36,9 @@ LineSettingsDialog::LineSettingsDialog(const line::LineConfig& c, QWidget* paren
     m_qos->setCurrentIndex(c.mqttQos);
     m_ca = new QLineEdit(QString::fromStdString(c.mqttCa));
     m_ca->setPlaceholderText(tr("TLS: the broker's CA file (default: the system's)"));
+    m_counter = new QCheckBox(tr("Number parts without an id from the line (1, 2, ...)"));
+    m_counter->setToolTip(tr("Goes on from the highest numeric part id in the project's results"));
+    m_counter->setChecked(c.partCounter);
     m_error = new QLabel;
     m_error->setStyleSheet(QStringLiteral("color: #c0392b"));
     m_error->setWordWrap(true);
@@ -49,6 +52,7 @@ LineSettingsDialog::LineSettingsDialog(const line::LineConfig& c, QWidget* paren
     form->addRow(tr("Station:"), m_station);
     form->addRow(tr("QoS:"), m_qos);
     form->addRow(tr("CA file:"), m_ca);
+    form->addRow(m_counter);
     auto* note = new QLabel(tr("Topics kizu/&lt;station&gt;/result and /state; the register map "
                                "and the handshake are in docs/line.md. Takes effect at the next "
                                "Start."));
@@ -82,6 +86,7 @@ line::LineConfig LineSettingsDialog::config() const
     c.station = m_station->text().trimmed().toStdString();
     c.mqttQos = m_qos->currentIndex();
     c.mqttCa = m_ca->text().trimmed().toStdString();
+    c.partCounter = m_counter->isChecked();
     return c;
 }
 

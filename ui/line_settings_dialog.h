@@ -32,6 +32,7 @@ private:
     QLineEdit* m_station;
     QComboBox* m_qos;
     QLineEdit* m_ca;
+    QCheckBox* m_counter;
     QLabel* m_error;
     line::LineConfig m_base;
 };

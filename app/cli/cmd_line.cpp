@@ -23,12 +23,13 @@ int lineCmd(Args& args)
                ca = args.value("--mqtt-ca"), cert = args.value("--mqtt-cert"),
                key = args.value("--mqtt-key");
     const bool trigger = args.flag("--trigger"), noTrigger = args.flag("--no-trigger");
+    const bool counter = args.flag("--part-counter"), noCounter = args.flag("--no-part-counter");
     const bool off = args.flag("--off"), asJson = args.flag("--json");
     args.finish();
     auto store = project::ProjectStore::open(dir);
     line::LineConfig c = line::loadLineConfig(store);
     const bool change = modbus || mqtt || station || qos || ca || cert || key || trigger ||
-                        noTrigger || off;
+                        noTrigger || counter || noCounter || off;
     if (off) c = {};
     if (modbus) c.modbus = *modbus == "off" ? "" : *modbus;
     if (mqtt) c.mqtt = *mqtt == "off" ? "" : *mqtt;
@@ -43,6 +44,8 @@ int lineCmd(Args& args)
     if (key) c.mqttKey = *key;
     if (trigger) c.trigger = true;
     if (noTrigger) c.trigger = false;
+    if (counter) c.partCounter = true;
+    if (noCounter) c.partCounter = false;
     if (c.mqtt.find('@') != std::string::npos && c.mqtt.find(':', c.mqtt.find("//") + 2) < c.mqtt.find('@'))
         throw UsageError{"the project does not keep passwords: give mqtt://USER@HOST and set "
                          "$KIZU_MQTT_PASSWORD where the station runs"};
@@ -51,7 +54,8 @@ int lineCmd(Args& args)
               {"trigger", c.trigger},
               {"mqtt", c.mqtt.empty() ? json(nullptr) : json(c.mqtt)},
               {"station", c.station.empty() ? line::defaultStationName() : c.station},
-              {"mqtt_qos", c.mqttQos}};
+              {"mqtt_qos", c.mqttQos},
+              {"part_counter", c.partCounter}};
     if (asJson) {
         std::cout << jsonText(j) << "\n";
         return 0;
@@ -59,7 +63,8 @@ int lineCmd(Args& args)
     std::cout << "modbus:  " << (c.modbus.empty() ? "off" : c.modbus)
               << (c.trigger ? " (judging on the PLC's trigger)" : "") << "\n"
               << "mqtt:    " << (c.mqtt.empty() ? "off" : c.mqtt) << " (QoS " << c.mqttQos << ")\n"
-              << "station: " << j["station"].get<std::string>() << "\n";
+              << "station: " << j["station"].get<std::string>() << "\n"
+              << "part counter: " << (c.partCounter ? "on" : "off") << "\n";
     return 0;
 }
 
@@ -152,12 +157,14 @@ const Registrar r1{{"line", "show or set the project's Modbus (PLC) and MQTT (ME
                     "Usage: kizu-cli [--project DIR] line [--modbus [ADDR:]PORT|off] [--trigger | "
                     "--no-trigger]\n"
                     "                  [--mqtt URL|off] [--station NAME] [--mqtt-qos 0|1|2]\n"
-                    "                  [--mqtt-ca FILE] [--mqtt-cert FILE] [--mqtt-key FILE] [--off] "
-                    "[--json]\n\n"
+                    "                  [--mqtt-ca FILE] [--mqtt-cert FILE] [--mqtt-key FILE]\n"
+                    "                  [--part-counter | --no-part-counter] [--off] [--json]\n\n"
                     "The outputs 'kizu-cli inspect' and the Inspect page start for this project;\n"
                     "off by default. Without options it prints them. The register map, the\n"
                     "handshake and the MQTT topics are in docs/line.md. Passwords are not kept:\n"
-                    "set $KIZU_MQTT_PASSWORD where the station runs.\n\n"
+                    "set $KIZU_MQTT_PASSWORD where the station runs. --part-counter numbers the\n"
+                    "parts the PLC or the MES gives no id for (1, 2, ... going on from the\n"
+                    "project's highest numeric part id).\n\n"
                     "Examples:\n"
                     "  kizu-cli -p line3 line --modbus 1502 --trigger\n"
                     "  kizu-cli -p line3 line --mqtt mqtts://kizu@mes.local --station line3 "

@@ -56,7 +56,7 @@ InspectionStep::InspectionStep(Classifier& classifier, project::ProjectStore* st
                                const InspectionOptions& options, std::string sourceName)
     : m_classifier(classifier), m_store(store), m_options(options),
       m_sourceName(std::move(sourceName)), m_methodId(classifier.id()),
-      m_methodName(classifier.name()), m_start(Clock::now())
+      m_methodName(classifier.name()), m_nextPart(options.partCounterFrom), m_start(Clock::now())
 {
     if (m_options.group.empty()) m_options.group = sessionGroup();
     if (m_options.roi)
@@ -105,6 +105,7 @@ std::string InspectionStep::takePartId()
     std::string id;
     for (ResultSink* sink : m_options.sinks) // each sink's id is taken, so none is left for later
         if (auto p = sink->takePartId(); !p.empty() && id.empty()) id = std::move(p);
+    if (id.empty() && m_nextPart) id = std::to_string((*m_nextPart)++);
     return id;
 }
 

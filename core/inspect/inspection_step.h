@@ -64,6 +64,9 @@ struct InspectionOptions {
     std::vector<ResultSink*> sinks;
     // runInspection grabs and judges a frame only after a sink's trigger (the PLC's).
     bool waitForTrigger = false;
+    // The project's part counter: a frame that gets no part id from the line gets this number,
+    // then the next (unset: no counter). Callers start it at maxNumericPartId() + 1.
+    std::optional<std::int64_t> partCounterFrom;
 };
 
 // A group name for the frames of one capture session: "camera-2026-12-03T06-44-56".
@@ -132,6 +135,7 @@ private:
     std::string m_methodId;
     std::string m_methodName;
     std::int64_t m_lineCounter = 0;
+    std::optional<std::int64_t> m_nextPart;
     std::optional<StationState> m_lineState;
     imaging::Roi m_roi;
     std::function<void(const std::string&)> m_onStoreError;

@@ -15,6 +15,7 @@ constexpr const char* kCa = "line.mqtt_ca";
 constexpr const char* kCert = "line.mqtt_cert";
 constexpr const char* kKey = "line.mqtt_key";
 constexpr const char* kTrigger = "line.trigger";
+constexpr const char* kPartCounter = "line.part_counter";
 
 MqttOptions mqttOptions(const LineConfig& c)
 {
@@ -51,6 +52,7 @@ LineConfig loadLineConfig(const project::ProjectStore& store)
     c.mqttCert = store.meta(kCert).value_or("");
     c.mqttKey = store.meta(kKey).value_or("");
     c.trigger = store.meta(kTrigger).value_or("0") == "1";
+    c.partCounter = store.meta(kPartCounter).value_or("0") == "1";
     try {
         c.mqttQos = std::stoi(store.meta(kQos).value_or("1"));
     } catch (const std::exception&) {
@@ -91,6 +93,7 @@ void saveLineConfig(project::ProjectStore& store, const LineConfig& c)
     store.setMeta(kCert, c.mqttCert);
     store.setMeta(kKey, c.mqttKey);
     store.setMeta(kTrigger, c.trigger ? "1" : "0");
+    store.setMeta(kPartCounter, c.partCounter ? "1" : "0");
 }
 
 std::vector<inspect::ResultSink*> LineOutputs::sinks() const

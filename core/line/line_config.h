@@ -22,6 +22,9 @@ struct LineConfig {
     int mqttQos = 1;
     std::string mqttCa, mqttCert, mqttKey; // TLS files (mqtts://)
     bool trigger = false; // judge a frame only on the PLC's trigger
+    // Number the parts the line gives no id for: 1, 2, ... per project, going on from the
+    // highest numeric part id in its results.
+    bool partCounter = false;
     bool enabled() const { return !modbus.empty() || !mqtt.empty(); }
 };
 

@@ -1093,6 +1093,15 @@ std::vector<InspectionRecord> ProjectStore::inspections(const InspectionFilter& 
     return out;
 }
 
+std::int64_t ProjectStore::maxNumericPartId() const
+{
+    auto s = m->db.prepare("SELECT COALESCE(MAX(CAST(part_id AS INTEGER)), 0) FROM "
+                           "inspection_results WHERE part_id != '' AND length(part_id) <= 18 "
+                           "AND part_id NOT GLOB '*[^0-9]*'");
+    s.step();
+    return s.int64(0);
+}
+
 std::int64_t ProjectStore::inspectionCount() const
 {
     auto s = m->db.prepare("SELECT COUNT(*) FROM inspection_results");

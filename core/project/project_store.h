@@ -268,6 +268,9 @@ public:
     void recordInspections(const std::vector<InspectionRecord>& records);
     std::vector<InspectionRecord> inspections(std::int64_t limit = 100) const; // newest first
     std::vector<InspectionRecord> inspections(const InspectionFilter& filter) const;
+    // The highest part id of the results that is a plain number (0 when none): where the
+    // project's part counter goes on (docs/line.md).
+    std::int64_t maxNumericPartId() const;
     std::int64_t inspectionCount() const;
 
     // Models trained for this project. addModel returns the new id (createdAt 0: now).

@@ -288,6 +288,26 @@ private Q_SLOTS:
         QVERIFY(bad.exitCode != 0 && bad.err.contains("30m, 8h, 2d"));
     }
 
+    void partCounterGoesOnAcrossRuns()
+    {
+        const QString proj = m_tmp.path() + "/counted";
+        QCOMPARE(kizu::test::runCli({"project", "init", proj}).exitCode, 0);
+        QCOMPARE(kizu::test::runCli({"-p", proj, "line", "--part-counter"}).exitCode, 0);
+        for (int run = 0; run < 2; ++run) {
+            auto r = kizu::test::runCli({"-p", proj, "inspect", "--source", "folder:" + m_images,
+                                         "--baseline", kBaseline, "--frames", "3", "--no-save-ng"});
+            QVERIFY2(r.exitCode == 0, r.err.constData());
+            const auto first = QJsonDocument::fromJson(r.out.split('\n').first()).object();
+            QCOMPARE(first["part_id"].toString(), QString::number(1 + 3 * run));
+        }
+        auto e = kizu::test::runCli({"-p", proj, "results", "export"});
+        const auto rows = e.out.trimmed().split('\n');
+        QCOMPARE(rows.size(), 7);
+        for (int i = 1; i <= 6; ++i) QCOMPARE(rows[i].split(',')[6], QByteArray::number(i));
+        auto one = kizu::test::runCli({"-p", proj, "results", "list", "--part", "5", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(one.out.trimmed().split('\n').last()).object()["results"].toInt(), 1);
+    }
+
     void modbusHandshake()
     {
         QProcess p;
