@@ -34,14 +34,18 @@ struct TimedSink : inspect::ResultSink {
     {
         const auto t0 = std::chrono::steady_clock::now();
         inner.publish(r);
-        us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+        us.push_back(
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                .count());
     }
     void setState(inspect::StationState s) override { inner.setState(s); }
     std::string takePartId() override
     {
         const auto t0 = std::chrono::steady_clock::now();
         auto p = inner.takePartId();
-        partUs.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+        partUs.push_back(
+            std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                .count());
         return p;
     }
     std::vector<double> partUs;
@@ -133,7 +137,8 @@ inline nlohmann::json lineBench(const std::string& sourceUri, inspect::Classifie
     std::vector<double> total(modbusUs.size());
     for (std::size_t i = 0; i < total.size(); ++i) {
         total[i] = modbusUs[i] + tm.partUs[std::min(i, tm.partUs.size() - 1)];
-        if (i < mqttUs.size()) total[i] += mqttUs[i] + tq->partUs[std::min(i, tq->partUs.size() - 1)];
+        if (i < mqttUs.size())
+            total[i] += mqttUs[i] + tq->partUs[std::min(i, tq->partUs.size() - 1)];
     }
     stop = true;
     plc.join();

@@ -94,7 +94,8 @@ QString LineSettingsDialog::problem() const
 {
     const line::LineConfig c = config();
     if (m_modbusOn->isChecked() && c.modbus.empty()) return tr("Give the Modbus port, e.g. 1502.");
-    if (m_mqttOn->isChecked() && c.mqtt.empty()) return tr("Give the broker, e.g. mqtt://mes.local.");
+    if (m_mqttOn->isChecked() && c.mqtt.empty())
+        return tr("Give the broker, e.g. mqtt://mes.local.");
     try {
         line::validateLineConfig(c);
     } catch (const kizu::Error& e) {

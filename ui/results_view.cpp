@@ -173,9 +173,8 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent)
     connect(m_table, &QTableWidget::itemSelectionChanged, this, &ResultsView::showSelected);
     connect(m_heatBox, &QCheckBox::toggled, this, &ResultsView::showSelected);
     connect(exportButton, &QPushButton::clicked, this, [this] {
-        const QString file = QFileDialog::getSaveFileName(this, tr("Export results"),
-                                                          QStringLiteral("results.csv"),
-                                                          tr("CSV files (*.csv)"));
+        const QString file = QFileDialog::getSaveFileName(
+            this, tr("Export results"), QStringLiteral("results.csv"), tr("CSV files (*.csv)"));
         if (!file.isEmpty()) exportCsv(file);
     });
 }
@@ -223,9 +222,18 @@ void ResultsView::setFilter(const project::InspectionFilter& f)
     refresh();
 }
 
-int ResultsView::rowCount() const { return m_table->rowCount(); }
-QString ResultsView::summaryText() const { return m_summary->text(); }
-QString ResultsView::imageNote() const { return m_note->text(); }
+int ResultsView::rowCount() const
+{
+    return m_table->rowCount();
+}
+QString ResultsView::summaryText() const
+{
+    return m_summary->text();
+}
+QString ResultsView::imageNote() const
+{
+    return m_note->text();
+}
 
 void ResultsView::refresh()
 {
@@ -236,7 +244,8 @@ void ResultsView::refresh()
         try {
             m_records = m_store->inspections(f);
         } catch (const kizu::Error& e) {
-            m_summary->setText(tr("Cannot read the results: %1").arg(QString::fromStdString(e.what())));
+            m_summary->setText(
+                tr("Cannot read the results: %1").arg(QString::fromStdString(e.what())));
         }
     }
     const QSignalBlocker block(m_table);
@@ -249,12 +258,15 @@ void ResultsView::refresh()
         auto* verdict = new QTableWidgetItem(QString::fromLatin1(inspect::stateName(r.state)));
         verdict->setForeground(verdictColour(r.state));
         if (!r.message.empty()) verdict->setToolTip(QString::fromStdString(r.message));
-        m_table->setItem(i, 0, new QTableWidgetItem(QDateTime::fromMSecsSinceEpoch(r.at).toString(
-                                   QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))));
+        m_table->setItem(i, 0,
+                         new QTableWidgetItem(QDateTime::fromMSecsSinceEpoch(r.at).toString(
+                             QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"))));
         m_table->setItem(i, 1, verdict);
-        m_table->setItem(i, 2, new QTableWidgetItem(judged ? QString::number(r.score, 'f', 3) : QString()));
+        m_table->setItem(
+            i, 2, new QTableWidgetItem(judged ? QString::number(r.score, 'f', 3) : QString()));
         m_table->setItem(i, 3, new QTableWidgetItem(QString::fromStdString(r.partId)));
-        m_table->setItem(i, 4, new QTableWidgetItem(r.frame ? QString::number(*r.frame) : QString()));
+        m_table->setItem(i, 4,
+                         new QTableWidgetItem(r.frame ? QString::number(*r.frame) : QString()));
         auto* model = new QTableWidgetItem(
             QString::fromStdString(r.method.empty() ? r.modelSha.substr(0, 16) : r.method));
         model->setToolTip(QString::fromStdString(r.modelSha));
@@ -262,9 +274,14 @@ void ResultsView::refresh()
     }
     const std::int64_t judged = n[0] + n[1];
     QString text = tr("%1 results: %2 OK, %3 NG, %4 faults, %5 dropped")
-                       .arg(m_records.size()).arg(n[0]).arg(n[1]).arg(n[2]).arg(n[3]);
+                       .arg(m_records.size())
+                       .arg(n[0])
+                       .arg(n[1])
+                       .arg(n[2])
+                       .arg(n[3]);
     if (judged) text += tr("; NG rate %1 %").arg(100.0 * double(n[1]) / double(judged), 0, 'f', 1);
-    if (int(m_records.size()) >= kMaxRows) text += tr(" (the newest %1; narrow the filter)").arg(kMaxRows);
+    if (int(m_records.size()) >= kMaxRows)
+        text += tr(" (the newest %1; narrow the filter)").arg(kMaxRows);
     if (!m_store) text = tr("No project open.");
     m_summary->setText(text);
     drawChart();
@@ -296,7 +313,7 @@ void ResultsView::drawChart()
         }
     }
     if (auto ticker = qSharedPointerDynamicCast<QCPAxisTickerDateTime>(m_chart->xAxis->ticker()))
-        ticker->setDateTimeFormat(width < 60000     ? QStringLiteral("HH:mm:ss")
+        ticker->setDateTimeFormat(width < 60000      ? QStringLiteral("HH:mm:ss")
                                   : width < 86400000 ? QStringLiteral("MM-dd\nHH:mm")
                                                      : QStringLiteral("yyyy-MM-dd"));
     const double barWidth = 0.8 * double(width) / 1000.0;
@@ -319,7 +336,8 @@ void ResultsView::drawChart()
     line->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
     line->setData(rateKeys, rate, true);
     double top = 1;
-    for (int i = 0; i < keys.size(); ++i) top = std::max(top, ok[i] + ng[i]);
+    for (int i = 0; i < keys.size(); ++i)
+        top = std::max(top, ok[i] + ng[i]);
     m_chart->yAxis->setRange(0, top * 1.15);
     const double pad = double(width) / 1000.0;
     m_chart->xAxis->setRange(keys.front() - pad, keys.back() + pad);
@@ -371,7 +389,8 @@ void ResultsView::showSelected()
     if (!m_classifier || m_classifier->id() != r.modelSha) {
         m_note->setText(tr("No heat map: this result is from %1; choose that model in the Method "
                            "box to see where it looked.")
-                            .arg(QString::fromStdString(r.method.empty() ? r.modelSha.substr(0, 16) : r.method)));
+                            .arg(QString::fromStdString(r.method.empty() ? r.modelSha.substr(0, 16)
+                                                                         : r.method)));
         return;
     }
     if (m_heatWatcher->isRunning()) m_heatWatcher->waitForFinished();
@@ -404,7 +423,8 @@ void ResultsView::redrawImage()
         p.drawImage(shown.rect(), m_heat);
     }
     const QSize box = m_imageLabel->size().boundedTo(QSize(900, 700)).expandedTo(QSize(240, 160));
-    m_imageLabel->setPixmap(QPixmap::fromImage(shown.scaled(box, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+    m_imageLabel->setPixmap(
+        QPixmap::fromImage(shown.scaled(box, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
 }
 
 bool ResultsView::exportCsv(const QString& file)

@@ -46,7 +46,8 @@ int lineCmd(Args& args)
     if (noTrigger) c.trigger = false;
     if (counter) c.partCounter = true;
     if (noCounter) c.partCounter = false;
-    if (c.mqtt.find('@') != std::string::npos && c.mqtt.find(':', c.mqtt.find("//") + 2) < c.mqtt.find('@'))
+    if (c.mqtt.find('@') != std::string::npos &&
+        c.mqtt.find(':', c.mqtt.find("//") + 2) < c.mqtt.find('@'))
         throw UsageError{"the project does not keep passwords: give mqtt://USER@HOST and set "
                          "$KIZU_MQTT_PASSWORD where the station runs"};
     if (change) line::saveLineConfig(store, c);
@@ -84,7 +85,8 @@ int resultsCmd(Args& args)
 {
     const std::string sub = args.takeFirst();
     if (sub != "list" && sub != "export")
-        throw UsageError{sub.empty() ? "results needs list or export" : "unknown subcommand '" + sub + "'"};
+        throw UsageError{sub.empty() ? "results needs list or export"
+                                     : "unknown subcommand '" + sub + "'"};
     const std::string dir = projectDir(args);
     project::InspectionFilter f = readFilter(args);
     const auto csv = args.value("--csv");
@@ -108,7 +110,8 @@ int resultsCmd(Args& args)
     if (csv) throw UsageError{"--csv belongs to 'results export'"};
     const auto records = store.inspections(f); // newest first
     std::int64_t n[4] = {};
-    for (const auto& r : records) ++n[int(r.state)];
+    for (const auto& r : records)
+        ++n[int(r.state)];
     for (const auto& r : records) {
         if (asJson) {
             json j = {{"id", r.id},
@@ -172,23 +175,24 @@ const Registrar r1{{"line", "show or set the project's Modbus (PLC) and MQTT (ME
                     "  kizu-cli -p line3 line --off\n",
                     lineCmd}};
 
-const Registrar r2{{"results", "list or export the inspection results (CSV)",
-                    "Usage: kizu-cli [--project DIR] results list [FILTERS] [--limit N] [--json]\n"
-                    "       kizu-cli [--project DIR] results export [FILTERS] [--csv FILE]\n\n"
-                    "Filters:\n"
-                    "  --since T / --until T   from (inclusive) / to (exclusive): 2026-12-03,\n"
-                    "                          2026-12-03T08:00 (local; Z for UTC), Unix ms, or a\n"
-                    "                          time ago: 30m, 8h, 2d\n"
-                    "  --verdict V             ok, ng, fault or dropped\n"
-                    "  --model SHA             the model's sha256 (a prefix is enough)\n"
-                    "  --part ID               one part id\n\n"
-                    "list prints the newest first (50 unless --limit; -1: all) and the counts with\n"
-                    "the NG rate; export writes every match oldest first as CSV to FILE (or stdout)\n"
-                    "with the columns of docs/line.md.\n\n"
-                    "Examples:\n"
-                    "  kizu-cli -p line3 results list --since 8h --verdict ng\n"
-                    "  kizu-cli -p line3 results export --since 2026-12-01 --until 2026-12-02 --csv "
-                    "day.csv\n",
-                    resultsCmd}};
+const Registrar r2{
+    {"results", "list or export the inspection results (CSV)",
+     "Usage: kizu-cli [--project DIR] results list [FILTERS] [--limit N] [--json]\n"
+     "       kizu-cli [--project DIR] results export [FILTERS] [--csv FILE]\n\n"
+     "Filters:\n"
+     "  --since T / --until T   from (inclusive) / to (exclusive): 2026-12-03,\n"
+     "                          2026-12-03T08:00 (local; Z for UTC), Unix ms, or a\n"
+     "                          time ago: 30m, 8h, 2d\n"
+     "  --verdict V             ok, ng, fault or dropped\n"
+     "  --model SHA             the model's sha256 (a prefix is enough)\n"
+     "  --part ID               one part id\n\n"
+     "list prints the newest first (50 unless --limit; -1: all) and the counts with\n"
+     "the NG rate; export writes every match oldest first as CSV to FILE (or stdout)\n"
+     "with the columns of docs/line.md.\n\n"
+     "Examples:\n"
+     "  kizu-cli -p line3 results list --since 8h --verdict ng\n"
+     "  kizu-cli -p line3 results export --since 2026-12-01 --until 2026-12-02 --csv "
+     "day.csv\n",
+     resultsCmd}};
 } // namespace
 } // namespace kizu::cli

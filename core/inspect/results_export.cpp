@@ -14,7 +14,8 @@ std::string csvField(const std::string& s)
 {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (char c : s)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
     return out + "\"";
 }
 
@@ -46,20 +47,26 @@ std::int64_t parseTimeArg(const std::string& text, std::int64_t nowMs)
                                "for UTC), Unix milliseconds, or a time ago such as 30m, 8h, 2d.");
     };
     if (text.empty()) throw bad();
-    const bool digits = std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(unsigned(c)); });
+    const bool digits =
+        std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(unsigned(c)); });
     if (digits && text.size() >= 13) return std::stoll(text);
     // A duration before now.
     const char unit = text.back();
     if (text.size() >= 2 && std::string("smhd").find(unit) != std::string::npos &&
-        std::all_of(text.begin(), text.end() - 1, [](char c) { return std::isdigit(unsigned(c)); })) {
+        std::all_of(text.begin(), text.end() - 1,
+                    [](char c) { return std::isdigit(unsigned(c)); })) {
         const std::int64_t n = std::stoll(text.substr(0, text.size() - 1));
-        const std::int64_t ms = unit == 's' ? 1000 : unit == 'm' ? 60000 : unit == 'h' ? 3600000 : 86400000;
+        const std::int64_t ms = unit == 's'   ? 1000
+                                : unit == 'm' ? 60000
+                                : unit == 'h' ? 3600000
+                                              : 86400000;
         return nowMs - n * ms;
     }
     std::tm tm{};
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
     char tail[8] = {};
-    const int n = std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%7s", &y, &mo, &d, &h, &mi, &sec, tail);
+    const int n = std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%7s", &y, &mo, &d, &h,
+                              &mi, &sec, tail);
     bool utc = false;
     if (n == 3 && text.size() == 10) {
         // a date alone: its midnight
@@ -72,8 +79,10 @@ std::int64_t parseTimeArg(const std::string& text, std::int64_t nowMs)
         } else if (n == 7) {
             rest = tail;
         }
-        if (rest == "Z") utc = true;
-        else if (!rest.empty()) throw bad();
+        if (rest == "Z")
+            utc = true;
+        else if (!rest.empty())
+            throw bad();
     } else {
         throw bad();
     }
@@ -93,7 +102,8 @@ std::int64_t parseTimeArg(const std::string& text, std::int64_t nowMs)
 State parseVerdict(const std::string& text)
 {
     std::string s = text;
-    for (char& c : s) c = char(std::tolower(unsigned(c)));
+    for (char& c : s)
+        c = char(std::tolower(unsigned(c)));
     if (s == "ok") return State::Ok;
     if (s == "ng") return State::Ng;
     if (s == "fault") return State::Fault;
@@ -131,10 +141,18 @@ std::vector<ResultBucket> bucketResults(const std::vector<project::InspectionRec
         auto& k = by[b];
         k.start = b;
         switch (r.state) {
-        case State::Ok: ++k.ok; break;
-        case State::Ng: ++k.ng; break;
-        case State::Fault: ++k.faults; break;
-        case State::Dropped: ++k.dropped; break;
+        case State::Ok:
+            ++k.ok;
+            break;
+        case State::Ng:
+            ++k.ng;
+            break;
+        case State::Fault:
+            ++k.faults;
+            break;
+        case State::Dropped:
+            ++k.dropped;
+            break;
         }
     }
     std::vector<ResultBucket> out;

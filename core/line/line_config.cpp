@@ -73,7 +73,8 @@ void validateLineConfig(const LineConfig& c)
                                   "' is not [ADDR:]PORT (e.g. 1502 or 192.168.0.10:502).");
     }
     if (c.trigger && c.modbus.empty())
-        throw InvalidArgument("The PLC trigger needs the Modbus server: give a Modbus address too.");
+        throw InvalidArgument(
+            "The PLC trigger needs the Modbus server: give a Modbus address too.");
     if (c.mqttQos < 0 || c.mqttQos > 2)
         throw InvalidArgument("MQTT QoS must be 0, 1 or 2, not " + std::to_string(c.mqttQos) + ".");
     if (c.station.find_first_of("/+#") != std::string::npos)

@@ -16,12 +16,12 @@
 namespace kizu::line {
 
 struct LineConfig {
-    std::string modbus;   // "[ADDR:]PORT"; empty: no Modbus server
-    std::string mqtt;     // mqtt[s]://[USER@]HOST[:PORT]; empty: no MQTT
-    std::string station;  // MQTT topic level; empty: this machine's host name
+    std::string modbus;  // "[ADDR:]PORT"; empty: no Modbus server
+    std::string mqtt;    // mqtt[s]://[USER@]HOST[:PORT]; empty: no MQTT
+    std::string station; // MQTT topic level; empty: this machine's host name
     int mqttQos = 1;
     std::string mqttCa, mqttCert, mqttKey; // TLS files (mqtts://)
-    bool trigger = false; // judge a frame only on the PLC's trigger
+    bool trigger = false;                  // judge a frame only on the PLC's trigger
     // Number the parts the line gives no id for: 1, 2, ... per project, going on from the
     // highest numeric part id in its results.
     bool partCounter = false;

@@ -16,8 +16,8 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <thread>
-#include <utility>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace kizu::line {
@@ -67,8 +67,8 @@ struct Shared {
     std::uint32_t partId = 0, frame = 0;
     std::uint16_t latency = 0;
     std::string modelId;
-    std::int64_t triggers = 0;       // taken from the PLC, not yet by inspection
-    std::string pendingPartId;       // handed over by the PLC, not yet used
+    std::int64_t triggers = 0; // taken from the PLC, not yet by inspection
+    std::string pendingPartId; // handed over by the PLC, not yet used
 };
 
 struct ModbusServer::Impl {
@@ -108,8 +108,8 @@ ModbusServer::ModbusServer(const std::string& address) : m(std::make_unique<Impl
         modbus_free(m->ctx);
         throw IoError("Cannot listen for Modbus TCP on " + host + ":" + std::to_string(port) +
                       ": " + why +
-                      (port < 1024 ? ". Ports below 1024 need root: use e.g. 1502." :
-                                     ". Is another station or program using that port?"));
+                      (port < 1024 ? ". Ports below 1024 need root: use e.g. 1502."
+                                   : ". Is another station or program using that port?"));
     }
     sockaddr_in sa{};
     socklen_t len = sizeof sa;
@@ -128,8 +128,14 @@ ModbusServer::~ModbusServer()
     modbus_free(m->ctx);
 }
 
-int ModbusServer::port() const { return m->port; }
-std::string ModbusServer::address() const { return m->host + ":" + std::to_string(m->port); }
+int ModbusServer::port() const
+{
+    return m->port;
+}
+std::string ModbusServer::address() const
+{
+    return m->host + ":" + std::to_string(m->port);
+}
 
 void ModbusServer::Impl::syncOut(std::uint16_t heartbeat)
 {
@@ -146,7 +152,9 @@ void ModbusServer::Impl::syncOut(std::uint16_t heartbeat)
     put32(ir, kFrameHi, s.frame);
     ir[kLatency] = s.latency;
     for (int i = 0; i < 16; ++i) {
-        const auto c = [&](std::size_t k) { return k < s.modelId.size() ? std::uint8_t(s.modelId[k]) : 0; };
+        const auto c = [&](std::size_t k) {
+            return k < s.modelId.size() ? std::uint8_t(s.modelId[k]) : 0;
+        };
         ir[kModelId + i] = std::uint16_t(c(2 * i) << 8 | c(2 * i + 1));
     }
     std::uint8_t* di = map->tab_input_bits;
@@ -187,7 +195,8 @@ void ModbusServer::Impl::takeWrites(const std::uint8_t* q)
     if (co[kResetFault]) {
         co[kResetFault] = 0;
         shared.faultLatched = false;
-        if (shared.state == inspect::StationState::Fault) shared.state = inspect::StationState::Running;
+        if (shared.state == inspect::StationState::Fault)
+            shared.state = inspect::StationState::Running;
     }
 }
 
@@ -197,8 +206,9 @@ void ModbusServer::Impl::run()
     std::vector<std::uint8_t> query(MODBUS_TCP_MAX_ADU_LENGTH);
     const auto start = Clock::now();
     auto heartbeat = [&] {
-        return std::uint16_t(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)
-                                 .count() / 100);
+        return std::uint16_t(
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count() /
+            100);
     };
     while (!stop) {
         fd_set fds;
@@ -250,14 +260,16 @@ void ModbusServer::Impl::run()
             ++it;
         }
     }
-    for (int c : clients) ::close(c);
+    for (int c : clients)
+        ::close(c);
 }
 
 void ModbusServer::publish(const inspect::LineResult& r)
 {
     std::uint32_t part = 0;
     if (!r.partId.empty() && r.partId.size() <= 10 &&
-        std::all_of(r.partId.begin(), r.partId.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        std::all_of(r.partId.begin(), r.partId.end(),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
         const unsigned long long v = std::stoull(r.partId);
         if (v <= 0xFFFFFFFFull) part = std::uint32_t(v);
     }

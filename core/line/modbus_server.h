@@ -21,33 +21,33 @@ namespace kizu::line {
 // (FC 4, FC 2); coils and holding registers are written by it (FC 5/15, FC 6/16).
 namespace modbus {
 // Input registers (FC 4). 32-bit values: high word first.
-inline constexpr int kHeartbeat = 0;     // +1 every 100 ms while the server runs (wraps)
-inline constexpr int kState = 1;         // inspect::StationState: 0 idle 1 running 2 fault 3 model missing
-inline constexpr int kCounterHi = 2;     // results published (32 bit); 3: low word
-inline constexpr int kVerdict = 4;       // last result: 0 OK 1 NG 2 FAULT 3 DROPPED, 65535 none yet
-inline constexpr int kScoreHi = 5;       // last score x 1000, signed 32 bit; 6: low word
-inline constexpr int kThresholdHi = 7;   // threshold x 1000, signed 32 bit; 8: low word
-inline constexpr int kPartIdHi = 9;      // last result's part id (32 bit; 0: none/not numeric); 10
-inline constexpr int kFrameHi = 11;      // last result's frame sequence (32 bit); 12
-inline constexpr int kLatency = 13;      // last latency in 0.1 ms (clamped at 65535)
-inline constexpr int kMapVersion = 14;   // 1: this map
-inline constexpr int kModelId = 16;      // 16..31: the model's sha256, first 32 hex chars, ASCII, 2 per register
+inline constexpr int kHeartbeat = 0;   // +1 every 100 ms while the server runs (wraps)
+inline constexpr int kState = 1;       // StationState: 0 idle 1 running 2 fault 3 model missing
+inline constexpr int kCounterHi = 2;   // results published (32 bit); 3: low word
+inline constexpr int kVerdict = 4;     // last result: 0 OK 1 NG 2 FAULT 3 DROPPED, 65535 none yet
+inline constexpr int kScoreHi = 5;     // last score x 1000, signed 32 bit; 6: low word
+inline constexpr int kThresholdHi = 7; // threshold x 1000, signed 32 bit; 8: low word
+inline constexpr int kPartIdHi = 9;    // last result's part id (32 bit; 0: none/not numeric); 10
+inline constexpr int kFrameHi = 11;    // last result's frame sequence (32 bit); 12
+inline constexpr int kLatency = 13;    // last latency in 0.1 ms (clamped at 65535)
+inline constexpr int kMapVersion = 14; // 1: this map
+inline constexpr int kModelId = 16;    // 16..31: sha256's first 32 hex chars, 2 per register
 inline constexpr int kInputRegisters = 32;
 // Discrete inputs (FC 2).
-inline constexpr int kReady = 0;         // running and waiting for a trigger (not busy)
-inline constexpr int kBusy = 1;          // trigger taken, result not yet there
-inline constexpr int kResultValid = 2;   // a new result is there; cleared by the acknowledge
-inline constexpr int kResultNg = 3;      // the last result was NG
-inline constexpr int kFaultLatched = 4;  // a fault happened; cleared by reset fault
+inline constexpr int kReady = 0;        // running and waiting for a trigger (not busy)
+inline constexpr int kBusy = 1;         // trigger taken, result not yet there
+inline constexpr int kResultValid = 2;  // a new result is there; cleared by the acknowledge
+inline constexpr int kResultNg = 3;     // the last result was NG
+inline constexpr int kFaultLatched = 4; // a fault happened; cleared by reset fault
 inline constexpr int kDiscreteInputs = 8;
 // Coils (FC 1/5/15), written by the PLC, cleared by the station when taken.
-inline constexpr int kTrigger = 0;       // judge the next frame
-inline constexpr int kAcknowledge = 1;   // the PLC read the result
-inline constexpr int kResetFault = 2;    // clear the latched fault
+inline constexpr int kTrigger = 0;     // judge the next frame
+inline constexpr int kAcknowledge = 1; // the PLC read the result
+inline constexpr int kResetFault = 2;  // clear the latched fault
 inline constexpr int kCoils = 8;
 // Holding registers (FC 3/6/16), written by the PLC.
-inline constexpr int kNextPartIdHi = 0;  // the next part's id (32 bit): writing the low word
-inline constexpr int kNextPartIdLo = 1;  // (1) hands it over; the station then clears both
+inline constexpr int kNextPartIdHi = 0; // the next part's id (32 bit): writing the low word
+inline constexpr int kNextPartIdLo = 1; // (1) hands it over; the station then clears both
 inline constexpr int kHoldingRegisters = 8;
 inline constexpr int kMapVersionValue = 1;
 } // namespace modbus

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <utility>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -16,6 +15,7 @@
 #include <optional>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 namespace kizu::line {
 using Clock = std::chrono::steady_clock;
@@ -72,7 +72,8 @@ MqttOptions parseMqttUrl(const std::string& url, MqttOptions o)
         o.user = cred.substr(0, colon);
         if (colon != std::string::npos) o.password = cred.substr(colon + 1);
     }
-    if (auto colon = rest.rfind(':'); colon != std::string::npos && rest.find(']') == std::string::npos) {
+    if (auto colon = rest.rfind(':');
+        colon != std::string::npos && rest.find(']') == std::string::npos) {
         const std::string port = rest.substr(colon + 1);
         rest.resize(colon);
         char* end = nullptr;
@@ -89,21 +90,21 @@ MqttOptions parseMqttUrl(const std::string& url, MqttOptions o)
 std::string resultJson(const inspect::LineResult& r, const std::string& station)
 {
     using nlohmann::json;
-    json j = {{"station", station},
-              {"counter", r.counter},
-              {"time", isoMs(r.at)},
-              {"at_ms", r.at},
-              {"part_id", r.partId.empty() ? json(nullptr) : json(r.partId)},
-              {"frame", r.frame >= 0 ? json(r.frame) : json(nullptr)},
-              {"camera_timestamp_ns",
-               r.cameraTimestampNs ? json(*r.cameraTimestampNs) : json(nullptr)},
-              {"camera_frame_id", r.cameraFrameId ? json(*r.cameraFrameId) : json(nullptr)},
-              {"verdict", inspect::stateName(r.state)},
-              {"score", r.score},
-              {"threshold", r.threshold},
-              {"model_sha256", r.modelSha},
-              {"method", r.method},
-              {"latency_ms", r.latencyMs}};
+    json j = {
+        {"station", station},
+        {"counter", r.counter},
+        {"time", isoMs(r.at)},
+        {"at_ms", r.at},
+        {"part_id", r.partId.empty() ? json(nullptr) : json(r.partId)},
+        {"frame", r.frame >= 0 ? json(r.frame) : json(nullptr)},
+        {"camera_timestamp_ns", r.cameraTimestampNs ? json(*r.cameraTimestampNs) : json(nullptr)},
+        {"camera_frame_id", r.cameraFrameId ? json(*r.cameraFrameId) : json(nullptr)},
+        {"verdict", inspect::stateName(r.state)},
+        {"score", r.score},
+        {"threshold", r.threshold},
+        {"model_sha256", r.modelSha},
+        {"method", r.method},
+        {"latency_ms", r.latencyMs}};
     if (!r.message.empty()) j["message"] = r.message;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -137,7 +138,8 @@ struct MqttPublisher::Impl {
                 if (stop) break;
             }
             if (!linked) {
-                const int rc = mosquitto_connect_async(mosq, opt.host.c_str(), opt.port, opt.keepaliveS);
+                const int rc =
+                    mosquitto_connect_async(mosq, opt.host.c_str(), opt.port, opt.keepaliveS);
                 if (rc == MOSQ_ERR_SUCCESS) {
                     linked = true;
                 } else if (waitStop(backoffMs)) {
@@ -193,8 +195,9 @@ struct MqttPublisher::Impl {
                 ++inflight;
             }
             if (msg.result) msg.payload = resultJson(*msg.result, opt.station);
-            const int rc = mosquitto_publish(mosq, nullptr, msg.topic.c_str(), int(msg.payload.size()),
-                                             msg.payload.data(), msg.qos, msg.retain);
+            const int rc =
+                mosquitto_publish(mosq, nullptr, msg.topic.c_str(), int(msg.payload.size()),
+                                  msg.payload.data(), msg.qos, msg.retain);
             std::lock_guard lock(mutex);
             if (rc != MOSQ_ERR_SUCCESS) { // the connection is going; on_connect resumes
                 --inflight;
@@ -235,8 +238,10 @@ struct MqttPublisher::Impl {
     {
         auto* self = static_cast<Impl*>(obj);
         if (!msg->topic || self->partTopic != msg->topic || msg->payloadlen <= 0) return;
-        std::string id(static_cast<const char*>(msg->payload), std::size_t(std::min(msg->payloadlen, 64)));
-        while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back()))) id.pop_back();
+        std::string id(static_cast<const char*>(msg->payload),
+                       std::size_t(std::min(msg->payloadlen, 64)));
+        while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())))
+            id.pop_back();
         std::lock_guard lock(self->mutex);
         self->pendingPartId = id;
     }
@@ -264,9 +269,9 @@ MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Im
 {
     m->opt = options;
     if (options.qos < 0 || options.qos > 2)
-        throw InvalidArgument("MQTT QoS must be 0, 1 or 2, not " + std::to_string(options.qos) + ".");
-    if (options.station.empty() ||
-        options.station.find_first_of("/+#") != std::string::npos)
+        throw InvalidArgument("MQTT QoS must be 0, 1 or 2, not " + std::to_string(options.qos) +
+                              ".");
+    if (options.station.empty() || options.station.find_first_of("/+#") != std::string::npos)
         throw InvalidArgument("Station name '" + options.station +
                               "' cannot be an MQTT topic level: give one without / + #.");
     std::call_once(g_libInit, [] { mosquitto_lib_init(); });
@@ -296,10 +301,10 @@ MqttPublisher::MqttPublisher(const MqttOptions& options) : m(std::make_unique<Im
         fail("cannot set the user name.");
     if (options.tls) {
         const char* ca = options.caFile.empty() ? nullptr : options.caFile.c_str();
-        const int rc = mosquitto_tls_set(m->mosq, ca, ca ? nullptr : "/etc/ssl/certs",
-                                         options.certFile.empty() ? nullptr : options.certFile.c_str(),
-                                         options.keyFile.empty() ? nullptr : options.keyFile.c_str(),
-                                         nullptr);
+        const int rc =
+            mosquitto_tls_set(m->mosq, ca, ca ? nullptr : "/etc/ssl/certs",
+                              options.certFile.empty() ? nullptr : options.certFile.c_str(),
+                              options.keyFile.empty() ? nullptr : options.keyFile.c_str(), nullptr);
         if (rc != MOSQ_ERR_SUCCESS)
             fail(std::string("TLS set-up failed (") + mosquitto_strerror(rc) +
                  "): check the CA, certificate and key files.");
@@ -358,7 +363,8 @@ std::string MqttPublisher::takePartId()
 bool MqttPublisher::waitConnected(int timeoutMs)
 {
     std::unique_lock lock(m->mutex);
-    return m->changed.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m->connected; });
+    return m->changed.wait_for(lock, std::chrono::milliseconds(timeoutMs),
+                               [&] { return m->connected; });
 }
 
 MqttStats MqttPublisher::stats() const
@@ -367,7 +373,13 @@ MqttStats MqttPublisher::stats() const
     return m->stats;
 }
 
-std::string MqttPublisher::resultTopic() const { return m->resultTopic; }
-std::string MqttPublisher::stateTopic() const { return m->stateTopic; }
+std::string MqttPublisher::resultTopic() const
+{
+    return m->resultTopic;
+}
+std::string MqttPublisher::stateTopic() const
+{
+    return m->stateTopic;
+}
 
 } // namespace kizu::line

@@ -19,17 +19,17 @@ namespace kizu::line {
 
 struct MqttOptions {
     std::string host = "127.0.0.1";
-    int port = 1883;        // 8883 for mqtts://
+    int port = 1883; // 8883 for mqtts://
     bool tls = false;
-    std::string caFile;     // TLS: the broker's CA (default: the system's CAs)
-    std::string certFile;   // TLS client certificate and key, optional
+    std::string caFile;   // TLS: the broker's CA (default: the system's CAs)
+    std::string certFile; // TLS client certificate and key, optional
     std::string keyFile;
     std::string user;
     std::string password;
-    int qos = 1;            // 0, 1 or 2 for results; the state is always QoS 1, retained
+    int qos = 1;                     // 0, 1 or 2 for results; the state is always QoS 1, retained
     std::string station = "station"; // topic level: kizu/<station>/...
-    int keepaliveS = 10;    // how soon the broker sees a dead station and sends "offline"
-    std::size_t maxQueue = 10000; // results kept while the broker is away
+    int keepaliveS = 10;             // how soon the broker sees a dead station and sends "offline"
+    std::size_t maxQueue = 10000;    // results kept while the broker is away
 };
 
 // mqtt[s]://[USER[:PASSWORD]@]HOST[:PORT] into options (the rest of `base` kept). Throws

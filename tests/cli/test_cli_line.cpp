@@ -1,9 +1,8 @@
 // The line outputs with the real parts on 127.0.0.1 (docs/line.md): a real mosquitto broker on a
 // free port and a real libmosquitto subscriber check that every frame's result arrives with its
 // fields and that a station killed with SIGKILL is announced "offline" by its last will; a real
-// libmodbus client plays the PLC: part id, trigger, busy, result valid with the counter, acknowledge.
-// kizu-test-timeout: 120
-// kizu-test-resource: gige
+// libmodbus client plays the PLC: part id, trigger, busy, result valid with the counter,
+// acknowledge. kizu-test-timeout: 120 kizu-test-resource: gige
 #include "common/fake_camera.h"
 #include "common/test_support.h"
 
@@ -84,7 +83,8 @@ struct Subscriber {
         mosquitto_message_callback_set(mosq, [](mosquitto*, void* obj, const mosquitto_message* m) {
             auto* self = static_cast<Subscriber*>(obj);
             std::lock_guard lock(self->mutex);
-            self->msgs.push_back({m->topic, std::string(static_cast<const char*>(m->payload), m->payloadlen),
+            self->msgs.push_back({m->topic,
+                                  std::string(static_cast<const char*>(m->payload), m->payloadlen),
                                   m->retain});
         });
         mosquitto_subscribe_callback_set(mosq, [](mosquitto*, void* obj, int, int, const int*) {
@@ -117,7 +117,10 @@ struct Subscriber {
     }
 };
 
-std::uint32_t u32(const std::uint16_t* r, int at) { return std::uint32_t(r[at]) << 16 | r[at + 1]; }
+std::uint32_t u32(const std::uint16_t* r, int at)
+{
+    return std::uint32_t(r[at]) << 16 | r[at + 1];
+}
 } // namespace
 
 class TestCliLine : public QObject {
@@ -150,22 +153,28 @@ private Q_SLOTS:
     void mqttResultsAndLastWill()
     {
         const QString broker = QStandardPaths::findExecutable(
-            QStringLiteral("mosquitto"), {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin")});
-        if (broker.isEmpty()) KIZU_SKIP_REQUIRED("mosquitto not installed (scripts/setup.sh installs it)");
+            QStringLiteral("mosquitto"),
+            {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin")});
+        if (broker.isEmpty())
+            KIZU_SKIP_REQUIRED("mosquitto not installed (scripts/setup.sh installs it)");
         m_brokerPort = freePort();
         QFile conf(m_tmp.path() + "/mosquitto.conf");
         QVERIFY(conf.open(QIODevice::WriteOnly));
-        conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\n").arg(m_brokerPort).toUtf8());
+        conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\n")
+                       .arg(m_brokerPort)
+                       .toUtf8());
         conf.close();
         m_broker.start(broker, {QStringLiteral("-c"), conf.fileName()});
         QVERIFY(m_broker.waitForStarted(5000));
         QElapsedTimer t;
         t.start();
-        while (!canConnect(m_brokerPort) && t.elapsed() < 5000) QThread::msleep(20);
+        while (!canConnect(m_brokerPort) && t.elapsed() < 5000)
+            QThread::msleep(20);
         QVERIFY2(canConnect(m_brokerPort), "mosquitto did not listen");
         Subscriber sub(m_brokerPort);
         t.restart();
-        while (!sub.isSubscribed() && t.elapsed() < 5000) QThread::msleep(10);
+        while (!sub.isSubscribed() && t.elapsed() < 5000)
+            QThread::msleep(10);
         QVERIFY(sub.isSubscribed());
         const QString url = QStringLiteral("mqtt://127.0.0.1:%1").arg(m_brokerPort);
 
@@ -179,11 +188,13 @@ private Q_SLOTS:
         QCOMPARE(summary["frames"].toInt(), 6);
         QCOMPARE(summary["mqtt"].toObject()["published"].toInt(), 6);
         t.restart();
-        while (sub.on("kizu/t1/result").size() < 6 && t.elapsed() < 5000) QThread::msleep(10);
+        while (sub.on("kizu/t1/result").size() < 6 && t.elapsed() < 5000)
+            QThread::msleep(10);
         const auto results = sub.on("kizu/t1/result");
         QCOMPARE(int(results.size()), 6);
         for (int i = 0; i < 6; ++i) {
-            const auto j = QJsonDocument::fromJson(QByteArray::fromStdString(results[i].payload)).object();
+            const auto j =
+                QJsonDocument::fromJson(QByteArray::fromStdString(results[i].payload)).object();
             const auto cli = QJsonDocument::fromJson(lines[i]).object(); // the CLI's own line
             QCOMPARE(j["frame"].toInt(-1), i);
             QCOMPARE(j["counter"].toInt(), i + 1);
@@ -210,7 +221,8 @@ private Q_SLOTS:
                  "--baseline", kBaseline, "--mqtt", url, "--station", "t2", "--quiet"});
         QVERIFY(p.waitForStarted(5000));
         t.restart();
-        while (sub.on("kizu/t2/result").size() < 3 && t.elapsed() < 15000) QThread::msleep(20);
+        while (sub.on("kizu/t2/result").size() < 3 && t.elapsed() < 15000)
+            QThread::msleep(20);
         QVERIFY2(sub.on("kizu/t2/result").size() >= 3, p.readAllStandardError().constData());
         QCOMPARE(sub.on("kizu/t2/state").back().payload, std::string("running"));
         p.kill(); // SIGKILL: no chance to say goodbye
@@ -222,7 +234,8 @@ private Q_SLOTS:
         // Retained: a client that comes later learns that the station is offline.
         Subscriber later(m_brokerPort);
         t.restart();
-        while (later.on("kizu/t2/state").empty() && t.elapsed() < 5000) QThread::msleep(10);
+        while (later.on("kizu/t2/state").empty() && t.elapsed() < 5000)
+            QThread::msleep(10);
         QVERIFY(!later.on("kizu/t2/state").empty());
         QCOMPARE(later.on("kizu/t2/state").front().payload, std::string("offline"));
         QVERIFY(later.on("kizu/t2/state").front().retain);
@@ -238,15 +251,16 @@ private Q_SLOTS:
         const QString proj = m_tmp.path() + "/traced";
         QCOMPARE(kizu::test::runCli({"project", "init", proj}).exitCode, 0);
         const qint64 before = QDateTime::currentMSecsSinceEpoch();
-        auto r = kizu::test::runCli({"-p", proj, "inspect", "--source", "aravis:127.0.0.1", "--baseline",
-                                     kBaseline, "--frames", "3", "--no-save-ng", "--quiet"},
-                                    60000);
+        auto r =
+            kizu::test::runCli({"-p", proj, "inspect", "--source", "aravis:127.0.0.1", "--baseline",
+                                kBaseline, "--frames", "3", "--no-save-ng", "--quiet"},
+                               60000);
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const auto summary = QJsonDocument::fromJson(r.out.trimmed().split('\n').last()).object();
         QCOMPARE(summary["frames"].toInt(), 3);
         const QString csv = m_tmp.path() + "/results.csv";
-        auto e = kizu::test::runCli({"-p", proj, "results", "export", "--since", QString::number(before),
-                                     "--csv", csv});
+        auto e = kizu::test::runCli(
+            {"-p", proj, "results", "export", "--since", QString::number(before), "--csv", csv});
         QVERIFY2(e.exitCode == 0, e.err.constData());
         const auto rows = kizu::test::readCsv(csv);
         QVERIFY(!rows.isEmpty());
@@ -258,8 +272,10 @@ private Q_SLOTS:
         for (int i = 1; i < rows.size(); ++i) {
             QCOMPARE(rows[i].size(), header.size());
             const QString v = rows[i][header.indexOf("verdict")];
-            if (v == "OK" || v == "NG") judged << rows[i];
-            else QCOMPARE(v, QStringLiteral("FAULT"));
+            if (v == "OK" || v == "NG")
+                judged << rows[i];
+            else
+                QCOMPARE(v, QStringLiteral("FAULT"));
         }
         QCOMPARE(judged.size(), 3);
         std::int64_t lastTs = -1;
@@ -282,7 +298,8 @@ private Q_SLOTS:
         const auto tail = QJsonDocument::fromJson(l.out.trimmed().split('\n').last()).object();
         QVERIFY(tail["results"].toInt() >= 1);
         QCOMPARE(tail[verdict].toInt(), tail["results"].toInt());
-        auto none = kizu::test::runCli({"-p", proj, "results", "list", "--until", "2000-01-01", "--json"});
+        auto none =
+            kizu::test::runCli({"-p", proj, "results", "list", "--until", "2000-01-01", "--json"});
         QCOMPARE(QJsonDocument::fromJson(none.out.trimmed()).object()["results"].toInt(-1), 0);
         auto bad = kizu::test::runCli({"-p", proj, "results", "list", "--since", "yesterday"});
         QVERIFY(bad.exitCode != 0 && bad.err.contains("30m, 8h, 2d"));
@@ -303,17 +320,21 @@ private Q_SLOTS:
         auto e = kizu::test::runCli({"-p", proj, "results", "export"});
         const auto rows = e.out.trimmed().split('\n');
         QCOMPARE(rows.size(), 7);
-        for (int i = 1; i <= 6; ++i) QCOMPARE(rows[i].split(',')[6], QByteArray::number(i));
+        for (int i = 1; i <= 6; ++i)
+            QCOMPARE(rows[i].split(',')[6], QByteArray::number(i));
         auto one = kizu::test::runCli({"-p", proj, "results", "list", "--part", "5", "--json"});
-        QCOMPARE(QJsonDocument::fromJson(one.out.trimmed().split('\n').last()).object()["results"].toInt(), 1);
+        QCOMPARE(QJsonDocument::fromJson(one.out.trimmed().split('\n').last())
+                     .object()["results"]
+                     .toInt(),
+                 1);
     }
 
     void modbusHandshake()
     {
         QProcess p;
         p.start(QStringLiteral(KIZU_CLI_PATH),
-                {"inspect", "--no-project", "--source", "folder:" + m_images + "?loop=1", "--baseline",
-                 kBaseline, "--modbus", "127.0.0.1:0", "--trigger"});
+                {"inspect", "--no-project", "--source", "folder:" + m_images + "?loop=1",
+                 "--baseline", kBaseline, "--modbus", "127.0.0.1:0", "--trigger"});
         QVERIFY(p.waitForStarted(5000));
         QElapsedTimer t;
         t.start();
@@ -342,16 +363,17 @@ private Q_SLOTS:
         do {
             QCOMPARE(modbus_read_input_registers(plc, 0, 32, ir), 32);
         } while (ir[1] != 1 && t.elapsed() < 10000);
-        QCOMPARE(int(ir[1]), 1);          // running
-        QCOMPARE(int(ir[14]), 1);         // map version
-        QCOMPARE(u32(ir, 2), 0u);         // no result yet: nothing is judged without a trigger
+        QCOMPARE(int(ir[1]), 1);  // running
+        QCOMPARE(int(ir[14]), 1); // map version
+        QCOMPARE(u32(ir, 2), 0u); // no result yet: nothing is judged without a trigger
         QCOMPARE(modbus_read_input_bits(plc, 0, 8, di), 8);
         QCOMPARE(int(di[0]), 1); // ready
         const std::uint16_t heartbeat = ir[0];
 
         for (std::uint32_t cycle = 1; cycle <= 2; ++cycle) {
             const std::uint32_t part = 4240 + cycle;
-            const std::uint16_t partRegs[2] = {std::uint16_t(part >> 16), std::uint16_t(part & 0xFFFF)};
+            const std::uint16_t partRegs[2] = {std::uint16_t(part >> 16),
+                                               std::uint16_t(part & 0xFFFF)};
             QCOMPARE(modbus_write_registers(plc, 0, 2, partRegs), 2);
             QCOMPARE(modbus_write_bit(plc, 0, 1), 1); // trigger
             t.restart();
@@ -361,8 +383,8 @@ private Q_SLOTS:
             QVERIFY2(di[2], "no result valid after the trigger");
             QCOMPARE(int(di[1]), 0); // not busy any more
             QCOMPARE(modbus_read_input_registers(plc, 0, 32, ir), 32);
-            QCOMPARE(u32(ir, 2), cycle);    // the result counter
-            QCOMPARE(u32(ir, 9), part);     // the part id it belongs to
+            QCOMPARE(u32(ir, 2), cycle); // the result counter
+            QCOMPARE(u32(ir, 9), part);  // the part id it belongs to
             QVERIFY(ir[4] == 0 || ir[4] == 1);
             QCOMPARE(int(di[3]), int(ir[4] == 1)); // the NG bit matches the verdict
             // The model id: the method id's first characters, as ASCII.
@@ -377,7 +399,8 @@ private Q_SLOTS:
             const auto cli = QJsonDocument::fromJson(out.split('\n')[cycle - 1]).object();
             QCOMPARE(cli["part_id"].toString(), QString::number(part));
             QCOMPARE(cli["verdict"].toString(), QString(ir[4] == 1 ? "NG" : "OK"));
-            QCOMPARE(std::int32_t(u32(ir, 5)), std::int32_t(std::lround(cli["score"].toDouble() * 1000)));
+            QCOMPARE(std::int32_t(u32(ir, 5)),
+                     std::int32_t(std::lround(cli["score"].toDouble() * 1000)));
             QCOMPARE(modbus_write_bit(plc, 1, 1), 1); // acknowledge
             QCOMPARE(modbus_read_input_bits(plc, 0, 8, di), 8);
             QCOMPARE(int(di[2]), 0); // result valid cleared by the acknowledge

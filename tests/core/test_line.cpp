@@ -151,7 +151,8 @@ private Q_SLOTS:
         // The station may start before its broker: it keeps trying, and the queued results go
         // out once the broker is there.
         const QString exe = QStandardPaths::findExecutable(
-            QStringLiteral("mosquitto"), {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin")});
+            QStringLiteral("mosquitto"),
+            {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin")});
         if (exe.isEmpty()) {
             if (qEnvironmentVariable("KIZU_CI") == QLatin1String("1"))
                 QFAIL("KIZU_CI=1 requires mosquitto (scripts/setup.sh installs it)");
@@ -161,13 +162,15 @@ private Q_SLOTS:
         const int port = freePort();
         QFile conf(dir.path() + "/m.conf");
         QVERIFY(conf.open(QIODevice::WriteOnly));
-        conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\n").arg(port).toUtf8());
+        conf.write(
+            QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\n").arg(port).toUtf8());
         conf.close();
         MqttOptions o;
         o.port = port;
         o.station = "late";
         MqttPublisher pub(o);
-        for (int n = 1; n <= 5; ++n) pub.publish(result(n));
+        for (int n = 1; n <= 5; ++n)
+            pub.publish(result(n));
         QThread::msleep(300);
         QVERIFY(!pub.stats().connected);
         QProcess broker;
@@ -180,13 +183,15 @@ private Q_SLOTS:
         QVERIFY(pub.waitConnected(5000));
         QElapsedTimer t;
         t.start();
-        while (pub.stats().published < 5 && t.elapsed() < 3000) QThread::msleep(10);
+        while (pub.stats().published < 5 && t.elapsed() < 3000)
+            QThread::msleep(10);
         QCOMPARE(pub.stats().published, std::int64_t(5));
         QCOMPARE(pub.stats().dropped, std::int64_t(0));
         // The MES names the next part on kizu/late/part.
         mosquitto* mes = mosquitto_new(nullptr, true, nullptr);
         QCOMPARE(mosquitto_connect(mes, "127.0.0.1", port, 10), MOSQ_ERR_SUCCESS);
-        QCOMPARE(mosquitto_publish(mes, nullptr, "kizu/late/part", 6, "P-0017", 1, false), MOSQ_ERR_SUCCESS);
+        QCOMPARE(mosquitto_publish(mes, nullptr, "kizu/late/part", 6, "P-0017", 1, false),
+                 MOSQ_ERR_SUCCESS);
         std::string part;
         t.restart();
         while (part.empty() && t.elapsed() < 3000) {

@@ -29,7 +29,8 @@ QString makeFrames(const QString& dir, int n)
     for (int i = 0; i < n; ++i) {
         cv::Mat m(60, 80, CV_8UC3, cv::Scalar::all(i % 2 ? 200 : 60));
         cv::line(m, {10, 10 + i}, {70, 40}, cv::Scalar::all(i % 2 ? 40 : 90), 2);
-        cv::imwrite(QStringLiteral("%1/%2.png").arg(dir).arg(i, 3, 10, QChar('0')).toStdString(), m);
+        cv::imwrite(QStringLiteral("%1/%2.png").arg(dir).arg(i, 3, 10, QChar('0')).toStdString(),
+                    m);
     }
     return dir;
 }
@@ -53,7 +54,8 @@ class TestLineResults : public QObject {
         modbus_t* plc = modbus_new_tcp("127.0.0.1", port);
         QCOMPARE(modbus_connect(plc), 0);
         std::uint16_t ir[4] = {};
-        QTRY_VERIFY_WITH_TIMEOUT(modbus_read_input_registers(plc, 0, 4, ir) == 4 && ir[3] >= 3, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(modbus_read_input_registers(plc, 0, 4, ir) == 4 && ir[3] >= 3,
+                                 10000);
         QCOMPARE(int(ir[1]), 1); // running
         QTRY_VERIFY(page.lineStatusText().contains("Modbus 127.0.0.1:"));
         modbus_close(plc);
@@ -68,14 +70,16 @@ private Q_SLOTS:
         auto store = project::ProjectStore::create(m_tmp.filePath("p1").toStdString());
         ui::InspectPage page;
         page.setProject(&store);
-        page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); }, "brightness");
+        page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); },
+                                  "brightness");
         page.resize(1300, 800);
         runWithModbus(page, store, 8);
 
         page.tabs()->setCurrentWidget(page.resultsView());
         ui::ResultsView* results = page.resultsView();
         QCOMPARE(results->rowCount(), 8);
-        QVERIFY2(results->summaryText().contains("4 NG") && results->summaryText().contains("NG rate 50.0"),
+        QVERIFY2(results->summaryText().contains("4 NG") &&
+                     results->summaryText().contains("NG rate 50.0"),
                  qPrintable(results->summaryText()));
         project::InspectionFilter ng;
         ng.state = inspect::State::Ng;
@@ -109,7 +113,8 @@ private Q_SLOTS:
         auto store = project::ProjectStore::create(m_tmp.filePath("p2").toStdString());
         ui::InspectPage page;
         page.setProject(&store);
-        page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); }, "brightness");
+        page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); },
+                                  "brightness");
         page.resize(1400, 860);
         page.show();
         QVERIFY(QTest::qWaitForWindowExposed(&page));
