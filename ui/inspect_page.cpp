@@ -1,6 +1,7 @@
 #include "ui/inspect_page.h"
 
 #include "core/common/error.h"
+#include "core/imaging/barcode.h"
 #include "core/inspect/inspection_runner.h"
 #include "core/line/line_config.h"
 #include "core/project/project_store.h"
@@ -544,6 +545,7 @@ void InspectPage::startInspection()
     if (m_store) {
         const line::LineConfig lineCfg = line::loadLineConfig(*m_store);
         if (lineCfg.partCounter) opt.partCounterFrom = m_store->maxNumericPartId() + 1;
+        opt.barcodePartId = lineCfg.barcode && imaging::barcodeAvailable();
         if (lineCfg.enabled()) {
             try {
                 m_line = std::make_unique<line::LineOutputs>(line::startLineOutputs(lineCfg));

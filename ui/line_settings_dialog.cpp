@@ -1,6 +1,7 @@
 #include "ui/line_settings_dialog.h"
 
 #include "core/common/error.h"
+#include "core/imaging/barcode.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -39,6 +40,11 @@ LineSettingsDialog::LineSettingsDialog(const line::LineConfig& c, QWidget* paren
     m_counter = new QCheckBox(tr("Number parts without an id from the line (1, 2, ...)"));
     m_counter->setToolTip(tr("Goes on from the highest numeric part id in the project's results"));
     m_counter->setChecked(c.partCounter);
+    m_barcode = new QCheckBox(tr("Read the part id from a barcode in the frame"));
+    m_barcode->setToolTip(tr("QR Code, Data Matrix, Code 128, EAN... (ZXing); used when the PLC "
+                             "and the MES give no id"));
+    m_barcode->setChecked(c.barcode);
+    m_barcode->setEnabled(imaging::barcodeAvailable() || c.barcode);
     m_error = new QLabel;
     m_error->setStyleSheet(QStringLiteral("color: #c0392b"));
     m_error->setWordWrap(true);
@@ -52,6 +58,7 @@ LineSettingsDialog::LineSettingsDialog(const line::LineConfig& c, QWidget* paren
     form->addRow(tr("Station:"), m_station);
     form->addRow(tr("QoS:"), m_qos);
     form->addRow(tr("CA file:"), m_ca);
+    form->addRow(m_barcode);
     form->addRow(m_counter);
     auto* note = new QLabel(tr("Topics kizu/&lt;station&gt;/result and /state; the register map "
                                "and the handshake are in docs/line.md. Takes effect at the next "
@@ -87,6 +94,7 @@ line::LineConfig LineSettingsDialog::config() const
     c.mqttQos = m_qos->currentIndex();
     c.mqttCa = m_ca->text().trimmed().toStdString();
     c.partCounter = m_counter->isChecked();
+    c.barcode = m_barcode->isChecked();
     return c;
 }
 

@@ -33,6 +33,7 @@ private:
     QComboBox* m_qos;
     QLineEdit* m_ca;
     QCheckBox* m_counter;
+    QCheckBox* m_barcode;
     QLabel* m_error;
     line::LineConfig m_base;
 };

@@ -24,12 +24,13 @@ int lineCmd(Args& args)
                key = args.value("--mqtt-key");
     const bool trigger = args.flag("--trigger"), noTrigger = args.flag("--no-trigger");
     const bool counter = args.flag("--part-counter"), noCounter = args.flag("--no-part-counter");
+    const bool barcode = args.flag("--barcode"), noBarcode = args.flag("--no-barcode");
     const bool off = args.flag("--off"), asJson = args.flag("--json");
     args.finish();
     auto store = project::ProjectStore::open(dir);
     line::LineConfig c = line::loadLineConfig(store);
     const bool change = modbus || mqtt || station || qos || ca || cert || key || trigger ||
-                        noTrigger || counter || noCounter || off;
+                        noTrigger || counter || noCounter || barcode || noBarcode || off;
     if (off) c = {};
     if (modbus) c.modbus = *modbus == "off" ? "" : *modbus;
     if (mqtt) c.mqtt = *mqtt == "off" ? "" : *mqtt;
@@ -46,6 +47,8 @@ int lineCmd(Args& args)
     if (noTrigger) c.trigger = false;
     if (counter) c.partCounter = true;
     if (noCounter) c.partCounter = false;
+    if (barcode) c.barcode = true;
+    if (noBarcode) c.barcode = false;
     if (c.mqtt.find('@') != std::string::npos &&
         c.mqtt.find(':', c.mqtt.find("//") + 2) < c.mqtt.find('@'))
         throw UsageError{"the project does not keep passwords: give mqtt://USER@HOST and set "
@@ -56,7 +59,8 @@ int lineCmd(Args& args)
               {"mqtt", c.mqtt.empty() ? json(nullptr) : json(c.mqtt)},
               {"station", c.station.empty() ? line::defaultStationName() : c.station},
               {"mqtt_qos", c.mqttQos},
-              {"part_counter", c.partCounter}};
+              {"part_counter", c.partCounter},
+              {"barcode", c.barcode}};
     if (asJson) {
         std::cout << jsonText(j) << "\n";
         return 0;
@@ -65,7 +69,8 @@ int lineCmd(Args& args)
               << (c.trigger ? " (judging on the PLC's trigger)" : "") << "\n"
               << "mqtt:    " << (c.mqtt.empty() ? "off" : c.mqtt) << " (QoS " << c.mqttQos << ")\n"
               << "station: " << j["station"].get<std::string>() << "\n"
-              << "part counter: " << (c.partCounter ? "on" : "off") << "\n";
+              << "part counter: " << (c.partCounter ? "on" : "off") << "\n"
+              << "barcode part ids: " << (c.barcode ? "on" : "off") << "\n";
     return 0;
 }
 
@@ -161,13 +166,15 @@ const Registrar r1{{"line", "show or set the project's Modbus (PLC) and MQTT (ME
                     "--no-trigger]\n"
                     "                  [--mqtt URL|off] [--station NAME] [--mqtt-qos 0|1|2]\n"
                     "                  [--mqtt-ca FILE] [--mqtt-cert FILE] [--mqtt-key FILE]\n"
-                    "                  [--part-counter | --no-part-counter] [--off] [--json]\n\n"
+                    "                  [--part-counter | --no-part-counter] [--barcode | --no-barcode]\n"
+                    "                  [--off] [--json]\n\n"
                     "The outputs 'kizu-cli inspect' and the Inspect page start for this project;\n"
                     "off by default. Without options it prints them. The register map, the\n"
                     "handshake and the MQTT topics are in docs/line.md. Passwords are not kept:\n"
                     "set $KIZU_MQTT_PASSWORD where the station runs. --part-counter numbers the\n"
                     "parts the PLC or the MES gives no id for (1, 2, ... going on from the\n"
-                    "project's highest numeric part id).\n\n"
+                    "project's highest numeric part id); --barcode reads it from a barcode in the\n"
+                    "frame (ZXing) when the line gives none.\n\n"
                     "Examples:\n"
                     "  kizu-cli -p line3 line --modbus 1502 --trigger\n"
                     "  kizu-cli -p line3 line --mqtt mqtts://kizu@mes.local --station line3 "

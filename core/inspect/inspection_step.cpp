@@ -2,6 +2,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/error.h"
+#include "core/imaging/barcode.h"
 #include "core/project/project_roi.h"
 
 #include <algorithm>
@@ -100,11 +101,18 @@ void InspectionStep::storeFailed(const std::exception& e)
     m_onStoreError(e.what());
 }
 
-std::string InspectionStep::takePartId()
+std::string InspectionStep::takePartId(const cv::Mat* frame)
 {
     std::string id;
     for (ResultSink* sink : m_options.sinks) // each sink's id is taken, so none is left for later
         if (auto p = sink->takePartId(); !p.empty() && id.empty()) id = std::move(p);
+    if (id.empty() && frame && m_options.barcodePartId) {
+        try {
+            id = imaging::readBarcode(*frame);
+        } catch (const std::exception&) {
+            // no barcode reader: the CLI and the GUI refuse the option before a run
+        }
+    }
     if (id.empty() && m_nextPart) id = std::to_string((*m_nextPart)++);
     return id;
 }
@@ -183,7 +191,7 @@ InspectionEvent InspectionStep::process(const camera::Frame& frame)
     r.frame = frame.sequence;
     r.cameraTimestampNs = frame.deviceTimestampNs;
     r.cameraFrameId = frame.deviceFrameId;
-    r.partId = e.partId = takePartId();
+    r.partId = e.partId = takePartId(&frame.image);
     r.threshold = e.verdict.threshold;
     r.message = e.message;
     if (e.state == State::Fault) {

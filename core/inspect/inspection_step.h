@@ -67,6 +67,9 @@ struct InspectionOptions {
     // The project's part counter: a frame that gets no part id from the line gets this number,
     // then the next (unset: no counter). Callers start it at maxNumericPartId() + 1.
     std::optional<std::int64_t> partCounterFrom;
+    // Read the part id from a barcode in the frame (ZXing) when the line gives none; before the
+    // counter. Costs the decoding time on each such frame (docs/line.md).
+    bool barcodePartId = false;
 };
 
 // A group name for the frames of one capture session: "camera-2026-12-03T06-44-56".
@@ -125,7 +128,7 @@ private:
     void record(project::InspectionRecord r, bool now);
     // To every sink: the result (counted) and, when it changed, the station's state.
     void toLine(const project::InspectionRecord& r, const Verdict& v);
-    std::string takePartId();
+    std::string takePartId(const cv::Mat* frame);
     void storeFailed(const std::exception& e);
 
     Classifier& m_classifier;

@@ -1,6 +1,7 @@
 #include "core/line/line_config.h"
 
 #include "core/common/error.h"
+#include "core/imaging/barcode.h"
 
 #include <cstdlib>
 #include <unistd.h>
@@ -16,6 +17,7 @@ constexpr const char* kCert = "line.mqtt_cert";
 constexpr const char* kKey = "line.mqtt_key";
 constexpr const char* kTrigger = "line.trigger";
 constexpr const char* kPartCounter = "line.part_counter";
+constexpr const char* kBarcode = "line.barcode";
 
 MqttOptions mqttOptions(const LineConfig& c)
 {
@@ -53,6 +55,7 @@ LineConfig loadLineConfig(const project::ProjectStore& store)
     c.mqttKey = store.meta(kKey).value_or("");
     c.trigger = store.meta(kTrigger).value_or("0") == "1";
     c.partCounter = store.meta(kPartCounter).value_or("0") == "1";
+    c.barcode = store.meta(kBarcode).value_or("0") == "1";
     try {
         c.mqttQos = std::stoi(store.meta(kQos).value_or("1"));
     } catch (const std::exception&) {
@@ -75,6 +78,8 @@ void validateLineConfig(const LineConfig& c)
     if (c.trigger && c.modbus.empty())
         throw InvalidArgument(
             "The PLC trigger needs the Modbus server: give a Modbus address too.");
+    if (c.barcode && !imaging::barcodeAvailable())
+        throw InvalidArgument("Barcode part ids need ZXing: install libzxing-dev and rebuild Kizu.");
     if (c.mqttQos < 0 || c.mqttQos > 2)
         throw InvalidArgument("MQTT QoS must be 0, 1 or 2, not " + std::to_string(c.mqttQos) + ".");
     if (c.station.find_first_of("/+#") != std::string::npos)
@@ -95,6 +100,7 @@ void saveLineConfig(project::ProjectStore& store, const LineConfig& c)
     store.setMeta(kKey, c.mqttKey);
     store.setMeta(kTrigger, c.trigger ? "1" : "0");
     store.setMeta(kPartCounter, c.partCounter ? "1" : "0");
+    store.setMeta(kBarcode, c.barcode ? "1" : "0");
 }
 
 std::vector<inspect::ResultSink*> LineOutputs::sinks() const

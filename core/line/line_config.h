@@ -25,6 +25,7 @@ struct LineConfig {
     // Number the parts the line gives no id for: 1, 2, ... per project, going on from the
     // highest numeric part id in its results.
     bool partCounter = false;
+    bool barcode = false; // read the part id from a barcode in the frame (ZXing)
     bool enabled() const { return !modbus.empty() || !mqtt.empty(); }
 };
 

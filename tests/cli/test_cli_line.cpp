@@ -18,6 +18,10 @@
 
 #include <modbus/modbus.h>
 #include <mosquitto.h>
+#ifdef KIZU_TEST_ZXING
+#include <ZXing/BitMatrix.h>
+#include <ZXing/MultiFormatWriter.h>
+#endif
 
 #include <arpa/inet.h>
 #include <mutex>
@@ -327,6 +331,36 @@ private Q_SLOTS:
                      .object()["results"]
                      .toInt(),
                  1);
+    }
+
+    void barcodePartIds()
+    {
+        // A part id printed as a QR code on the part: each frame's result carries its code.
+#ifndef KIZU_TEST_ZXING
+        KIZU_SKIP_REQUIRED("libzxing-dev not installed (scripts/setup.sh installs it)");
+#else
+        const QString dir = m_tmp.path() + "/coded";
+        QDir().mkpath(dir);
+        const QStringList codes{"PART-A1", "PART-A2", "PART-B7"};
+        for (int i = 0; i < codes.size(); ++i) {
+            const auto bits = ZXing::MultiFormatWriter(ZXing::BarcodeFormat::QRCode)
+                                  .encode(codes[i].toStdString(), 120, 120);
+            const auto m = ZXing::ToMatrix<std::uint8_t>(bits);
+            cv::Mat frame(200, 260, CV_8UC3, cv::Scalar(150, 150, 150));
+            cv::Mat qr(m.height(), m.width(), CV_8U, const_cast<std::uint8_t*>(m.data()));
+            cv::Mat qrBgr;
+            cv::cvtColor(qr, qrBgr, cv::COLOR_GRAY2BGR);
+            qrBgr.copyTo(frame(cv::Rect(60 + 20 * i, 40, qr.cols, qr.rows)));
+            QVERIFY(cv::imwrite(QStringLiteral("%1/%2.png").arg(dir).arg(i).toStdString(), frame));
+        }
+        auto r = kizu::test::runCli({"inspect", "--no-project", "--source", "folder:" + dir,
+                                     "--baseline", kBaseline, "--barcode"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const auto lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 4);
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(QJsonDocument::fromJson(lines[i]).object()["part_id"].toString(), codes[i]);
+#endif
     }
 
     void modbusHandshake()

@@ -40,7 +40,7 @@ int inspectCmd(Args& args)
                mqttCert = args.value("--mqtt-cert"), mqttKey = args.value("--mqtt-key");
     const auto qos = args.value("--mqtt-qos");
     const bool trigger = args.flag("--trigger"), noLine = args.flag("--no-line");
-    const bool partCounter = args.flag("--part-counter");
+    const bool partCounter = args.flag("--part-counter"), barcode = args.flag("--barcode");
     std::string dir;
     if (!noProject) dir = projectDir(args);
     args.finish();
@@ -66,6 +66,8 @@ int inspectCmd(Args& args)
     if (trigger) lineCfg.trigger = true;
     if (partCounter) lineCfg.partCounter = true;
     if (lineCfg.partCounter) opt.partCounterFrom = (store ? store->maxNumericPartId() : 0) + 1;
+    if (barcode) lineCfg.barcode = true;
+    opt.barcodePartId = lineCfg.barcode;
     if (lineCfg.trigger && lineCfg.modbus.empty())
         throw UsageError{"--trigger waits for the PLC's trigger: give --modbus [ADDR:]PORT too"};
     line::LineOutputs outputs = line::startLineOutputs(lineCfg);
@@ -188,6 +190,7 @@ const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
                     "  --mqtt-ca FILE       TLS: the broker's CA; --mqtt-cert/--mqtt-key: client cert\n"
                     "  --part-counter       number parts without an id from the line: 1, 2, ...\n"
                     "                       going on from the project's highest numeric part id\n"
+                    "  --barcode            read the part id from a barcode in the frame (ZXing)\n"
                     "  --no-line            ignore the project's line settings\n\n"
                     "Examples:\n"
                     "  kizu-cli -p line3 inspect --source aravis:192.168.1.20\n"
