@@ -202,6 +202,16 @@ private Q_SLOTS:
         QCOMPARE(pub.takePartId(), std::string()); // once
         mosquitto_disconnect(mes);
         mosquitto_destroy(mes);
+        // The broker goes away and comes back: results wait, and go out after the reconnect.
+        broker.terminate();
+        QVERIFY(broker.waitForFinished(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(!pub.stats().connected, 5000);
+        for (int n = 6; n <= 8; ++n) pub.publish(result(n));
+        broker.start(exe, {QStringLiteral("-c"), conf.fileName()});
+        QVERIFY(broker.waitForStarted(5000));
+        QVERIFY(pub.waitConnected(10000));
+        QTRY_COMPARE_WITH_TIMEOUT(pub.stats().published, std::int64_t(8), 5000);
+        QCOMPARE(pub.stats().connects, std::int64_t(2));
     }
 
     void mqttUrls()
