@@ -4,10 +4,11 @@
 // With --soak SECONDS it also samples the resident memory while inspecting that long.
 //
 //   bench_inspect [--model squeezenet1_1] [--size 224] [--frames 200] [--repeats 3]
-//                 [--threads N] [--soak 0] [--no-peer] [--plain-too] [--table]
+//                 [--threads N] [--soak 0] [--no-peer] [--plain-too] [--table] [--line]
 // --table measures the issue-23 set in one run (see below); --plain-too also times the plain
 // LibTorch path (KIZU_FAST_INFERENCE=0) in the same run; every row has the network's
 // multiply-adds and its arithmetic limit at the machine's measured peak.
+// --line: also what the line outputs (Modbus + MQTT, docs/line.md) add per frame.
 #include "core/camera/frame_source.h"
 #include "core/inspect/inspection_runner.h"
 #include "core/learn/augment.h"
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include "bench/bench_common.h"
+#include "bench/bench_line.h"
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -254,6 +256,12 @@ int main(int argc, char** argv)
             const double late = samples.back()["rss_mb"].get<double>();
             out["soak_rss_growth_mb"] = late - early;
         }
+    }
+    if (flag(argc, argv, "--line")) { // the first configuration's model
+        const Config& c = configs.front();
+        kizu::learn::ModelClassifier cls(
+            tmp / (c.arch + "_" + c.head + "_" + std::to_string(c.size) + ".kizumodel"));
+        out["line"] = lineBench("folder:" + run.data + "/ok?loop=1", cls, run.frames, tmp);
     }
     fs::remove_all(tmp);
     std::printf("%s\n", out.dump(2).c_str());

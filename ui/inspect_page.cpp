@@ -1,10 +1,14 @@
 #include "ui/inspect_page.h"
 
 #include "core/common/error.h"
+#include "core/imaging/barcode.h"
 #include "core/inspect/inspection_runner.h"
+#include "core/line/line_config.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_tune_offer.h"
+#include "ui/line_settings_dialog.h"
 #include "ui/model_overlay.h"
+#include "ui/results_view.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -21,7 +25,9 @@
 #include <QPainter>
 #include <QPushButton>
 #include <QShortcut>
+#include <QTabWidget>
 #include <QTableWidget>
+#include <QThreadPool>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -128,6 +134,11 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_stop->setEnabled(false);
     top->addWidget(m_start);
     top->addWidget(m_stop);
+    m_lineButton = new QPushButton(tr("Line..."));
+    m_lineButton->setToolTip(tr("Line outputs of this project: a Modbus TCP server for the PLC and "
+                                "MQTT publishing for the MES (off by default)"));
+    m_lineButton->setEnabled(false);
+    top->addWidget(m_lineButton);
 
     m_view = new FrameView;
     m_cameraText = new QLabel;
@@ -166,6 +177,10 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     side->addWidget(m_banner);
     side->addWidget(m_bannerDetail);
     side->addWidget(m_stats);
+    m_lineStatus = new QLabel;
+    m_lineStatus->setWordWrap(true);
+    m_lineStatus->setVisible(false);
+    side->addWidget(m_lineStatus);
     side->addWidget(m_heatmap);
     side->addWidget(m_second);
     auto* caps = new QHBoxLayout;
@@ -179,17 +194,27 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     sideWidget->setLayout(side);
     sideWidget->setFixedWidth(380);
 
-    auto* body = new QHBoxLayout;
+    auto* live = new QWidget;
+    auto* body = new QHBoxLayout(live);
+    body->setContentsMargins(0, 0, 0, 0);
     body->addWidget(m_view, 1);
     body->addWidget(sideWidget);
+    m_results = new ResultsView;
+    m_tabs = new QTabWidget;
+    m_tabs->addTab(live, tr("Live"));
+    m_tabs->addTab(m_results, tr("Results"));
     auto* root = new QVBoxLayout(this);
     root->addLayout(top);
     root->addWidget(m_cameraText);
     root->addWidget(m_tuneOffer);
-    root->addLayout(body, 1);
+    root->addWidget(m_tabs, 1);
     setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Not inspecting"));
     onStats({});
 
+    connect(m_lineButton, &QPushButton::clicked, this, &InspectPage::editLineSettings);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int k) {
+        if (m_tabs->widget(k) == m_results) m_results->refresh();
+    });
     connect(m_start, &QPushButton::clicked, this, &InspectPage::startInspection);
     connect(m_stop, &QPushButton::clicked, this, &InspectPage::stopInspection);
     connect(refresh, &QPushButton::clicked, this, &InspectPage::refreshCameras);
@@ -202,6 +227,11 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     connect(captureOk, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ok); });
     connect(captureNg, &QPushButton::clicked, this, [this] { captureCurrent(project::Label::Ng); });
     connect(m_method, &QComboBox::currentIndexChanged, this, &InspectPage::updateOverlayText);
+    // The Results tab draws a result's heat map with the method chosen here.
+    connect(m_method, &QComboBox::currentIndexChanged, this, [this](int k) {
+        m_results->setClassifierSource(k >= 0 && k < m_factories.size() ? m_factories[k]
+                                                                        : ClassifierFactory());
+    });
     connect(m_heatmap, &QCheckBox::toggled, this, [this](bool on) { m_pipeline->setHeatmapEnabled(on); });
     connect(m_second, &QCheckBox::toggled, this,
             [this](bool on) { m_pipeline->setSecondEnabled(on); });
@@ -212,6 +242,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     connect(m_pipeline, &InspectPipeline::resultReady, this, &InspectPage::onResult);
     connect(m_pipeline, &InspectPipeline::statsChanged, this, &InspectPage::onStats);
     connect(m_pipeline, &InspectPipeline::stopped, this, [this] {
+        stopLineOutputs();
         m_start->setEnabled(true);
         m_stop->setEnabled(false);
         m_second->setEnabled(true);
@@ -242,12 +273,60 @@ InspectPage::~InspectPage()
     // Nothing reacts to the end of a run while the page is being taken apart.
     m_pipeline->blockSignals(true);
     m_pipeline->stop();
+    stopLineOutputs();
 }
 
 void InspectPage::setProject(kizu::project::ProjectStore* store)
 {
     m_store = store;
     m_tuneOffer->setProject(store);
+    m_results->setProject(store);
+    m_lineButton->setEnabled(store != nullptr);
+}
+
+void InspectPage::editLineSettings()
+{
+    if (!m_store) return;
+    LineSettingsDialog dialog(line::loadLineConfig(*m_store), this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    try {
+        line::saveLineConfig(*m_store, dialog.config());
+    } catch (const kizu::Error& e) {
+        QMessageBox::warning(this, tr("Cannot save the line outputs"), QString::fromStdString(e.what()));
+    }
+}
+
+void InspectPage::stopLineOutputs()
+{
+    if (!m_line) return;
+    m_line->modbus.reset(); // frees its port at once, for the next Start
+    // MQTT sends what is queued and "offline" (up to a few seconds): not on the GUI thread.
+    if (m_line->mqtt) {
+        std::shared_ptr<line::MqttPublisher> mqtt(std::move(m_line->mqtt));
+        QThreadPool::globalInstance()->start([mqtt]() mutable { mqtt.reset(); });
+    }
+    m_line.reset();
+    m_lineStatus->setVisible(false);
+}
+
+QString InspectPage::lineStatusText() const
+{
+    if (!m_line) return {};
+    QStringList parts;
+    if (m_line->modbus) {
+        const auto st = m_line->modbus->stats();
+        parts << tr("Modbus %1: %2 requests, %3 triggers")
+                     .arg(QString::fromStdString(m_line->modbus->address()))
+                     .arg(st.requests)
+                     .arg(st.triggers);
+    }
+    if (m_line->mqtt) {
+        const auto st = m_line->mqtt->stats();
+        parts << (st.connected ? tr("MQTT connected: %1 sent").arg(st.published)
+                               : tr("MQTT not connected (retrying): %1 waiting").arg(st.published))
+                     + (st.dropped ? tr(", %1 dropped").arg(st.dropped) : QString());
+    }
+    return parts.join(QStringLiteral("\n"));
 }
 
 QImage InspectPage::shownFrame() const
@@ -462,6 +541,26 @@ void InspectPage::startInspection()
     onStats({});
     m_keptSinceNotice = false;
     m_sinceNotice.start();
+    // The project's line outputs (docs/line.md), for this run.
+    if (m_store) {
+        const line::LineConfig lineCfg = line::loadLineConfig(*m_store);
+        if (lineCfg.partCounter) opt.partCounterFrom = m_store->maxNumericPartId() + 1;
+        opt.barcodePartId = lineCfg.barcode && imaging::barcodeAvailable();
+        if (lineCfg.enabled()) {
+            try {
+                m_line = std::make_unique<line::LineOutputs>(line::startLineOutputs(lineCfg));
+            } catch (const kizu::Error& e) {
+                QMessageBox::warning(this, tr("Cannot start the line outputs"),
+                                     tr("%1\n\nChange them with Line... or free the port.")
+                                         .arg(QString::fromStdString(e.what())));
+                return;
+            }
+            opt.sinks = m_line->sinks();
+            opt.waitForTrigger = lineCfg.trigger;
+            m_lineStatus->setText(lineStatusText());
+            m_lineStatus->setVisible(true);
+        }
+    }
     const QString dir = m_store ? QString::fromStdString(m_store->dir().string()) : QString();
     m_pipeline->setHeatmapEnabled(m_heatmap->isChecked());
     m_pipeline->start(std::move(src), std::move(cls), dir, opt, 2, std::move(second));
@@ -473,6 +572,7 @@ void InspectPage::startInspection()
 void InspectPage::stopInspection()
 {
     m_pipeline->stop();
+    stopLineOutputs();
     m_start->setEnabled(true);
     m_stop->setEnabled(false);
     // The operator stopped: nothing is being judged, whatever the last frame said.
@@ -582,6 +682,7 @@ void InspectPage::onStats(const InspectStats& s)
                          .arg(s.reconnects)
                          .arg(s.lostPackets));
     m_stats->setToolTip(s.runtime.isEmpty() ? QString() : tr("Inference: %1").arg(s.runtime));
+    if (m_line) m_lineStatus->setText(lineStatusText());
 }
 
 } // namespace kizu::ui

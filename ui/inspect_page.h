@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QWidget>
 #include <functional>
+#include <memory>
 #include <optional>
 
 class QComboBox;
@@ -16,15 +17,20 @@ class QLabel;
 class QPushButton;
 class QCheckBox;
 class QTableWidget;
+class QTabWidget;
 
 namespace kizu::project {
 class ProjectStore;
+}
+namespace kizu::line {
+struct LineOutputs;
 }
 
 namespace kizu::ui {
 
 class BaselineTuneOffer;
 class FrameView;
+class ResultsView;
 
 class InspectPage : public QWidget {
     Q_OBJECT
@@ -70,6 +76,15 @@ public:
     // The group given to frames kept from the current (or last) run.
     QString sessionGroup() const { return m_sessionGroup; }
     BaselineTuneOffer* tuneOffer() const { return m_tuneOffer; }
+    // The Results tab (the project's results log) and the page's tabs (Live, Results).
+    ResultsView* resultsView() const { return m_results; }
+    QTabWidget* tabs() const { return m_tabs; }
+    // The line outputs of the current run (docs/line.md); null when none run.
+    line::LineOutputs* lineOutputs() const { return m_line.get(); }
+    // The line's state in words ("Modbus 0.0.0.0:1502, MQTT connected (12 sent)"), empty when off.
+    QString lineStatusText() const;
+    // Opens the Line outputs settings of the project.
+    void editLineSettings();
 
 public Q_SLOTS:
     void startInspection();
@@ -93,6 +108,7 @@ private:
     void updateOverlayText();
     void onCamerasFound(const QStringList& aravis, const QStringList& aravisNames,
                         const QStringList& video);
+    void stopLineOutputs();
 
     InspectPipeline* m_pipeline;
     kizu::project::ProjectStore* m_store = nullptr;
@@ -118,6 +134,11 @@ private:
     QLabel* m_bannerDetail;
     QLabel* m_stats;
     QTableWidget* m_log;
+    QTabWidget* m_tabs;
+    ResultsView* m_results;
+    QPushButton* m_lineButton;
+    QLabel* m_lineStatus;
+    std::unique_ptr<line::LineOutputs> m_line;
 };
 
 } // namespace kizu::ui

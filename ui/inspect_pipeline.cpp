@@ -101,8 +101,13 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
 
     sh->capture = QThread::create([this, sh, src, options] {
         inspect::ResilientSource resilient(*src, options, &sh->cancel);
+        bool triggered = false; // with the PLC's trigger (docs/line.md): one frame per trigger
         while (true) {
+            if (options.waitForTrigger && !triggered &&
+                !(triggered = inspect::waitForLineTrigger(options.sinks, &sh->cancel)))
+                break; // stopped
             auto step = resilient.next();
+            if (step.fault || step.frame) triggered = false;
             sh->reconnects = resilient.reconnects();
             sh->lostPackets = src->stats().lostPackets;
             if (step.fault) {
@@ -152,6 +157,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             }
         }
         inspect::InspectionStep step(*cls, store ? &*store : nullptr, options, sourceName);
+        step.setLineState(inspect::StationState::Running); // the line's outputs, if any
         step.setStoreErrorHandler([this](const std::string& message) {
             const QString msg = QString::fromStdString(message);
             QMetaObject::invokeMethod(
@@ -252,6 +258,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             if (done) break;
             if (Clock::now() - lastStats > std::chrono::milliseconds(250)) publishStats();
         }
+        step.setLineState(inspect::StationState::Idle);
         step.flush();
         publishStats();
         // Announce the end only once this thread has really ended, so that a slot reacting to

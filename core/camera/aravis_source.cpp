@@ -160,6 +160,9 @@ std::optional<Frame> AravisSource::grab(int timeoutMs)
         }
         f.sequence = m->sequence++;
         f.captured = std::chrono::steady_clock::now();
+        // The camera's own clock and frame id: what a result is traced back to (docs/line.md).
+        if (const guint64 ts = arv_buffer_get_timestamp(buf)) f.deviceTimestampNs = ts;
+        f.deviceFrameId = std::uint64_t(arv_buffer_get_frame_id(buf));
         ++m->stats.frames;
         out = std::move(f);
     } else {

@@ -22,6 +22,9 @@ struct Frame {
     // Folder replay: the file's bytes as read, so that keeping the frame keeps the file itself
     // (and a file already in the project is recognised by its hash); null for cameras.
     std::shared_ptr<const std::string> encoded;
+    // The camera's own timestamp (ns, its clock) and frame id, when it gives them (Aravis).
+    std::optional<std::uint64_t> deviceTimestampNs;
+    std::optional<std::uint64_t> deviceFrameId;
 };
 
 struct SourceStats {

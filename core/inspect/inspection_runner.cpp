@@ -20,6 +20,16 @@ void sleepCancellable(int ms, const CancelToken* cancel)
 }
 } // namespace
 
+bool waitForLineTrigger(const std::vector<ResultSink*>& sinks, const CancelToken* cancel)
+{
+    while (!isCancelled(cancel)) {
+        for (ResultSink* sink : sinks)
+            if (sink->takeTrigger()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+}
+
 ResilientSource::ResilientSource(camera::FrameSource& source, const InspectionOptions& options,
                                  const CancelToken* cancel)
     : m_source(source), m_options(options), m_cancel(cancel),
@@ -100,17 +110,28 @@ InspectionSummary runInspection(camera::FrameSource& source, Classifier& classif
     };
     InspectionStep inspection(classifier, store, options, source.description());
     ResilientSource resilient(source, options, cancel);
+    inspection.setLineState(StationState::Running);
     std::int64_t judged = 0;
+    bool triggered = false; // with waitForTrigger: a trigger waits for its frame (or a fault)
     while (options.maxFrames < 0 || judged < options.maxFrames) {
+        if (options.waitForTrigger && !triggered) {
+            triggered = waitForLineTrigger(options.sinks, cancel);
+            if (!triggered) break; // cancelled
+        }
         auto next = resilient.next();
-        if (next.fault) emit(inspection.recordFault(*next.fault));
+        if (next.fault) {
+            emit(inspection.recordFault(*next.fault));
+            triggered = false; // the fault is the trigger's answer
+        }
         if (next.end) break;
         if (!next.frame) continue;
         auto e = inspection.process(*next.frame);
         e.reconnected = next.reconnected;
+        triggered = false;
         ++judged;
         emit(e);
     }
+    inspection.setLineState(StationState::Idle);
     inspection.flush();
     source.close();
     inspection.setReconnects(resilient.reconnects());

@@ -46,6 +46,11 @@ private:
     std::int64_t m_reconnects = 0;
 };
 
+// Waits for a trigger from one of the sinks (the PLC's), polling every millisecond; false when
+// cancelled first. runInspection and the Inspect page's capture thread call it before each grab
+// when InspectionOptions::waitForTrigger is set.
+bool waitForLineTrigger(const std::vector<ResultSink*>& sinks, const CancelToken* cancel);
+
 // Runs until maxFrames frames judged, the end of a finite source, cancellation or
 // maxReconnects failures, one InspectionStep per frame. `store` may be null (nothing recorded).
 InspectionSummary runInspection(camera::FrameSource& source, Classifier& classifier,

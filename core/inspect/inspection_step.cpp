@@ -2,6 +2,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/error.h"
+#include "core/imaging/barcode.h"
 #include "core/project/project_roi.h"
 
 #include <algorithm>
@@ -55,7 +56,8 @@ std::int64_t keepFrame(project::ProjectStore& store, const camera::Frame& frame,
 InspectionStep::InspectionStep(Classifier& classifier, project::ProjectStore* store,
                                const InspectionOptions& options, std::string sourceName)
     : m_classifier(classifier), m_store(store), m_options(options),
-      m_sourceName(std::move(sourceName)), m_methodId(classifier.id()), m_start(Clock::now())
+      m_sourceName(std::move(sourceName)), m_methodId(classifier.id()),
+      m_methodName(classifier.name()), m_nextPart(options.partCounterFrom), m_start(Clock::now())
 {
     if (m_options.group.empty()) m_options.group = sessionGroup();
     if (m_options.roi)
@@ -99,11 +101,59 @@ void InspectionStep::storeFailed(const std::exception& e)
     m_onStoreError(e.what());
 }
 
+std::string InspectionStep::takePartId(const cv::Mat* frame)
+{
+    std::string id;
+    for (ResultSink* sink : m_options.sinks) // each sink's id is taken, so none is left for later
+        if (auto p = sink->takePartId(); !p.empty() && id.empty()) id = std::move(p);
+    if (id.empty() && frame && m_options.barcodePartId) {
+        try {
+            id = imaging::readBarcode(*frame);
+        } catch (const std::exception&) {
+            // no barcode reader: the CLI and the GUI refuse the option before a run
+        }
+    }
+    if (id.empty() && m_nextPart) id = std::to_string((*m_nextPart)++);
+    return id;
+}
+
+void InspectionStep::toLine(const project::InspectionRecord& r, const Verdict& v)
+{
+    if (m_options.sinks.empty()) return;
+    LineResult out;
+    out.counter = ++m_lineCounter;
+    out.at = r.at;
+    out.partId = r.partId;
+    out.frame = r.frame.value_or(-1);
+    out.cameraTimestampNs = r.cameraTimestampNs;
+    out.cameraFrameId = r.cameraFrameId;
+    out.state = r.state;
+    out.score = v.score;
+    out.threshold = v.threshold;
+    out.modelSha = m_methodId;
+    out.method = m_methodName;
+    out.latencyMs = r.latencyMs;
+    out.message = r.message;
+    const StationState state = r.state == State::Fault ? StationState::Fault : StationState::Running;
+    for (ResultSink* sink : m_options.sinks) {
+        if (m_lineState != state) sink->setState(state);
+        sink->publish(out);
+    }
+    m_lineState = state;
+}
+
+void InspectionStep::setLineState(StationState state)
+{
+    for (ResultSink* sink : m_options.sinks) sink->setState(state);
+    m_lineState = state;
+}
+
 void InspectionStep::record(project::InspectionRecord r, bool now)
 {
-    if (!m_store) return;
     r.source = m_sourceName;
     r.modelSha = m_methodId;
+    r.method = m_methodName;
+    if (!m_store) return;
     m_pending.push_back(std::move(r));
     if (now || int(m_pending.size()) >= m_options.flushEvery) flush();
 }
@@ -139,9 +189,14 @@ InspectionEvent InspectionStep::process(const camera::Frame& frame)
     r.at = e.at;
     r.state = e.state;
     r.frame = frame.sequence;
+    r.cameraTimestampNs = frame.deviceTimestampNs;
+    r.cameraFrameId = frame.deviceFrameId;
+    r.partId = e.partId = takePartId(&frame.image);
+    r.threshold = e.verdict.threshold;
     r.message = e.message;
     if (e.state == State::Fault) {
         ++m_faults;
+        toLine(r, e.verdict);
         record(std::move(r), true);
         return e;
     }
@@ -159,6 +214,7 @@ InspectionEvent InspectionStep::process(const camera::Frame& frame)
             storeFailed(ex); // with a handler: the verdict is still recorded, without its frame
         }
     }
+    toLine(r, e.verdict);
     record(std::move(r), false);
     return e;
 }
@@ -174,6 +230,7 @@ InspectionEvent InspectionStep::recordFault(const std::string& message, std::int
     r.at = e.at;
     r.state = State::Fault;
     r.message = message;
+    toLine(r, {});
     record(std::move(r), true);
     return e;
 }
@@ -185,6 +242,7 @@ void InspectionStep::recordDrop(std::int64_t sequence, Clock::time_point capture
     r.at = unixMsAt(captured);
     r.state = State::Dropped;
     r.frame = sequence;
+    toLine(r, {});
     record(std::move(r), false);
 }
 

@@ -7,6 +7,7 @@
 #include "core/camera/frame_source.h"
 #include "core/imaging/roi.h"
 #include "core/inspect/classifier.h"
+#include "core/inspect/result_sink.h"
 #include "core/inspect/state.h"
 #include "core/project/project_store.h"
 
@@ -30,6 +31,7 @@ struct InspectionEvent {
     double latencyMs = 0; // capture to verdict
     std::int64_t at = 0;  // unix ms: the frame's capture time (a source fault: its time)
     std::string message;  // fault: what happened; otherwise empty
+    std::string partId;   // from the line (PLC, MQTT) or the project's counter; may be empty
     std::optional<std::int64_t> savedImageId;
     bool reconnected = false; // the first frame after the source came back
 };
@@ -57,6 +59,17 @@ struct InspectionOptions {
     // What the method sees of a frame: imaging::applyRoi(frame, roi). Unset: the project's
     // region of interest (project::projectRoi) when the step has a store, else whole frames.
     std::optional<imaging::Roi> roi;
+    // The line's outputs (core/line: Modbus for the PLC, MQTT for the MES): each gets every
+    // result, fault and dropped frame, and the station's state. Not owned.
+    std::vector<ResultSink*> sinks;
+    // runInspection grabs and judges a frame only after a sink's trigger (the PLC's).
+    bool waitForTrigger = false;
+    // The project's part counter: a frame that gets no part id from the line gets this number,
+    // then the next (unset: no counter). Callers start it at maxNumericPartId() + 1.
+    std::optional<std::int64_t> partCounterFrom;
+    // Read the part id from a barcode in the frame (ZXing) when the line gives none; before the
+    // counter. Costs the decoding time on each such frame (docs/line.md).
+    bool barcodePartId = false;
 };
 
 // A group name for the frames of one capture session: "camera-2026-12-03T06-44-56".
@@ -97,6 +110,9 @@ public:
     // the frame's sequence and capture time.
     void recordDrop(std::int64_t sequence, std::chrono::steady_clock::time_point captured);
     void setReconnects(std::int64_t n) { m_reconnects = n; }
+    // Tells the line's sinks what the station does (running at the start, idle at the end;
+    // results set running or fault themselves).
+    void setLineState(StationState state);
     // Writes the pending records in one transaction.
     void flush();
     // Counts, latency p50/p99 and frames per second since the step was made.
@@ -110,6 +126,9 @@ public:
 
 private:
     void record(project::InspectionRecord r, bool now);
+    // To every sink: the result (counted) and, when it changed, the station's state.
+    void toLine(const project::InspectionRecord& r, const Verdict& v);
+    std::string takePartId(const cv::Mat* frame);
     void storeFailed(const std::exception& e);
 
     Classifier& m_classifier;
@@ -117,6 +136,10 @@ private:
     InspectionOptions m_options;
     std::string m_sourceName;
     std::string m_methodId;
+    std::string m_methodName;
+    std::int64_t m_lineCounter = 0;
+    std::optional<std::int64_t> m_nextPart;
+    std::optional<StationState> m_lineState;
     imaging::Roi m_roi;
     std::function<void(const std::string&)> m_onStoreError;
     std::vector<project::InspectionRecord> m_pending;

@@ -399,6 +399,8 @@ static void migrate(Database& db, int& version)
         else if (version == 2) db.exec(schema::kMigrate2to3);
         else if (version == 3)
             db.exec(schema::kMigrate3to4);
+        else if (version == 4)
+            db.exec(schema::kMigrate4to5);
         tx.commit();
         version = userVersion(db);
     }
@@ -1012,7 +1014,8 @@ void ProjectStore::recordInspections(const std::vector<InspectionRecord>& record
     if (records.empty()) return;
     Transaction tx(m->db);
     auto s = m->db.prepare("INSERT INTO inspection_results (at, source, verdict, score, model_sha, "
-                           "image_id, latency_ms, frame, message) VALUES (?,?,?,?,?,?,?,?,?)");
+                           "image_id, latency_ms, frame, message, part_id, camera_ts, camera_frame, "
+                           "threshold, method) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const auto& r : records) {
         s.reset();
         s.bind(1, r.at ? r.at : unixMs()).bind(2, r.source).bind(3, int(r.state)).bind(4, r.score);
@@ -1024,17 +1027,46 @@ void ProjectStore::recordInspections(const std::vector<InspectionRecord>& record
             s.bind(8, *r.frame);
         else
             s.bindNull(8);
-        s.bind(9, r.message).run();
+        s.bind(9, r.message).bind(10, r.partId);
+        // SQLite integers are signed: a camera's 64-bit counter keeps its bits.
+        if (r.cameraTimestampNs) s.bind(11, std::int64_t(*r.cameraTimestampNs));
+        else s.bindNull(11);
+        if (r.cameraFrameId) s.bind(12, std::int64_t(*r.cameraFrameId));
+        else s.bindNull(12);
+        s.bind(13, r.threshold).bind(14, r.method).run();
     }
     tx.commit();
 }
 
 std::vector<InspectionRecord> ProjectStore::inspections(std::int64_t limit) const
 {
-    auto s = m->db.prepare("SELECT id, at, source, verdict, score, model_sha, image_id, "
-                           "COALESCE(latency_ms, 0), frame, message FROM inspection_results "
-                           "ORDER BY id DESC LIMIT ?");
-    s.bind(1, limit);
+    InspectionFilter f;
+    f.limit = limit;
+    return inspections(f);
+}
+
+std::vector<InspectionRecord> ProjectStore::inspections(const InspectionFilter& f) const
+{
+    std::string sql = "SELECT id, at, source, verdict, score, model_sha, image_id, "
+                      "COALESCE(latency_ms, 0), frame, message, part_id, camera_ts, camera_frame, "
+                      "COALESCE(threshold, 0), method FROM inspection_results WHERE 1";
+    if (f.since) sql += " AND at >= ?";
+    if (f.until) sql += " AND at < ?";
+    if (f.state) sql += " AND verdict = ?";
+    if (!f.modelSha.empty()) sql += " AND substr(model_sha, 1, ?) = ?";
+    if (!f.partId.empty()) sql += " AND part_id = ?";
+    sql += f.oldestFirst ? " ORDER BY id ASC LIMIT ?" : " ORDER BY id DESC LIMIT ?";
+    auto s = m->db.prepare(sql);
+    int k = 1;
+    if (f.since) s.bind(k++, *f.since);
+    if (f.until) s.bind(k++, *f.until);
+    if (f.state) s.bind(k++, int(*f.state));
+    if (!f.modelSha.empty()) {
+        s.bind(k, std::int64_t(f.modelSha.size())).bind(k + 1, f.modelSha);
+        k += 2;
+    }
+    if (!f.partId.empty()) s.bind(k++, f.partId);
+    s.bind(k, f.limit);
     std::vector<InspectionRecord> out;
     while (s.step()) {
         InspectionRecord r;
@@ -1051,9 +1083,23 @@ std::vector<InspectionRecord> ProjectStore::inspections(std::int64_t limit) cons
         r.latencyMs = s.real(7);
         if (!s.isNull(8)) r.frame = s.int64(8);
         r.message = s.text(9);
+        r.partId = s.text(10);
+        if (!s.isNull(11)) r.cameraTimestampNs = std::uint64_t(s.int64(11));
+        if (!s.isNull(12)) r.cameraFrameId = std::uint64_t(s.int64(12));
+        r.threshold = s.real(13);
+        r.method = s.text(14);
         out.push_back(std::move(r));
     }
     return out;
+}
+
+std::int64_t ProjectStore::maxNumericPartId() const
+{
+    auto s = m->db.prepare("SELECT COALESCE(MAX(CAST(part_id AS INTEGER)), 0) FROM "
+                           "inspection_results WHERE part_id != '' AND length(part_id) <= 18 "
+                           "AND part_id NOT GLOB '*[^0-9]*'");
+    s.step();
+    return s.int64(0);
 }
 
 std::int64_t ProjectStore::inspectionCount() const

@@ -142,6 +142,23 @@ struct InspectionRecord {
     double latencyMs = 0;        // capture to verdict
     std::optional<std::int64_t> frame; // the source's frame sequence; none for a source fault
     std::string message;               // a fault: what happened
+    // Since schema 5 (traceability, docs/line.md); empty/unset in older rows.
+    std::string partId;                // from the PLC, MQTT or the project's counter
+    std::optional<std::uint64_t> cameraTimestampNs; // the camera's own timestamp, when it gives one
+    std::optional<std::uint64_t> cameraFrameId;     // the camera's own frame id, when it gives one
+    double threshold = 0;              // the method's NG threshold
+    std::string method;                // the method's name ("squeezenet1_1 @224", "baseline")
+};
+
+// Which inspection results to read (results list/export, the Inspect page's Results tab).
+struct InspectionFilter {
+    std::optional<std::int64_t> since; // unix ms, inclusive
+    std::optional<std::int64_t> until; // unix ms, exclusive
+    std::optional<inspect::State> state;
+    std::string modelSha; // a prefix of the model's sha256
+    std::string partId;   // exact
+    std::int64_t limit = -1; // -1: all
+    bool oldestFirst = false;
 };
 
 // A trained model kept with the project (its file usually under DIR/models/).
@@ -169,7 +186,7 @@ struct SplitReport {
 
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     static constexpr const char* kDatabaseName = "project.kizu";
 
     // Creates a new project in dir (made if missing). Refuses a folder that already holds one.
@@ -250,6 +267,10 @@ public:
     // Live inspection results: appended in one transaction per call.
     void recordInspections(const std::vector<InspectionRecord>& records);
     std::vector<InspectionRecord> inspections(std::int64_t limit = 100) const; // newest first
+    std::vector<InspectionRecord> inspections(const InspectionFilter& filter) const;
+    // The highest part id of the results that is a plain number (0 when none): where the
+    // project's part counter goes on (docs/line.md).
+    std::int64_t maxNumericPartId() const;
     std::int64_t inspectionCount() const;
 
     // Models trained for this project. addModel returns the new id (createdAt 0: now).

@@ -356,6 +356,59 @@ private Q_SLOTS:
         QCOMPARE(s.integrityCheck(), std::string("ok"));
     }
 
+    void migrationFromVersion4AddsTraceability()
+    {
+        // A version-4 project's results read as they were (no part id, camera time, threshold
+        // or method); new rows keep all of them, and a filter finds them by part id and verdict.
+        const fs::path dir = tmp("p6d");
+        fs::create_directories(dir / "images");
+        {
+            Database db((dir / ProjectStore::kDatabaseName).string(), true);
+            db.exec(schema::kVersion1);
+            db.exec(schema::kMigrate1to2);
+            db.exec(schema::kMigrate2to3);
+            db.exec(schema::kMigrate3to4);
+            db.exec("INSERT INTO inspection_results (at, source, verdict, score, model_sha, "
+                    "latency_ms, frame) VALUES (1000, 'folder:old', 1, 0.9, 'sha', 4.5, 7)");
+        }
+        auto s = ProjectStore::open(dir);
+        QCOMPARE(s.schemaVersion(), 5);
+        auto old = s.inspections(10);
+        QCOMPARE(int(old.size()), 1);
+        QCOMPARE(old[0].frame, std::optional<std::int64_t>(7));
+        QCOMPARE(old[0].partId, std::string());
+        QVERIFY(!old[0].cameraTimestampNs);
+        QCOMPARE(old[0].method, std::string());
+        InspectionRecord r;
+        r.at = 2000;
+        r.source = "aravis:x";
+        r.state = kizu::inspect::State::Ng;
+        r.frame = 8;
+        r.partId = "P-0042";
+        r.cameraTimestampNs = 0xFFFFFFFFFFFFFFF0ull; // a camera's 64-bit clock keeps every bit
+        r.cameraFrameId = 123456;
+        r.threshold = 0.25;
+        r.method = "baseline";
+        s.recordInspections({r});
+        kizu::project::InspectionFilter f;
+        f.partId = "P-0042";
+        f.state = kizu::inspect::State::Ng;
+        auto now = s.inspections(f);
+        QCOMPARE(int(now.size()), 1);
+        QCOMPARE(now[0].cameraTimestampNs, std::optional<std::uint64_t>(0xFFFFFFFFFFFFFFF0ull));
+        QCOMPARE(now[0].cameraFrameId, std::optional<std::uint64_t>(123456));
+        QCOMPARE(now[0].threshold, 0.25);
+        QCOMPARE(now[0].method, std::string("baseline"));
+        f.partId.clear();
+        f.since = 1500;
+        QCOMPARE(int(s.inspections(f).size()), 1);
+        f.since.reset();
+        f.until = 1500;
+        QCOMPARE(int(s.inspections(f).size()), 1); // the old row is NG too
+        f.state = kizu::inspect::State::Ok;
+        QCOMPARE(int(s.inspections(f).size()), 0);
+    }
+
     void migrationFromVersion3KeepsInspectionResults()
     {
         // A version-3 project with inspection results from before frames and messages were
@@ -372,7 +425,7 @@ private Q_SLOTS:
                     "(2000, 'folder:old', 2, 0, 'sha', NULL)");
         }
         auto s = ProjectStore::open(dir);
-        QCOMPARE(s.schemaVersion(), 4);
+        QCOMPARE(s.schemaVersion(), ProjectStore::kSchemaVersion);
         auto old = s.inspections(10);
         QCOMPARE(int(old.size()), 2);
         QCOMPARE(old[1].state, kizu::inspect::State::Ng);

@@ -9,6 +9,7 @@
 #include "core/inspect/inspection_runner.h"
 #include "core/learn/model_classifier.h"
 #include "core/learn/train_run.h"
+#include "core/line/line_config.h"
 #include "core/project/project_store.h"
 
 #include <cstdio>
@@ -33,6 +34,13 @@ int inspectCmd(Args& args)
     opt.maxReconnects = int(args.intValue("--max-reconnects", -1));
     opt.saveNgFrames = !args.flag("--no-save-ng");
     const int threads = int(args.intValue("--threads", 0));
+    // The line outputs (docs/line.md): the project's settings, then these options over them.
+    const auto modbus = args.value("--modbus"), mqtt = args.value("--mqtt"),
+               station = args.value("--station"), mqttCa = args.value("--mqtt-ca"),
+               mqttCert = args.value("--mqtt-cert"), mqttKey = args.value("--mqtt-key");
+    const auto qos = args.value("--mqtt-qos");
+    const bool trigger = args.flag("--trigger"), noLine = args.flag("--no-line");
+    const bool partCounter = args.flag("--part-counter"), barcode = args.flag("--barcode");
     std::string dir;
     if (!noProject) dir = projectDir(args);
     args.finish();
@@ -42,7 +50,43 @@ int inspectCmd(Args& args)
 
     std::optional<project::ProjectStore> store;
     if (!noProject) store.emplace(project::ProjectStore::open(dir));
+    line::LineConfig lineCfg;
+    if (store && !noLine) lineCfg = line::loadLineConfig(*store);
+    if (modbus) lineCfg.modbus = *modbus;
+    if (mqtt) lineCfg.mqtt = *mqtt;
+    if (station) lineCfg.station = *station;
+    if (mqttCa) lineCfg.mqttCa = *mqttCa;
+    if (mqttCert) lineCfg.mqttCert = *mqttCert;
+    if (mqttKey) lineCfg.mqttKey = *mqttKey;
+    if (qos) {
+        if (*qos != "0" && *qos != "1" && *qos != "2")
+            throw UsageError{"--mqtt-qos is 0, 1 or 2, not '" + *qos + "'"};
+        lineCfg.mqttQos = std::stoi(*qos);
+    }
+    if (trigger) lineCfg.trigger = true;
+    if (partCounter) lineCfg.partCounter = true;
+    if (lineCfg.partCounter) opt.partCounterFrom = (store ? store->maxNumericPartId() : 0) + 1;
+    if (barcode) lineCfg.barcode = true;
+    opt.barcodePartId = lineCfg.barcode;
+    if (lineCfg.trigger && lineCfg.modbus.empty())
+        throw UsageError{"--trigger waits for the PLC's trigger: give --modbus [ADDR:]PORT too"};
+    line::LineOutputs outputs = line::startLineOutputs(lineCfg);
+    if (outputs.modbus)
+        std::fprintf(stderr, "inspect: Modbus TCP server on %s%s\n", outputs.modbus->address().c_str(),
+                     lineCfg.trigger ? " (judging on the PLC's trigger)" : "");
+    if (outputs.mqtt)
+        std::fprintf(stderr, "inspect: MQTT results on %s\n", outputs.mqtt->resultTopic().c_str());
+    opt.sinks = outputs.sinks();
+    opt.waitForTrigger = lineCfg.trigger;
     std::unique_ptr<inspect::Classifier> cls;
+    // Until a method is loaded, the line sees why the station does not judge (then "offline").
+    struct ModelMissing {
+        std::vector<inspect::ResultSink*> sinks;
+        ~ModelMissing()
+        {
+            for (auto* sink : sinks) sink->setState(inspect::StationState::ModelMissing);
+        }
+    } modelMissing{opt.sinks};
     if (baselineFile && *baselineFile == "project") {
         // The parameters the Inspect page and Compare use: the project's tuned ones.
         if (!store)
@@ -64,6 +108,7 @@ int inspectCmd(Args& args)
                                   "or make one active with 'kizu-cli model activate FILE'.");
         cls = std::make_unique<learn::ModelClassifier>(file);
     }
+    modelMissing.sinks.clear();
     auto src = camera::openSource(source);
     auto sum = inspect::runInspection(
         *src, *cls, store ? &*store : nullptr, opt,
@@ -80,6 +125,7 @@ int inspectCmd(Args& args)
                      {"threshold", e.verdict.threshold},
                      {"latency_ms", e.latencyMs}};
                 if (e.savedImageId) j["saved_image"] = *e.savedImageId;
+                if (!e.partId.empty()) j["part_id"] = e.partId;
             }
             std::cout << jsonText(j) << std::endl;
         },
@@ -107,6 +153,20 @@ int inspectCmd(Args& args)
             std::fprintf(stderr, "inspect: note: %s; inference ran on the slower plain path\n",
                          path.c_str());
     }
+    if (outputs.modbus) {
+        const auto ms = outputs.modbus->stats();
+        s["modbus"] = {{"address", outputs.modbus->address()},
+                       {"requests", ms.requests},
+                       {"triggers", ms.triggers}};
+    }
+    if (outputs.mqtt) {
+        outputs.mqtt->flush(2000); // the summary counts what reached the broker
+        const auto qs = outputs.mqtt->stats();
+        s["mqtt"] = {{"topic", outputs.mqtt->resultTopic()},
+                     {"published", qs.published},
+                     {"dropped", qs.dropped},
+                     {"connected", qs.connected}};
+    }
     std::cout << jsonText(s) << std::endl;
     return sum.faults > 0 && sum.frames == 0 ? 1 : 0;
 }
@@ -127,10 +187,24 @@ const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
                     "  --no-save-ng         do not keep NG frames\n"
                     "  --threads N          LibTorch threads (default: all cores)\n"
                     "  --quiet              only the summary\n\n"
+                    "Line outputs (off unless given here or set with 'kizu-cli line'; docs/line.md):\n"
+                    "  --modbus [ADDR:]PORT Modbus TCP server for the PLC (e.g. 1502; 0: a free port)\n"
+                    "  --trigger            judge a frame only on the PLC's trigger coil\n"
+                    "  --mqtt URL           publish results to mqtt[s]://[USER[:PASS]@]HOST[:PORT]\n"
+                    "                       (password also from $KIZU_MQTT_PASSWORD)\n"
+                    "  --station NAME       topic level kizu/NAME/result (default: host name)\n"
+                    "  --mqtt-qos N         0, 1 or 2 for results (1)\n"
+                    "  --mqtt-ca FILE       TLS: the broker's CA; --mqtt-cert/--mqtt-key: client cert\n"
+                    "  --part-counter       number parts without an id from the line: 1, 2, ...\n"
+                    "                       going on from the project's highest numeric part id\n"
+                    "  --barcode            read the part id from a barcode in the frame (ZXing)\n"
+                    "  --no-line            ignore the project's line settings\n\n"
                     "Examples:\n"
                     "  kizu-cli -p line3 inspect --source aravis:192.168.1.20\n"
                     "  kizu-cli inspect --no-project --source 'folder:shots?fps=30' --model m.kizumodel "
-                    "--frames 300\n",
+                    "--frames 300\n"
+                    "  kizu-cli -p line3 inspect --source aravis --modbus 1502 --trigger "
+                    "--mqtt mqtt://mes.local --station line3\n",
                     inspectCmd}};
 } // namespace
 } // namespace kizu::cli

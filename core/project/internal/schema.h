@@ -100,4 +100,16 @@ ALTER TABLE inspection_results ADD COLUMN message TEXT NOT NULL DEFAULT '';
 PRAGMA user_version = 4;
 )SQL";
 
+// Version 5: traceable results (docs/line.md): the part id, the camera's own timestamp and frame
+// id, the method's threshold and name. Rows from before version 5 have none of them.
+inline constexpr const char* kMigrate4to5 = R"SQL(
+ALTER TABLE inspection_results ADD COLUMN part_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE inspection_results ADD COLUMN camera_ts INTEGER;
+ALTER TABLE inspection_results ADD COLUMN camera_frame INTEGER;
+ALTER TABLE inspection_results ADD COLUMN threshold REAL;
+ALTER TABLE inspection_results ADD COLUMN method TEXT NOT NULL DEFAULT '';
+CREATE INDEX inspection_results_part ON inspection_results(part_id);
+PRAGMA user_version = 5;
+)SQL";
+
 } // namespace kizu::project::schema
