@@ -316,6 +316,41 @@ private Q_SLOTS:
         }
     }
 
+    void manifestPathsStayInside()
+    {
+        // A manifest row with an absolute path or '..' is refused by every command that reads
+        // the data folder, with the file, line and path named; nothing outside is opened.
+        const fs::path outside = tmp("outside.png");
+        kizu::writeFileAtomic(outside, encoded(".png", 9));
+        for (const std::string bad : {std::string("../outside.png"), outside.string(),
+                                      std::string("ok/../../outside.png")}) {
+            const fs::path data = tmp("manifest_data");
+            fs::remove_all(data);
+            std::string csv = "path,label,split\n";
+            for (int i = 0; i < 3; ++i)
+                for (const char* c : {"ok", "ng"}) {
+                    fs::create_directories(data / c);
+                    const std::string rel = std::string(c) + "/" + std::to_string(i) + ".png";
+                    kizu::writeFileAtomic(data / rel, encoded(".png", i + (c[0] == 'n' ? 20 : 0)));
+                    csv += rel + "," + c + ",train\n";
+                }
+            csv += bad + ",ng,train\n"; // line 8
+            kizu::writeFileAtomic(data / "manifest.csv", csv);
+            const QString d = QString::fromStdString(data.string());
+            for (const QStringList& args :
+                 {QStringList{"train", "--data", d, "--size", "32", "--steps", "1", "--out",
+                              d + "/m.kizumodel", "--quiet"},
+                  QStringList{"baseline", "eval", "--data", d, "--split", "all"}}) {
+                auto r = runCli(args);
+                QVERIFY2(r.exitCode > 0, qPrintable(args.join(' ') + ": " + r.out));
+                QVERIFY2(r.err.contains("manifest.csv line 8") &&
+                             r.err.contains(QByteArray::fromStdString(bad)) &&
+                             (r.err.contains("absolute") || r.err.contains("'..'")),
+                         r.err.constData());
+            }
+        }
+    }
+
     void staleTemporariesAreRemoved()
     {
         // A killed writer leaves ".NAME.tmpPID_TID_N" beside its target; the next import
