@@ -351,6 +351,46 @@ private Q_SLOTS:
         }
     }
 
+    void memoryBudgetIsCheckedBeforeWork()
+    {
+        // A CG render of 4096 px oversampled 4x (16384^2 px, 11.3 GB measured) and training at
+        // batch 64 x 1024 px are refused at once, naming the fields; the budget can be set.
+        const fs::path params = tmp("huge_cg.json");
+        kizu::writeFileAtomic(params, R"({"camera": {"imageSize": 4096, "oversample": 4}})");
+        QElapsedTimer t;
+        t.start();
+        auto cg = runCli({"cg", "render", "--params", QString::fromStdString(params.string()),
+                          "--seed", "1", "--out", QString::fromStdString(tmp("huge_render/").string())});
+        QVERIFY2(cg.exitCode > 0, cg.out.constData());
+        QVERIFY2(cg.err.contains("camera.imageSize x camera.oversample = 4096 x 4") &&
+                     cg.err.contains("memory budget"),
+                 cg.err.constData());
+        QVERIFY2(t.elapsed() < 10000, "the refusal should come before any rendering");
+        QVERIFY(!fs::exists(tmp("huge_render")) || fs::is_empty(tmp("huge_render")));
+        const QString data = QString::fromStdString(tmp("budget_data").string());
+        for (const char* c : {"ok", "ng"}) {
+            QDir().mkpath(data + "/" + c);
+            for (int i = 0; i < 2; ++i)
+                kizu::writeFileAtomic((data + "/" + c + "/" + QString::number(i) + ".png").toStdString(),
+                                      encoded(".png", 100 + i + (c[0] == 'n' ? 10 : 0)));
+        }
+        auto tr = runCli({"train", "--data", data, "--size", "1024", "--batch", "64", "--steps", "1",
+                          "--out", data + "/m.kizumodel", "--quiet"});
+        QVERIFY2(tr.exitCode > 0, tr.out.constData());
+        QVERIFY2(tr.err.contains("batch x input size = 64 x 1024"), tr.err.constData());
+        QVERIFY(!QFile::exists(data + "/m.kizumodel"));
+        // A small budget refuses even the default render; a bad value is an error too.
+        qputenv("KIZU_MEMORY_BUDGET_MB", "1");
+        auto small = runCli({"cg", "render", "--seed", "1", "--size", "512", "--out",
+                             QString::fromStdString(tmp("small_render/").string())});
+        qputenv("KIZU_MEMORY_BUDGET_MB", "lots");
+        auto bad = runCli({"cg", "render", "--seed", "1", "--out",
+                           QString::fromStdString(tmp("small_render/").string())});
+        qunsetenv("KIZU_MEMORY_BUDGET_MB");
+        QVERIFY2(small.exitCode > 0 && small.err.contains("memory budget"), small.err.constData());
+        QVERIFY2(bad.exitCode > 0 && bad.err.contains("KIZU_MEMORY_BUDGET_MB"), bad.err.constData());
+    }
+
     void staleTemporariesAreRemoved()
     {
         // A killed writer leaves ".NAME.tmpPID_TID_N" beside its target; the next import
