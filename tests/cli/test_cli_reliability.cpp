@@ -383,11 +383,15 @@ private Q_SLOTS:
         qputenv("KIZU_MEMORY_BUDGET_MB", "1");
         auto small = runCli({"cg", "render", "--seed", "1", "--size", "512", "--out",
                              QString::fromStdString(tmp("small_render/").string())});
+        // The memory bank of From OK photos, known after the first photo's patches.
+        auto pc = runCli({"train", "--method", "patchcore", "--init", "scratch", "--data", data,
+                          "--size", "64", "--out", data + "/pc.kizumodel", "--quiet", "--no-register"});
         qputenv("KIZU_MEMORY_BUDGET_MB", "lots");
         auto bad = runCli({"cg", "render", "--seed", "1", "--out",
                            QString::fromStdString(tmp("small_render/").string())});
         qunsetenv("KIZU_MEMORY_BUDGET_MB");
         QVERIFY2(small.exitCode > 0 && small.err.contains("memory budget"), small.err.constData());
+        QVERIFY2(pc.exitCode > 0 && pc.err.contains("OK photos x input size = 2 x 64"), pc.err.constData());
         QVERIFY2(bad.exitCode > 0 && bad.err.contains("KIZU_MEMORY_BUDGET_MB"), bad.err.constData());
     }
 
