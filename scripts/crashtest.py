@@ -3,14 +3,23 @@
 every time the project opens, passes PRAGMA integrity_check and has lost nothing committed
 before the kill. Writers: import, labeling, CG batch generation, training and inspection
 logging (kizu-cli inspect with a folder source, verdicts logged into the project).
+Also the promises of issue 24: a completed import leaves no temporaries of killed ones; a file
+that is not a project keeps every byte (refused); manifest rows outside the data folder are
+refused with the row named (manifest); oversized work is refused before it starts (budget); a
+killed fake GigE camera gives a FAULT within kizu-cli's default timeout (2 s) and frame numbers go on after it is
+back (camera; needs arv-fake-gv-camera-0.8, which crash/short then locks as the 'gige' resource).
 
   scripts/crashtest.py [--runs N] [--seed S] [--cli build/app/cli/kizu-cli] [--only NAME,...]
 
 Prints one line per scenario and a JSON summary; exits 1 on the first broken invariant (the
 project it broke is kept and named). Uses only the standard library (sqlite3, hashlib)."""
-import argparse, hashlib, json, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, time, zipfile
+import argparse, hashlib, json, os, random, re, shutil, signal, sqlite3, subprocess, sys, tempfile, threading, time, zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# A temporary file of an atomic write (core/common/fs_util: ".NAME.tmpPID_TID_N").
+TMP_NAME = re.compile(r"^\..+\.tmp\d+_\d+_\d+$")
 
 
 class Broken(Exception):
@@ -131,6 +140,126 @@ class Crash:
             self.count("import", killed)
         self.cli_ok("-p", project, "import", os.path.join(photos, "ok"), os.path.join(photos, "ng"))
         check(len(self.verify_project(project)["images"]) == len(files), "import: not every photo is in after the last run")
+        # No orphans: the completed import removed every temporary a killed one left.
+        orphans = [os.path.join(d, f) for d, _, fs in os.walk(project) for f in fs if TMP_NAME.match(f)]
+        check(not orphans, "import: %d temporary file(s) left after a completed import, e.g. %s" %
+              (len(orphans), orphans[:1]))
+
+    # -- refusals and limits (issue 24) ------------------------------------------------------
+    def refused(self):
+        """A file that is not a Kizu project is refused by every command and keeps every byte."""
+        img = self.make_photos(120)[1][0]
+        cases = {"empty": b"", "noise": bytes(range(256)) * 20}
+        for name, journal in (("foreign", "DELETE"), ("foreign_wal", "WAL")):
+            path = os.path.join(self.work, name + ".db")
+            con = sqlite3.connect(path)
+            con.execute("PRAGMA journal_mode=" + journal)
+            con.execute("CREATE TABLE t (x)")
+            con.execute("INSERT INTO t VALUES (42)")
+            con.commit()
+            con.close()
+            cases[name] = open(path, "rb").read()
+        for k in range(max(1, self.runs // 3)):
+            for name, data in cases.items():
+                d = os.path.join(self.work, "refused_" + name)
+                shutil.rmtree(d, ignore_errors=True)
+                os.makedirs(d)
+                f = os.path.join(d, "project.kizu")
+                with open(f, "wb") as fh:
+                    fh.write(data)
+                for argv in (["project", "info"], ["stats"], ["label", "1", "ok"], ["import", img]):
+                    r = subprocess.run([self.cli, "-p", d, *argv], capture_output=True, text=True, env=self.env)
+                    check(r.returncode != 0, "refused: %s on %s succeeded" % (argv[0], name))
+                    check("not a Kizu project" in r.stderr, "refused: %s on %s: %s" % (argv[0], name, r.stderr.strip()))
+                    now = open(f, "rb").read()
+                    check(now == data, "refused: %s changed %s (%d -> %d bytes)" % (argv[0], name, len(data), len(now)))
+                self.count("refused", False)
+
+    def manifest(self):
+        """A manifest row that leaves the data folder stops the run and is named."""
+        photos, files = self.make_photos(120)
+        for bad in ("../outside.png", "/etc/passwd", "ok/../../x.png"):
+            d = os.path.join(self.work, "manifest_data")
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+            rows = ["path,label,split"]
+            for f in files[:4] + files[-4:]:
+                rel = os.path.join(os.path.basename(os.path.dirname(f)), os.path.basename(f))
+                os.makedirs(os.path.join(d, os.path.dirname(rel)), exist_ok=True)
+                shutil.copy(f, os.path.join(d, rel))
+                rows.append("%s,%s,train" % (rel, os.path.dirname(rel)))
+            rows.append(bad + ",ng,train")
+            with open(os.path.join(d, "manifest.csv"), "w") as fh:
+                fh.write("\n".join(rows) + "\n")
+            for argv in (["train", "--data", d, "--size", "32", "--steps", "1", "--out", os.path.join(d, "m.kizumodel"), "--quiet"],
+                         ["baseline", "eval", "--data", d, "--split", "all"]):
+                r = subprocess.run([self.cli, *argv], capture_output=True, text=True, env=self.env)
+                check(r.returncode != 0 and ("line %d" % len(rows)) in r.stderr and bad in r.stderr,
+                      "manifest: %s with row %r: %d %s" % (argv[0], bad, r.returncode, r.stderr.strip()[-300:]))
+            self.count("manifest", False)
+
+    def budget(self):
+        """Work beyond the memory budget is refused before it starts."""
+        params = os.path.join(self.work, "huge.json")
+        with open(params, "w") as fh:
+            json.dump({"camera": {"imageSize": 4096, "oversample": 4}}, fh)
+        t = time.monotonic()
+        r = subprocess.run([self.cli, "cg", "render", "--params", params, "--seed", "1", "--out", os.path.join(self.work, "huge/")],
+                           capture_output=True, text=True, env=self.env, timeout=120)
+        check(r.returncode != 0 and "camera.imageSize x camera.oversample" in r.stderr,
+              "budget: a 16384 px render was not refused: %s" % r.stderr.strip()[-300:])
+        check(time.monotonic() - t < 10, "budget: the refusal took %.1f s" % (time.monotonic() - t))
+        self.count("budget", False)
+
+    def camera(self):
+        """The fake GigE camera dies mid-run: FAULT within the timeout, frames go on after it
+        is back. Needs arv-fake-gv-camera-0.8 (skipped with a line when missing)."""
+        fake = shutil.which("arv-fake-gv-camera-0.8")
+        if not fake:
+            print("crashtest: camera skipped: arv-fake-gv-camera-0.8 not found", flush=True)
+            return
+        params = os.path.join(ROOT, "resources", "baseline", "default.json")
+        timeout_ms = 2000  # kizu-cli inspect's default, which the run below uses
+        for k in range(1 if self.runs <= 3 else self.runs // 3):
+            cam = subprocess.Popen([fake, "-i", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            p = subprocess.Popen([self.cli, "inspect", "--no-project", "--source", "aravis:127.0.0.1", "--baseline", params,
+                                  "--frames", "60"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
+            lines, killed_at, fault_at, cam2 = [], None, None, None
+            watchdog = threading.Timer(120, p.kill)  # a hung run ends the read loop
+            watchdog.start()
+            try:
+                t0 = time.monotonic()
+                for line in p.stdout:
+                    now = time.monotonic()
+                    lines.append(line)
+                    if killed_at is None and len(lines) >= 10:
+                        cam.kill()
+                        cam.wait()
+                        killed_at = time.monotonic()
+                    elif killed_at and fault_at is None and "FAULT" in line:
+                        fault_at = now
+                        time.sleep(self.rng.uniform(0.5, 3.0))  # an outage, then the camera is back
+                        cam2 = subprocess.Popen([fake, "-i", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    if now - t0 > 90:
+                        break
+            finally:
+                watchdog.cancel()
+                p.kill()
+                p.wait()
+                for c in (cam, cam2):
+                    if c and c.poll() is None:
+                        c.kill()
+                        c.wait()
+            check(killed_at and fault_at, "camera: no FAULT after the camera was killed")
+            ms = (fault_at - killed_at) * 1000
+            check(ms <= timeout_ms + 500, "camera: FAULT %.0f ms after the kill (timeout %d ms)" % (ms, timeout_ms))
+            frames = [json.loads(l)["frame"] for l in lines if l.startswith("{") and '"frame"' in l]
+            check(len(frames) > 10 and frames == sorted(set(frames)),
+                  "camera: frame numbers do not go on after the reconnect: %s" % frames[-15:])
+            self.stats.setdefault("camera_fault_ms", []).append(round(ms))
+            self.count("camera", True)
 
     def label(self):
         project = os.path.join(self.work, "import")
@@ -252,7 +381,7 @@ def main():
     ap.add_argument("--runs", type=int, default=10, help="kills per scenario (default 10)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "app", "cli", "kizu-cli"))
-    ap.add_argument("--only", default="import,label,cg_batch,train,inspect")
+    ap.add_argument("--only", default="import,label,cg_batch,train,inspect,refused,manifest,budget,camera")
     ap.add_argument("--tmp", default=None, help="where the scratch projects go")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = ap.parse_args()
@@ -265,6 +394,8 @@ def main():
             t = time.monotonic()
             getattr(c, name + "_" if name == "import" else name)()
             s = c.stats.get(name, {})
+            if name == "camera" and "camera_fault_ms" in c.stats:
+                print("crashtest: camera   FAULT after %s ms" % c.stats["camera_fault_ms"], flush=True)
             print("crashtest: %-8s %3d runs, %3d killed mid-write, all held (%.0f s)" %
                   (name, s.get("runs", 0), s.get("killed", 0), time.monotonic() - t), flush=True)
     except Broken as e:

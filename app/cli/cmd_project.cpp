@@ -202,7 +202,7 @@ int projectCmd(Args& args)
         std::string dir = projectDir(args);
         bool asJson = args.flag("--json");
         args.finish();
-        auto store = ProjectStore::open(dir);
+        auto store = ProjectStore::openReadOnly(dir);
         json j = {{"dir", store.dir().string()},
                   {"schema_version", store.schemaVersion()},
                   {"images", store.stats().total()},
@@ -424,7 +424,7 @@ int statsCmd(Args& args)
     const std::string dir = projectDir(args);
     bool asJson = args.flag("--json");
     args.finish();
-    auto store = ProjectStore::open(dir);
+    auto store = ProjectStore::openReadOnly(dir);
     Stats s = store.stats();
     const Label labels[] = {Label::Ok, Label::Ng, Label::Unlabeled};
     const Split splits[] = {Split::Train, Split::Test, Split::None};

@@ -95,7 +95,9 @@ std::vector<LabeledImage> loadLabeledFolder(const fs::path& dir, const std::stri
             std::string label = lower(cells[std::size_t(cLabel)]);
             if (label != "ok" && label != "ng") continue; // unlabeled rows are not evaluated
             LabeledImage li;
-            li.path = (dir / cells[std::size_t(cPath)]).string();
+            li.path = pathInsideFolder(dir, cells[std::size_t(cPath)],
+                                       manifest.string() + " line " + std::to_string(lineNo))
+                          .string();
             li.ng = label == "ng";
             if (cGroup >= 0) li.group = cells[std::size_t(cGroup)];
             out.push_back(std::move(li));

@@ -7,6 +7,9 @@
 #include <arv.h>
 #endif
 
+#include <atomic>
+#include <stdexcept>
+
 namespace kizu::camera {
 
 #ifdef KIZU_HAVE_ARAVIS
@@ -18,6 +21,13 @@ std::string takeError(GError*& err)
     return msg;
 }
 std::string str(const char* s) { return s ? s : ""; }
+
+// Sets a stream property when this Aravis version has it (names differ between releases).
+template <typename T> void setIfPresent(GObject* object, const char* name, T value)
+{
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(object), name))
+        g_object_set(object, name, value, nullptr);
+}
 } // namespace
 
 struct AravisSource::Impl {
@@ -26,12 +36,26 @@ struct AravisSource::Impl {
     ArvCamera* camera = nullptr;
     ArvStream* stream = nullptr;
     std::string pixelFormat;
-    std::int64_t sequence = 0;
+    std::int64_t sequence = 0; // counts on across reconnects: frame numbers stay unique
     SourceStats stats;
     bool softwareTrigger = false;
+    // Set by Aravis's heartbeat thread when the camera stops answering on its control channel.
+    std::atomic<bool> controlLost{false};
+    int packetSize = 0; // GigE Vision packet size asked for in the id; 0: Aravis finds it
+    gulong controlLostHandler = 0;
+
+    static void onControlLost(ArvDevice*, gpointer self)
+    {
+        static_cast<Impl*>(self)->controlLost = true;
+    }
 
     void release()
     {
+        if (camera && controlLostHandler) {
+            if (ArvDevice* dev = arv_camera_get_device(camera))
+                g_signal_handler_disconnect(dev, controlLostHandler);
+            controlLostHandler = 0;
+        }
         if (camera && stream) {
             GError* err = nullptr;
             arv_camera_stop_acquisition(camera, &err);
@@ -56,6 +80,26 @@ struct AravisSource::Impl {
 
 AravisSource::AravisSource(std::string id, CameraSettings settings) : m(std::make_unique<Impl>())
 {
+    // "ID?packet-size=N": a GigE Vision packet size in bytes (e.g. 9000 on a jumbo-frame
+    // network), for cameras whose size Aravis cannot find out by itself.
+    if (const auto q = id.find('?'); q != std::string::npos) {
+        const std::string query = id.substr(q + 1);
+        id.resize(q);
+        const std::string key = "packet-size=";
+        int size = 0;
+        try {
+            std::size_t used = 0;
+            if (query.rfind(key, 0) != 0) throw std::invalid_argument("key");
+            size = std::stoi(query.substr(key.size()), &used);
+            if (used != query.size() - key.size() || size < 576 || size > 65500)
+                throw std::invalid_argument("range");
+        } catch (const std::exception&) {
+            throw InvalidArgument("Camera " + id + ": '?" + query +
+                                  "' is not understood; the one option is ?packet-size=N "
+                                  "(bytes, 576 to 65500, e.g. 9000 for jumbo frames).");
+        }
+        m->packetSize = size;
+    }
     m->id = std::move(id);
     m->settings = std::move(settings);
 }
@@ -103,9 +147,19 @@ void AravisSource::open()
             check("set the frame rate");
         }
     }
+    m->controlLost = false;
+    if (ArvDevice* dev = arv_camera_get_device(m->camera))
+        m->controlLostHandler =
+            g_signal_connect(dev, "control-lost", G_CALLBACK(&Impl::onControlLost), m.get());
     if (arv_camera_is_gv_device(m->camera)) {
-        arv_camera_gv_auto_packet_size(m->camera, &err);
-        g_clear_error(&err);
+        // The largest packet the path carries: fewer packets per frame, fewer to lose.
+        if (m->packetSize > 0) {
+            arv_camera_gv_set_packet_size(m->camera, m->packetSize, &err);
+            check("set the packet size");
+        } else {
+            arv_camera_gv_auto_packet_size(m->camera, &err);
+            g_clear_error(&err);
+        }
     }
     m->pixelFormat = str(arv_camera_get_pixel_format_as_string(m->camera, &err));
     check("read the pixel format");
@@ -115,14 +169,20 @@ void AravisSource::open()
         m->release();
         throw DeviceError("Camera " + m->id + ": cannot create a stream: " + msg + ".");
     }
+    if (ARV_IS_GV_STREAM(m->stream)) {
+        // GigE Vision: ask the camera to resend lost packets (where it supports it) and give
+        // the socket a buffer of a whole frame, so that a burst does not overflow it.
+        GObject* st = G_OBJECT(m->stream);
+        setIfPresent(st, "packet-resend", ARV_GV_STREAM_PACKET_RESEND_ALWAYS);
+        setIfPresent(st, "socket-buffer", ARV_GV_STREAM_SOCKET_BUFFER_AUTO);
+    }
     const guint payload = arv_camera_get_payload(m->camera, &err);
     check("read the payload size");
-    for (int k = 0; k < 8; ++k) arv_stream_push_buffer(m->stream, arv_buffer_new(payload, nullptr));
+    for (int k = 0; k < 16; ++k) arv_stream_push_buffer(m->stream, arv_buffer_new(payload, nullptr));
     arv_camera_set_acquisition_mode(m->camera, ARV_ACQUISITION_MODE_CONTINUOUS, &err);
     check("set continuous acquisition");
     arv_camera_start_acquisition(m->camera, &err);
     check("start acquisition");
-    m->sequence = 0;
 }
 
 void AravisSource::close() { m->release(); }
@@ -131,6 +191,13 @@ bool AravisSource::isOpen() const { return m->camera != nullptr; }
 std::optional<Frame> AravisSource::grab(int timeoutMs)
 {
     if (!m->stream) throw DeviceError("Camera " + m->id + " is not open.");
+    if (m->controlLost) {
+        // Not released here: that waits for a camera that no longer answers. The caller
+        // reports this first and closes the source afterwards.
+        throw DeviceError("Camera " + m->id +
+                          " stopped answering on its control channel (control lost): check "
+                          "its power and cable; reconnecting.");
+    }
     if (m->softwareTrigger) {
         GError* err = nullptr;
         arv_camera_software_trigger(m->camera, &err);

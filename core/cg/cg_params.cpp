@@ -2,6 +2,7 @@
 
 #include "core/cg/internal/presets_data.h"
 #include "core/common/error.h"
+#include "core/common/memory_budget.h"
 #include "core/common/fs_util.h"
 
 #include <algorithm>
@@ -186,6 +187,9 @@ const std::vector<ParamInfo>& paramTable()
     return *table;
 }
 
+// Measured: 42 bytes per rendered pixel at 16384^2 (11.3 GB), 59 at 2048^2 (RSS less start-up).
+constexpr double kCgBytesPerPixel = 50;
+
 void validate(const CgParams& params)
 {
     auto refuse = [](const ParamInfo& p, const std::string& what) {
@@ -212,6 +216,12 @@ void validate(const CgParams& params)
             checkValue(p, p.getValue(params), "value");
         }
     }
+    // One render holds about kCgBytesPerPixel bytes per pixel at the oversampled size (height
+    // map, normals, shading buffers): 4096 px x 4 is 16384^2 px, 11.3 GB measured.
+    const double side = params.camera.imageSize * params.camera.oversample;
+    checkMemoryBudget("One CG render of " + fmt(side) + " x " + fmt(side) + " px", kCgBytesPerPixel * side * side,
+                      "camera.imageSize x camera.oversample = " + fmt(params.camera.imageSize) +
+                          " x " + fmt(params.camera.oversample));
     const auto& m = params.material;
     if (m.steelWeight + m.aluminiumWeight + m.brassWeight <= 0)
         throw InvalidArgument("CG parameters material.steelWeight, aluminiumWeight and "

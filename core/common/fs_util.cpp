@@ -108,4 +108,19 @@ void copyFileAtomic(const fs::path& source, const fs::path& target)
     writeFileAtomic(target, readFile(source));
 }
 
+fs::path pathInsideFolder(const fs::path& dir, const std::string& rel, const std::string& where)
+{
+    const fs::path p(rel);
+    const std::string hint = ": paths in a manifest must be relative to the data folder " +
+                             dir.string() + " and stay inside it (like ok/img1.jpg); fix or "
+                             "remove that row.";
+    if (rel.empty()) throw FormatError(where + ": the path is empty" + hint);
+    if (p.is_absolute() || p.has_root_name() || p.has_root_directory())
+        throw FormatError(where + ": the absolute path '" + rel + "' is refused" + hint);
+    for (const auto& part : p)
+        if (part == "..")
+            throw FormatError(where + ": the path '" + rel + "' leaves the folder ('..')" + hint);
+    return dir / p;
+}
+
 } // namespace kizu

@@ -19,4 +19,10 @@ std::filesystem::path tempSibling(const std::filesystem::path& target);
 // fsyncs tmp, renames it to target and fsyncs the folder.
 void commitAtomic(const std::filesystem::path& tmp, const std::filesystem::path& target);
 
+// A path read from a data folder's file (a manifest row), resolved inside dir: refuses an empty
+// or absolute path and any '..' component with a FormatError that names `where` (file and
+// line) and the path, so no row can point outside the data folder.
+std::filesystem::path pathInsideFolder(const std::filesystem::path& dir, const std::string& rel,
+                                       const std::string& where);
+
 } // namespace kizu

@@ -18,6 +18,11 @@ void sleepCancellable(int ms, const CancelToken* cancel)
     while (Clock::now() < until && !isCancelled(cancel))
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
+
+std::int64_t msSince(Clock::time_point t)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
 } // namespace
 
 bool waitForLineTrigger(const std::vector<ResultSink*>& sinks, const CancelToken* cancel)
@@ -43,6 +48,12 @@ ResilientSource::Step ResilientSource::next()
     if (isCancelled(m_cancel)) {
         step.end = true;
         return step;
+    }
+    if (m_closePending) {
+        // Closing a camera that is gone can block for seconds (Aravis retries its commands):
+        // done here, after the FAULT has been reported.
+        m_closePending = false;
+        m_source.close();
     }
     if (!m_source.isOpen()) {
         if (m_waitBeforeOpen) {
@@ -71,32 +82,54 @@ ResilientSource::Step ResilientSource::next()
         m_waitBeforeOpen = false;
         m_backoffMs = m_options.reconnectInitialMs;
         m_failures = 0;
-        m_timeouts = 0;
+        m_lastAlive = m_lastFrame = Clock::now();
+        m_incomplete = m_source.stats().incomplete;
     }
+    // Wait no longer than the time left before the camera counts as gone, so that the FAULT
+    // comes when the configured time is up, not a whole grab timeout later.
+    const int timeoutMs = std::max(1, m_options.grabTimeoutMs);
+    const auto sinceAlive = [&] { return msSince(m_lastAlive); };
     try {
-        step.frame = m_source.grab(m_options.grabTimeoutMs);
+        step.frame = m_source.grab(std::clamp(timeoutMs - int(sinceAlive()), 20, timeoutMs));
     } catch (const DeviceError& e) {
-        m_source.close();
+        m_closePending = true;
         m_waitBeforeOpen = true;
         step.fault = e.what();
         return step;
     }
-    if (!step.frame) {
-        if (m_source.finished()) {
-            step.end = true;
-        } else if (++m_timeouts >= m_options.timeoutsBeforeFault) {
-            m_timeouts = 0;
-            m_source.close();
-            m_waitBeforeOpen = true;
-            step.fault = m_source.description() + ": no frame for " +
-                         std::to_string(m_options.timeoutsBeforeFault * m_options.grabTimeoutMs) +
-                         " ms; reconnecting.";
+    if (step.frame) {
+        m_lastAlive = m_lastFrame = Clock::now();
+        m_incomplete = m_source.stats().incomplete;
+        step.reconnected = m_justReconnected;
+        m_justReconnected = false;
+        return step;
+    }
+    if (m_source.finished()) {
+        step.end = true;
+        return step;
+    }
+    // An incomplete frame (packets lost on the way) is a sign of life, not a verdict: it is
+    // never judged, and the camera is not reconnected for it.
+    const auto stats = m_source.stats();
+    if (stats.incomplete > m_incomplete) {
+        m_incomplete = stats.incomplete;
+        m_lastAlive = Clock::now();
+        if (const auto ms = msSince(m_lastFrame); ms >= timeoutMs) {
+            step.fault = m_source.description() + ": no complete frame for " +
+                         std::to_string(ms) + " ms (" + std::to_string(stats.incomplete) +
+                         " incomplete frames, " + std::to_string(stats.lostPackets) +
+                         " packets lost so far): the network loses packets; check the cable, "
+                         "switch and network card. Inspection goes on.";
+            m_lastFrame = Clock::now(); // the next such FAULT after another timeout
         }
         return step;
     }
-    m_timeouts = 0;
-    step.reconnected = m_justReconnected;
-    m_justReconnected = false;
+    if (const auto ms = sinceAlive(); ms >= timeoutMs) {
+        m_closePending = true;
+        m_waitBeforeOpen = true;
+        step.fault = m_source.description() + ": no frame for " + std::to_string(ms) +
+                     " ms; reconnecting.";
+    }
     return step;
 }
 

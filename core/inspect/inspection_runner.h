@@ -9,6 +9,7 @@
 #include "core/inspect/inspection_step.h"
 #include "core/project/project_store.h"
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -16,9 +17,12 @@
 
 namespace kizu::inspect {
 
-// A frame source that survives its camera: open failures, device errors and runs of timeouts
-// become fault reports, followed by reopen attempts with exponential back-off. One step per
-// call, so the CLI loop and the GUI's capture thread share the same behaviour.
+// A frame source that survives its camera: open failures, device errors and no frame for the
+// configured time (options.grabTimeoutMs, measured) become fault reports, followed by reopen
+// attempts with exponential back-off. Incomplete frames (packet loss) are never judged; they
+// show the camera is alive, and only when nothing but them arrives for the configured time is
+// there a FAULT (without a reconnect). One step per call, so the CLI loop and the GUI's
+// capture thread share the same behaviour.
 class ResilientSource {
 public:
     ResilientSource(camera::FrameSource& source, const InspectionOptions& options,
@@ -39,10 +43,12 @@ private:
     const CancelToken* m_cancel;
     int m_backoffMs;
     int m_failures = 0;
-    int m_timeouts = 0;
+    std::chrono::steady_clock::time_point m_lastAlive, m_lastFrame; // any frame / a complete one
+    std::int64_t m_incomplete = 0; // the source's incomplete-frame count last seen
     bool m_everOpened = false;
     bool m_waitBeforeOpen = false;
     bool m_justReconnected = false;
+    bool m_closePending = false; // the source failed: close it on the next step, after the FAULT
     std::int64_t m_reconnects = 0;
 };
 

@@ -44,8 +44,7 @@ struct InspectionSummary {
 
 struct InspectionOptions {
     std::int64_t maxFrames = -1; // stop after this many frames judged (-1: until cancelled/end)
-    int grabTimeoutMs = 2000;
-    int timeoutsBeforeFault = 3;  // consecutive timeouts that mean the camera is gone
+    int grabTimeoutMs = 2000;     // no usable frame for this long: FAULT (the camera is gone)
     int reconnectInitialMs = 250; // back-off doubles up to reconnectMaxMs
     int reconnectMaxMs = 8000;
     int maxReconnects = -1;   // give up after this many (-1: keep trying)

@@ -61,7 +61,7 @@ std::vector<LabeledPath> readManifest(const fs::path& dir, const std::string& sp
             throw FormatError(where + ": too few columns.");
         if (!split.empty() && f[std::size_t(cSplit)] != split) continue;
         LabeledPath p;
-        p.path = dir / f[std::size_t(cPath)];
+        p.path = pathInsideFolder(dir, f[std::size_t(cPath)], where);
         p.label = labelFromText(f[std::size_t(cLabel)], where);
         if (cGroup >= 0) p.group = f[std::size_t(cGroup)];
         out.push_back(std::move(p));

@@ -4,6 +4,7 @@
 
 #include "core/common/clock.h"
 #include "core/common/error.h"
+#include "core/common/memory_budget.h"
 #include "core/learn/internal/torch_model.h"
 #include "core/learn/trainer.h"
 
@@ -268,6 +269,17 @@ PatchCoreFit fitPatchCore(const PatchCoreConfig& cfg, const std::vector<cv::Mat>
             auto f = embed(*net, detail::toInputTensor(part, impl.info).to(impl.device));
             for (std::int64_t j = 0; j < f.size(0); ++j)
                 res.push_back(f.slice(0, j, j + 1));
+            if (offset == 0 && i == 0) {
+                // The memory bank before the coreset holds every OK patch, about three times
+                // over while it is built (per photo, in rows, concatenated): checked once the
+                // first photo's patches are known, before the rest are embedded.
+                const double perImage = double(rows(res.front()).numel()) * sizeof(float);
+                checkMemoryBudget("Fitting From OK photos on " + std::to_string(ok.size()) +
+                                      " photos at " + std::to_string(cfg.inputSize) + " px",
+                                  3.0 * perImage * double(ok.size() + ng.size()),
+                                  "OK photos x input size = " + std::to_string(ok.size()) +
+                                      " x " + std::to_string(cfg.inputSize) + " px");
+            }
             i = end;
             report(progress, {offset + std::int64_t(i), total, "features", {}});
             if (isCancelled(cancel)) return false;

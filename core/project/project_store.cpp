@@ -11,17 +11,43 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace kizu::project {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The pid in a temporary name ".NAME.tmpPID_TID_N" written by tempSibling, or 0.
+long temporaryPid(const std::string& name)
+{
+    if (name.size() < 8 || name[0] != '.') return 0;
+    const auto at = name.rfind(".tmp");
+    if (at == std::string::npos || at == 0) return 0;
+    const std::string rest = name.substr(at + 4);
+    int underscores = 0;
+    for (char c : rest) {
+        if (c == '_') ++underscores;
+        else if (!std::isdigit(static_cast<unsigned char>(c))) return 0;
+    }
+    if (underscores != 2 || rest.empty() || rest[0] == '_') return 0;
+    return std::strtol(rest.c_str(), nullptr, 10);
+}
+
+bool processAlive(long pid)
+{
+    return pid == long(::getpid()) || ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
+}
 
 std::int64_t mtimeMs(const fs::path& p)
 {
@@ -289,6 +315,8 @@ struct ProjectStore::Impl {
     fs::path dir;
     Database db;
     int version = 0;
+    bool readOnly = false;
+    bool swept = false; // stale temporaries removed (once per store, before its first write)
 
     fs::path relImagePath(const std::string& hash, const std::string& ext) const
     {
@@ -342,6 +370,16 @@ struct ProjectStore::Impl {
         auto au = db.prepare("INSERT INTO audit_log (image_id, old_label, new_label, user, at) "
                              "VALUES (?,?,?,?,?)");
         au.bind(1, id).bind(2, int(oldLabel)).bind(3, int(label)).bind(4, user).bind(5, t).run();
+    }
+
+    // Removes the temporaries (".NAME.tmpPID_TID_N", see tempSibling) that a killed writer
+    // left in the project folder: only those whose process is gone. Once per store, before
+    // its first write of a file.
+    int sweepTemporaries()
+    {
+        if (swept || readOnly) return 0;
+        swept = true;
+        return removeStaleTemporaries(dir);
     }
 
     // Writes the encoded bytes under images/ unless an identical file is already there.
@@ -429,37 +467,120 @@ ProjectStore ProjectStore::create(const fs::path& dir)
     return ProjectStore(std::move(impl));
 }
 
-ProjectStore ProjectStore::open(const fs::path& dir)
+namespace {
+// Checks that dir holds a project database without writing a byte anywhere: the file must
+// start like an SQLite database, and a read-only connection must find a Kizu schema version
+// and the images table. Returns that read-only connection and the schema version.
+std::pair<Database, int> probeProject(const fs::path& dir)
 {
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
         throw StoreError(dir.string() + " is not a folder. Create a project with "
                                         "'kizu-cli project init " +
                          dir.string() + "'.");
-    if (!isProject(dir))
-        throw StoreError(dir.string() + " is not a Kizu project (no " + kDatabaseName +
+    if (!ProjectStore::isProject(dir))
+        throw StoreError(dir.string() + " is not a Kizu project (no " +
+                         ProjectStore::kDatabaseName +
                          "). Create one with 'kizu-cli project init DIR' or choose another folder.");
-    auto impl = std::make_unique<Impl>();
-    impl->dir = fs::absolute(dir).lexically_normal();
-    impl->db = Database((dir / kDatabaseName).string(), false);
-    // A file that is not SQLite fails on the first read, not on open.
+    const fs::path file = dir / ProjectStore::kDatabaseName;
+    const std::string notKizu = dir.string() + ": " + ProjectStore::kDatabaseName +
+                                " is not a Kizu project database";
+    {
+        // SQLite would turn an empty file into a database on the first write: look first.
+        char head[16] = {};
+        std::ifstream in(file, std::ios::binary);
+        if (!in)
+            throw StoreError(dir.string() + ": cannot read " + file.string() +
+                             " (permission denied?). Check its permissions.");
+        in.read(head, sizeof head);
+        if (in.gcount() == 0) throw StoreError(notKizu + " (the file is empty); it was left unchanged.");
+        if (in.gcount() < 16 || std::memcmp(head, "SQLite format 3", 16) != 0)
+            throw StoreError(notKizu + " (not an SQLite file); it was left unchanged.");
+    }
+    Database db;
     try {
-        configure(impl->db);
-        impl->version = userVersion(impl->db);
+        db = Database(file.string(), Database::Mode::ReadOnly);
+        (void)userVersion(db); // the first read is where SQLite really opens the file
+    } catch (const StoreError&) {
+        // SQLite could not make its -shm/-wal files (a read-only folder, a full disk). With no
+        // (or an empty) write-ahead log beside it the file alone holds every committed change (no writer is
+        // running): read it as frozen.
+        const std::string wal = file.string() + "-wal";
+        if (fs::exists(wal, ec) && fs::file_size(wal, ec) != 0) throw;
+        db = Database(file.string(), Database::Mode::ReadOnlyFrozen);
+    }
+    int version = 0;
+    try {
+        version = userVersion(db);
     } catch (const StoreError& e) {
         throw StoreError(dir.string() + " does not hold a readable Kizu project database: " +
                          e.what());
     }
-    if (impl->version > kSchemaVersion)
+    if (version > ProjectStore::kSchemaVersion)
         throw StoreError(dir.string() + " was written by a newer Kizu (schema " +
-                         std::to_string(impl->version) + ", this program knows " +
-                         std::to_string(kSchemaVersion) + "). Update Kizu to open it.");
-    if (impl->version < 1)
-        throw StoreError(dir.string() + ": " + kDatabaseName +
-                         " is not a Kizu project database (no schema version).");
+                         std::to_string(version) + ", this program knows " +
+                         std::to_string(ProjectStore::kSchemaVersion) + "). Update Kizu to open it.");
+    bool hasImages = false;
+    {
+        auto q = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'images'");
+        hasImages = q.step() && q.int64(0) == 1;
+    }
+    if (version < 1 || !hasImages)
+        throw StoreError(notKizu + " (no Kizu schema: another program's database?); it was left "
+                                   "unchanged.");
+    return {std::move(db), version};
+}
+} // namespace
+
+ProjectStore ProjectStore::open(const fs::path& dir)
+{
+    // Nothing is written before the file is known to be a Kizu project.
+    { probeProject(dir); }
+    std::error_code ec;
+    auto impl = std::make_unique<Impl>();
+    impl->dir = fs::absolute(dir).lexically_normal();
+    impl->db = Database((dir / kDatabaseName).string(), false);
+    // The file is a Kizu project (probed above): a failure here is the folder or the disk
+    // (read-only, full), which the message says.
+    configure(impl->db);
+    impl->version = userVersion(impl->db);
     migrate(impl->db, impl->version);
     fs::create_directories(impl->dir / "images", ec);
     return ProjectStore(std::move(impl));
+}
+
+ProjectStore ProjectStore::openReadOnly(const fs::path& dir)
+{
+    auto [db, version] = probeProject(dir);
+    // An older schema is migrated first, which needs a writable project.
+    if (version < kSchemaVersion) return open(dir);
+    auto impl = std::make_unique<Impl>();
+    impl->dir = fs::absolute(dir).lexically_normal();
+    impl->db = std::move(db);
+    impl->version = version;
+    impl->readOnly = true;
+    return ProjectStore(std::move(impl));
+}
+
+bool ProjectStore::isReadOnly() const { return m->readOnly; }
+
+int removeStaleTemporaries(const fs::path& dir)
+{
+    int removed = 0;
+    std::error_code ec;
+    // The project folder, images/ and its two-letter folders, and the other folders Kizu
+    // writes into: three levels are enough.
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        if (it.depth() >= 2) it.disable_recursion_pending();
+        const auto& entry = *it;
+        std::error_code fec;
+        if (!entry.is_regular_file(fec)) continue;
+        const long pid = temporaryPid(entry.path().filename().string());
+        if (pid <= 0 || processAlive(pid)) continue;
+        if (fs::remove(entry.path(), fec)) ++removed;
+    }
+    return removed;
 }
 
 const fs::path& ProjectStore::dir() const { return m->dir; }
@@ -475,6 +596,7 @@ ImportReport ProjectStore::importPaths(const std::vector<fs::path>& paths,
                                        const CancelToken* cancel)
 {
     ImportReport report;
+    m->sweepTemporaries();
     std::vector<fs::path> files;
     for (const auto& p : paths) collectFiles(p, options.recursive, files, report.issues);
     report.skipped = int(report.issues.size());
@@ -587,6 +709,7 @@ std::int64_t ProjectStore::addEncodedImage(const std::string& bytes, const std::
                                            Label label, const std::string& user)
 {
     const std::string hash = sha256Hex(bytes);
+    m->sweepTemporaries();
     if (auto id = m->idForHash(hash)) return *id;
     imaging::ImageInfo info;
     const cv::Mat pixels =

@@ -184,6 +184,11 @@ struct SplitReport {
     std::int64_t groups() const { return trainGroups + testGroups; }
 };
 
+// Removes the temporary files (".NAME.tmpPID_...") that writers killed mid-write left under
+// dir (three folder levels): only those whose process is no longer running. Returns how many.
+// The store calls it before its first file write; exposed for tests and tools.
+int removeStaleTemporaries(const std::filesystem::path& dir);
+
 class ProjectStore {
 public:
     static constexpr int kSchemaVersion = 5;
@@ -193,7 +198,13 @@ public:
     static ProjectStore create(const std::filesystem::path& dir);
     // Opens an existing project, migrating an older schema. Throws StoreError when dir is not
     // a project or its schema is newer than this program understands.
+    // Nothing is written (not even SQLite's journal mode) before the file is known to be a Kizu
+    // project: a refused file is left byte for byte as it was.
     static ProjectStore open(const std::filesystem::path& dir);
+    // Opens for reading only (stats, info): works on a read-only folder or a full disk and
+    // writes nothing. A project with an older schema is opened as open() does (migrated).
+    static ProjectStore openReadOnly(const std::filesystem::path& dir);
+    bool isReadOnly() const;
     static bool isProject(const std::filesystem::path& dir);
 
     ProjectStore(ProjectStore&&) noexcept;

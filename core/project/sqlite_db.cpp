@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace kizu::project {
@@ -13,23 +14,63 @@ std::string hintFor(int code, const std::string& file)
 {
     code &= 0xff;
     const std::string folder = std::filesystem::path(file).parent_path().string();
-    if (code == SQLITE_FULL) return " The disk is full: free some space and try again.";
+    // SQLite reports a full disk as SQLITE_FULL only for the database file; growing its shared
+    // memory or journal on a full disk comes back as an I/O error.
+    struct statvfs vfs {};
+    const bool diskFull = (code == SQLITE_IOERR || code == SQLITE_CANTOPEN) &&
+                          ::statvfs(folder.empty() ? "." : folder.c_str(), &vfs) == 0 &&
+                          std::uint64_t(vfs.f_bavail) * vfs.f_frsize < 64 * 1024;
+    if (code == SQLITE_FULL || diskFull)
+        return " Disk full: the disk holding " + (folder.empty() ? std::string(".") : folder) +
+               " has no space left; free some space and try again.";
     if (code == SQLITE_READONLY ||
         ((code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_PERM) &&
          (::access(folder.empty() ? "." : folder.c_str(), W_OK) != 0 || ::access(file.c_str(), W_OK) != 0)))
-        return " The project folder " + folder +
+        return " Read-only folder: the project folder " + folder +
                " is read-only (or not writable for this user): make it writable, or copy the "
                "project to a writable place, and try again.";
     if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
         return " The database file is damaged or not a Kizu project.";
     return {};
 }
+
+// A URI for sqlite3_open_v2 with SQLITE_OPEN_URI: the path percent-encoded where URIs need it.
+std::string fileUri(const std::string& file, const char* query)
+{
+    std::string uri = "file:";
+    static const char* hex = "0123456789ABCDEF";
+    for (unsigned char c : file) {
+        if (c == '%' || c == '?' || c == '#' || c < 0x21 || c >= 0x7f) {
+            uri += '%';
+            uri += hex[c >> 4];
+            uri += hex[c & 15];
+        } else {
+            uri += char(c);
+        }
+    }
+    return uri + "?" + query;
+}
 } // namespace
 
-Database::Database(const std::string& file, bool create) : m_file(file)
+Database::Database(const std::string& file, bool create)
+    : Database(file, create ? Mode::Create : Mode::ReadWrite)
 {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(file.c_str(), &m_db, flags, nullptr) != SQLITE_OK) {
+}
+
+Database::Database(const std::string& file, Mode mode) : m_file(file)
+{
+    int flags = SQLITE_OPEN_FULLMUTEX;
+    std::string name = file;
+    switch (mode) {
+    case Mode::ReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
+    case Mode::Create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case Mode::ReadOnly: flags |= SQLITE_OPEN_READONLY; break;
+    case Mode::ReadOnlyFrozen:
+        flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+        name = fileUri(file, "immutable=1");
+        break;
+    }
+    if (sqlite3_open_v2(name.c_str(), &m_db, flags, nullptr) != SQLITE_OK) {
         std::string msg = m_db ? sqlite3_errmsg(m_db) : "out of memory";
         const int code = m_db ? sqlite3_extended_errcode(m_db) : SQLITE_NOMEM;
         sqlite3_close(m_db);

@@ -29,6 +29,7 @@
 #include <set>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace kizu::project;
@@ -239,15 +240,20 @@ private Q_SLOTS:
         // Each write is refused with a message that says the folder is read-only; no crash.
         const QString p = QString::fromStdString(proj.string());
         for (const QStringList& args : {QStringList{"-p", p, "import", QString::fromStdString(src.string())},
-                                        QStringList{"-p", p, "label", "2", "ok"},
-                                        QStringList{"-p", p, "stats"}}) {
+                                        QStringList{"-p", p, "label", "2", "ok"}}) {
             auto r = runCli(args);
             QVERIFY2(r.exitCode != -1, qPrintable("crashed: " + args.join(' ')));
-            if (args.contains("stats")) continue; // reading may work or be refused, both fine
             QVERIFY2(r.exitCode != 0, qPrintable("a write into a read-only project succeeded: " + args.join(' ')));
-            QVERIFY2(r.err.toLower().contains("read-only") || r.err.toLower().contains("permission"),
-                     r.err.constData());
+            QVERIFY2(r.err.toLower().contains("read-only folder"), r.err.constData());
+            QVERIFY2(!r.err.contains("does not hold a readable"), r.err.constData());
         }
+        // Reading works: stats and project info open the project read-only.
+        auto stats = runCli({"-p", p, "stats", "--json"});
+        QVERIFY2(stats.exitCode == 0, stats.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(stats.out).object()["total"].toInt(), 3);
+        auto info = runCli({"-p", p, "project", "info", "--json"});
+        QVERIFY2(info.exitCode == 0, info.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(info.out).object()["integrity"].toString(), QString("ok"));
         restore.dismiss();
         QVERIFY(sh(how == "chattr" ? "chattr -R -i '" + proj.string() + "'"
                                    : "chmod -R u+w '" + proj.string() + "'"));
@@ -255,6 +261,174 @@ private Q_SLOTS:
         QCOMPARE(store.integrityCheck(), std::string("ok"));
         QCOMPARE(store.countImages(), std::int64_t(3));
         QCOMPARE(store.image(1)->label, Label::Ng);
+    }
+
+    void refusedFileIsLeftUntouched()
+    {
+        // An empty file, random bytes, another program's SQLite database (rollback journal and
+        // WAL): each is refused as a project, and no command changes a byte of it.
+        struct Case {
+            std::string name;
+            std::string bytes;
+            const char* journal; // SQLite journal mode, or nullptr for raw bytes
+        };
+        const std::vector<Case> cases{{"empty", "", nullptr},
+                                      {"noise", std::string(5000, '\x5a'), nullptr},
+                                      {"foreign", {}, "DELETE"},
+                                      {"foreign_wal", {}, "WAL"}};
+        const fs::path img = tmp("refused_img.png");
+        kizu::writeFileAtomic(img, encoded(".png", 5));
+        for (const auto& c : cases) {
+            const fs::path dir = tmp("refused_" + c.name);
+            fs::create_directories(dir);
+            const fs::path file = dir / ProjectStore::kDatabaseName;
+            if (c.journal) {
+                const std::string sql = std::string("PRAGMA journal_mode=") + c.journal +
+                                        "; CREATE TABLE t(x); INSERT INTO t VALUES (42);";
+                QVERIFY(sh("sqlite3 '" + file.string() + "' '" + sql + "'") ||
+                        sh("python3 -c \"import sqlite3; c=sqlite3.connect('" + file.string() +
+                           "'); c.executescript('" + sql + "'); c.close()\""));
+            } else {
+                kizu::writeFileAtomic(file, c.bytes);
+            }
+            QFile f(QString::fromStdString(file.string()));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray original = f.readAll();
+            f.close();
+            const QString p = QString::fromStdString(dir.string());
+            for (const QStringList& args :
+                 {QStringList{"-p", p, "project", "info"}, QStringList{"-p", p, "stats"},
+                  QStringList{"-p", p, "label", "1", "ok"},
+                  QStringList{"-p", p, "import", QString::fromStdString(img.string())}}) {
+                auto r = runCli(args);
+                QVERIFY2(r.exitCode > 0, qPrintable(c.name.c_str() + (": " + args.join(' '))));
+                QVERIFY2(r.err.contains("not a Kizu project") && r.err.contains("left unchanged"),
+                         r.err.constData());
+                QVERIFY(f.open(QIODevice::ReadOnly));
+                const QByteArray now = f.readAll();
+                f.close();
+                QVERIFY2(now == original, qPrintable(QString::fromStdString(c.name) + ": " + args.join(' ') +
+                                                     " changed the refused file (" +
+                                                     QString::number(original.size()) + " -> " +
+                                                     QString::number(now.size()) + " bytes)"));
+            }
+            QVERIFY2(!fs::exists(dir / "images"), c.name.c_str());
+        }
+    }
+
+    void manifestPathsStayInside()
+    {
+        // A manifest row with an absolute path or '..' is refused by every command that reads
+        // the data folder, with the file, line and path named; nothing outside is opened.
+        const fs::path outside = tmp("outside.png");
+        kizu::writeFileAtomic(outside, encoded(".png", 9));
+        for (const std::string bad : {std::string("../outside.png"), outside.string(),
+                                      std::string("ok/../../outside.png")}) {
+            const fs::path data = tmp("manifest_data");
+            fs::remove_all(data);
+            std::string csv = "path,label,split\n";
+            for (int i = 0; i < 3; ++i)
+                for (const char* c : {"ok", "ng"}) {
+                    fs::create_directories(data / c);
+                    const std::string rel = std::string(c) + "/" + std::to_string(i) + ".png";
+                    kizu::writeFileAtomic(data / rel, encoded(".png", i + (c[0] == 'n' ? 20 : 0)));
+                    csv += rel + "," + c + ",train\n";
+                }
+            csv += bad + ",ng,train\n"; // line 8
+            kizu::writeFileAtomic(data / "manifest.csv", csv);
+            const QString d = QString::fromStdString(data.string());
+            for (const QStringList& args :
+                 {QStringList{"train", "--data", d, "--size", "32", "--steps", "1", "--out",
+                              d + "/m.kizumodel", "--quiet"},
+                  QStringList{"baseline", "eval", "--data", d, "--split", "all"}}) {
+                auto r = runCli(args);
+                QVERIFY2(r.exitCode > 0, qPrintable(args.join(' ') + ": " + r.out));
+                QVERIFY2(r.err.contains("manifest.csv line 8") &&
+                             r.err.contains(QByteArray::fromStdString(bad)) &&
+                             (r.err.contains("absolute") || r.err.contains("'..'")),
+                         r.err.constData());
+            }
+        }
+    }
+
+    void memoryBudgetIsCheckedBeforeWork()
+    {
+        // A CG render of 4096 px oversampled 4x (16384^2 px, 11.3 GB measured) and training at
+        // batch 64 x 1024 px are refused at once, naming the fields; the budget can be set.
+        const fs::path params = tmp("huge_cg.json");
+        kizu::writeFileAtomic(params, R"({"camera": {"imageSize": 4096, "oversample": 4}})");
+        QElapsedTimer t;
+        t.start();
+        auto cg = runCli({"cg", "render", "--params", QString::fromStdString(params.string()),
+                          "--seed", "1", "--out", QString::fromStdString(tmp("huge_render/").string())});
+        QVERIFY2(cg.exitCode > 0, cg.out.constData());
+        QVERIFY2(cg.err.contains("camera.imageSize x camera.oversample = 4096 x 4") &&
+                     cg.err.contains("memory budget"),
+                 cg.err.constData());
+        QVERIFY2(t.elapsed() < 10000, "the refusal should come before any rendering");
+        QVERIFY(!fs::exists(tmp("huge_render")) || fs::is_empty(tmp("huge_render")));
+        const QString data = QString::fromStdString(tmp("budget_data").string());
+        for (const char* c : {"ok", "ng"}) {
+            QDir().mkpath(data + "/" + c);
+            for (int i = 0; i < 2; ++i)
+                kizu::writeFileAtomic((data + "/" + c + "/" + QString::number(i) + ".png").toStdString(),
+                                      encoded(".png", 100 + i + (c[0] == 'n' ? 10 : 0)));
+        }
+        auto tr = runCli({"train", "--data", data, "--size", "1024", "--batch", "64", "--steps", "1",
+                          "--out", data + "/m.kizumodel", "--quiet"});
+        QVERIFY2(tr.exitCode > 0, tr.out.constData());
+        QVERIFY2(tr.err.contains("batch x input size = 64 x 1024"), tr.err.constData());
+        QVERIFY(!QFile::exists(data + "/m.kizumodel"));
+        // A small budget refuses even the default render; a bad value is an error too.
+        qputenv("KIZU_MEMORY_BUDGET_MB", "1");
+        auto small = runCli({"cg", "render", "--seed", "1", "--size", "512", "--out",
+                             QString::fromStdString(tmp("small_render/").string())});
+        // The memory bank of From OK photos, known after the first photo's patches.
+        auto pc = runCli({"train", "--method", "patchcore", "--init", "scratch", "--data", data,
+                          "--size", "64", "--out", data + "/pc.kizumodel", "--quiet", "--no-register"});
+        qputenv("KIZU_MEMORY_BUDGET_MB", "lots");
+        auto bad = runCli({"cg", "render", "--seed", "1", "--out",
+                           QString::fromStdString(tmp("small_render/").string())});
+        qunsetenv("KIZU_MEMORY_BUDGET_MB");
+        QVERIFY2(small.exitCode > 0 && small.err.contains("memory budget"), small.err.constData());
+        QVERIFY2(pc.exitCode > 0 && pc.err.contains("OK photos x input size = 2 x 64"), pc.err.constData());
+        QVERIFY2(bad.exitCode > 0 && bad.err.contains("KIZU_MEMORY_BUDGET_MB"), bad.err.constData());
+    }
+
+    void staleTemporariesAreRemoved()
+    {
+        // A killed writer leaves ".NAME.tmpPID_TID_N" beside its target; the next import
+        // removes those of processes that are gone and keeps those of a live writer.
+        const fs::path proj = tmp("stale_project");
+        {
+            auto store = ProjectStore::create(proj);
+            store.addEncodedImage(encoded(".png", 1), ".png", "test");
+        }
+        pid_t dead = ::fork();
+        if (dead == 0) ::_exit(0);
+        QVERIFY(dead > 0);
+        int status = 0;
+        ::waitpid(dead, &status, 0);
+        const std::string d = std::to_string(dead);
+        const fs::path sub = proj / "images" / "ab";
+        fs::create_directories(sub);
+        const std::vector<fs::path> stale{sub / (".ab12.jpg.tmp" + d + "_" + d + "_0"),
+                                          proj / (".models.json.tmp" + d + "_7_3")};
+        const fs::path live = sub / (".ab34.jpg.tmp" + std::to_string(::getpid()) + "_1_0");
+        const fs::path other = sub / ".keep.tmp"; // not one of ours
+        for (const auto& f : stale) kizu::writeFileAtomic(f, "half");
+        kizu::writeFileAtomic(live, "in flight");
+        kizu::writeFileAtomic(other, "x");
+        // A re-import of what is already there (no new file written) still cleans up.
+        const fs::path src = tmp("stale_src.png");
+        kizu::writeFileAtomic(src, encoded(".png", 1));
+        auto r = runCli({"-p", QString::fromStdString(proj.string()), "import",
+                         QString::fromStdString(src.string())});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        for (const auto& f : stale) QVERIFY2(!fs::exists(f), f.c_str());
+        QVERIFY(fs::exists(live));
+        QVERIFY(fs::exists(other));
+        QCOMPARE(removeStaleTemporaries(proj), 0);
     }
 
     void hostileModelFilesAreNeverExecuted()
@@ -402,6 +576,26 @@ private Q_SLOTS:
         const QByteArray all = (r.out + r.err).toLower();
         QVERIFY2(all.contains("no space") || all.contains("full") || all.contains("too large"),
                  (r.out + r.err).constData());
+        if (tmpfs) {
+            // Fill what is left: reading still works (read-only open), a write says "disk full".
+            {
+                std::FILE* f = std::fopen((mnt / "filler").c_str(), "wb");
+                QVERIFY(f);
+                std::string block(4096, 'x');
+                while (std::fwrite(block.data(), 1, block.size(), f) == block.size()) {}
+                std::fclose(f);
+            }
+            auto stats = runCli({"-p", p, "stats", "--json"});
+            QVERIFY2(stats.exitCode == 0, stats.err.constData());
+            QVERIFY(QJsonDocument::fromJson(stats.out).object()["total"].toInt() >= before);
+            auto info = runCli({"-p", p, "project", "info"});
+            QVERIFY2(info.exitCode == 0, info.err.constData());
+            auto label = runCli({"-p", p, "label", "1", "ng"});
+            QVERIFY2(label.exitCode > 0, label.out.constData());
+            QVERIFY2(label.err.toLower().contains("disk full"), label.err.constData());
+            QVERIFY2(!label.err.contains("does not hold a readable"), label.err.constData());
+            fs::remove(mnt / "filler");
+        }
         // Whatever was stored before (and whatever the import committed) is intact.
         auto store = ProjectStore::open(proj);
         QCOMPARE(store.integrityCheck(), std::string("ok"));

@@ -182,7 +182,7 @@ const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
                     "back-off. Ctrl+C stops and prints the summary.\n\n"
                     "Options:\n"
                     "  --frames N           stop after N verdicts\n"
-                    "  --timeout MS         wait per frame before counting a timeout (2000)\n"
+                    "  --timeout MS         FAULT when no complete frame comes for MS (2000)\n"
                     "  --max-reconnects N   give up after N failed reconnects (default: never)\n"
                     "  --no-save-ng         do not keep NG frames\n"
                     "  --threads N          LibTorch threads (default: all cores)\n"

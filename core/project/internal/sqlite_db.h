@@ -16,8 +16,15 @@ class Statement;
 class Database {
 public:
     Database() = default;
-    // Opens (creating when allowed) the database file; throws StoreError.
+    enum class Mode {
+        ReadWrite,       // read and write (the normal case)
+        Create,          // read and write, creating the file when missing
+        ReadOnly,        // never writes the database file (SQLite may add -wal/-shm beside it)
+        ReadOnlyFrozen,  // immutable: for a folder nobody can write into (no -wal/-shm needed)
+    };
+    // Opens the database file; throws StoreError.
     Database(const std::string& file, bool create);
+    Database(const std::string& file, Mode mode);
     Database(Database&& o) noexcept;
     Database& operator=(Database&& o) noexcept;
     Database(const Database&) = delete;
