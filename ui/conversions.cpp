@@ -7,6 +7,22 @@
 
 namespace kizu::ui {
 
+QImage heatmapOverlay(const cv::Mat& heat)
+{
+    cv::Mat u8, colour;
+    heat.convertTo(u8, CV_8U, 255.0);
+    cv::applyColorMap(u8, colour, cv::COLORMAP_JET);
+    QImage img(colour.cols, colour.rows, QImage::Format_ARGB32);
+    for (int y = 0; y < colour.rows; ++y) {
+        auto* dst = reinterpret_cast<QRgb*>(img.scanLine(y));
+        for (int x = 0; x < colour.cols; ++x) {
+            const auto c = colour.at<cv::Vec3b>(y, x);
+            dst[x] = qRgba(c[2], c[1], c[0], int(u8.at<uchar>(y, x) * 0.6));
+        }
+    }
+    return img;
+}
+
 QImage toQImage(const cv::Mat& m)
 {
     if (m.empty()) return {};

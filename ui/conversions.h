@@ -15,6 +15,10 @@ namespace kizu::ui {
 // InvalidArgument.
 QImage toQImage(const cv::Mat& m);
 
+// A heat map (CV_32F in [0, 1]) as a translucent overlay: the JET colour map, alpha 0.6 x the
+// value (cold places see-through). The Inspect page's live overlay and its Results tab use it.
+QImage heatmapOverlay(const cv::Mat& heat);
+
 // "OK", "NG" or "unlabeled" (translated), as the Dataset page, its undo stack and the
 // captions show a label.
 QString labelText(project::Label label);

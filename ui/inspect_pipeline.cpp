@@ -22,24 +22,6 @@
 namespace kizu::ui {
 using Clock = std::chrono::steady_clock;
 
-namespace {
-QImage heatmapImage(const cv::Mat& heat)
-{
-    cv::Mat u8, colour;
-    heat.convertTo(u8, CV_8U, 255.0);
-    cv::applyColorMap(u8, colour, cv::COLORMAP_JET);
-    QImage img(colour.cols, colour.rows, QImage::Format_ARGB32);
-    for (int y = 0; y < colour.rows; ++y) {
-        auto* dst = reinterpret_cast<QRgb*>(img.scanLine(y));
-        for (int x = 0; x < colour.cols; ++x) {
-            auto c = colour.at<cv::Vec3b>(y, x);
-            dst[x] = qRgba(c[2], c[1], c[0], int(u8.at<uchar>(y, x) * 0.6));
-        }
-    }
-    return img;
-}
-
-} // namespace
 
 struct InspectPipeline::Shared {
     std::mutex mutex;
@@ -245,7 +227,7 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 r.frame = toQImage(frame->image);
                 if (m_heatmap) {
                     cv::Mat h = step.heatmap(frame->image);
-                    if (!h.empty()) r.heatmap = heatmapImage(h);
+                    if (!h.empty()) r.heatmap = heatmapOverlay(h);
                 }
                 ++windowFrames;
                 QMetaObject::invokeMethod(

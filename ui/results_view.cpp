@@ -45,21 +45,6 @@ QColor verdictColour(inspect::State s)
     }
 }
 
-QImage overlayImage(const cv::Mat& heat)
-{
-    cv::Mat u8, colour;
-    heat.convertTo(u8, CV_8U, 255.0);
-    cv::applyColorMap(u8, colour, cv::COLORMAP_JET);
-    QImage img(colour.cols, colour.rows, QImage::Format_ARGB32);
-    for (int y = 0; y < colour.rows; ++y) {
-        auto* dst = reinterpret_cast<QRgb*>(img.scanLine(y));
-        for (int x = 0; x < colour.cols; ++x) {
-            const auto c = colour.at<cv::Vec3b>(y, x);
-            dst[x] = qRgba(c[2], c[1], c[0], int(u8.at<uchar>(y, x) * 0.6));
-        }
-    }
-    return img;
-}
 } // namespace
 
 ResultsView::ResultsView(QWidget* parent) : QWidget(parent)
@@ -403,7 +388,7 @@ void ResultsView::showSelected()
         try {
             inspect::InspectionStep step(*cls, nullptr, opt, "results");
             const cv::Mat h = step.heatmap(bgr);
-            return h.empty() ? QImage() : overlayImage(h);
+            return h.empty() ? QImage() : heatmapOverlay(h);
         } catch (const std::exception&) {
             return {};
         }

@@ -1,6 +1,7 @@
 #include "core/line/mqtt_publisher.h"
 
 #include "core/common/error.h"
+#include "core/inspect/results_export.h"
 
 #include <mosquitto.h>
 #include <nlohmann/json.hpp>
@@ -27,17 +28,6 @@ constexpr int kMaxInflight = 100;
 
 std::once_flag g_libInit;
 
-std::string isoMs(std::int64_t unixMs)
-{
-    const std::time_t t = std::time_t(unixMs / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03dZ", buf, int(unixMs % 1000));
-    return out;
-}
 
 // A result is kept as it is and written as JSON on the network thread, so that publish() costs
 // the inspection thread a copy and a lock, nothing more.
@@ -93,7 +83,7 @@ std::string resultJson(const inspect::LineResult& r, const std::string& station)
     json j = {
         {"station", station},
         {"counter", r.counter},
-        {"time", isoMs(r.at)},
+        {"time", inspect::isoUtcMs(r.at)},
         {"at_ms", r.at},
         {"part_id", r.partId.empty() ? json(nullptr) : json(r.partId)},
         {"frame", r.frame >= 0 ? json(r.frame) : json(nullptr)},
