@@ -33,6 +33,14 @@ inline double median(std::vector<double> v)
     return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
+// The value at quantile q (0-1) of v: nearest rank, no interpolation.
+inline double percentile(std::vector<double> v, double q)
+{
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5))];
+}
+
 inline double loadAverage()
 {
     std::ifstream f("/proc/loadavg");

@@ -4,10 +4,12 @@
 // Each sink call is timed on the inspection thread: that time is the added latency.
 #pragma once
 
+#include "bench/bench_common.h"
 #include "core/camera/frame_source.h"
 #include "core/inspect/inspection_runner.h"
 #include "core/line/modbus_server.h"
 #include "core/line/mqtt_publisher.h"
+#include "tests/common/loopback.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -51,26 +53,6 @@ struct TimedSink : inspect::ResultSink {
     std::vector<double> partUs;
 };
 
-inline double pct(std::vector<double> v, double p)
-{
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::size_t(p * double(v.size() - 1) + 0.5)];
-}
-
-inline int freeLocalPort()
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
 inline nlohmann::json lineBench(const std::string& sourceUri, inspect::Classifier& cls, int frames,
                                 const std::filesystem::path& tmp)
 {
@@ -81,7 +63,7 @@ inline nlohmann::json lineBench(const std::string& sourceUri, inspect::Classifie
     int mqttPort = 0;
     for (const char* exe : {"/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"}) {
         if (!std::filesystem::exists(exe)) continue;
-        mqttPort = freeLocalPort();
+        mqttPort = kizu::test::freeLoopbackPort();
         const auto conf = tmp / "mosquitto.conf";
         std::ofstream(conf) << "listener " << mqttPort << " 127.0.0.1\nallow_anonymous true\n";
         broker = ::fork();
@@ -145,12 +127,12 @@ inline nlohmann::json lineBench(const std::string& sourceUri, inspect::Classifie
     out["frames"] = sum.frames;
     out["latency_p50_ms"] = sum.latencyP50Ms;
     out["latency_p99_ms"] = sum.latencyP99Ms;
-    out["modbus_publish_us_p50"] = pct(modbusUs, 0.5);
-    out["modbus_publish_us_p99"] = pct(modbusUs, 0.99);
-    out["mqtt_publish_us_p50"] = pct(mqttUs, 0.5);
-    out["mqtt_publish_us_p99"] = pct(mqttUs, 0.99);
-    out["added_us_p50"] = pct(total, 0.5);
-    out["added_us_p99"] = pct(total, 0.99);
+    out["modbus_publish_us_p50"] = percentile(modbusUs, 0.5);
+    out["modbus_publish_us_p99"] = percentile(modbusUs, 0.99);
+    out["mqtt_publish_us_p50"] = percentile(mqttUs, 0.5);
+    out["mqtt_publish_us_p99"] = percentile(mqttUs, 0.99);
+    out["added_us_p50"] = percentile(total, 0.5);
+    out["added_us_p99"] = percentile(total, 0.99);
     out["added_us_max"] = total.empty() ? 0 : *std::max_element(total.begin(), total.end());
     out["modbus_polls"] = polls.load();
     if (mqtt) {

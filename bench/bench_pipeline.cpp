@@ -31,15 +31,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace kizu::bench;
 
-namespace {
-double percentile(std::vector<double> v, double q)
-{
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5))];
-}
-} // namespace
-
 int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);

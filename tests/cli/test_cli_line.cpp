@@ -4,6 +4,7 @@
 // libmodbus client plays the PLC: part id, trigger, busy, result valid with the counter,
 // acknowledge. kizu-test-timeout: 120 kizu-test-resource: gige
 #include "common/fake_camera.h"
+#include "common/loopback.h"
 #include "common/test_support.h"
 
 #include <QDateTime>
@@ -34,6 +35,15 @@
 #include <vector>
 
 namespace {
+using kizu::test::freeLoopbackPort;
+
+bool canConnect(int port)
+{
+    const int s = kizu::test::connectLoopback(port);
+    if (s >= 0) ::close(s);
+    return s >= 0;
+}
+
 const QString kBaseline = QStringLiteral(KIZU_SOURCE_DIR "/resources/baseline/default.json");
 
 QString tmpBase()
@@ -43,31 +53,6 @@ QString tmpBase()
     return base;
 }
 
-// A port nobody listens on now (the kernel's choice for a socket bound to port 0).
-int freePort()
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
-bool canConnect(int port)
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(std::uint16_t(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(s);
-    return ok;
-}
 
 // A real MQTT subscriber: every message on kizu/# with its topic.
 struct Subscriber {
@@ -161,7 +146,7 @@ private Q_SLOTS:
             {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/local/sbin")});
         if (broker.isEmpty())
             KIZU_SKIP_REQUIRED("mosquitto not installed (scripts/setup.sh installs it)");
-        m_brokerPort = freePort();
+        m_brokerPort = freeLoopbackPort();
         QFile conf(m_tmp.path() + "/mosquitto.conf");
         QVERIFY(conf.open(QIODevice::WriteOnly));
         conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\n")

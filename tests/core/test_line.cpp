@@ -4,6 +4,7 @@
 #include "core/common/error.h"
 #include "core/line/modbus_server.h"
 #include "core/line/mqtt_publisher.h"
+#include "tests/common/loopback.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -26,33 +27,6 @@ using namespace kizu::line;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-int connectTo(int port)
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(std::uint16_t(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(s);
-        return -1;
-    }
-    return s;
-}
-
-int freePort()
-{
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
 kizu::inspect::LineResult result(std::int64_t n)
 {
     kizu::inspect::LineResult r;
@@ -82,8 +56,8 @@ private Q_SLOTS:
         ModbusServer server("127.0.0.1:0");
         QVERIFY(server.port() > 0);
         // One client sends half a request and waits; another floods requests and never reads.
-        const int half = connectTo(server.port());
-        const int flood = connectTo(server.port());
+        const int half = kizu::test::connectLoopback(server.port());
+        const int flood = kizu::test::connectLoopback(server.port());
         QVERIFY(half >= 0 && flood >= 0);
         const unsigned char read32[] = {0, 1, 0, 0, 0, 6, 1, 4, 0, 0, 0, 32};
         QCOMPARE(::send(half, read32, 5, 0), ssize_t(5));
@@ -159,7 +133,7 @@ private Q_SLOTS:
             QSKIP("mosquitto not installed (scripts/setup.sh installs it)");
         }
         QTemporaryDir dir;
-        const int port = freePort();
+        const int port = kizu::test::freeLoopbackPort();
         QFile conf(dir.path() + "/m.conf");
         QVERIFY(conf.open(QIODevice::WriteOnly));
         conf.write(
