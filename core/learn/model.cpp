@@ -11,6 +11,7 @@
 #include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
+#include "core/common/memory_budget.h"
 #include "core/learn/dataset.h"
 
 #include <opencv2/imgproc.hpp>
@@ -419,19 +420,57 @@ std::int64_t Model::multiplyAdds(cv::Size image) const
         x);
 }
 
+namespace detail {
+
+double inferenceBytesPerImage(const Model::Impl& m, cv::Size canvas)
+{
+    // Activations: 140-151 bytes per input pixel measured with torchvision's SqueezeNet 1.1 and
+    // ResNet-18 in inference mode (batch 8 at 448 px, batch 2 at 896 px, peak RSS), doubled for
+    // the fast path's oneDNN buffers and the defect-map head's upsampling.
+    const double pixels = double(canvas.width) * double(canvas.height);
+    double bytes = 300.0 * pixels;
+    if (m.info.anomaly() && m.memory.defined()) {
+        // Each patch (stride 8) against every remembered patch, twice (the product and the
+        // distances made from it).
+        const double patches = std::ceil(canvas.width / 8.0) * std::ceil(canvas.height / 8.0);
+        bytes += 2.0 * sizeof(float) * patches * double(m.memory.size(0));
+    }
+    return bytes;
+}
+
+void checkInferenceMemory(const Model::Impl& m, cv::Size canvas)
+{
+    std::string fields = "model input " + std::to_string(canvas.width) + " x " +
+                         std::to_string(canvas.height) + " px";
+    if (m.info.anomaly() && m.memory.defined())
+        fields += " x " + std::to_string(m.memory.size(0)) + " remembered patches";
+    checkMemoryBudget("Inference on one image", inferenceBytesPerImage(m, canvas), fields);
+}
+
+std::size_t inferenceChunk(const Model::Impl& m, cv::Size canvas, std::size_t most)
+{
+    const double one = inferenceBytesPerImage(m, canvas);
+    const double fit = std::floor(double(memoryBudgetBytes()) / one);
+    return std::size_t(std::clamp(fit, 1.0, double(std::max<std::size_t>(1, most))));
+}
+
+} // namespace detail
+
 std::vector<float> Model::predict(const std::vector<cv::Mat>& images) const
 {
     std::vector<float> out;
     out.reserve(images.size());
     auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
-    constexpr std::size_t kChunk = 32;
     for (std::size_t i = 0; i < images.size();) {
-        // A chunk holds images of one input size (native-aspect models: one canvas).
+        // A chunk holds images of one input size (native-aspect models: one canvas), at most
+        // 32 and at most what the memory budget holds (core/common/memory_budget.h).
         std::size_t end = i + 1;
         if (!images[i].empty()) {
             const cv::Size canvas = detail::inputCanvas(m->info, images[i].size());
-            while (end < images.size() && end - i < kChunk && !images[end].empty() &&
+            detail::checkInferenceMemory(*m, canvas);
+            const std::size_t chunk = detail::inferenceChunk(*m, canvas, 32);
+            while (end < images.size() && end - i < chunk && !images[end].empty() &&
                    detail::inputCanvas(m->info, images[end].size()) == canvas)
                 ++end;
         }
@@ -459,6 +498,7 @@ cv::Mat Model::heatmap(const cv::Mat& image) const
         // network's input, as in the reference), not rescaled: 0.5 is the OK-only threshold.
         auto net = detail::inferenceNet(*m);
         c10::InferenceMode guard;
+        detail::checkInferenceMemory(*m, detail::inputCanvas(m->info, image.size()));
         auto x = detail::toInputTensor({image}, m->info).to(m->device);
         auto s = detail::anomalyScores(*m, anomalyDistances(*m, net, x))
                      .squeeze(0)
@@ -483,6 +523,7 @@ cv::Mat Model::heatmap(const cv::Mat& image) const
     }
     auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
+    detail::checkInferenceMemory(*m, detail::inputCanvas(m->info, image.size()));
     auto x = detail::toInputTensor({image}, m->info).to(m->device);
     auto maps = detail::runFast(*m, "cam", net, {}, x, [&](const torch::Tensor& t) {
                     return std::vector<torch::Tensor>{net->classMaps(t)};
@@ -504,6 +545,7 @@ cv::Mat Model::defectMap(const cv::Mat& image) const
     if (!m->info.defectMap()) return {};
     auto net = detail::inferenceNet(*m);
     c10::InferenceMode guard;
+    detail::checkInferenceMemory(*m, detail::inputCanvas(m->info, image.size()));
     auto x = detail::toInputTensor({image}, m->info).to(m->device);
     auto mapLogits = detail::runFast(*m, "map", net, {}, x, [&](const torch::Tensor& t) {
                          auto [logits, map] = net->forwardMap(t);

@@ -262,7 +262,8 @@ PatchCoreFit fitPatchCore(const PatchCoreConfig& cfg, const std::vector<cv::Mat>
         for (std::size_t i = 0; i < images.size();) {
             std::size_t end = i + 1;
             const cv::Size canvas = detail::inputCanvas(impl.info, images[i].size());
-            while (end < images.size() && end - i < std::size_t(kBatch) && !images[end].empty() &&
+            const std::size_t chunk = detail::inferenceChunk(impl, canvas, std::size_t(kBatch));
+            while (end < images.size() && end - i < chunk && !images[end].empty() &&
                    detail::inputCanvas(impl.info, images[end].size()) == canvas)
                 ++end;
             std::vector<cv::Mat> part(images.begin() + long(i), images.begin() + long(end));

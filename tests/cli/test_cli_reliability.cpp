@@ -395,6 +395,42 @@ private Q_SLOTS:
         QVERIFY2(bad.exitCode > 0 && bad.err.contains("KIZU_MEMORY_BUDGET_MB"), bad.err.constData());
     }
 
+    void inferenceFitsTheMemoryBudget()
+    {
+        // Inference is held to the budget too: a forward pass takes as many photos as the
+        // budget allows (one at a time here, with the same scores as unbounded), and one photo
+        // that alone is above it is refused with the model's input size named.
+        const QString data = QString::fromStdString(tmp("infer_budget").string());
+        for (const char* c : {"ok", "ng"}) {
+            QDir().mkpath(data + "/" + c);
+            for (int i = 0; i < 3; ++i)
+                kizu::writeFileAtomic((data + "/" + c + "/" + QString::number(i) + ".png").toStdString(),
+                                      encoded(".png", 120 + i + (c[0] == 'n' ? 10 : 0)));
+        }
+        const QString model = data + "/m.kizumodel";
+        auto tr = runCli({"train", "--data", data, "--init", "scratch", "--size", "64", "--batch", "2",
+                          "--steps", "1", "--out", model, "--quiet"});
+        QVERIFY2(tr.exitCode == 0, tr.err.constData());
+        auto scores = [&](const char* budget, const QString& csv) {
+            if (budget) qputenv("KIZU_MEMORY_BUDGET_MB", budget);
+            auto r = runCli({"eval", "--model", model, "--data", data, "--csv", csv});
+            qunsetenv("KIZU_MEMORY_BUDGET_MB");
+            QFile f(csv);
+            return std::make_pair(r, f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray());
+        };
+        // 64 x 64 px: about 1.2 MB per photo, so 2 MB holds one photo per pass, 1 MB none.
+        const auto [free, freeCsv] = scores(nullptr, data + "/free.csv");
+        const auto [one, oneCsv] = scores("2", data + "/one.csv");
+        const auto [none, noneCsv] = scores("1", data + "/none.csv");
+        QVERIFY2(free.exitCode == 0 && one.exitCode == 0, (free.err + one.err).constData());
+        QVERIFY(freeCsv.count('\n') >= 6);
+        QCOMPARE(oneCsv, freeCsv);
+        QVERIFY2(none.exitCode > 0 && none.err.contains("model input 64 x 64 px") &&
+                     none.err.contains("memory budget"),
+                 none.err.constData());
+        QVERIFY(noneCsv.isEmpty());
+    }
+
     void staleTemporariesAreRemoved()
     {
         // A killed writer leaves ".NAME.tmpPID_TID_N" beside its target; the next import

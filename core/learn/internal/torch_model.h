@@ -117,6 +117,14 @@ std::shared_ptr<Net> inferenceNet(Model::Impl& impl);
 torch::Tensor anomalyDistances(Model::Impl& impl, Net& net, const torch::Tensor& x);
 // The map of distances as scores in [0, 1): 1 - exp(-distance / scale).
 torch::Tensor anomalyScores(const Model::Impl& impl, const torch::Tensor& distances);
+// Memory one image needs during inference at `canvas` (activations, and for anomaly models the
+// distances to every remembered patch); checkInferenceMemory throws InvalidArgument naming the
+// sizes when one image alone is above the memory budget (core/common/memory_budget.h), and
+// inferenceChunk says how many images of that size one forward pass may hold: at most `most`,
+// at most what the budget allows, at least one.
+double inferenceBytesPerImage(const Model::Impl& m, cv::Size canvas);
+void checkInferenceMemory(const Model::Impl& m, cv::Size canvas);
+std::size_t inferenceChunk(const Model::Impl& m, cv::Size canvas, std::size_t most);
 // Saves model (+ checkpoint extras) as a Kizu model file, atomically.
 void saveModelFile(const Model::Impl& impl, const std::filesystem::path& file);
 std::shared_ptr<Model::Impl> loadModelFile(const std::filesystem::path& file);
