@@ -94,7 +94,7 @@ void PinDialog::tryAccept()
         tr("Wrong PIN (%n failed attempt(s)). An engineer can reset it with 'kizu-cli project "
            "pin'.",
            "", m_failed));
-    // Guessing gets slower with every miss after the third (the key derivation is ~0.1 s).
+    // Guessing gets slower with every miss after the third (the key derivation is ~0.2 s).
     if (m_failed > 3) {
         m_ok->setEnabled(false);
         QTimer::singleShot(std::min(10000, 1000 * (m_failed - 3)), m_ok,
