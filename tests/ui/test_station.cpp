@@ -15,6 +15,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QTabBar>
 #include <QTabWidget>
@@ -183,8 +185,21 @@ private Q_SLOTS:
         QVERIFY(page.grid()->actions().contains(page.deleteAction())); // its context menu
         const qint64 id = page.model()->idAt(0);
         const auto file = store.imagePath(*store.image(id));
-        QCOMPARE(page.deleteImages({id}), 1);
+        // The action asks first: Cancel keeps the image, Yes deletes it.
+        page.grid()->selectRow(0);
+        auto answer = [](QMessageBox::StandardButton which) {
+            QTimer::singleShot(50, [which] {
+                if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget()))
+                    box->button(which)->click();
+            });
+        };
+        answer(QMessageBox::Cancel);
+        page.deleteAction()->trigger();
+        QCOMPARE(page.model()->rowCount(), 4);
+        answer(QMessageBox::Yes);
+        page.deleteAction()->trigger();
         QCOMPARE(page.model()->rowCount(), 3);
+        QVERIFY(!store.image(id));
         QVERIFY(!std::filesystem::exists(file));
         QCOMPARE(store.audit().back().action, std::string("delete"));
         // The locked test split: refused (the page says why), forced on request.
