@@ -576,7 +576,11 @@ bool MainWindow::enterStationMode(bool fullScreen)
     setStationLocked(true);
     m_wasMaximized = isMaximized();
     if (fullScreen) showFullScreen();
-    m_store->appendAudit("station", "project", "engineer", "operator");
+    try {
+        m_store->appendAudit("station", "project", "engineer", "operator");
+    } catch (const kizu::Error& e) { // the station still locks; the log could not say so
+        statusBar()->showMessage(QString::fromStdString(e.what()), 15000);
+    }
     statusBar()->showMessage(tr("Station mode: Esc (with inspection stopped) or Station > Leave "
                                 "asks the engineer PIN."),
                              15000);
@@ -592,7 +596,11 @@ bool MainWindow::leaveStationMode()
     m_relock->stop();
     setStationLocked(false);
     if (isFullScreen()) m_wasMaximized ? showMaximized() : showNormal();
-    if (m_store) m_store->appendAudit("station", "project", "operator", "engineer");
+    try {
+        if (m_store) m_store->appendAudit("station", "project", "operator", "engineer");
+    } catch (const kizu::Error& e) {
+        statusBar()->showMessage(QString::fromStdString(e.what()), 15000);
+    }
     return true;
 }
 
