@@ -32,6 +32,7 @@ ALLOWED = [
     ("test_inspect_page", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
     ("test_dataset_roi", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
     ("test_line_results", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
+    ("test_station", "set KIZU_SCREENSHOT_DIR", "screenshots for the docs, on request"),
     ("test_inspect_page", "set KIZU_MEASURE_TUNE=1",
      "a timing of the one-click tune on all of BSData, for docs/results.md; minutes long"),
     ("test_cg_studio_page", "no OpenGL here",

@@ -86,7 +86,7 @@ class Crash:
             check(not fk, "%s: foreign_key_check says %s" % (project, fk[:5]))
             images = {h: (i, e) for i, h, e in con.execute("SELECT id, hash, ext FROM images")}
             labels = dict(con.execute("SELECT image_id, label FROM labels"))
-            audit = con.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+            audit = con.execute("SELECT count(*) FROM audit WHERE action = 'label'").fetchone()[0]
             insp = [r for r in con.execute("SELECT id, model_sha, image_id FROM inspection_results")]
         finally:
             con.close()

@@ -157,6 +157,15 @@ DatasetPage::DatasetPage(QWidget* parent)
     toolbar->addSeparator();
     toolbar->addAction(m_undoAction);
     toolbar->addAction(m_redoAction);
+    m_deleteAction = new QAction(tr("&Delete Images..."), this);
+    m_deleteAction->setObjectName(QStringLiteral("deleteImages"));
+    m_deleteAction->setShortcut(QKeySequence::Delete);
+    m_deleteAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_deleteAction->setToolTip(tr("Delete the selected images from the project (asks first; "
+                                  "recorded in the audit log)"));
+    connect(m_deleteAction, &QAction::triggered, this, &DatasetPage::deleteSelected);
+    m_grid->addAction(m_deleteAction);
+    m_grid->setContextMenuPolicy(Qt::ActionsContextMenu);
     auto* spacer = new QWidget;
     spacer->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
     toolbar->addWidget(spacer);
@@ -746,6 +755,59 @@ bool DatasetPage::applyLabels(const std::vector<qint64>& ids, Label label)
     currentChanged(); // details and history of the current image
     Q_EMIT projectDataChanged();
     return true;
+}
+
+void DatasetPage::deleteSelected()
+{
+    if (!m_store || m_model->rowCount() == 0) return;
+    QList<int> rows = m_grid->selectedRows();
+    if (rows.isEmpty() && m_grid->currentIndex().isValid())
+        rows.append(m_grid->currentIndex().row());
+    if (rows.isEmpty()) return;
+    std::vector<qint64> ids;
+    int inTest = 0;
+    for (int r : rows) {
+        ids.push_back(m_model->idAt(r));
+        inTest += m_model->splitAt(r) == Split::Test;
+    }
+    const int n = int(ids.size());
+    const auto answer = QMessageBox::question(
+        this, tr("Delete images"),
+        tr("Delete %n image(s) from the project?", "", n) + QStringLiteral("<p>") +
+            tr("Their labels go, and their files under images/ are removed. This cannot be "
+               "undone: importing a file again brings it back unlabeled. The audit log records "
+               "each deletion."),
+        QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer != QMessageBox::Yes) return;
+    bool force = false;
+    if (inTest > 0 && m_store->testSplitLocked()) {
+        const auto again = QMessageBox::warning(
+            this, tr("Locked test split"),
+            tr("%n of these images are in the locked test split, which measures every model: "
+               "deleting them changes what the models' test results mean. Delete them anyway?",
+               "", inTest),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+        if (again != QMessageBox::Yes) return;
+        force = true;
+    }
+    deleteImages(ids, force);
+}
+
+int DatasetPage::deleteImages(const std::vector<qint64>& ids, bool force)
+{
+    if (!m_store || ids.empty()) return 0;
+    kizu::project::DeleteReport rep;
+    try {
+        rep = m_store->deleteImages(std::vector<std::int64_t>(ids.begin(), ids.end()), force);
+    } catch (const kizu::Error& e) {
+        showError(tr("Cannot delete the images"), QString::fromStdString(e.what()));
+        return -1;
+    }
+    m_undo->clear(); // its label steps may name deleted images
+    reload();
+    Q_EMIT projectDataChanged();
+    Q_EMIT statusMessage(tr("Deleted %n image(s).", "", rep.deleted));
+    return rep.deleted;
 }
 
 void DatasetPage::selectIds(const std::vector<qint64>& ids)

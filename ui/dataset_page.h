@@ -55,6 +55,9 @@ public:
     QAction* redoAction() const { return m_redoAction; }
     QAction* importFilesAction() const { return m_importFiles; }
     QAction* importFolderAction() const { return m_importFolder; }
+    // Delete (the Delete key on the grid, its context menu): the selected images, after a
+    // confirmation.
+    QAction* deleteAction() const { return m_deleteAction; }
     QToolButton* drawRoiButton() const { return m_drawRoi; }
     QToolButton* clearRoiButton() const { return m_clearRoi; }
     // Project-wide counts of real and synthetic images.
@@ -71,6 +74,12 @@ public:
     void cancelImport();
     // Assigns train/test by group (no confirmation; the button asks first).
     void assignSplit(double testFraction, quint64 seed);
+    // Asks, then deletes the selected images (or the current one); images in the locked test
+    // split only after a second, explicit question.
+    void deleteSelected();
+    // Deletes without asking (force: also from a locked test split). Returns how many were
+    // deleted; -1 when the store refused (said why). Clears the label undo history.
+    int deleteImages(const std::vector<qint64>& ids, bool force = false);
     // Re-reads the images of the current filter, keeping the current image when it is shown.
     void reload();
 
@@ -122,6 +131,7 @@ private:
     QAction* m_redoAction;
     QAction* m_importFiles;
     QAction* m_importFolder;
+    QAction* m_deleteAction = nullptr;
     QList<QAction*> m_labelActions;
     QStackedWidget* m_stack;
     QSplitter* m_splitter;

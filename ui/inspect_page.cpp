@@ -263,7 +263,10 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
         connect(s, &QShortcut::activated, this, fn);
     };
     shortcut(QKeySequence(Qt::Key_F5), [this] { startInspection(); });
-    shortcut(QKeySequence(Qt::Key_Escape), [this] { stopInspection(); });
+    shortcut(QKeySequence(Qt::Key_Escape), [this] {
+        if (m_stationLocked && !m_pipeline->isRunning()) Q_EMIT leaveStationRequested();
+        else stopInspection();
+    });
     shortcut(QKeySequence(Qt::Key_C), [this] { captureCurrent(project::Label::Unlabeled); });
     shortcut(QKeySequence(Qt::Key_H), [this] { m_heatmap->toggle(); });
 }
@@ -282,6 +285,16 @@ void InspectPage::setProject(kizu::project::ProjectStore* store)
     m_tuneOffer->setProject(store);
     m_results->setProject(store);
     m_lineButton->setEnabled(store != nullptr);
+}
+
+void InspectPage::setStationLocked(bool locked)
+{
+    m_stationLocked = locked;
+    m_method->setEnabled(!locked);
+    m_method->setToolTip(locked ? tr("Locked in station mode: the engineer PIN unlocks it")
+                                : tr("The active model (Train page) or the classical baseline"));
+    m_lineButton->setVisible(!locked);
+    m_tuneOffer->setEnabled(!locked);
 }
 
 void InspectPage::editLineSettings()

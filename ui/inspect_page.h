@@ -85,6 +85,10 @@ public:
     QString lineStatusText() const;
     // Opens the Line outputs settings of the project.
     void editLineSettings();
+    // Station mode (docs/station.md): the method box, the line settings and the baseline's
+    // tune offer are locked; Esc with inspection stopped asks to leave station mode.
+    void setStationLocked(bool locked);
+    bool stationLocked() const { return m_stationLocked; }
 
 public Q_SLOTS:
     void startInspection();
@@ -98,6 +102,7 @@ Q_SIGNALS:
     // Frames were kept in the project during a run (NG frames): counts and views may change.
     void projectDataChanged();
     void camerasSearched(); // "Find cameras" finished; cameraSearchText() says what it found
+    void leaveStationRequested(); // Esc in station mode with inspection stopped
 
 private:
     void onResult(const InspectResult& r);
@@ -137,6 +142,7 @@ private:
     QTabWidget* m_tabs;
     ResultsView* m_results;
     QPushButton* m_lineButton;
+    bool m_stationLocked = false;
     QLabel* m_lineStatus;
     std::unique_ptr<line::LineOutputs> m_line;
 };

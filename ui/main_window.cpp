@@ -6,6 +6,7 @@
 #include "core/learn/model_classifier.h"
 #include "core/learn/train_run.h"
 #include "core/learn/versions.h"
+#include "core/project/engineer_pin.h"
 #include "core/project/project_roi.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_panel.h"
@@ -15,11 +16,15 @@
 #include "ui/dataset_page.h"
 #include "ui/inspect_page.h"
 #include "ui/model_overlay.h"
+#include "ui/pin_dialog.h"
 #include "ui/train_page.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDateTime>
+#include <QTabBar>
+#include <QTimer>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -113,7 +118,22 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_compare->tuneOffer(), &BaselineTuneOffer::tuned, this,
             [this] { statusBar()->showMessage(m_compare->tuneOffer()->statusText(), 20000); });
     connect(m_pages, &QTabWidget::currentChanged, this, [this](int index) {
+        // Station mode keeps the Inspect page (a page mnemonic must not leave it).
+        if (m_station && m_pages->widget(index) != m_inspect) {
+            m_pages->setCurrentWidget(m_inspect);
+            return;
+        }
         if (m_pages->widget(index) == m_inspect) updateInspectMethods();
+    });
+    connect(m_inspect, &InspectPage::leaveStationRequested, this, &MainWindow::leaveStationMode);
+    m_relock = new QTimer(this);
+    m_relock->setSingleShot(true);
+    connect(m_relock, &QTimer::timeout, this, [this] {
+        m_engineerUntil = 0;
+        if (m_station) {
+            setStationLocked(true);
+            statusBar()->showMessage(tr("Station locked again."), 8000);
+        }
     });
     setCentralWidget(m_pages);
 
@@ -354,6 +374,27 @@ void MainWindow::buildMenus()
         a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + k)));
     }
 
+    QMenu* station = menuBar()->addMenu(tr("&Station"));
+    m_enterStation = station->addAction(tr("&Station Mode (Operator)"), this,
+                                        [this] { enterStationMode(); });
+    m_enterStation->setObjectName(QStringLiteral("enterStation"));
+    m_enterStation->setToolTip(tr("Full screen on the Inspect page; leaving it, and changing the "
+                                  "model, threshold, labels, split or images, needs the "
+                                  "engineer PIN"));
+    m_engineerUnlock = station->addAction(tr("&Engineer Unlock (%1 min)...")
+                                              .arg(kEngineerUnlockMinutes),
+                                          this, [this] {
+                                              requireEngineer(tr("Unlock the station's settings "
+                                                                 "for %1 minutes")
+                                                                  .arg(kEngineerUnlockMinutes));
+                                          });
+    m_leaveStation = station->addAction(tr("&Leave Station Mode... (Esc when stopped)"), this,
+                                        &MainWindow::leaveStationMode);
+    m_leaveStation->setObjectName(QStringLiteral("leaveStation"));
+    m_engineerUnlock->setVisible(false);
+    m_leaveStation->setVisible(false);
+    m_engineerMenus = {file, edit, view};
+
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* pageHelp = help->addAction(tr("Help on This Page"), this, &MainWindow::showPageHelp);
     pageHelp->setShortcut(QKeySequence::HelpContents);
@@ -517,8 +558,104 @@ void MainWindow::rebuildRecentMenu()
     m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
+bool MainWindow::enterStationMode(bool fullScreen)
+{
+    if (m_station) return true;
+    if (!m_store) {
+        QMessageBox::information(this, tr("Station mode"),
+                                 tr("Open a project first: station mode inspects with the "
+                                    "project's active model and keeps its results."));
+        return false;
+    }
+    if (!kizu::project::hasEngineerPin(*m_store) &&
+        !PinDialog::ask(m_store.get(), tr("Enter station mode"), this))
+        return false;
+    m_station = true;
+    m_engineerUntil = 0;
+    m_pages->setCurrentWidget(m_inspect);
+    setStationLocked(true);
+    m_wasMaximized = isMaximized();
+    if (fullScreen) showFullScreen();
+    try {
+        m_store->appendAudit("station", "project", "engineer", "operator");
+    } catch (const kizu::Error& e) { // the station still locks; the log could not say so
+        statusBar()->showMessage(QString::fromStdString(e.what()), 15000);
+    }
+    statusBar()->showMessage(tr("Station mode: Esc (with inspection stopped) or Station > Leave "
+                                "asks the engineer PIN."),
+                             15000);
+    return true;
+}
+
+bool MainWindow::leaveStationMode()
+{
+    if (!m_station) return true;
+    if (!PinDialog::ask(m_store.get(), tr("Leave station mode"), this)) return false;
+    m_station = false;
+    m_engineerUntil = 0;
+    m_relock->stop();
+    setStationLocked(false);
+    if (isFullScreen()) m_wasMaximized ? showMaximized() : showNormal();
+    try {
+        if (m_store) m_store->appendAudit("station", "project", "operator", "engineer");
+    } catch (const kizu::Error& e) {
+        statusBar()->showMessage(QString::fromStdString(e.what()), 15000);
+    }
+    return true;
+}
+
+bool MainWindow::engineerUnlocked() const
+{
+    return !m_station || QDateTime::currentMSecsSinceEpoch() < m_engineerUntil;
+}
+
+bool MainWindow::requireEngineer(const QString& why)
+{
+    if (engineerUnlocked()) return true;
+    if (!PinDialog::ask(m_store.get(), why, this)) return false;
+    m_engineerUntil = QDateTime::currentMSecsSinceEpoch() + kEngineerUnlockMinutes * 60'000LL;
+    m_relock->start(kEngineerUnlockMinutes * 60'000);
+    setStationLocked(false);
+    statusBar()->showMessage(tr("Engineer unlock: the station locks again in %1 minutes.")
+                                 .arg(kEngineerUnlockMinutes),
+                             15000);
+    return true;
+}
+
+// Locked: only the Inspect page, no menus that change the project, the Inspect page's method
+// and settings locked. Unlocked in station mode (engineer PIN): the Inspect page's controls
+// work again, the other pages stay hidden until station mode is left.
+void MainWindow::setStationLocked(bool locked)
+{
+    m_pages->tabBar()->setVisible(!m_station);
+    for (QMenu* menu : m_engineerMenus) {
+        menu->menuAction()->setVisible(!m_station);
+        // Their shortcuts too: disabled in station mode, as they were when it is left.
+        for (QAction* a : menu->actions()) {
+            if (a->isSeparator() || a->menu()) continue;
+            if (m_station && !m_menuStates.contains(a)) {
+                m_menuStates.insert(a, a->isEnabled());
+                a->setEnabled(false);
+            } else if (!m_station && m_menuStates.contains(a)) {
+                a->setEnabled(m_menuStates.take(a));
+            }
+        }
+    }
+    if (!m_station) updateProjectActions();
+    m_enterStation->setVisible(!m_station);
+    m_leaveStation->setVisible(m_station);
+    m_engineerUnlock->setVisible(m_station);
+    m_engineerUnlock->setEnabled(locked);
+    m_inspect->setStationLocked(m_station && locked);
+}
+
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    // The operator cannot close the station: closing is leaving station mode.
+    if (m_station && !leaveStationMode()) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());

@@ -4,6 +4,7 @@
 
 #include "ui/guided_tour.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <memory>
 
@@ -54,6 +55,24 @@ public:
     void startTour();
     GuidedTour* tour() const { return m_tour; }
 
+    // Station mode (docs/station.md): full screen on the Inspect page for an operator, the
+    // other pages and every menu that changes the project hidden. Entering needs an open
+    // project; a project without an engineer PIN asks for a new one first (false when that is
+    // cancelled). fullScreen false keeps the window's size (tests, screenshots).
+    bool enterStationMode(bool fullScreen = true);
+    // Asks the engineer PIN; leaves station mode when it is right. True when left.
+    bool leaveStationMode();
+    bool isStationMode() const { return m_station; }
+    // Whether an action that changes the model, threshold, labels, split or images may run:
+    // always outside station mode; in station mode after the engineer PIN, which then holds
+    // for kEngineerUnlockMinutes (asked here when needed).
+    bool requireEngineer(const QString& why);
+    bool engineerUnlocked() const;
+    static constexpr int kEngineerUnlockMinutes = 5;
+    class QAction* stationAction() const { return m_enterStation; }
+    class QAction* leaveStationAction() const { return m_leaveStation; }
+    class QAction* engineerUnlockAction() const { return m_engineerUnlock; }
+
 Q_SIGNALS:
     // A project was opened (or closed: nullptr). Pages keep the pointer until the next signal.
     void projectChanged(kizu::project::ProjectStore* store);
@@ -97,6 +116,17 @@ private:
     QLabel* m_counts = nullptr;
     GuidedTour* m_tour = nullptr;
     class QMenu* m_recentMenu = nullptr;
+    // Station mode.
+    void setStationLocked(bool locked);
+    bool m_station = false;
+    bool m_wasMaximized = false;
+    qint64 m_engineerUntil = 0; // ms since epoch: engineer unlock in station mode
+    class QTimer* m_relock = nullptr;
+    QList<class QMenu*> m_engineerMenus; // hidden in station mode
+    QHash<class QAction*, bool> m_menuStates; // their actions' states before station mode
+    class QAction* m_enterStation = nullptr;
+    class QAction* m_leaveStation = nullptr;
+    class QAction* m_engineerUnlock = nullptr;
 };
 
 } // namespace kizu::ui

@@ -2,12 +2,15 @@
 #include "app/cli/commands.h"
 #include "app/cli/counted.h"
 #include "core/common/error.h"
+#include "core/project/engineer_pin.h"
 #include "core/project/manifest.h"
 #include "core/project/project_roi.h"
 #include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
 #include <cstdlib>
+#include <termios.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
@@ -166,6 +169,57 @@ int roiCmd(Args& args)
     return 0;
 }
 
+// One line of stdin; on a terminal with the echo off, after a prompt on stderr.
+std::string readSecretLine(const char* prompt)
+{
+    const bool tty = isatty(STDIN_FILENO);
+    termios old{};
+    if (tty) {
+        std::cerr << prompt << std::flush;
+        tcgetattr(STDIN_FILENO, &old);
+        termios quiet = old;
+        quiet.c_lflag &= ~tcflag_t(ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        std::cerr << "\n";
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+// project pin: sets, resets or clears the engineer PIN. Whoever can write the project folder
+// may do this: file-system access is the trust boundary (docs/station.md).
+int pinCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    const bool clear = args.flag("--clear");
+    const bool status = args.flag("--status");
+    const std::string user = args.value("--user", "");
+    args.finish();
+    auto store = ProjectStore::open(dir);
+    if (status) {
+        std::cout << "engineer PIN: " << (hasEngineerPin(store) ? "set" : "not set") << "\n";
+        return 0;
+    }
+    if (clear) {
+        clearEngineerPin(store, user);
+        std::cout << "engineer PIN cleared: the station asks for a new one when it is next "
+                     "needed\n";
+        return 0;
+    }
+    const std::string pin = readSecretLine("New engineer PIN: ");
+    if (isatty(STDIN_FILENO) && readSecretLine("Repeat the PIN: ") != pin)
+        throw InvalidArgument("The two PINs differ; nothing was changed. Run the command again.");
+    const bool had = hasEngineerPin(store);
+    setEngineerPin(store, pin, user);
+    std::cout << "engineer PIN " << (had ? "reset" : "set") << "\n";
+    return 0;
+}
+
 int projectCmd(Args& args)
 {
     const std::string sub = args.takeFirst();
@@ -198,6 +252,7 @@ int projectCmd(Args& args)
     }
     if (sub == "roi") return roiCmd(args);
     if (sub == "scale") return scaleCmd(args);
+    if (sub == "pin") return pinCmd(args);
     if (sub == "info") {
         std::string dir = projectDir(args);
         bool asJson = args.flag("--json");
@@ -304,6 +359,7 @@ int splitCmd(Args& args)
     std::optional<std::string> lock = args.value("--lock");
     std::optional<std::string> csv = args.value("--from-csv");
     bool withLabels = args.flag("--with-labels");
+    const std::string user = args.value("--user", "");
     args.finish();
     auto store = ProjectStore::open(dir);
     if (csv) {
@@ -314,7 +370,7 @@ int splitCmd(Args& args)
         return 0;
     }
     if (lock) {
-        store.setTestSplitLocked(*lock == "on" || *lock == "1" || *lock == "true");
+        store.setTestSplitLocked(*lock == "on" || *lock == "1" || *lock == "true", user);
         std::cout << "test split " << (store.testSplitLocked() ? "locked" : "unlocked") << "\n";
         return 0;
     }
@@ -332,7 +388,7 @@ int splitCmd(Args& args)
                      "without a split are assigned.\n";
         return 1;
     }
-    auto rep = store.assignSplit(frac, seed);
+    auto rep = store.assignSplit(frac, seed, user);
     std::cout << "test fraction " << frac << (fracText ? "" : " (default; --test-fraction F)")
               << ", seed " << seed << (store.testSplitLocked() ? ", test split locked" : "")
               << "\n";
@@ -481,7 +537,8 @@ const Registrar r1{{"project", "create a project or show its state",
                     "       kizu-cli [--project DIR] project info [--json]\n"
                     "       kizu-cli [--project DIR] project roi [--rect X,Y,W,H | --polygon "
                     "X1,Y1,X2,Y2,X3,Y3,... | --clear] [--fraction] [--json]\n"
-                    "       kizu-cli [--project DIR] project scale [--px-per-mm X | --clear]\n\n"
+                    "       kizu-cli [--project DIR] project scale [--px-per-mm X | --clear]\n"
+                    "       kizu-cli [--project DIR] project pin [--clear | --status]\n\n"
                     "init creates a project folder (a SQLite database and an images/ folder).\n"
                     "demo makes a project from the BSData photos ($KIZU_BSDATA or\n"
                     "../shared/data/bsdata), labeled and split as their manifest says, or,\n"
@@ -497,11 +554,17 @@ const Registrar r1{{"project", "create a project or show its state",
                     "scale sets the photos' scale, pixels per millimetre of the surface, at which\n"
                     "CG defects are transplanted onto the project's OK photos (training with\n"
                     "--transplant, kizu-cli cg transplant --project, CG Studio); unset, each\n"
-                    "photo's scale is estimated.\n\n"
+                    "photo's scale is estimated.\n"
+                    "pin sets or resets the engineer PIN that station mode asks for (kizu\n"
+                    "--station; docs/station.md): read from stdin, twice on a terminal, at least\n"
+                    "4 characters, kept as a salted PBKDF2 hash. Anyone who can write the project\n"
+                    "folder can reset it: the PIN guards the station's keyboard, file access is\n"
+                    "the trust boundary. --clear removes it (the station asks for a new one).\n\n"
                     "Examples:\n  kizu-cli project init ~/kizu/spindles\n"
                     "  kizu-cli project scale --px-per-mm 80\n"
                     "  kizu-cli project roi --rect 40,20,560,440\n"
-                    "  kizu-cli project roi --polygon 0.1,0.1,0.9,0.1,0.5,0.9 --fraction\n",
+                    "  kizu-cli project roi --polygon 0.1,0.1,0.9,0.1,0.5,0.9 --fraction\n"
+                    "  kizu-cli -p line3 project pin\n",
                     projectCmd}};
 const Registrar r2{{"import", "import image files and folders (recursive)",
                     "Usage: kizu-cli [--project DIR] import [OPTIONS] FILE|FOLDER...\n\n"
@@ -547,7 +610,9 @@ const Registrar r4{{"split", "assign train/test by group",
                     "and test needs --force. With the test split locked, test images stay in\n"
                     "test and only images without a split are assigned. --from-csv takes\n"
                     "the split (and with --with-labels the label) from a CSV with path and split\n"
-                    "columns, matched by file name (BSData's manifest.csv).\n\n"
+                    "columns, matched by file name (BSData's manifest.csv). Every image that\n"
+                    "changes split, and the lock, go into the audit log (--user NAME, default\n"
+                    "$USER).\n\n"
                     "Example:\n  kizu-cli split --test-fraction 0.25 --by-group --seed 7\n",
                     splitCmd}};
 const Registrar r5{{"list", "list images with label, split and group",

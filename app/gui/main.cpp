@@ -29,6 +29,11 @@ int main(int argc, char** argv)
                                QStringLiteral("Inspect page: overlay where the method sees NG"));
     QCommandLineOption both(QStringLiteral("with-baseline"),
                             QStringLiteral("Inspect page: show the baseline's verdict too"));
+    QCommandLineOption station(QStringLiteral("station"),
+                               QStringLiteral("Operator mode: full screen on the Inspect page; "
+                                              "leaving it needs the engineer PIN "
+                                              "(docs/station.md)"));
+    parser.addOption(station);
     parser.addOption(heatmap);
     parser.addOption(both);
     parser.addOption(page);
@@ -46,6 +51,12 @@ int main(int argc, char** argv)
     if (parser.isSet(page) && !window.showPage(parser.value(page)))
         qWarning("kizu: unknown page '%s'", qPrintable(parser.value(page)));
     window.show();
+    if (parser.isSet(station)) {
+        if (!opened)
+            qWarning("kizu: --station needs a project (kizu --station DIR); none is open");
+        else if (!window.enterStationMode())
+            qWarning("kizu: station mode was not entered (no engineer PIN was set)");
+    }
     if (parser.isSet(inspect)) {
         window.showPage(QStringLiteral("inspect"));
         window.inspectPage()->setSourceUri(parser.value(inspect));

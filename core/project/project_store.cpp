@@ -367,9 +367,23 @@ struct ProjectStore::Impl {
                              "label = excluded.label, labeled_by = excluded.labeled_by, "
                              "labeled_at = excluded.labeled_at");
         up.bind(1, id).bind(2, int(label)).bind(3, user).bind(4, t).run();
-        auto au = db.prepare("INSERT INTO audit_log (image_id, old_label, new_label, user, at) "
-                             "VALUES (?,?,?,?,?)");
-        au.bind(1, id).bind(2, int(oldLabel)).bind(3, int(label)).bind(4, user).bind(5, t).run();
+        writeAudit("label", "image " + std::to_string(id), labelName(oldLabel), labelName(label),
+                   user, id, t);
+    }
+
+    // Appends an audit row inside the caller's transaction.
+    void writeAudit(const std::string& action, const std::string& subject,
+                    const std::string& oldValue, const std::string& newValue,
+                    const std::string& user, std::optional<std::int64_t> imageId = {},
+                    std::int64_t at = 0)
+    {
+        auto au = db.prepare("INSERT INTO audit (at, user, action, subject, image_id, old_value, "
+                             "new_value) VALUES (?,?,?,?,?,?,?)");
+        au.bind(1, at ? at : unixMs()).bind(2, user.empty() ? defaultUser() : user);
+        au.bind(3, action).bind(4, subject);
+        if (imageId) au.bind(5, *imageId);
+        else au.bindNull(5);
+        au.bind(6, oldValue).bind(7, newValue).run();
     }
 
     // Removes the temporaries (".NAME.tmpPID_TID_N", see tempSibling) that a killed writer
@@ -439,6 +453,8 @@ static void migrate(Database& db, int& version)
             db.exec(schema::kMigrate3to4);
         else if (version == 4)
             db.exec(schema::kMigrate4to5);
+        else if (version == 5)
+            db.exec(schema::kMigrate5to6);
         tx.commit();
         version = userVersion(db);
     }
@@ -911,16 +927,106 @@ int ProjectStore::labelFromFolders(const std::string& user)
 
 std::vector<AuditEntry> ProjectStore::auditLog(std::optional<std::int64_t> imageId) const
 {
-    std::string sql = "SELECT id, image_id, old_label, new_label, user, at FROM audit_log ";
-    if (imageId) sql += "WHERE image_id = ? ";
-    sql += "ORDER BY id";
-    auto s = m->db.prepare(sql);
-    if (imageId) s.bind(1, *imageId);
+    AuditFilter f;
+    f.action = "label";
+    f.imageId = imageId;
     std::vector<AuditEntry> out;
-    while (s.step())
-        out.push_back({s.int64(0), s.int64(1), Label(s.int64(2)), Label(s.int64(3)), s.text(4),
-                       s.int64(5)});
+    for (const auto& r : audit(f))
+        out.push_back({r.id, r.imageId.value_or(0), labelFromString(r.oldValue),
+                       labelFromString(r.newValue), r.user, r.at});
     return out;
+}
+
+std::vector<AuditRecord> ProjectStore::audit(const AuditFilter& filter) const
+{
+    std::string sql = "SELECT id, at, user, action, subject, image_id, old_value, new_value "
+                      "FROM audit WHERE 1";
+    if (filter.since) sql += " AND at >= ?1";
+    if (!filter.user.empty()) sql += " AND user = ?2";
+    if (!filter.action.empty()) sql += " AND action = ?3";
+    if (filter.imageId) sql += " AND image_id = ?4";
+    sql += " ORDER BY id";
+    if (filter.limit >= 0) sql += " LIMIT ?5";
+    auto s = m->db.prepare(sql);
+    if (filter.since) s.bind(1, *filter.since);
+    if (!filter.user.empty()) s.bind(2, filter.user);
+    if (!filter.action.empty()) s.bind(3, filter.action);
+    if (filter.imageId) s.bind(4, *filter.imageId);
+    if (filter.limit >= 0) s.bind(5, filter.limit);
+    std::vector<AuditRecord> out;
+    while (s.step()) {
+        AuditRecord r;
+        r.id = s.int64(0);
+        r.at = s.int64(1);
+        r.user = s.text(2);
+        r.action = s.text(3);
+        r.subject = s.text(4);
+        if (!s.isNull(5)) r.imageId = s.int64(5);
+        r.oldValue = s.text(6);
+        r.newValue = s.text(7);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void ProjectStore::appendAudit(const std::string& action, const std::string& subject,
+                               const std::string& oldValue, const std::string& newValue,
+                               const std::string& user, std::optional<std::int64_t> imageId)
+{
+    Transaction tx(m->db);
+    m->writeAudit(action, subject, oldValue, newValue, user, imageId);
+    tx.commit();
+}
+
+DeleteReport ProjectStore::deleteImages(const std::vector<std::int64_t>& ids, bool force,
+                                        const std::string& user)
+{
+    DeleteReport rep;
+    const auto records = imagesByIds(ids);
+    std::set<std::int64_t> found;
+    for (const auto& r : records) found.insert(r.id);
+    for (auto id : ids)
+        if (!found.count(id))
+            throw InvalidArgument("No image with id " + std::to_string(id) +
+                                  " in the project; nothing was deleted.");
+    if (!force && testSplitLocked()) {
+        std::int64_t inTest = 0;
+        for (const auto& r : records) inTest += r.split == Split::Test;
+        if (inTest)
+            throw InvalidArgument(
+                std::to_string(inTest) + (inTest == 1 ? " image is" : " images are") +
+                " in the locked test split, which measures every model: nothing was deleted. "
+                "Unlock the test split first, or force the deletion (kizu-cli delete --force).");
+    }
+    {
+        Transaction tx(m->db);
+        auto unlink = m->db.prepare("UPDATE inspection_results SET image_id = NULL WHERE image_id = ?");
+        auto del = m->db.prepare("DELETE FROM images WHERE id = ?");
+        for (const auto& r : records) {
+            if (!found.erase(r.id)) continue; // an id given twice
+            m->writeAudit("delete", "image " + std::to_string(r.id),
+                          r.fileName() + " (sha256 " + r.hash.substr(0, 12) + ", " +
+                              labelName(r.label) + ", " + splitName(r.split) + ")",
+                          "", user, r.id);
+            unlink.reset();
+            unlink.bind(1, r.id).run();
+            del.reset();
+            del.bind(1, r.id).run();
+            ++rep.deleted;
+        }
+        tx.commit();
+    }
+    // After the commit: a crash here leaves a file no row names (harmless), never a row
+    // without its file.
+    auto uses = m->db.prepare("SELECT COUNT(*) FROM images WHERE hash = ? AND ext = ?");
+    for (const auto& r : records) {
+        uses.reset();
+        uses.bind(1, r.hash).bind(2, r.ext);
+        if (uses.step() && uses.int64(0) > 0) continue;
+        std::error_code ec;
+        if (fs::remove(imagePath(r), ec)) ++rep.filesRemoved;
+    }
+    return rep;
 }
 
 namespace {
@@ -1029,21 +1135,30 @@ SplitReport ProjectStore::previewSplit(double testFraction, std::uint64_t seed) 
     return rep;
 }
 
-SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed)
+SplitReport ProjectStore::assignSplit(double testFraction, std::uint64_t seed,
+                                      const std::string& user)
 {
     SplitReport rep;
-    const auto plan = planSplit(images(), testSplitLocked(), testFraction, seed, rep);
+    const auto all = images();
+    std::map<std::int64_t, Split> before;
+    for (const auto& img : all) before[img.id] = img.split;
+    const auto plan = planSplit(all, testSplitLocked(), testFraction, seed, rep);
     Transaction tx(m->db);
     auto up = m->db.prepare("UPDATE images SET split = ? WHERE id = ?");
+    const std::int64_t t = unixMs();
     for (const auto& [id, sp] : plan) {
         up.reset();
         up.bind(1, int(sp)).bind(2, id).run();
+        if (const Split old = before[id]; old != sp)
+            m->writeAudit("split", "image " + std::to_string(id), splitName(old), splitName(sp),
+                          user, id, t);
     }
     tx.commit();
     return rep;
 }
 
-void ProjectStore::setSplit(const std::vector<std::int64_t>& imageIds, Split split)
+void ProjectStore::setSplit(const std::vector<std::int64_t>& imageIds, Split split,
+                            const std::string& user)
 {
     Transaction tx(m->db);
     if (split == Split::Test) {
@@ -1076,15 +1191,28 @@ void ProjectStore::setSplit(const std::vector<std::int64_t>& imageIds, Split spl
                                       "images out of it.");
         }
     }
+    auto cur = m->db.prepare("SELECT split FROM images WHERE id = ?");
     auto up = m->db.prepare("UPDATE images SET split = ? WHERE id = ?");
+    const std::int64_t t = unixMs();
     for (auto id : imageIds) {
+        cur.reset();
+        cur.bind(1, id);
+        if (!cur.step()) continue;
+        const Split old = Split(cur.int64(0));
+        cur.reset();
+        if (old == split) continue;
         up.reset();
         up.bind(1, int(split)).bind(2, id).run();
+        m->writeAudit("split", "image " + std::to_string(id), splitName(old), splitName(split),
+                      user, id, t);
     }
     tx.commit();
 }
 
-void ProjectStore::setTestSplitLocked(bool locked) { setMeta("test_split_locked", locked ? "1" : "0"); }
+void ProjectStore::setTestSplitLocked(bool locked, const std::string& user)
+{
+    setMeta("test_split_locked", locked ? "1" : "0", user);
+}
 
 bool ProjectStore::testSplitLocked() const { return meta("test_split_locked").value_or("0") == "1"; }
 
@@ -1301,9 +1429,14 @@ void ProjectStore::setModelMetrics(std::int64_t id, const std::string& metricsJs
     tx.commit();
 }
 
-void ProjectStore::deleteModel(std::int64_t id)
+void ProjectStore::deleteModel(std::int64_t id, const std::string& user)
 {
+    const auto rec = model(id);
     Transaction tx(m->db);
+    if (rec)
+        m->writeAudit("model-delete", "model " + std::to_string(id),
+                      rec->name + " (" + rec->file + ", sha256 " + rec->sha256.substr(0, 12) + ")",
+                      "", user);
     auto clear = m->db.prepare("UPDATE inspection_results SET model_id = NULL WHERE model_id = ?");
     clear.bind(1, id).run();
     auto s = m->db.prepare("DELETE FROM models WHERE id = ?");
@@ -1337,9 +1470,33 @@ std::int64_t ProjectStore::cgBatchCount() const
     return s.step() ? s.int64(0) : 0;
 }
 
-void ProjectStore::setMeta(const std::string& key, const std::string& value)
+void ProjectStore::setMeta(const std::string& key, const std::string& value,
+                           const std::string& user)
 {
+    static const std::map<std::string, std::string> audited = {
+        {"active_model", "model-activate"},
+        {"baseline_params", "baseline"},
+        {"test_split_locked", "split-lock"},
+        {"engineer_pin", "pin"}};
     Transaction tx(m->db);
+    if (const auto a = audited.find(key); a != audited.end()) {
+        auto cur = m->db.prepare("SELECT value FROM meta WHERE key = ?");
+        cur.bind(1, key);
+        std::string old = cur.step() ? cur.text(0) : std::string();
+        cur.reset();
+        if (old != value) {
+            std::string nw = value;
+            if (key == "engineer_pin") { // never the hash
+                old = old.empty() ? "unset" : "set";
+                nw = nw.empty() ? "unset" : "set";
+            } else if (key == "test_split_locked") {
+                old = old == "1" ? "locked" : "unlocked";
+                nw = nw == "1" ? "locked" : "unlocked";
+            }
+            if (old != nw || key == "engineer_pin")
+                m->writeAudit(a->second, "project", old, nw, user);
+        }
+    }
     auto s = m->db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) "
                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     s.bind(1, key).bind(2, value).run();

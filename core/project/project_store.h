@@ -51,6 +51,35 @@ struct AuditEntry {
     std::int64_t at = 0; // unix ms
 };
 
+// One row of the project's audit log (schema 6, docs/station.md): who changed what, when, from
+// which value to which. Actions: "label", "split", "split-lock", "delete" (an image),
+// "model-activate", "model-delete", "baseline" (the baseline's parameters, its NG threshold
+// among them), "pin" (the engineer PIN set or cleared; never its value). Append-only: the
+// database refuses updates and deletions of these rows.
+struct AuditRecord {
+    std::int64_t id = 0;
+    std::int64_t at = 0; // unix ms
+    std::string user;
+    std::string action;
+    std::string subject; // "image 12", "model 3", "project"
+    std::optional<std::int64_t> imageId;
+    std::string oldValue;
+    std::string newValue;
+};
+
+struct AuditFilter {
+    std::optional<std::int64_t> since; // unix ms, inclusive
+    std::string user;                  // exact, when set
+    std::string action;                // exact, when set
+    std::optional<std::int64_t> imageId;
+    std::int64_t limit = -1; // -1: all (oldest first)
+};
+
+struct DeleteReport {
+    int deleted = 0;      // image rows removed
+    int filesRemoved = 0; // image files removed (no other row refers to them)
+};
+
 // Groups that import made from perceptual hashes (near-duplicates without a group pattern)
 // are named with this prefix and the earlier image's sha256: "dup-3f2a9c01d4".
 inline constexpr const char* kNearDuplicateGroupPrefix = "dup-";
@@ -191,7 +220,7 @@ int removeStaleTemporaries(const std::filesystem::path& dir);
 
 class ProjectStore {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
     static constexpr const char* kDatabaseName = "project.kizu";
 
     // Creates a new project in dir (made if missing). Refuses a folder that already holds one.
@@ -253,21 +282,38 @@ public:
     // Labels every image by the name of a folder on its original path: "ok" or "ng"
     // (case-insensitive; the nearest such folder wins). Returns the number of changes.
     int labelFromFolders(const std::string& user = {});
+    // The label changes of the audit log (action "label"), oldest first.
     std::vector<AuditEntry> auditLog(std::optional<std::int64_t> imageId = std::nullopt) const;
+    // The whole audit log, or the rows the filter selects, oldest first.
+    std::vector<AuditRecord> audit(const AuditFilter& filter = {}) const;
+    // Appends a row in its own transaction (user empty: defaultUser()).
+    void appendAudit(const std::string& action, const std::string& subject,
+                     const std::string& oldValue, const std::string& newValue,
+                     const std::string& user = {}, std::optional<std::int64_t> imageId = {});
+
+    // Deletes images: each leaves an audit row ("delete", with its file, label and split), its
+    // label and its inspection results' link (image_id cleared), in one transaction; then the
+    // file under images/ is removed when no other row refers to it. Throws InvalidArgument,
+    // deleting nothing, for an id not in the project or, unless force, when the test split is
+    // locked and one of the images is in it.
+    DeleteReport deleteImages(const std::vector<std::int64_t>& ids, bool force = false,
+                              const std::string& user = {});
 
     // Assigns train/test by group with a seed: whole groups go to test until the fraction (of
     // the real images) is reached, the rest to train. Synthetic images (isSyntheticSource), and
     // every group that holds one, always go to train; one already in test is moved out. With
     // the test split locked, test images stay where they are and only images without a split
     // are assigned.
-    SplitReport assignSplit(double testFraction, std::uint64_t seed);
+    // Each image that changes split leaves an audit row ("split").
+    SplitReport assignSplit(double testFraction, std::uint64_t seed, const std::string& user = {});
     // What assignSplit would do with the same arguments, without writing: how many images would
     // change split (to warn before reassigning an existing split).
     SplitReport previewSplit(double testFraction, std::uint64_t seed) const;
     // Throws InvalidArgument, changing nothing, when split is Test and one of the images is
     // synthetic, or when the test split is locked and a test image would leave it.
-    void setSplit(const std::vector<std::int64_t>& imageIds, Split split);
-    void setTestSplitLocked(bool locked);
+    void setSplit(const std::vector<std::int64_t>& imageIds, Split split,
+                  const std::string& user = {});
+    void setTestSplitLocked(bool locked, const std::string& user = {});
     bool testSplitLocked() const;
 
     // Copies the images of a split (or all when split is None) into out/ok and out/ng.
@@ -293,7 +339,8 @@ public:
     void setModelMetrics(std::int64_t id, const std::string& metricsJson);
     // Removes the record (inspection results keep the model's sha256; their model_id is
     // cleared). The file is not touched. Throws InvalidArgument when no model has that id.
-    void deleteModel(std::int64_t id);
+    // Leaves an audit row ("model-delete").
+    void deleteModel(std::int64_t id, const std::string& user = {});
     // An absolute path for a record's file.
     std::filesystem::path modelPath(const ModelRecord& record) const;
 
@@ -303,8 +350,10 @@ public:
                                const std::filesystem::path& folder);
     std::int64_t cgBatchCount() const;
 
-    // Small key/value settings kept in the project (e.g. the active model).
-    void setMeta(const std::string& key, const std::string& value);
+    // Small key/value settings kept in the project (e.g. the active model). A change of an
+    // audited key (active_model, baseline_params, test_split_locked, engineer_pin) leaves an
+    // audit row in the same transaction (the PIN's hash is never written to the log).
+    void setMeta(const std::string& key, const std::string& value, const std::string& user = {});
     std::optional<std::string> meta(const std::string& key) const;
 
     // "ok" when SQLite's integrity check passes, else its report.

@@ -2,6 +2,7 @@
 // import, bad input on the command line, and the BSData photos imported and labeled.
 // kizu-test-timeout: 600
 #include "common/test_support.h"
+#include "core/project/engineer_pin.h"
 #include "core/project/manifest.h"
 #include "core/project/project_store.h"
 
@@ -247,6 +248,64 @@ private Q_SLOTS:
         const int exported = QDir(tmp("exp/ok")).entryList(QDir::Files).size() +
                              QDir(tmp("exp/ng")).entryList(QDir::Files).size();
         QCOMPARE(exported, test);
+    }
+
+    void deleteAuditAndPin()
+    {
+        const QString src = tmp("delsrc"), p = tmp("delproj");
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(writeTexture(src + QString("/d%1.png").arg(i), 300 + i));
+        QCOMPARE(runCli({"project", "init", p}).exitCode, 0);
+        QCOMPARE(runCli({"-p", p, "import", "--quiet", src}).exitCode, 0);
+        QCOMPARE(runCli({"-p", p, "label", "d0.png", "ng", "--user", "amy"}).exitCode, 0);
+        // d1 in the test split, then locked: refused without --force, nothing deleted.
+        {
+            auto store = ProjectStore::open(p.toStdString());
+            store.setSplit({store.findImage("d1.png").id}, Split::Test, "amy");
+        }
+        QCOMPARE(runCli({"-p", p, "split", "--lock", "on", "--user", "bob"}).exitCode, 0);
+        auto r = runCli({"-p", p, "delete", "d0.png", "d1.png", "--user", "bob"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("locked test split"), qPrintable(r.err));
+        r = runCli({"-p", p, "delete", "d0.png", "--user", "bob"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("deleted 1 image (1 file"), qPrintable(r.out));
+        QCOMPARE(runCli({"-p", p, "delete", "d1.png", "--force"}).exitCode, 0);
+        // The log with filters.
+        r = runCli({"-p", p, "audit", "--json"});
+        QCOMPARE(r.exitCode, 0);
+        const auto all = QJsonDocument::fromJson(r.out).array();
+        QCOMPARE(all.size(), 5); // label, split, split-lock, 2 deletions
+        r = runCli({"-p", p, "audit", "--action", "delete", "--user", "bob", "--json"});
+        const auto del = QJsonDocument::fromJson(r.out).array();
+        QCOMPARE(del.size(), 1);
+        QVERIFY(del[0].toObject()["old"].toString().contains("d0.png"));
+        const int id0 = del[0].toObject()["image_id"].toInt();
+        r = runCli({"-p", p, "audit", "--image", QString::number(id0)});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.count('\n'), 2); // labeled, deleted: a deleted image by its id
+        QVERIFY(r.out.contains("unlabeled -> ng"));
+        r = runCli({"-p", p, "audit", "--since", "1d", "--user", "nobody"});
+        QVERIFY(r.out.contains("no audit rows match"));
+        QCOMPARE(runCli({"-p", p, "audit", "--since", "yesterday"}).exitCode, 1);
+        // project pin reads the PIN from stdin; the log says "pin", never the PIN.
+        QProcess proc;
+        proc.start(QStringLiteral(KIZU_CLI_PATH), {"-p", p, "project", "pin"});
+        proc.write("4711\n");
+        proc.closeWriteChannel();
+        QVERIFY(proc.waitForFinished(30000));
+        QCOMPARE(proc.exitCode(), 0);
+        QVERIFY(proc.readAllStandardOutput().contains("engineer PIN set"));
+        {
+            auto store = ProjectStore::open(p.toStdString());
+            QVERIFY(checkEngineerPin(store, "4711"));
+            QVERIFY(!checkEngineerPin(store, "4712"));
+        }
+        QVERIFY(runCli({"-p", p, "project", "pin", "--status"}).out.contains("set"));
+        QCOMPARE(runCli({"-p", p, "project", "pin", "--clear"}).exitCode, 0);
+        r = runCli({"-p", p, "audit", "--action", "pin"});
+        QCOMPARE(r.out.count('\n'), 2);
+        QVERIFY(!r.out.contains("4711") && !r.out.contains("pbkdf2"));
     }
 
     void demoProjectWithoutPhotosIsMadeOfCgRenders()

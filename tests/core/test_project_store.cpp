@@ -4,6 +4,7 @@
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
 #include "core/learn/train_run.h"
+#include "core/project/engineer_pin.h"
 #include "core/project/project_store.h"
 #include "core/project/internal/schema.h"
 #include "core/project/internal/sqlite_db.h"
@@ -224,8 +225,8 @@ private Q_SLOTS:
         QCOMPARE(s.image(id)->labeledBy, std::string("carol"));
         // The log is append-only, even for someone with SQL access.
         Database db((tmp("p4") / ProjectStore::kDatabaseName).string(), false);
-        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, db.exec("UPDATE audit_log SET user = 'mallory'"));
-        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, db.exec("DELETE FROM audit_log"));
+        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, db.exec("UPDATE audit SET user = 'mallory'"));
+        QVERIFY_THROWS_EXCEPTION(kizu::StoreError, db.exec("DELETE FROM audit"));
         QCOMPARE(int(s.auditLog(id).size()), 3);
         // A label for an unknown image is refused and changes nothing.
         QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.setLabels({id, 9999}, Label::Ok));
@@ -328,6 +329,163 @@ private Q_SLOTS:
         QCOMPARE(v.int64(0), std::int64_t(ProjectStore::kSchemaVersion));
     }
 
+    void migrationFromVersion5MovesLabelHistory()
+    {
+        // A version-5 project with two label changes in the old label-only audit log: they
+        // are in the general log after the migration, and a deleted image keeps its history.
+        const fs::path dir = tmp("p6v5");
+        fs::create_directories(dir / "images");
+        {
+            Database db((dir / ProjectStore::kDatabaseName).string(), true);
+            db.exec(schema::kVersion1);
+            db.exec(schema::kMigrate1to2);
+            db.exec(schema::kMigrate2to3);
+            db.exec(schema::kMigrate3to4);
+            db.exec(schema::kMigrate4to5);
+            db.exec("INSERT INTO images (hash, ext, original_path, source, width, height, "
+                    "captured_at, imported_at, grp) VALUES ('ef" + std::string(62, '0') +
+                    "', '.png', '/x/a.png', 'import', 4, 3, 1, 2, '')");
+            db.exec("INSERT INTO labels VALUES (1, 2, 'bob', 4)");
+            db.exec("INSERT INTO audit_log (image_id, old_label, new_label, user, at) VALUES "
+                    "(1, 0, 1, 'alice', 3), (1, 1, 2, 'bob', 4)");
+        }
+        auto s = ProjectStore::open(dir);
+        QCOMPARE(s.schemaVersion(), 6);
+        const auto rows = s.audit();
+        QCOMPARE(int(rows.size()), 2);
+        QCOMPARE(rows[1].action, std::string("label"));
+        QCOMPARE(rows[1].oldValue, std::string("ok"));
+        QCOMPARE(rows[1].newValue, std::string("ng"));
+        QCOMPARE(rows[1].user, std::string("bob"));
+        QCOMPARE(rows[1].imageId.value_or(0), std::int64_t(1));
+        QCOMPARE(s.auditLog(1).at(0).newLabel, Label::Ok);
+        QCOMPARE(s.deleteImages({1}, false, "carol").deleted, 1);
+        QCOMPARE(int(s.audit({std::nullopt, "", "", 1}).size()), 3);
+        QCOMPARE(s.integrityCheck(), std::string("ok"));
+    }
+
+    void auditRecordsEveryChange()
+    {
+        const fs::path src = tmp("srcAu");
+        for (int i = 0; i < 4; ++i) writeImage(src / ("a" + std::to_string(i) + ".png"), 40 + i);
+        auto s = ProjectStore::create(tmp("pAu"));
+        const auto ids = s.importPaths({src}).ids;
+        s.setSplit({ids[0], ids[1]}, Split::Test, "eve");
+        s.setSplit({ids[0]}, Split::Test, "eve"); // no change, no row
+        s.assignSplit(0.5, 3, "eve");
+        s.setTestSplitLocked(true, "eve");
+        s.setMeta("active_model", "/m/a.kizumodel", "eve");
+        s.setMeta("active_model", "/m/b.kizumodel", "eve");
+        s.setMeta("baseline_params", "{\"scoreThreshold\":1.2}", "eve");
+        s.setMeta("roi", "{}", "eve"); // not audited
+        ModelRecord m;
+        m.name = "first";
+        m.file = "models/a.kizumodel";
+        m.sha256 = std::string(64, 'a');
+        m.arch = "squeezenet1_1";
+        s.deleteModel(s.addModel(m), "eve");
+        std::map<std::string, int> n;
+        for (const auto& r : s.audit()) {
+            ++n[r.action];
+            QCOMPARE(r.user, std::string("eve"));
+        }
+        QCOMPARE(n["split"] >= 2, true);
+        QCOMPARE(n["split-lock"], 1);
+        QCOMPARE(n["model-activate"], 2);
+        QCOMPARE(n["baseline"], 1);
+        QCOMPARE(n["model-delete"], 1);
+        QCOMPARE(int(n.size()), 5);
+        AuditFilter f;
+        f.action = "model-activate";
+        const auto act = s.audit(f);
+        QCOMPARE(act.at(1).oldValue, std::string("/m/a.kizumodel"));
+        QCOMPARE(act.at(1).newValue, std::string("/m/b.kizumodel"));
+        f = {};
+        f.imageId = ids[0];
+        QCOMPARE(s.audit(f).at(0).newValue, std::string("test"));
+        f = {};
+        f.user = "mallory";
+        QVERIFY(s.audit(f).empty());
+        f = {};
+        f.since = s.audit().back().at + 1;
+        QVERIFY(s.audit(f).empty());
+    }
+
+    void deleteImagesSemantics()
+    {
+        const fs::path src = tmp("srcDel");
+        for (int i = 0; i < 3; ++i) writeImage(src / ("d" + std::to_string(i) + ".png"), 70 + i);
+        auto s = ProjectStore::create(tmp("pDel"));
+        const auto ids = s.importPaths({src}).ids;
+        s.setLabel(ids[0], Label::Ng, "amy");
+        InspectionRecord rec;
+        rec.source = "test";
+        rec.state = kizu::inspect::State::Ng;
+        rec.imageId = ids[0];
+        s.recordInspections({rec});
+        const fs::path file0 = s.imagePath(*s.image(ids[0]));
+        QVERIFY(fs::exists(file0));
+        auto rep = s.deleteImages({ids[0]}, false, "amy");
+        QCOMPARE(rep.deleted, 1);
+        QCOMPARE(rep.filesRemoved, 1);
+        QVERIFY(!fs::exists(file0));
+        QVERIFY(!s.image(ids[0]));
+        QCOMPARE(s.inspections(1).at(0).imageId.has_value(), false); // the result stays
+        AuditFilter f;
+        f.action = "delete";
+        const auto del = s.audit(f);
+        QCOMPARE(int(del.size()), 1);
+        QVERIFY2(del[0].oldValue.find("d0.png") != std::string::npos, del[0].oldValue.c_str());
+        QVERIFY(del[0].oldValue.find("ng") != std::string::npos);
+        // An unknown id: nothing deleted.
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.deleteImages({ids[1], 9999}));
+        QVERIFY(s.image(ids[1]));
+        // The locked test split: refused unless forced.
+        s.setSplit({ids[1]}, Split::Test);
+        s.setTestSplitLocked(true);
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, s.deleteImages({ids[1], ids[2]}));
+        QVERIFY(s.image(ids[2]));
+        QCOMPARE(s.deleteImages({ids[1], ids[2]}, true).deleted, 2);
+        QCOMPARE(s.countImages(), std::int64_t(0));
+        // Importing the same file again stores it anew.
+        QCOMPARE(s.importPaths({src / "d0.png"}).imported, 1);
+        QVERIFY(fs::exists(file0));
+        QCOMPARE(s.integrityCheck(), std::string("ok"));
+    }
+
+    void engineerPin()
+    {
+        // RFC 7914 section 11 / common PBKDF2-HMAC-SHA256 vectors.
+        QCOMPARE(pbkdf2Sha256Hex("password", "salt", 1),
+                 std::string("120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"));
+        QCOMPARE(pbkdf2Sha256Hex("passwd", "salt", 1, 64).substr(0, 32),
+                 std::string("55ac046e56e3089fec1691c22544b605"));
+        const std::string h = hashPin("4711", 1000);
+        QVERIFY(verifyPin("4711", h));
+        QVERIFY(!verifyPin("4712", h));
+        QVERIFY(!verifyPin("4711", "pbkdf2-sha256$x$00$00"));
+        QVERIFY(hashPin("4711", 1000) != h); // salted
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, hashPin("12"));
+        auto s = ProjectStore::create(tmp("pPin"));
+        QVERIFY(!hasEngineerPin(s));
+        QVERIFY(!checkEngineerPin(s, "4711"));
+        setEngineerPin(s, "4711", "eng");
+        QVERIFY(hasEngineerPin(s));
+        QVERIFY(checkEngineerPin(s, "4711"));
+        QVERIFY(!checkEngineerPin(s, "1147"));
+        QVERIFY(s.meta(kEngineerPinKey)->find("4711") == std::string::npos);
+        setEngineerPin(s, "9999", "eng");
+        QVERIFY(!checkEngineerPin(s, "4711"));
+        clearEngineerPin(s, "eng");
+        QVERIFY(!hasEngineerPin(s));
+        AuditFilter f;
+        f.action = "pin";
+        const auto rows = s.audit(f);
+        QCOMPARE(int(rows.size()), 3);
+        QCOMPARE(rows[1].oldValue, std::string("set"));
+        QCOMPARE(rows[2].newValue, std::string("unset"));
+    }
+
     void migrationFromVersion2KeepsImagesAndGroupsNewOnes()
     {
         // A version-2 project (before perceptual hashes): its images have no hash, open fine,
@@ -372,7 +530,7 @@ private Q_SLOTS:
                     "latency_ms, frame) VALUES (1000, 'folder:old', 1, 0.9, 'sha', 4.5, 7)");
         }
         auto s = ProjectStore::open(dir);
-        QCOMPARE(s.schemaVersion(), 5);
+        QCOMPARE(s.schemaVersion(), ProjectStore::kSchemaVersion);
         auto old = s.inspections(10);
         QCOMPARE(int(old.size()), 1);
         QCOMPARE(old[0].frame, std::optional<std::int64_t>(7));

@@ -112,4 +112,36 @@ CREATE INDEX inspection_results_part ON inspection_results(part_id);
 PRAGMA user_version = 5;
 )SQL";
 
+// Version 6: one audit log for every change that matters to an inspection station (label,
+// split, deletion, model activation and deletion, baseline, engineer PIN: docs/station.md),
+// with an action, a subject, the old and the new value. The label rows of audit_log move into
+// it; image_id has no foreign key, so that a deleted image keeps its history.
+inline constexpr const char* kMigrate5to6 = R"SQL(
+CREATE TABLE audit (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    user      TEXT    NOT NULL,
+    action    TEXT    NOT NULL,
+    subject   TEXT    NOT NULL DEFAULT '',
+    image_id  INTEGER,
+    old_value TEXT    NOT NULL DEFAULT '',
+    new_value TEXT    NOT NULL DEFAULT ''
+);
+INSERT INTO audit (id, at, user, action, subject, image_id, old_value, new_value)
+    SELECT id, at, user, 'label', 'image ' || image_id, image_id,
+           CASE old_label WHEN 1 THEN 'ok' WHEN 2 THEN 'ng' ELSE 'unlabeled' END,
+           CASE new_label WHEN 1 THEN 'ok' WHEN 2 THEN 'ng' ELSE 'unlabeled' END
+    FROM audit_log ORDER BY id;
+DROP TRIGGER audit_log_no_update;
+DROP TRIGGER audit_log_no_delete;
+DROP TABLE audit_log;
+CREATE INDEX audit_image ON audit(image_id);
+CREATE INDEX audit_at ON audit(at);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+PRAGMA user_version = 6;
+)SQL";
+
 } // namespace kizu::project::schema
