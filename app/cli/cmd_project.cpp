@@ -140,16 +140,16 @@ int retentionCmd(Args& args)
         return (v > 0 ? number(v) + " " + unit : std::string("no limit")) + " (default " +
                number(def) + " " + unit + ")";
     };
-    std::cout << "NG frames kept for:  " << limit(p.days, "days", d.days) << "\n"
-              << "NG frames take at most: " << limit(p.maxGb, "GB", d.maxGb) << "\n"
-              << "free disk floor:     "
+    std::cout << "keep NG frames for:   " << limit(p.days, "days", d.days) << "\n"
+              << "keep NG frames up to: " << limit(p.maxGb, "GB", d.maxGb) << "\n"
+              << "free disk floor:      "
               << (p.minFreeGb > 0 ? number(p.minFreeGb) + " GB" : std::string("none"))
               << " (default " << number(d.minFreeGb)
               << " GB; below it no frame is kept, inspection goes on)\n"
-              << "kept now:            " << counted(frames, "frame") << ", "
+              << "kept now:             " << counted(frames, "frame") << ", "
               << inspect::formatBytes(double(bytes)) << "\n";
     if (free)
-        std::cout << "free disk space:     " << inspect::formatBytes(double(*free)) << "\n";
+        std::cout << "free disk space:      " << inspect::formatBytes(double(*free)) << "\n";
     return 0;
 }
 
@@ -581,8 +581,8 @@ const Registrar r1{{"project", "create a project or show its state",
                     "Examples:\n  kizu-cli project init ~/kizu/spindles\n"
                     "  kizu-cli project scale --px-per-mm 80\n"
                     "  kizu-cli project roi --rect 40,20,560,440\n"
-                    "  kizu-cli project retention --days 14 --max-gb 50\n"
-                    "  kizu-cli project roi --polygon 0.1,0.1,0.9,0.1,0.5,0.9 --fraction\n",
+                    "  kizu-cli project roi --polygon 0.1,0.1,0.9,0.1,0.5,0.9 --fraction\n"
+                    "  kizu-cli project retention --days 14 --max-gb 50\n",
                     projectCmd}};
 const Registrar r2{{"import", "import image files and folders (recursive)",
                     "Usage: kizu-cli [--project DIR] import [OPTIONS] FILE|FOLDER...\n\n"
