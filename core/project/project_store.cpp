@@ -1233,10 +1233,11 @@ std::int64_t ProjectStore::inspectionCount() const
 }
 
 namespace {
-// What makes an image a removable kept frame: of the source, in no split, never labeled.
+// What makes an image a removable kept frame: of the source, in no split, never labeled. A
+// label, even one set back to unlabeled, leaves a labels row (each audit entry of a label comes
+// with one), so "no labels row" is "never labeled" without reading the audit log.
 constexpr const char* kRemovableFrame =
-    "i.source = ? AND i.split = 0 AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id = i.id "
-    "AND l.label != 0) AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.image_id = i.id)";
+    "i.source = ? AND i.split = 0 AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id = i.id)";
 
 std::int64_t fileBytes(const fs::path& p)
 {

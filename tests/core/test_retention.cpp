@@ -135,6 +135,8 @@ private Q_SLOTS:
         const auto imported = inspect::keepFrame(store, ngFrame(99), "import");
         store.setLabel(ids[1], project::Label::Ng, "tester"); // labeled: in the dataset now
         store.setSplit({ids[2]}, project::Split::Train);      // in a split: in the dataset now
+        store.setLabel(ids[3], project::Label::Ok, "tester"); // labeled, then taken back:
+        store.setLabel(ids[3], project::Label::Unlabeled, "tester"); // its history stays
         project::InspectionRecord r;
         r.state = inspect::State::Ng;
         r.source = "test";
@@ -144,14 +146,14 @@ private Q_SLOTS:
         inspect::FrameRetention retention(store, {1, 0, 0}, inspect::kNgFrameSource);
         // Not yet a day old: nothing goes.
         QCOMPARE(retention.start().removed, std::int64_t(0));
-        QCOMPARE(retention.usage().keptFrames, std::int64_t(3));
-        // Two days later: the three that nobody touched go, the rest stays.
+        QCOMPARE(retention.usage().keptFrames, std::int64_t(2));
+        // Two days later: the two that nobody touched go, the rest stays.
         const auto later = store.image(ids[0])->importedAt + 2 * 86'400'000LL;
         const auto rep = retention.start(later);
-        QCOMPARE(rep.removed, std::int64_t(3));
+        QCOMPARE(rep.removed, std::int64_t(2));
         QCOMPARE(rep.keptFrames, std::int64_t(0));
-        QVERIFY(!store.image(ids[0]) && !store.image(ids[3]) && !store.image(ids[4]));
-        for (auto id : {ids[1], ids[2], imported}) {
+        QVERIFY(!store.image(ids[0]) && !store.image(ids[4]));
+        for (auto id : {ids[1], ids[2], ids[3], imported}) {
             QVERIFY(store.image(id));
             QVERIFY(std::filesystem::exists(store.imagePath(*store.image(id))));
         }
