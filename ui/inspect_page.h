@@ -83,6 +83,9 @@ public:
     line::LineOutputs* lineOutputs() const { return m_line.get(); }
     // The line's state in words ("Modbus 0.0.0.0:1502, MQTT connected (12 sent)"), empty when off.
     QString lineStatusText() const;
+    // The warning that NG frames are not kept (free disk space under the project's retention
+    // floor); empty while frames are kept.
+    QString diskWarningText() const;
     // Opens the Line outputs settings of the project.
     void editLineSettings();
 
@@ -138,6 +141,7 @@ private:
     ResultsView* m_results;
     QPushButton* m_lineButton;
     QLabel* m_lineStatus;
+    QLabel* m_diskWarning;
     std::unique_ptr<line::LineOutputs> m_line;
 };
 
