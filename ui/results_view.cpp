@@ -378,9 +378,12 @@ void ResultsView::showSelected()
     std::optional<project::ImageRecord> img;
     if (r.imageId) img = m_store->image(*r.imageId);
     if (!img) {
-        m_note->setText(r.state == inspect::State::Ng
+        // Retention says in the result what became of its frame (docs/station_retention.md).
+        m_note->setText(r.state != inspect::State::Ng ? tr("Only NG frames are kept.")
+                        : r.message.empty()
                             ? tr("This NG frame was not kept (--no-save-ng, or it was deleted).")
-                            : tr("Only NG frames are kept."));
+                            : tr("This NG frame is not here: %1.")
+                                  .arg(QString::fromStdString(r.message)));
         redrawImage();
         return;
     }

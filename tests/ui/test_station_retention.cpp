@@ -77,6 +77,11 @@ private Q_SLOTS:
         QCOMPARE(g_warnings.filter("under the floor").size(), 1); // once, not per frame
         QCOMPARE(store.countImages(), std::int64_t(0));
         QCOMPARE(store.inspectionCount(), std::int64_t(results.count()));
+        // The Results tab says why a result has no frame.
+        page.resultsView()->refresh();
+        page.resultsView()->selectRow(0);
+        QVERIFY2(page.resultsView()->imageNote().contains("under the retention floor"),
+                 qPrintable(page.resultsView()->imageNote()));
     }
 
     void retentionDialogShowsDefaultsAndSaves()
