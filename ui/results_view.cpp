@@ -188,7 +188,8 @@ void ResultsView::editRetention()
         if (dialog.exec() != QDialog::Accepted) return;
         inspect::saveRetentionPolicy(*m_store, dialog.policy());
     } catch (const kizu::Error& e) {
-        QMessageBox::warning(this, tr("Cannot save the retention"), QString::fromStdString(e.what()));
+        QMessageBox::warning(this, tr("Cannot save the retention"),
+                             QString::fromStdString(e.what()));
     }
 }
 
@@ -379,11 +380,11 @@ void ResultsView::showSelected()
     if (r.imageId) img = m_store->image(*r.imageId);
     if (!img) {
         // Retention says in the result what became of its frame (docs/station_retention.md).
-        m_note->setText(r.state != inspect::State::Ng ? tr("Only NG frames are kept.")
-                        : r.message.empty()
-                            ? tr("This NG frame was not kept (--no-save-ng, or it was deleted).")
-                            : tr("This NG frame is not here: %1.")
-                                  .arg(QString::fromStdString(r.message)));
+        m_note->setText(
+            r.state != inspect::State::Ng ? tr("Only NG frames are kept.")
+            : r.message.empty()
+                ? tr("This NG frame was not kept (--no-save-ng, or it was deleted).")
+                : tr("This NG frame is not here: %1.").arg(QString::fromStdString(r.message)));
         redrawImage();
         return;
     }
