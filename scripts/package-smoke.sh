@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the .deb, installs it on this machine, runs the installed kizu-cli headless (version,
-# help, a small project end to end) and removes the package again. Needs root (or sudo).
+# help, a small project end to end), checks the station's systemd user unit with
+# systemd-analyze and removes the package again. Needs root (or sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${KIZU_BUILD_DIR:-build}
@@ -19,6 +20,16 @@ work=$(mktemp -d)
 man -w kizu-cli >/dev/null
 test -f /usr/share/applications/kizu.desktop
 test -f /usr/share/icons/hicolor/256x256/apps/kizu.png
+# The station's systemd user unit is installed and valid: systemd-analyze fails on a fatal error
+# and only warns (exit 0) on a bad setting, so any output fails too. A user manager's runtime
+# folder of our own, as there is no login session here.
+unit=/usr/lib/systemd/user/kizu-station.service
+test -f "$unit"
+runtime=$(mktemp -d)
+verify=$(XDG_RUNTIME_DIR=$runtime systemd-analyze --user verify "$unit" 2>&1) || {
+  echo "package-smoke: $unit is not valid: $verify" >&2; exit 1; }
+[ -z "$verify" ] || { echo "package-smoke: $unit: $verify" >&2; exit 1; }
+rm -rf "$runtime"
 /usr/bin/kizu-cli project init "$work/p" >/dev/null
 mkdir -p "$work/src/ok" "$work/src/ng"
 cp resources/icons/kizu.svg "$work/src/ok/not-an-image.png"   # must be skipped, not crash

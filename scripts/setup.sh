@@ -13,7 +13,7 @@ PACKAGES=(
   libtorch-dev libopencv-dev libsqlite3-dev nlohmann-json3-dev
   libaravis-dev aravis-tools libusb-1.0-0-dev
   libmodbus-dev libmosquitto-dev mosquitto libzxing-dev
-  xvfb xauth sqlite3 imagemagick dpkg-dev file clang libclang-rt-14-dev
+  xvfb xauth sqlite3 imagemagick dpkg-dev file clang libclang-rt-14-dev systemd
   python3-torch python3-torchvision python3-opencv python3-onnx
 )
 

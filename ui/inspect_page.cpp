@@ -181,6 +181,12 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_lineStatus->setWordWrap(true);
     m_lineStatus->setVisible(false);
     side->addWidget(m_lineStatus);
+    m_diskWarning = new QLabel;
+    m_diskWarning->setObjectName(QStringLiteral("inspectDiskWarning"));
+    m_diskWarning->setWordWrap(true);
+    m_diskWarning->setStyleSheet(QStringLiteral("color: #d68910; font-weight: bold;"));
+    m_diskWarning->setVisible(false);
+    side->addWidget(m_diskWarning);
     side->addWidget(m_heatmap);
     side->addWidget(m_second);
     auto* caps = new QHBoxLayout;
@@ -577,6 +583,7 @@ void InspectPage::startInspection()
     const QString dir = m_store ? QString::fromStdString(m_store->dir().string()) : QString();
     m_pipeline->setHeatmapEnabled(m_heatmap->isChecked());
     m_pipeline->start(std::move(src), std::move(cls), dir, opt, 2, std::move(second));
+    m_diskWarning->setVisible(false); // the new run checks the floor again
     m_start->setEnabled(false);
     m_stop->setEnabled(true);
     setBanner(tr("..."), QStringLiteral("#7f8c8d"), tr("Connecting to %1").arg(sourceUri()));
@@ -631,8 +638,20 @@ void InspectPage::appendLog(const QString& what, const QString& colour)
     while (m_log->rowCount() > 200) m_log->removeRow(m_log->rowCount() - 1);
 }
 
+QString InspectPage::diskWarningText() const
+{
+    return m_diskWarning->isHidden() ? QString() : m_diskWarning->text();
+}
+
 void InspectPage::onResult(const InspectResult& r)
 {
+    // The free-disk floor: one log line per crossing (the journal, for a station's systemd
+    // unit), and a warning on the page while it lasts.
+    if (!r.storageNotice.isEmpty()) {
+        qWarning("kizu: %s", qPrintable(r.storageNotice));
+        if (r.diskBelowFloor) m_diskWarning->setText(r.storageNotice);
+    }
+    if (r.diskBelowFloor == m_diskWarning->isHidden()) m_diskWarning->setVisible(r.diskBelowFloor);
     if (r.state == inspect::State::Fault) {
         setBanner(tr("FAULT"), QStringLiteral("#d68910"), r.message);
         appendLog(tr("FAULT: %1").arg(r.message), QStringLiteral("#d68910"));

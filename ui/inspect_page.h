@@ -83,6 +83,9 @@ public:
     line::LineOutputs* lineOutputs() const { return m_line.get(); }
     // The line's state in words ("Modbus 0.0.0.0:1502, MQTT connected (12 sent)"), empty when off.
     QString lineStatusText() const;
+    // The warning that NG frames are not kept (free disk space under the project's retention
+    // floor); empty while frames are kept.
+    QString diskWarningText() const;
     // Opens the Line outputs settings of the project.
     void editLineSettings();
     // Station mode (docs/station.md): the method box, the line settings and the baseline's
@@ -144,6 +147,7 @@ private:
     QPushButton* m_lineButton;
     bool m_stationLocked = false;
     QLabel* m_lineStatus;
+    QLabel* m_diskWarning;
     std::unique_ptr<line::LineOutputs> m_line;
 };
 

@@ -213,6 +213,8 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
                 r.score = e.verdict.score;
                 r.threshold = e.verdict.threshold;
                 if (e.savedImageId) r.imageId = *e.savedImageId;
+                r.diskBelowFloor = step.belowDiskFloor();
+                r.storageNotice = QString::fromStdString(e.storageNotice);
                 if (cls2 && m_second && r.state != inspect::State::Fault) {
                     try {
                         const auto v2 = cls2->classify(step.view(frame->image));

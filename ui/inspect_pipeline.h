@@ -33,6 +33,10 @@ struct InspectResult {
     std::optional<inspect::State> secondState; // the second method's verdict, when it ran
     double secondScore = 0;
     qint64 imageId = -1; // the project image this frame was kept as (NG frames), else -1
+    // Frame retention (core/inspect/retention.h): NG frames are not kept now (free disk space
+    // under the project's floor), and the message of a crossing of the floor, once.
+    bool diskBelowFloor = false;
+    QString storageNotice;
 };
 
 struct InspectStats {

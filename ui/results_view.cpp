@@ -4,8 +4,10 @@
 #include "core/common/fs_util.h"
 #include "core/inspect/inspection_step.h"
 #include "core/inspect/results_export.h"
+#include "core/inspect/retention.h"
 #include "core/project/project_roi.h"
 #include "ui/conversions.h"
+#include "ui/retention_dialog.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -68,6 +70,11 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent)
     auto* apply = new QPushButton(tr("Refresh"));
     auto* exportButton = new QPushButton(tr("Export CSV..."));
     exportButton->setObjectName(QStringLiteral("resultsExport"));
+    m_retention = new QPushButton(tr("Retention..."));
+    m_retention->setObjectName(QStringLiteral("resultsRetention"));
+    m_retention->setToolTip(tr("How long and how much of the NG frames inspection keeps, and the "
+                               "free disk space under which it keeps none"));
+    m_retention->setEnabled(false);
     auto* filters = new QHBoxLayout;
     filters->addWidget(m_useSince);
     filters->addWidget(m_since);
@@ -79,6 +86,7 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent)
     filters->addWidget(apply);
     filters->addStretch(1);
     filters->addWidget(exportButton);
+    filters->addWidget(m_retention);
 
     m_summary = new QLabel;
     m_table = new QTableWidget(0, 6);
@@ -162,6 +170,27 @@ ResultsView::ResultsView(QWidget* parent) : QWidget(parent)
             this, tr("Export results"), QStringLiteral("results.csv"), tr("CSV files (*.csv)"));
         if (!file.isEmpty()) exportCsv(file);
     });
+    connect(m_retention, &QPushButton::clicked, this, &ResultsView::editRetention);
+}
+
+void ResultsView::editRetention()
+{
+    if (!m_store) return;
+    try {
+        inspect::RetentionReport usage;
+        for (const auto& f : m_store->removableFrames(inspect::kNgFrameSource)) {
+            ++usage.keptFrames;
+            usage.keptBytes += f.bytes;
+        }
+        const auto free = inspect::freeDiskBytes(m_store->dir());
+        RetentionDialog dialog(inspect::loadRetentionPolicy(*m_store), usage,
+                               free ? double(*free) : -1.0, this);
+        if (dialog.exec() != QDialog::Accepted) return;
+        inspect::saveRetentionPolicy(*m_store, dialog.policy());
+    } catch (const kizu::Error& e) {
+        QMessageBox::warning(this, tr("Cannot save the retention"),
+                             QString::fromStdString(e.what()));
+    }
 }
 
 ResultsView::~ResultsView()
@@ -172,6 +201,7 @@ ResultsView::~ResultsView()
 void ResultsView::setProject(project::ProjectStore* store)
 {
     m_store = store;
+    m_retention->setEnabled(store != nullptr);
     m_classifier.reset();
     refresh();
 }
@@ -349,9 +379,12 @@ void ResultsView::showSelected()
     std::optional<project::ImageRecord> img;
     if (r.imageId) img = m_store->image(*r.imageId);
     if (!img) {
-        m_note->setText(r.state == inspect::State::Ng
-                            ? tr("This NG frame was not kept (--no-save-ng, or it was deleted).")
-                            : tr("Only NG frames are kept."));
+        // Retention says in the result what became of its frame (docs/station_retention.md).
+        m_note->setText(
+            r.state != inspect::State::Ng ? tr("Only NG frames are kept.")
+            : r.message.empty()
+                ? tr("This NG frame was not kept (--no-save-ng, or it was deleted).")
+                : tr("This NG frame is not here: %1.").arg(QString::fromStdString(r.message)));
         redrawImage();
         return;
     }

@@ -19,6 +19,7 @@ class QComboBox;
 class QDateTimeEdit;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QTableWidget;
 class QCustomPlot;
 
@@ -53,6 +54,9 @@ public:
 
 public Q_SLOTS:
     void refresh();
+    // Retention... : the project's retention of kept NG frames (RetentionDialog), saved when
+    // accepted (docs/station_retention.md).
+    void editRetention();
 
 Q_SIGNALS:
     void heatmapDone(); // a heat map finished (or failed) for the selected result
@@ -74,6 +78,7 @@ private:
     QLineEdit* m_model;
     QLineEdit* m_part;
     QLabel* m_summary;
+    QPushButton* m_retention;
     QTableWidget* m_table;
     QLabel* m_imageLabel;
     QLabel* m_note;

@@ -3,11 +3,14 @@
 #include "app/cli/counted.h"
 #include "core/common/error.h"
 #include "core/project/engineer_pin.h"
+#include "core/inspect/inspection_step.h"
+#include "core/inspect/retention.h"
 #include "core/project/manifest.h"
 #include "core/project/project_roi.h"
 #include "core/project/project_scale.h"
 #include "core/project/project_store.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <termios.h>
 #include <unistd.h>
@@ -81,6 +84,75 @@ int scaleCmd(Args& args)
     else
         std::cout << "photo scale: not set; CG defect transplants estimate it per photo (grinding "
                      "marks, else a 4 mm wide view)\n";
+    return 0;
+}
+
+// "--NAME X": a number of 0 or more, else a usage error.
+std::optional<double> nonNegative(Args& args, const std::string& name, const char* what)
+{
+    const auto text = args.value(name);
+    if (!text) return std::nullopt;
+    try {
+        std::size_t used = 0;
+        const double v = std::stod(*text, &used);
+        if (used == text->size() && std::isfinite(v) && v >= 0) return v;
+    } catch (const std::exception&) {
+    }
+    throw UsageError{name + ": give " + what + ", a number of 0 or more (0: no limit), not '" +
+                     *text + "'"};
+}
+
+// project retention: show or set how long and how much of the NG frames inspection keeps, and
+// the free-disk floor (core/inspect/retention.h).
+int retentionCmd(Args& args)
+{
+    const std::string dir = projectDir(args);
+    const auto days = nonNegative(args, "--days", "the days NG frames are kept");
+    const auto maxGb = nonNegative(args, "--max-gb", "the GB NG frames may take");
+    const auto minFree = nonNegative(args, "--min-free-gb", "the free disk space in GB");
+    const bool asJson = args.flag("--json");
+    args.finish();
+    const bool set = days || maxGb || minFree;
+    auto store = set ? ProjectStore::open(dir) : ProjectStore::openReadOnly(dir);
+    inspect::RetentionPolicy p = inspect::loadRetentionPolicy(store);
+    if (set) {
+        if (days) p.days = *days;
+        if (maxGb) p.maxGb = *maxGb;
+        if (minFree) p.minFreeGb = *minFree;
+        inspect::saveRetentionPolicy(store, p);
+    }
+    std::int64_t frames = 0, bytes = 0;
+    for (const auto& f : store.removableFrames(inspect::kNgFrameSource)) {
+        ++frames;
+        bytes += f.bytes;
+    }
+    const auto free = inspect::freeDiskBytes(store.dir());
+    const inspect::RetentionPolicy d;
+    if (asJson) {
+        json j = {{"days", p.days},
+                  {"max_gb", p.maxGb},
+                  {"min_free_gb", p.minFreeGb},
+                  {"defaults", {{"days", d.days}, {"max_gb", d.maxGb}, {"min_free_gb", d.minFreeGb}}},
+                  {"kept_frames", frames},
+                  {"kept_bytes", bytes}};
+        j["free_bytes"] = free ? json(*free) : json(nullptr);
+        std::cout << jsonText(j) << "\n";
+        return 0;
+    }
+    auto limit = [](double v, const std::string& unit, double def) {
+        return (v > 0 ? number(v) + " " + unit : std::string("no limit")) + " (default " +
+               number(def) + " " + unit + ")";
+    };
+    std::cout << "keep NG frames for:   " << limit(p.days, "days", d.days) << "\n"
+              << "keep NG frames up to: " << limit(p.maxGb, "GB", d.maxGb) << "\n"
+              << "free disk floor:      "
+              << (p.minFreeGb > 0 ? number(p.minFreeGb) + " GB" : std::string("none"))
+              << " (default " << number(d.minFreeGb)
+              << " GB; below it no frame is kept, inspection goes on)\n"
+              << "kept now:             " << counted(frames, "frame") << ", "
+              << inspect::formatBytes(double(bytes)) << "\n";
+    if (free)
+        std::cout << "free disk space:      " << inspect::formatBytes(double(*free)) << "\n";
     return 0;
 }
 
@@ -253,6 +325,7 @@ int projectCmd(Args& args)
     if (sub == "roi") return roiCmd(args);
     if (sub == "scale") return scaleCmd(args);
     if (sub == "pin") return pinCmd(args);
+    if (sub == "retention") return retentionCmd(args);
     if (sub == "info") {
         std::string dir = projectDir(args);
         bool asJson = args.flag("--json");
@@ -538,7 +611,9 @@ const Registrar r1{{"project", "create a project or show its state",
                     "       kizu-cli [--project DIR] project roi [--rect X,Y,W,H | --polygon "
                     "X1,Y1,X2,Y2,X3,Y3,... | --clear] [--fraction] [--json]\n"
                     "       kizu-cli [--project DIR] project scale [--px-per-mm X | --clear]\n"
-                    "       kizu-cli [--project DIR] project pin [--clear | --status]\n\n"
+                    "       kizu-cli [--project DIR] project pin [--clear | --status]\n"
+                    "       kizu-cli [--project DIR] project retention [--days N] [--max-gb X] "
+                    "[--min-free-gb Y] [--json]\n\n"
                     "init creates a project folder (a SQLite database and an images/ folder).\n"
                     "demo makes a project from the BSData photos ($KIZU_BSDATA or\n"
                     "../shared/data/bsdata), labeled and split as their manifest says, or,\n"
@@ -560,11 +635,17 @@ const Registrar r1{{"project", "create a project or show its state",
                     "4 characters, kept as a salted PBKDF2 hash. Anyone who can write the project\n"
                     "folder can reset it: the PIN guards the station's keyboard, file access is\n"
                     "the trust boundary. --clear removes it (the station asks for a new one).\n\n"
+                    "retention sets how long (--days, default 30) and how much (--max-gb, default\n"
+                    "20) of the NG frames inspection keeps: the oldest go first, their verdicts\n"
+                    "stay and say so; 0 is no limit. Below --min-free-gb (default 2) of free\n"
+                    "disk space no frame is kept, and inspection goes on. Without an option it\n"
+                    "prints the settings and what is kept now (docs/station_retention.md).\n\n"
                     "Examples:\n  kizu-cli project init ~/kizu/spindles\n"
                     "  kizu-cli project scale --px-per-mm 80\n"
                     "  kizu-cli project roi --rect 40,20,560,440\n"
                     "  kizu-cli project roi --polygon 0.1,0.1,0.9,0.1,0.5,0.9 --fraction\n"
-                    "  kizu-cli -p line3 project pin\n",
+                    "  kizu-cli -p line3 project pin\n"
+                    "  kizu-cli project retention --days 14 --max-gb 50\n",
                     projectCmd}};
 const Registrar r2{{"import", "import image files and folders (recursive)",
                     "Usage: kizu-cli [--project DIR] import [OPTIONS] FILE|FOLDER...\n\n"

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <utility>
 
 namespace kizu::inspect {
 using Clock = std::chrono::steady_clock;
@@ -65,6 +66,16 @@ InspectionStep::InspectionStep(Classifier& classifier, project::ProjectStore* st
     else if (m_store)
         if (auto roi = project::projectRoi(*m_store)) m_roi = *roi;
     m_roi.validate();
+    if (m_store && m_options.saveNgFrames) {
+        // The policy is applied at the start; a failure then is reported with the first NG
+        // frame (through the store error handler, which is not set yet).
+        try {
+            m_retention.emplace(*m_store, loadRetentionPolicy(*m_store), kNgFrameSource);
+            m_removed += m_retention->start().removed;
+        } catch (const kizu::Error& e) {
+            m_retentionError = e.what();
+        }
+    }
 }
 
 cv::Mat InspectionStep::view(const cv::Mat& frame) const
@@ -207,11 +218,31 @@ InspectionEvent InspectionStep::process(const camera::Frame& frame)
     r.score = e.verdict.score;
     r.latencyMs = e.latencyMs;
     if (m_store && e.state == State::Ng && m_options.saveNgFrames) {
-        try {
-            e.savedImageId = keepFrame(*m_store, frame, kNgFrameSource, m_options.group);
-            r.imageId = e.savedImageId;
-        } catch (const kizu::Error& ex) {
-            storeFailed(ex); // with a handler: the verdict is still recorded, without its frame
+        if (!m_retentionError.empty()) {
+            const StoreError error("Applying the project's frame retention failed: " +
+                                   std::exchange(m_retentionError, {}));
+            if (!m_onStoreError) throw error;
+            m_onStoreError(error.what());
+        }
+        // Under the free-disk floor the frame is not kept; the verdict is recorded and says so.
+        const std::uint64_t estimate = frame.encoded && !frame.encoded->empty()
+                                           ? frame.encoded->size()
+                                           : frame.image.total() * frame.image.elemSize();
+        const bool room = !m_retention || m_retention->mayKeep(estimate);
+        if (m_retention) e.storageNotice = m_retention->takeNotice();
+        if (!room) {
+            e.frameNotKept = true;
+            ++m_notKept;
+            r.message = "frame not kept: free disk space under the retention floor";
+        } else {
+            try {
+                e.savedImageId = keepFrame(*m_store, frame, kNgFrameSource, m_options.group);
+                r.imageId = e.savedImageId;
+                if (m_retention)
+                    m_removed += m_retention->kept(*e.savedImageId, 0, [this] { flush(); }).removed;
+            } catch (const kizu::Error& ex) {
+                storeFailed(ex); // with a handler: the verdict is still recorded, without its frame
+            }
         }
     }
     toLine(r, e.verdict);
@@ -255,6 +286,8 @@ InspectionSummary InspectionStep::summary() const
     s.faults = m_faults;
     s.dropped = m_dropped;
     s.reconnects = m_reconnects;
+    s.framesNotKept = m_notKept;
+    s.framesRemoved = m_removed;
     const std::vector<double> lat(m_latencies.begin(), m_latencies.end());
     s.latencyP50Ms = percentile(lat, 0.5);
     s.latencyP99Ms = percentile(lat, 0.99);

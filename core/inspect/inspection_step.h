@@ -8,6 +8,7 @@
 #include "core/imaging/roi.h"
 #include "core/inspect/classifier.h"
 #include "core/inspect/result_sink.h"
+#include "core/inspect/retention.h"
 #include "core/inspect/state.h"
 #include "core/project/project_store.h"
 
@@ -34,10 +35,17 @@ struct InspectionEvent {
     std::string partId;   // from the line (PLC, MQTT) or the project's counter; may be empty
     std::optional<std::int64_t> savedImageId;
     bool reconnected = false; // the first frame after the source came back
+    // Frame retention (core/inspect/retention.h): an NG frame not kept because the disk's free
+    // space is under the project's floor, and the message of a crossing of the floor (once per
+    // crossing, either way; to be logged and shown).
+    bool frameNotKept = false;
+    std::string storageNotice;
 };
 
 struct InspectionSummary {
     std::int64_t frames = 0, ok = 0, ng = 0, faults = 0, dropped = 0, reconnects = 0;
+    // NG frames not kept for the free-disk floor; kept frames removed by retention.
+    std::int64_t framesNotKept = 0, framesRemoved = 0;
     double latencyP50Ms = 0, latencyP99Ms = 0, fps = 0;
     camera::SourceStats source;
 };
@@ -48,7 +56,8 @@ struct InspectionOptions {
     int reconnectInitialMs = 250; // back-off doubles up to reconnectMaxMs
     int reconnectMaxMs = 8000;
     int maxReconnects = -1;   // give up after this many (-1: keep trying)
-    bool saveNgFrames = true; // NG frames are stored in the project as images
+    bool saveNgFrames = true; // NG frames are stored in the project as images, under the
+                              // project's retention policy (core/inspect/retention.h)
     int flushEvery = 20;      // results are written in batches of this many
     // The group of frames kept from this run (one per session, so a split never cuts a
     // session in two); empty: the step makes one with sessionGroup().
@@ -114,6 +123,8 @@ public:
     void setLineState(StationState state);
     // Writes the pending records in one transaction.
     void flush();
+    // Whether NG frames are not kept now because the disk is under the retention floor.
+    bool belowDiskFloor() const { return m_retention && m_retention->belowFloor(); }
     // Counts, latency p50/p99 and frames per second since the step was made.
     InspectionSummary summary() const;
     // With a handler, a failed write to the project is passed to it and inspection goes on
@@ -141,6 +152,9 @@ private:
     std::optional<StationState> m_lineState;
     imaging::Roi m_roi;
     std::function<void(const std::string&)> m_onStoreError;
+    std::optional<FrameRetention> m_retention; // with a store that keeps NG frames
+    std::string m_retentionError;              // applying the policy at the start failed
+    std::int64_t m_notKept = 0, m_removed = 0;
     std::vector<project::InspectionRecord> m_pending;
     std::deque<double> m_latencies;
     std::chrono::steady_clock::time_point m_start;

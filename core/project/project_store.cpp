@@ -1360,6 +1360,78 @@ std::int64_t ProjectStore::inspectionCount() const
     return s.int64(0);
 }
 
+namespace {
+// What makes an image a removable kept frame: of the source, in no split, never labeled. A
+// label, even one set back to unlabeled, leaves a labels row (each audit entry of a label comes
+// with one), so "no labels row" is "never labeled" without reading the audit log.
+constexpr const char* kRemovableFrame =
+    "i.source = ? AND i.split = 0 AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id = i.id)";
+
+std::int64_t fileBytes(const fs::path& p)
+{
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    return ec ? 0 : std::int64_t(n);
+}
+} // namespace
+
+std::vector<KeptFrame> ProjectStore::removableFrames(const std::string& source) const
+{
+    auto s = m->db.prepare(std::string("SELECT i.id, i.imported_at, i.hash, i.ext FROM images i "
+                                       "WHERE ") +
+                           kRemovableFrame + " ORDER BY i.imported_at, i.id");
+    s.bind(1, source);
+    std::vector<KeptFrame> out;
+    while (s.step()) {
+        KeptFrame f;
+        f.id = s.int64(0);
+        f.keptAt = s.int64(1);
+        f.bytes = fileBytes(m->dir / m->relImagePath(s.text(2), s.text(3)));
+        out.push_back(f);
+    }
+    return out;
+}
+
+std::vector<KeptFrame> ProjectStore::removeKeptFrames(const std::vector<std::int64_t>& ids,
+                                                      const std::string& source,
+                                                      const std::string& note)
+{
+    std::vector<KeptFrame> removed;
+    std::vector<fs::path> files;
+    {
+        Transaction tx(m->db);
+        auto find = m->db.prepare(std::string("SELECT i.hash, i.ext, i.imported_at FROM images i "
+                                              "WHERE i.id = ? AND ") +
+                                  kRemovableFrame);
+        auto mark = m->db.prepare(
+            "UPDATE inspection_results SET image_id = NULL, message = CASE WHEN message = '' "
+            "THEN ? ELSE message || '; ' || ? END WHERE image_id = ?");
+        auto drop = m->db.prepare("DELETE FROM images WHERE id = ?");
+        for (const std::int64_t id : ids) {
+            find.reset();
+            find.bind(1, id).bind(2, source);
+            if (!find.step()) continue;
+            const fs::path file = m->dir / m->relImagePath(find.text(0), find.text(1));
+            KeptFrame f{id, find.int64(2), fileBytes(file)};
+            const std::string text = "frame " + find.text(0) + " " + note;
+            mark.reset();
+            mark.bind(1, text).bind(2, text).bind(3, id).run();
+            drop.reset();
+            drop.bind(1, id).run();
+            removed.push_back(f);
+            files.push_back(file);
+        }
+        tx.commit();
+    }
+    // The rows are gone first: a crash here leaves a file no row names, never a row without
+    // its file.
+    for (const auto& f : files) {
+        std::error_code ec;
+        fs::remove(f, ec);
+    }
+    return removed;
+}
+
 std::int64_t ProjectStore::addModel(const ModelRecord& r)
 {
     if (r.file.empty()) throw InvalidArgument{"a model record needs its file"};

@@ -190,6 +190,13 @@ struct InspectionFilter {
     bool oldestFirst = false;
 };
 
+// A frame kept by live inspection that frame retention may remove (core/inspect/retention.h).
+struct KeptFrame {
+    std::int64_t id = 0;
+    std::int64_t keptAt = 0; // unix ms: when it was stored
+    std::int64_t bytes = 0;  // its file's size (0 when the file is missing)
+};
+
 // A trained model kept with the project (its file usually under DIR/models/).
 struct ModelRecord {
     std::int64_t id = 0;
@@ -329,6 +336,17 @@ public:
     // project's part counter goes on (docs/line.md).
     std::int64_t maxNumericPartId() const;
     std::int64_t inspectionCount() const;
+
+    // The images of `source` that nobody has labeled, put into a split or named in the audit
+    // log, oldest first: the frames retention may remove. A frame that someone labeled is part
+    // of the dataset and never listed.
+    std::vector<KeptFrame> removableFrames(const std::string& source) const;
+    // Removes those of `ids` that removableFrames(source) would list (the others are left
+    // alone), in one transaction: each result that names one keeps its verdict, loses its image
+    // and gets "frame SHA256 NOTE" in its message; the image row goes; then its file. Returns
+    // the frames removed.
+    std::vector<KeptFrame> removeKeptFrames(const std::vector<std::int64_t>& ids,
+                                            const std::string& source, const std::string& note);
 
     // Models trained for this project. addModel returns the new id (createdAt 0: now).
     std::int64_t addModel(const ModelRecord& record);

@@ -113,6 +113,9 @@ int inspectCmd(Args& args)
     auto sum = inspect::runInspection(
         *src, *cls, store ? &*store : nullptr, opt,
         [&](const inspect::InspectionEvent& e) {
+            // A crossing of the free-disk floor is logged once, also with --quiet.
+            if (!e.storageNotice.empty())
+                std::fprintf(stderr, "inspect: %s\n", e.storageNotice.c_str());
             if (quiet) return;
             json j;
             if (e.state == inspect::State::Fault) {
@@ -125,6 +128,7 @@ int inspectCmd(Args& args)
                      {"threshold", e.verdict.threshold},
                      {"latency_ms", e.latencyMs}};
                 if (e.savedImageId) j["saved_image"] = *e.savedImageId;
+                if (e.frameNotKept) j["frame_not_kept"] = "free disk space under the floor";
                 if (!e.partId.empty()) j["part_id"] = e.partId;
             }
             std::cout << jsonText(j) << std::endl;
@@ -140,6 +144,8 @@ int inspectCmd(Args& args)
               {"faults", sum.faults},
               {"dropped", sum.dropped},
               {"reconnects", sum.reconnects},
+              {"frames_not_kept", sum.framesNotKept},
+              {"frames_removed", sum.framesRemoved},
               {"fps", sum.fps},
               {"latency_p50_ms", sum.latencyP50Ms},
               {"latency_p99_ms", sum.latencyP99Ms},
@@ -184,7 +190,8 @@ const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
                     "  --frames N           stop after N verdicts\n"
                     "  --timeout MS         FAULT when no complete frame comes for MS (2000)\n"
                     "  --max-reconnects N   give up after N failed reconnects (default: never)\n"
-                    "  --no-save-ng         do not keep NG frames\n"
+                    "  --no-save-ng         do not keep NG frames (kept ones follow the project's\n"
+                    "                       retention: 'kizu-cli project retention')\n"
                     "  --threads N          LibTorch threads (default: all cores)\n"
                     "  --quiet              only the summary\n\n"
                     "Line outputs (off unless given here or set with 'kizu-cli line'; docs/line.md):\n"
