@@ -75,6 +75,8 @@ public:
         return m_proc.state() == QProcess::Running || fail("exited right after it answered");
     }
     QString error() const { return m_error; }
+    // The camera process's id, for a test that kills it (kill -9 by PID) and times the FAULT.
+    qint64 pid() const { return m_proc.processId(); }
 
     void stop()
     {
