@@ -29,6 +29,7 @@ struct LineOutputs;
 namespace kizu::ui {
 
 class BaselineTuneOffer;
+class CameraGroup;
 class FrameView;
 class ResultsView;
 
@@ -85,6 +86,8 @@ public:
     QString lineStatusText() const;
     // Opens the Line outputs settings of the project.
     void editLineSettings();
+    // The Camera group: the station profile, applied at Start (docs/camera.md).
+    CameraGroup* cameraGroup() const { return m_camera; }
 
 public Q_SLOTS:
     void startInspection();
@@ -139,6 +142,7 @@ private:
     QPushButton* m_lineButton;
     QLabel* m_lineStatus;
     std::unique_ptr<line::LineOutputs> m_line;
+    CameraGroup* m_camera;
 };
 
 } // namespace kizu::ui
