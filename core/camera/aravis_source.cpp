@@ -537,11 +537,22 @@ std::optional<Frame> AravisSource::grab(int timeoutMs)
             m->nextTrigger = std::max(m->nextTrigger, now) +
                              std::chrono::microseconds(std::int64_t(1e6 / m->triggerRate));
         }
+        // A trigger sent to a camera that is gone blocks in Aravis's command retries (15 s
+        // measured with the fake camera): one register read on the side first (a round trip).
+        if (m->controlAddress && !gvcpAnswers(*m->controlAddress, kProbeWaitMs) &&
+            !gvcpAnswers(*m->controlAddress, kProbeWaitMs)) {
+            m->gone = true;
+            throw DeviceError("Camera " + m->id +
+                              " does not answer on its control channel (no "
+                              "reply to a register read before the software trigger): check its "
+                              "power and cable; reconnecting.");
+        }
         GError* err = nullptr;
         arv_camera_software_trigger(m->camera, &err);
         if (err) {
+            // Not released here (that waits for the camera again): the caller closes it.
             std::string msg = takeError(err);
-            m->release();
+            m->gone = true;
             throw DeviceError("Camera " + m->id + " did not accept the trigger: " + msg + ".");
         }
     }

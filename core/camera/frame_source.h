@@ -55,7 +55,9 @@ struct CameraSettings {
     std::optional<double> frameRate;        // free run: the camera's rate; software: trigger rate
     std::optional<std::string> pixelFormat; // "Mono8", "BayerRG8", "RGB8", ...
     // "free" (free run), "software" (the station triggers one frame per grab(), at most at
-    // frameRate) or a camera input line "Line0", "Line1", ... (a hardware trigger).
+    // frameRate) or a camera input line "Line0", "Line1", ... (a hardware trigger). Unset is
+    // free run, not the camera's own: a camera left on a trigger by another program would
+    // otherwise deliver nothing.
     std::optional<std::string> trigger;
     std::optional<std::string> triggerEdge; // line trigger: "rising" or "falling"
     std::optional<double> triggerDelayUs;   // line trigger: delay from the edge to exposure
