@@ -31,8 +31,8 @@ private Q_SLOTS:
         KIZU_REQUIRE_FAKE_CAMERA();
         const QString proj = m_tmp.path() + "/station";
         QCOMPARE(kizu::test::runCli({"project", "init", proj}).exitCode, 0);
-        const QStringList run{"-p",         proj,       "inspect",     "--source", "aravis:127.0.0.1",
-                              "--baseline", kBaseline, "--frames", "3",       "--no-save-ng",
+        const QStringList run{"-p",         proj,      "inspect",  "--source", "aravis:127.0.0.1",
+                              "--baseline", kBaseline, "--frames", "3",        "--no-save-ng",
                               "--quiet"};
         {
             kizu::test::FakeGigECamera cam;

@@ -382,7 +382,8 @@ private Q_SLOTS:
             while (!fault && t.elapsed() < 10000)
                 fault = resilient.next().fault;
             const auto ms = t.elapsed();
-            qInfo("%s: FAULT %lld ms after the kill: %s", mode, ms, fault ? fault->c_str() : "none");
+            qInfo("%s: FAULT %lld ms after the kill: %s", mode, ms,
+                  fault ? fault->c_str() : "none");
             QVERIFY(fault.has_value());
             QVERIFY2(fault->find("control channel") != std::string::npos, fault->c_str());
             QVERIFY2(ms < 1000, qPrintable(QString::number(ms)));
