@@ -63,6 +63,12 @@ int inspectCmd(Args& args)
     camera::CameraSettings cameraSettings = inspect::overlay(
         store ? inspect::loadCameraProfile(*store) : camera::CameraSettings{}, cameraFlags);
     if (saveCamera) inspect::saveCameraProfile(*store, cameraSettings);
+    if (!cameraFlags.empty() && source.rfind("aravis", 0) != 0 && source.rfind("v4l2:", 0) != 0 &&
+        !quiet)
+        std::fprintf(stderr,
+                     "inspect: note: the camera options apply to aravis and v4l2 sources; "
+                     "%s ignores them\n",
+                     source.c_str());
     line::LineConfig lineCfg;
     if (store && !noLine) lineCfg = line::loadLineConfig(*store);
     if (modbus) lineCfg.modbus = *modbus;
