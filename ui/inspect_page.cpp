@@ -3,9 +3,11 @@
 #include "core/common/error.h"
 #include "core/imaging/barcode.h"
 #include "core/inspect/inspection_runner.h"
+#include "core/inspect/station_profile.h"
 #include "core/line/line_config.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_tune_offer.h"
+#include "ui/camera_group.h"
 #include "ui/line_settings_dialog.h"
 #include "ui/model_overlay.h"
 #include "ui/results_view.h"
@@ -140,6 +142,8 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_lineButton->setEnabled(false);
     top->addWidget(m_lineButton);
 
+    m_camera = new CameraGroup;
+
     m_view = new FrameView;
     m_cameraText = new QLabel;
     m_cameraText->setWordWrap(true);
@@ -211,6 +215,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
     m_tabs->addTab(m_results, tr("Results"));
     auto* root = new QVBoxLayout(this);
     root->addLayout(top);
+    root->addWidget(m_camera);
     root->addWidget(m_cameraText);
     root->addWidget(m_tuneOffer);
     root->addWidget(m_tabs, 1);
@@ -251,6 +256,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
         stopLineOutputs();
         m_start->setEnabled(true);
         m_stop->setEnabled(false);
+        m_camera->setEnabled(true);
         m_second->setEnabled(true);
         m_second->setToolTip(tr("Judge each frame with this method too; shown beside the verdict "
                                 "and in the Baseline column. Takes effect at once, also while "
@@ -291,6 +297,8 @@ void InspectPage::setProject(kizu::project::ProjectStore* store)
     m_tuneOffer->setProject(store);
     m_results->setProject(store);
     m_lineButton->setEnabled(store != nullptr);
+    // The station profile of this project (docs/camera.md).
+    m_camera->setSettings(store ? inspect::loadCameraProfile(*store) : camera::CameraSettings{});
 }
 
 void InspectPage::setStationLocked(bool locked)
@@ -527,7 +535,11 @@ void InspectPage::startInspection()
             throw kizu::InvalidArgument("No method to inspect with: make a model active on the "
                                         "Train page, or choose the baseline.");
         cls = m_factories[k]();
-        src = camera::openSource(sourceUri().toStdString());
+        // The Camera group's settings: checked by the camera when the run opens it, and kept
+        // as the project's station profile.
+        const camera::CameraSettings cameraSettings = m_camera->settings();
+        src = camera::openSource(sourceUri().toStdString(), cameraSettings);
+        if (m_store) inspect::saveCameraProfile(*m_store, cameraSettings);
     } catch (const kizu::Error& e) {
         QMessageBox::warning(this, tr("Cannot start inspection"), QString::fromStdString(e.what()));
         return;
@@ -586,6 +598,7 @@ void InspectPage::startInspection()
     m_diskWarning->setVisible(false); // the new run checks the floor again
     m_start->setEnabled(false);
     m_stop->setEnabled(true);
+    m_camera->setEnabled(false); // applied when the camera opens; changed again after Stop
     setBanner(tr("..."), QStringLiteral("#7f8c8d"), tr("Connecting to %1").arg(sourceUri()));
 }
 
@@ -595,6 +608,7 @@ void InspectPage::stopInspection()
     stopLineOutputs();
     m_start->setEnabled(true);
     m_stop->setEnabled(false);
+    m_camera->setEnabled(true);
     // The operator stopped: nothing is being judged, whatever the last frame said.
     setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
 }

@@ -29,6 +29,7 @@ struct LineOutputs;
 namespace kizu::ui {
 
 class BaselineTuneOffer;
+class CameraGroup;
 class FrameView;
 class ResultsView;
 
@@ -92,6 +93,8 @@ public:
     // tune offer are locked; Esc with inspection stopped asks to leave station mode.
     void setStationLocked(bool locked);
     bool stationLocked() const { return m_stationLocked; }
+    // The Camera group: the station profile, applied at Start (docs/camera.md).
+    CameraGroup* cameraGroup() const { return m_camera; }
 
 public Q_SLOTS:
     void startInspection();
@@ -149,6 +152,7 @@ private:
     QLabel* m_lineStatus;
     QLabel* m_diskWarning;
     std::unique_ptr<line::LineOutputs> m_line;
+    CameraGroup* m_camera;
 };
 
 } // namespace kizu::ui

@@ -1,5 +1,6 @@
 // Camera commands: list the cameras Aravis finds; grab frames from any source into files or
 // into the project.
+#include "app/cli/camera_args.h"
 #include "app/cli/commands.h"
 #include "app/cli/counted.h"
 #include "core/camera/frame_source.h"
@@ -19,12 +20,8 @@ using namespace kizu::camera;
 
 CameraSettings settingsFrom(Args& args)
 {
-    CameraSettings s;
-    if (args.value("--exposure")) s.exposureUs = args.doubleValue("--exposure", 0);
-    if (args.value("--gain")) s.gain = args.doubleValue("--gain", 0);
-    if (args.value("--fps")) s.frameRate = args.doubleValue("--fps", 0);
-    if (auto v = args.value("--pixel-format")) s.pixelFormat = *v;
-    if (args.flag("--software-trigger")) s.softwareTrigger = true;
+    CameraSettings s = cameraSettingsFrom(args);
+    if (args.flag("--software-trigger")) s.trigger = "software";
     return s;
 }
 
@@ -136,8 +133,10 @@ const Registrar reg{{"camera", "list cameras, grab frames into files or the proj
                      "Options:\n"
                      "  --count N             frames to grab (default 1)\n"
                      "  --timeout MS          wait per frame (default 3000)\n"
-                     "  --exposure US --gain DB --fps F --pixel-format Mono8|BayerRG8|RGB8\n"
-                     "  --software-trigger    trigger each frame by software\n"
+                     "  --exposure-us US --gain-db DB --fps F --pixel-format Mono8|BayerRG8|RGB8\n"
+                     "  --camera-trigger free|software|line0|line1...  (--software-trigger: software)\n"
+                     "  --trigger-edge rising|falling --trigger-delay-us US   (line trigger)\n"
+                     "                        each checked against the camera's range (docs/camera.md)\n"
                      "  --json                one JSON line per frame on stdout\n\n"
                      "Examples:\n"
                      "  kizu-cli camera list\n"

@@ -58,6 +58,25 @@ std::vector<std::string> Args::values(const std::string& name)
     return out;
 }
 
+std::optional<std::string> Args::valueIf(const std::string& name,
+                                         const std::function<bool(const std::string&)>& accept)
+{
+    std::optional<std::string> out;
+    const std::string prefix = name + "=";
+    for (std::size_t i = 0; i < m_tokens.size();) {
+        if (m_tokens[i] == name && i + 1 < m_tokens.size() && accept(m_tokens[i + 1])) {
+            out = m_tokens[i + 1];
+            m_tokens.erase(m_tokens.begin() + long(i), m_tokens.begin() + long(i) + 2);
+        } else if (m_tokens[i].rfind(prefix, 0) == 0) {
+            out = m_tokens[i].substr(prefix.size());
+            m_tokens.erase(m_tokens.begin() + long(i));
+        } else {
+            ++i;
+        }
+    }
+    return out;
+}
+
 std::int64_t Args::intValue(const std::string& name, std::int64_t fallback)
 {
     auto v = value(name);

@@ -30,6 +30,10 @@ public:
     std::optional<std::string> value(const std::string& name); // --name V or --name=V
     std::string value(const std::string& name, const std::string& fallback);
     std::vector<std::string> values(const std::string& name); // repeatable option
+    // "--name=V", or "--name V" only when accept(V): lets a flag take an optional value
+    // (e.g. `--trigger` alone and `--trigger software`).
+    std::optional<std::string> valueIf(const std::string& name,
+                                       const std::function<bool(const std::string&)>& accept);
     std::int64_t intValue(const std::string& name, std::int64_t fallback);
     double doubleValue(const std::string& name, double fallback);
     // Remaining tokens that are not options; call after all options were read.

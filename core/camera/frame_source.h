@@ -33,6 +33,7 @@ struct SourceStats {
     std::int64_t incomplete = 0;   // frames dropped by the source as incomplete or corrupt
     std::int64_t lostPackets = 0;  // GigE Vision: packets missing on the wire
     std::int64_t resentPackets = 0;
+    std::int64_t received = 0; // frames that arrived from the camera, taken or not (Aravis)
 };
 
 struct CameraInfo {
@@ -44,13 +45,48 @@ struct CameraInfo {
     std::string protocol; // "GigEVision", "USB3Vision"
 };
 
-// Camera settings; an unset field leaves the camera's own value.
+// Camera settings (the station profile, docs/camera.md); an unset field leaves the camera's
+// own value. Aravis cameras check each value against the camera's own range (GenICam bounds)
+// and refuse one outside it with InvalidArgument; V4L2 devices take exposure, gain and frame
+// rate through OpenCV; file, stream and folder sources ignore the settings.
 struct CameraSettings {
     std::optional<double> exposureUs;
-    std::optional<double> gain;
-    std::optional<double> frameRate;
+    std::optional<double> gain;             // in the camera's Gain unit (dB on SFNC cameras)
+    std::optional<double> frameRate;        // free run: the camera's rate; software: trigger rate
     std::optional<std::string> pixelFormat; // "Mono8", "BayerRG8", "RGB8", ...
-    std::optional<bool> softwareTrigger;    // true: one frame per grab() via software trigger
+    // "free" (free run), "software" (the station triggers one frame per grab(), at most at
+    // frameRate) or a camera input line "Line0", "Line1", ... (a hardware trigger). Unset is
+    // free run, not the camera's own: a camera left on a trigger by another program would
+    // otherwise deliver nothing.
+    std::optional<std::string> trigger;
+    std::optional<std::string> triggerEdge; // line trigger: "rising" or "falling"
+    std::optional<double> triggerDelayUs;   // line trigger: delay from the edge to exposure
+    bool empty() const
+    {
+        return !exposureUs && !gain && !frameRate && !pixelFormat && !trigger && !triggerEdge &&
+               !triggerDelayUs;
+    }
+};
+
+// Spellings the user may give, in the form CameraSettings keeps: "free"/"off"/"freerun" ->
+// "free", "software", "lineN"/"LineN" -> "LineN"; "rising"/"falling" (or RisingEdge,
+// FallingEdge) -> "rising"/"falling". Throw InvalidArgument listing the accepted forms.
+std::string normaliseTrigger(const std::string& text);
+std::string normaliseTriggerEdge(const std::string& text);
+
+// What an open camera reports about its settings and their ranges (read from the camera).
+struct CameraReadout {
+    struct Range {
+        double min = 0, max = 0;
+    };
+    std::optional<double> exposureUs, gain, frameRate, triggerDelayUs;
+    std::optional<Range> exposureRange, gainRange, frameRateRange, triggerDelayRange;
+    std::string pixelFormat;
+    std::vector<std::string> pixelFormats;
+    std::string trigger;                     // "free", "software" or "Line0", ...
+    std::vector<std::string> triggerSources; // those the camera offers: "software", "Line0", ...
+    std::string triggerEdge;                 // "rising", "falling" or the camera's own word
+    std::vector<std::string> triggerEdges;
 };
 
 class FrameSource {
@@ -68,6 +104,11 @@ public:
     virtual SourceStats stats() const = 0;
     // True when a finite source (file, folder without loop) has delivered everything.
     virtual bool finished() const { return false; }
+    // True when frames come on an external (hardware line) trigger: a pause between frames is
+    // then no sign of a lost camera (the source watches its control channel instead).
+    virtual bool externallyTriggered() const { return false; }
+    // The settings and ranges the open camera reports; nullopt for sources without them.
+    virtual std::optional<CameraReadout> readout() const { return std::nullopt; }
 };
 
 // Opens a source by URI (nothing is started until open()):

@@ -2,6 +2,7 @@
 #include "core/common/error.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -19,7 +20,7 @@ std::unique_ptr<FrameSource> openSource(const std::string& uri, const CameraSett
         long n = std::strtol(dev.c_str(), &end, 10);
         if (dev.empty() || *end || n < 0)
             throw InvalidArgument("'" + uri + "': give a device as v4l2:0 or v4l2:/dev/video0.");
-        return std::make_unique<OpenCvSource>(int(n), "", false);
+        return std::make_unique<OpenCvSource>(int(n), "", false, settings);
     }
     if (startsWith("video:")) return std::make_unique<OpenCvSource>(-1, uri.substr(6), false);
     if (startsWith("rtsp://") || startsWith("http://") || startsWith("https://"))
@@ -56,6 +57,36 @@ std::unique_ptr<FrameSource> openSource(const std::string& uri, const CameraSett
     throw InvalidArgument("Unknown source '" + uri +
                           "': use aravis[:ID], v4l2:N, video:FILE, rtsp://..., gst:PIPELINE or "
                           "folder:DIR[?fps=F&loop=1].");
+}
+
+namespace {
+std::string lower(std::string s)
+{
+    for (char& c : s)
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+} // namespace
+
+std::string normaliseTrigger(const std::string& text)
+{
+    const std::string t = lower(text);
+    if (t == "free" || t == "off" || t == "freerun" || t == "free-run") return "free";
+    if (t == "software") return "software";
+    if (t.size() > 4 && t.rfind("line", 0) == 0 &&
+        t.find_first_not_of("0123456789", 4) == std::string::npos)
+        return "Line" + t.substr(4);
+    throw InvalidArgument("Camera trigger '" + text +
+                          "' is not understood: use free (free run), software (the station "
+                          "triggers each frame) or a camera input line: line0, line1, ...");
+}
+
+std::string normaliseTriggerEdge(const std::string& text)
+{
+    const std::string t = lower(text);
+    if (t == "rising" || t == "risingedge") return "rising";
+    if (t == "falling" || t == "fallingedge") return "falling";
+    throw InvalidArgument("Trigger edge '" + text + "' is not understood: use rising or falling.");
 }
 
 std::vector<std::string> listVideoDevices()

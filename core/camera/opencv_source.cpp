@@ -11,10 +11,18 @@ struct OpenCvSource::Impl {
     cv::VideoCapture cap;
 };
 
-OpenCvSource::OpenCvSource(int device, std::string target, bool gstreamer)
+OpenCvSource::OpenCvSource(int device, std::string target, bool gstreamer, CameraSettings settings)
     : m(std::make_unique<Impl>()), m_device(device), m_target(std::move(target)),
-      m_gstreamer(gstreamer)
+      m_gstreamer(gstreamer), m_settings(std::move(settings))
 {
+    // A UVC camera has no GenICam trigger or pixel format: refuse them rather than ignore them.
+    if (m_device >= 0 && m_settings.trigger && *m_settings.trigger != "free")
+        throw InvalidArgument(description() + ": a USB (UVC) camera has no trigger input; use "
+                                              "the trigger 'free' or an Aravis camera.");
+    if (m_device >= 0 && m_settings.pixelFormat)
+        throw InvalidArgument(description() +
+                              ": the pixel format of a USB (UVC) camera is not "
+                              "set by Kizu (OpenCV decodes what it sends); leave it empty.");
 }
 
 OpenCvSource::~OpenCvSource() = default;
@@ -34,6 +42,24 @@ void OpenCvSource::open()
                           (m_device >= 0 ? ": check that the camera is plugged in and that "
                                            "no other program uses it."
                                          : ": check the path or URL."));
+    if (m_device >= 0) {
+        // What OpenCV's V4L2 backend exposes: manual exposure (in 100 us units), gain and rate.
+        // A control the device lacks is refused by the driver: said, not ignored.
+        auto set = [&](int prop, double value, const char* what) {
+            if (!m->cap.set(prop, value)) {
+                m->cap.release();
+                throw InvalidArgument(description() + " does not accept " + what + " " +
+                                      std::to_string(value) +
+                                      " (V4L2 control); leave it empty for this camera.");
+            }
+        };
+        if (m_settings.exposureUs) {
+            m->cap.set(cv::CAP_PROP_AUTO_EXPOSURE, 1); // V4L2_EXPOSURE_MANUAL
+            set(cv::CAP_PROP_EXPOSURE, *m_settings.exposureUs / 100.0, "the exposure");
+        }
+        if (m_settings.gain) set(cv::CAP_PROP_GAIN, *m_settings.gain, "the gain");
+        if (m_settings.frameRate) set(cv::CAP_PROP_FPS, *m_settings.frameRate, "the frame rate");
+    }
     m_finished = false;
     m_sequence = 0;
 }

@@ -73,6 +73,12 @@ ResilientSource::Step ResilientSource::next()
             }
             step.fault = e.what();
             return step;
+        } catch (const InvalidArgument& e) {
+            // A camera setting the camera refuses (out of its range, a trigger it lacks): no
+            // reconnect will change that, so the run ends with the reason.
+            step.fault = e.what();
+            step.end = true;
+            return step;
         }
         if (m_everOpened) {
             ++m_reconnects;
@@ -124,6 +130,9 @@ ResilientSource::Step ResilientSource::next()
         }
         return step;
     }
+    // A camera on a hardware trigger waits for its part: silence is normal there, and the
+    // source itself watches the camera's control channel (a DeviceError above).
+    if (m_source.externallyTriggered()) return step;
     if (const auto ms = sinceAlive(); ms >= timeoutMs) {
         m_closePending = true;
         m_waitBeforeOpen = true;

@@ -54,6 +54,17 @@ public:
     // when it does not start or does not answer within timeoutMs.
     bool start(int lostPerThousand = 0, int timeoutMs = 10000)
     {
+        // Another camera already there (a parallel test run on this machine: the "gige" lock
+        // holds only within one ctest) would be the one the test talks to, and a test that
+        // kills "its" camera would see frames go on. Wait for it to go, then give up clearly.
+        QElapsedTimer busy;
+        busy.start();
+        while (gvcpAnswers(50)) {
+            if (busy.elapsed() > 90000)
+                return fail("cannot start: another GigE Vision device answers on "
+                            "127.0.0.1:3956 for 90 s (a parallel test run?)");
+            QThread::msleep(200);
+        }
         QStringList args{"-i", "127.0.0.1"};
         if (lostPerThousand > 0) args << "-r" << QString::number(lostPerThousand);
         m_proc.setProcessChannelMode(QProcess::MergedChannels);
@@ -75,6 +86,8 @@ public:
         return m_proc.state() == QProcess::Running || fail("exited right after it answered");
     }
     QString error() const { return m_error; }
+    // The camera process's id, for a test that kills it (kill -9 by PID) and times the FAULT.
+    qint64 pid() const { return m_proc.processId(); }
 
     void stop()
     {

@@ -1,17 +1,36 @@
 // Frame sources: pixel-format conversion, folder replay, and the real fake GigE Vision camera
-// (streaming, packet loss, a camera that disappears and comes back).
+// (streaming, packet loss, a camera that disappears and comes back; camera control: settings
+// applied and read back, values outside the camera's range refused, the software trigger, and
+// the time from a killed camera to FAULT).
 // kizu-test-resource: gige
 // kizu-test-timeout: 300
 #include "common/fake_camera.h"
 #include "core/camera/frame_source.h"
 #include "core/common/error.h"
+#include "core/inspect/inspection_runner.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <csignal>
 #include <opencv2/imgcodecs.hpp>
 
 using namespace kizu::camera;
+
+namespace {
+// The message of the InvalidArgument that opening with these settings throws; empty if none.
+std::string refusal(const CameraSettings& s)
+{
+    auto src = openSource("aravis:127.0.0.1", s);
+    try {
+        src->open();
+    } catch (const kizu::InvalidArgument& e) {
+        // A refused camera is released at once (marked so that the check fails visibly).
+        return src->isOpen() ? std::string("(left open) ") + e.what() : std::string(e.what());
+    }
+    return {};
+}
+} // namespace
 
 class TestCamera : public QObject {
     Q_OBJECT
@@ -184,6 +203,196 @@ private Q_SLOTS:
         for (int i = 0; i < 10 && !frame; ++i)
             frame = src->grab(2000).has_value();
         QVERIFY(frame);
+    }
+
+    // What the station asks for is what the camera's registers hold afterwards.
+    void settingsAreAppliedAndReadBack()
+    {
+        KIZU_REQUIRE_FAKE_CAMERA();
+        kizu::test::FakeGigECamera cam;
+        QVERIFY2(cam.start(), qPrintable(cam.error()));
+        CameraSettings s;
+        s.exposureUs = 2500;
+        s.gain = 3;
+        s.frameRate = 40;
+        s.pixelFormat = "Mono16";
+        s.trigger = "free";
+        auto src = openSource("aravis:127.0.0.1", s);
+        src->open();
+        auto r = src->readout();
+        QVERIFY(r.has_value());
+        QCOMPARE(*r->exposureUs, 2500.0);
+        QCOMPARE(*r->gain, 3.0);
+        QCOMPARE(*r->frameRate, 40.0);
+        QCOMPARE(r->pixelFormat, std::string("Mono16"));
+        QCOMPARE(r->trigger, std::string("free"));
+        QCOMPARE(r->exposureRange->min, 10.0); // the fake camera's bounds
+        QCOMPARE(r->exposureRange->max, 1e7);
+        QVERIFY(std::find(r->triggerSources.begin(), r->triggerSources.end(), "software") !=
+                r->triggerSources.end());
+        QVERIFY(src->grab(3000).has_value());
+        src->close();
+        QVERIFY(!src->readout());
+        // A line trigger with its edge; then back to free run with the camera's own rest.
+        s = {};
+        s.trigger = normaliseTrigger("line0");
+        s.triggerEdge = normaliseTriggerEdge("RisingEdge");
+        src = openSource("aravis:127.0.0.1", s);
+        src->open();
+        QVERIFY(src->externallyTriggered());
+        r = src->readout();
+        QCOMPARE(r->trigger, std::string("Line0"));
+        QCOMPARE(r->triggerEdge, std::string("rising"));
+        QCOMPARE(*r->exposureUs, 2500.0); // unset: the camera keeps what it had
+        src->close();
+        s = {};
+        s.trigger = "software";
+        src = openSource("aravis:127.0.0.1", s);
+        src->open();
+        QVERIFY(!src->externallyTriggered());
+        QCOMPARE(src->readout()->trigger, std::string("software"));
+    }
+
+    // A value outside the camera's range, or a feature it lacks, is refused before anything is
+    // set, with the feature and what the camera allows.
+    void outOfRangeIsRefused()
+    {
+        QCOMPARE(normaliseTrigger("LINE2"), std::string("Line2"));
+        QCOMPARE(normaliseTrigger("off"), std::string("free"));
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, normaliseTrigger("hardware"));
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, normaliseTrigger("line"));
+        QVERIFY_THROWS_EXCEPTION(kizu::InvalidArgument, normaliseTriggerEdge("up"));
+        KIZU_REQUIRE_FAKE_CAMERA();
+        kizu::test::FakeGigECamera cam;
+        QVERIFY2(cam.start(), qPrintable(cam.error()));
+        auto has = [](const std::string& text, const char* part) {
+            return text.find(part) != std::string::npos;
+        };
+        CameraSettings s;
+        s.exposureUs = 5e7;
+        std::string msg = refusal(s);
+        QVERIFY2(has(msg, "exposure 5e+07 us is outside the camera's range 10 to 1e+07 us") &&
+                     has(msg, "ExposureTimeAbs"),
+                 msg.c_str());
+        s = {};
+        s.gain = 11;
+        msg = refusal(s);
+        QVERIFY2(has(msg, "gain 11 is outside the camera's range 0 to 10") && has(msg, "GainRaw"),
+                 msg.c_str());
+        s = {};
+        s.frameRate = 5000;
+        msg = refusal(s);
+        QVERIFY2(has(msg, "0.1 to 1000 fps") && has(msg, "AcquisitionFrameRate"), msg.c_str());
+        s = {};
+        s.pixelFormat = "YUV422_8";
+        msg = refusal(s);
+        QVERIFY2(has(msg, "PixelFormat: ") && has(msg, "Mono8"), msg.c_str());
+        s = {};
+        s.trigger = "Line1";
+        msg = refusal(s);
+        QVERIFY2(has(msg, "TriggerSource: Line0, software"), msg.c_str());
+        s.trigger = "Line0";
+        s.triggerEdge = "falling";
+        msg = refusal(s);
+        QVERIFY2(has(msg, "TriggerActivation: rising"), msg.c_str());
+        s.triggerEdge.reset();
+        s.triggerDelayUs = 100;
+        msg = refusal(s);
+        QVERIFY2(has(msg, "no trigger delay (GenICam TriggerDelay)"), msg.c_str());
+        s.trigger = "software";
+        msg = refusal(s);
+        QVERIFY2(has(msg, "needs a line trigger"), msg.c_str());
+        // Nothing was half-applied: a good open afterwards streams.
+        auto src = openSource("aravis:127.0.0.1");
+        src->open();
+        QVERIFY(src->grab(3000).has_value());
+        QVERIFY(src->readout()->exposureUs < 1e7 + 1);
+        // The inspection loop ends on a refused setting (no reconnect can fix it), with the reason.
+        s = {};
+        s.gain = 99;
+        auto bad = openSource("aravis:127.0.0.1", s);
+        kizu::inspect::InspectionOptions opt;
+        kizu::inspect::ResilientSource resilient(*bad, opt, nullptr);
+        const auto step = resilient.next();
+        QVERIFY(step.end);
+        QVERIFY(step.fault && has(*step.fault, "0 to 10"));
+    }
+
+    // With the software trigger the camera sends a frame only when the station triggers one.
+    void softwareTriggerYieldsFramesOnlyWhenTriggered()
+    {
+        KIZU_REQUIRE_FAKE_CAMERA();
+        kizu::test::FakeGigECamera cam;
+        QVERIFY2(cam.start(), qPrintable(cam.error()));
+        // Free run for comparison: frames arrive by themselves (25 fps).
+        auto free = openSource("aravis:127.0.0.1");
+        free->open();
+        QThread::msleep(400);
+        QVERIFY(free->grab(2000).has_value());
+        QVERIFY2(free->stats().received >= 4, qPrintable(QString::number(free->stats().received)));
+        free->close();
+        CameraSettings s;
+        s.trigger = "software";
+        s.frameRate = 10; // the trigger rate
+        auto src = openSource("aravis:127.0.0.1", s);
+        src->open();
+        QThread::msleep(400);
+        QCOMPARE(src->stats().received, std::int64_t(0)); // no trigger, no frame
+        QElapsedTimer t;
+        t.start();
+        for (int i = 1; i <= 4; ++i) {
+            QVERIFY(src->grab(2000).has_value());
+            QCOMPARE(src->stats().received, std::int64_t(i)); // one frame per trigger
+        }
+        QVERIFY2(t.elapsed() >= 290, qPrintable(QString::number(t.elapsed()))); // 10 triggers/s
+        QThread::msleep(300);
+        QCOMPARE(src->stats().received, std::int64_t(4));
+    }
+
+    // A camera that dies is seen on its control channel: FAULT well before the 2 s frame
+    // timeout, also on a line trigger where no frame is due and with the software trigger
+    // (whose command would wait for Aravis's retries); a silent line-triggered camera that is
+    // alive is no FAULT.
+    void timeToFaultWhenTheCameraIsKilled()
+    {
+        KIZU_REQUIRE_FAKE_CAMERA();
+        auto cam = std::make_unique<kizu::test::FakeGigECamera>();
+        QVERIFY2(cam->start(), qPrintable(cam->error()));
+        for (const char* mode : {"free", "Line0", "software"}) {
+            const bool line = std::string(mode) == "Line0";
+            CameraSettings s;
+            s.trigger = mode;
+            if (std::string(mode) == "software") s.frameRate = 20; // triggers per second
+            auto src = openSource("aravis:127.0.0.1", s);
+            kizu::inspect::InspectionOptions opt;
+            opt.grabTimeoutMs = line ? 800 : 2000; // 2000: the CLI's default
+            kizu::inspect::ResilientSource resilient(*src, opt, nullptr);
+            QElapsedTimer t;
+            t.start();
+            int frames = 0;
+            while (t.elapsed() < (line ? 1300 : 1000)) {
+                const auto step = resilient.next();
+                QVERIFY2(!step.fault, step.fault ? step.fault->c_str() : "");
+                frames += step.frame ? 1 : 0;
+            }
+            QVERIFY(line ? frames == 0 : frames > 5);
+            QCOMPARE(::kill(pid_t(cam->pid()), SIGKILL), 0);
+            t.restart();
+            std::optional<std::string> fault;
+            while (!fault && t.elapsed() < 10000)
+                fault = resilient.next().fault;
+            const auto ms = t.elapsed();
+            qInfo("%s: FAULT %lld ms after the kill: %s", mode, ms,
+                  fault ? fault->c_str() : "none");
+            QVERIFY(fault.has_value());
+            QVERIFY2(fault->find("control channel") != std::string::npos, fault->c_str());
+            QVERIFY2(ms < 1000, qPrintable(QString::number(ms)));
+            // The camera comes back before the source is closed: closing a camera nobody
+            // answers for waits about 7.5 s in Aravis (its command retries and heartbeat).
+            cam = std::make_unique<kizu::test::FakeGigECamera>();
+            QVERIFY2(cam->start(), qPrintable(cam->error()));
+            src->close();
+        }
     }
 
     void packetSizeOption()

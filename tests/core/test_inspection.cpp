@@ -195,6 +195,8 @@ private Q_SLOTS:
         QVERIFY(sum.reconnects >= 1);
         // The FAULT comes within the configured time (the last frame came at most a frame
         // interval before the kill; 300 ms for a loaded machine), and says the time it measured.
+        // A GigE camera is asked on its control channel once the stream is silent for 200 ms,
+        // so a dead one is seen well before the timeout (docs/camera.md).
         qInfo("FAULT %lld ms after the camera died (timeout %d ms)", faultAfterMs, opt.grabTimeoutMs);
         QVERIFY2(faultAfterMs >= 0 && faultAfterMs <= opt.grabTimeoutMs + 300,
                  qPrintable(QString::number(faultAfterMs)));
@@ -207,7 +209,8 @@ private Q_SLOTS:
             const auto at = msg.find("no frame for ");
             QVERIFY2(at != std::string::npos, msg.c_str());
             const int said = std::atoi(msg.c_str() + at + 13);
-            QVERIFY2(said >= opt.grabTimeoutMs && said <= faultAfterMs + 100, msg.c_str());
+            QVERIFY2(said >= 150 && said <= faultAfterMs + 100, msg.c_str());
+            QVERIFY2(msg.find("control channel") != std::string::npos, msg.c_str());
         }
         auto reconnected =
             std::find_if(firstFault, events.end(), [](auto& e) { return e.reconnected; });

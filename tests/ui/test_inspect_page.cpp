@@ -3,21 +3,26 @@
 // the frame on screen can be captured into the project. The page shows only the truth: a new
 // source clears the old frame, Stop means IDLE, the second opinion follows its box at once,
 // "Find cameras" says what it found; a replay of the project's own photos adds no copies; an
-// untuned baseline is offered a one-click tune. With KIZU_SCREENSHOT_DIR set (under xvfb-run,
-// QT_QPA_PLATFORM=xcb) it saves inspect_page.png.
+// untuned baseline is offered a one-click tune. The Camera group (docs/camera.md) is applied at
+// Start, locked while running, kept as the project's station profile and shown again. With
+// KIZU_SCREENSHOT_DIR set (under xvfb-run, QT_QPA_PLATFORM=xcb) it saves inspect_page.png and
+// inspect_camera_control.png.
 // kizu-test-resource: gige
 // kizu-test-timeout: 300
 #include "common/fake_camera.h"
 #include "common/test_classifiers.h"
 #include "common/test_support.h"
 #include "core/common/error.h"
+#include "core/inspect/station_profile.h"
 #include "core/project/project_store.h"
 #include "ui/baseline_tune_offer.h"
+#include "ui/camera_group.h"
 #include "ui/inspect_page.h"
 #include "ui/main_window.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
@@ -566,6 +571,103 @@ private Q_SLOTS:
         qInfo("one-click tune on %zu train photos: %.1f s wall; %s", ok.size() + ng.size(), secs,
               qPrintable(offer->statusText()));
         QVERIFY(secs < 90);
+    }
+
+    // The Camera group: its settings reach the camera at Start, it is locked while running,
+    // saved as the project's station profile and shown again by a page that opens the project;
+    // a value outside the camera's range ends the run with FAULT naming the range.
+    void cameraGroupProfile()
+    {
+        KIZU_REQUIRE_FAKE_CAMERA();
+        kizu::test::FakeGigECamera cam;
+        QVERIFY2(cam.start(), qPrintable(cam.error()));
+        auto store = project::ProjectStore::create(m_tmp.filePath("camera13").toStdString());
+        store.setTestSplitLocked(true);
+        {
+            ui::InspectPage page;
+            page.setProject(&store);
+            ui::CameraGroup* group = page.cameraGroup();
+            QVERIFY(group->settings().empty()); // a new project: the camera's own values
+            group->exposureBox()->setValue(2500);
+            group->gainBox()->setValue(2);
+            group->fpsBox()->setValue(20);
+            group->triggerBox()->setCurrentIndex(group->triggerBox()->findData("software"));
+            QVERIFY(!group->edgeBox()->isEnabled()); // edge and delay: line triggers only
+            page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); },
+                                      "brightness");
+            page.setSourceUri("aravis:127.0.0.1");
+            QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
+            page.startInspection();
+            QVERIFY(!group->isEnabled());
+            QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 3, 30000);
+            page.stopInspection();
+            QVERIFY(group->isEnabled());
+            const auto saved = inspect::loadCameraProfile(store);
+            QCOMPARE(saved.exposureUs.value_or(0), 2500.0);
+            QCOMPARE(saved.trigger.value_or(""), std::string("software"));
+            QVERIFY(!saved.pixelFormat);
+        }
+        // The camera holds what the page asked for.
+        auto src = camera::openSource("aravis:127.0.0.1");
+        src->open();
+        QCOMPARE(src->readout()->exposureUs.value_or(0), 2500.0);
+        QCOMPARE(src->readout()->gain.value_or(0), 2.0);
+        src->close();
+        ui::InspectPage page;
+        page.setProject(&store);
+        ui::CameraGroup* group = page.cameraGroup();
+        QCOMPARE(group->exposureBox()->value(), 2500.0);
+        QCOMPARE(group->gainBox()->value(), 2.0);
+        QCOMPARE(group->triggerBox()->currentData().toString(), QStringLiteral("software"));
+        QCOMPARE(group->exposureBox()->text(), QStringLiteral("2500 µs"));
+        QCOMPARE(group->delayBox()->text(), QStringLiteral("camera")); // unset stays unset
+        group->gainBox()->setValue(50); // the fake camera's gain goes to 10
+        page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); },
+                                  "brightness");
+        page.setSourceUri("aravis:127.0.0.1");
+        QSignalSpy faults(page.pipeline(), &ui::InspectPipeline::faultRaised);
+        QSignalSpy stopped(page.pipeline(), &ui::InspectPipeline::stopped);
+        page.startInspection();
+        QVERIFY(stopped.wait(20000)); // the run ends: no reconnect fixes a wrong value
+        QVERIFY(!faults.isEmpty());
+        const QString msg = faults.first().first().toString();
+        QVERIFY2(msg.contains("outside the camera's range 0 to 10"), qPrintable(msg));
+        QCOMPARE(page.verdictText(), QStringLiteral("FAULT"));
+        QVERIFY(group->isEnabled());
+    }
+
+    // The Camera group on a live run from the fake camera, for the docs.
+    void cameraControlScreenshot()
+    {
+        const QString out = qEnvironmentVariable("KIZU_SCREENSHOT_DIR");
+        if (out.isEmpty()) QSKIP("set KIZU_SCREENSHOT_DIR to save a screenshot");
+        KIZU_REQUIRE_FAKE_CAMERA();
+        kizu::test::FakeGigECamera cam;
+        QVERIFY2(cam.start(), qPrintable(cam.error()));
+        QDir().mkpath(out);
+        auto store = project::ProjectStore::create(m_tmp.filePath("camera14").toStdString());
+        camera::CameraSettings profile;
+        profile.exposureUs = 4000;
+        profile.gain = 2;
+        profile.frameRate = 10;
+        profile.pixelFormat = "Mono8";
+        profile.trigger = "software";
+        inspect::saveCameraProfile(store, profile);
+        ui::InspectPage page;
+        page.setProject(&store);
+        page.setClassifierFactory([] { return std::make_unique<BrightnessClassifier>(); },
+                                  "brightness");
+        page.setSourceUri("aravis:127.0.0.1");
+        page.resize(1400, 820);
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        QSignalSpy results(page.pipeline(), &ui::InspectPipeline::resultReady);
+        page.startInspection();
+        QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 8, 30000);
+        // After Stop: the frames and log stay, and the group is editable (locked while running).
+        page.stopInspection();
+        QTest::qWait(200);
+        QVERIFY(page.grab().save(out + "/inspect_camera_control.png"));
     }
 
     // A picture of the page after a replay, for a person to look at.

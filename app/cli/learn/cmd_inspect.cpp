@@ -1,12 +1,14 @@
 // Live inspection from the command line (one JSON line per frame and a summary). In the
 // learning module because a model needs LibTorch.
+#include "app/cli/camera_args.h"
 #include "app/cli/commands.h"
 #include "core/baseline/baseline.h"
 #include "core/camera/frame_source.h"
 #include "core/common/error.h"
-#include "core/learn/defaults.h"
 #include "core/inspect/baseline_classifier.h"
 #include "core/inspect/inspection_runner.h"
+#include "core/inspect/station_profile.h"
+#include "core/learn/defaults.h"
 #include "core/learn/model_classifier.h"
 #include "core/learn/train_run.h"
 #include "core/line/line_config.h"
@@ -39,6 +41,10 @@ int inspectCmd(Args& args)
                station = args.value("--station"), mqttCa = args.value("--mqtt-ca"),
                mqttCert = args.value("--mqtt-cert"), mqttKey = args.value("--mqtt-key");
     const auto qos = args.value("--mqtt-qos");
+    // The camera (docs/camera.md), read before --trigger: `--trigger software` is the camera's
+    // trigger, `--trigger` alone the PLC handshake.
+    const camera::CameraSettings cameraFlags = cameraSettingsFrom(args);
+    const bool saveCamera = args.flag("--save-camera");
     const bool trigger = args.flag("--trigger"), noLine = args.flag("--no-line");
     const bool partCounter = args.flag("--part-counter"), barcode = args.flag("--barcode");
     std::string dir;
@@ -46,10 +52,23 @@ int inspectCmd(Args& args)
     args.finish();
     if (source.empty()) throw UsageError{"inspect needs --source URI"};
     if (modelFile && baselineFile) throw UsageError{"give --model or --baseline, not both"};
+    if (saveCamera && noProject)
+        throw UsageError{
+            "--save-camera stores the camera settings in the project: drop --no-project"};
     learn::setTorchThreads(threads);
 
     std::optional<project::ProjectStore> store;
     if (!noProject) store.emplace(project::ProjectStore::open(dir));
+    // The project's station profile, then the options given here over it.
+    camera::CameraSettings cameraSettings = inspect::overlay(
+        store ? inspect::loadCameraProfile(*store) : camera::CameraSettings{}, cameraFlags);
+    if (saveCamera) inspect::saveCameraProfile(*store, cameraSettings);
+    if (!cameraFlags.empty() && source.rfind("aravis", 0) != 0 && source.rfind("v4l2:", 0) != 0 &&
+        !quiet)
+        std::fprintf(stderr,
+                     "inspect: note: the camera options apply to aravis and v4l2 sources; "
+                     "%s ignores them\n",
+                     source.c_str());
     line::LineConfig lineCfg;
     if (store && !noLine) lineCfg = line::loadLineConfig(*store);
     if (modbus) lineCfg.modbus = *modbus;
@@ -109,13 +128,17 @@ int inspectCmd(Args& args)
         cls = std::make_unique<learn::ModelClassifier>(file);
     }
     modelMissing.sinks.clear();
-    auto src = camera::openSource(source);
+    auto src = camera::openSource(source, cameraSettings);
+    std::optional<camera::CameraReadout> readout; // what the camera reports once it streams
+    std::string lastFault;
     auto sum = inspect::runInspection(
         *src, *cls, store ? &*store : nullptr, opt,
         [&](const inspect::InspectionEvent& e) {
             // A crossing of the free-disk floor is logged once, also with --quiet.
             if (!e.storageNotice.empty())
                 std::fprintf(stderr, "inspect: %s\n", e.storageNotice.c_str());
+            if (!readout && e.state != inspect::State::Fault) readout = src->readout();
+            if (e.state == inspect::State::Fault) lastFault = e.message;
             if (quiet) return;
             json j;
             if (e.state == inspect::State::Fault) {
@@ -159,6 +182,16 @@ int inspectCmd(Args& args)
             std::fprintf(stderr, "inspect: note: %s; inference ran on the slower plain path\n",
                          path.c_str());
     }
+    if (readout) {
+        json c = {{"pixel_format", readout->pixelFormat}, {"trigger", readout->trigger}};
+        if (readout->exposureUs) c["exposure_us"] = *readout->exposureUs;
+        if (readout->gain) c["gain"] = *readout->gain;
+        if (readout->frameRate) c["fps"] = *readout->frameRate;
+        if (readout->trigger != "free" && !readout->triggerEdge.empty())
+            c["trigger_edge"] = readout->triggerEdge;
+        if (readout->triggerDelayUs) c["trigger_delay_us"] = *readout->triggerDelayUs;
+        s["camera"] = c;
+    }
     if (outputs.modbus) {
         const auto ms = outputs.modbus->stats();
         s["modbus"] = {{"address", outputs.modbus->address()},
@@ -174,7 +207,12 @@ int inspectCmd(Args& args)
                      {"connected", qs.connected}};
     }
     std::cout << jsonText(s) << std::endl;
-    return sum.faults > 0 && sum.frames == 0 ? 1 : 0;
+    if (sum.faults > 0 && sum.frames == 0) {
+        // Nothing judged: say why on stderr too (e.g. a camera setting outside its range).
+        std::fprintf(stderr, "kizu-cli: error: %s\n", lastFault.c_str());
+        return 1;
+    }
+    return 0;
 }
 
 const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
@@ -194,9 +232,25 @@ const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
                     "                       retention: 'kizu-cli project retention')\n"
                     "  --threads N          LibTorch threads (default: all cores)\n"
                     "  --quiet              only the summary\n\n"
+                    "Camera (Aravis GigE/USB3 Vision; exposure, gain, fps also V4L2; docs/camera.md).\n"
+                    "The project's station profile is used; these options go over it for this run:\n"
+                    "  --exposure-us US     exposure time in microseconds\n"
+                    "  --gain-db DB         gain (the camera's Gain feature, dB on most cameras)\n"
+                    "  --fps F              frame rate; with the software trigger: the trigger rate\n"
+                    "  --pixel-format F     Mono8, BayerRG8, RGB8, ... (what the camera offers)\n"
+                    "  --camera-trigger T   free (free run), software (the station triggers: on each\n"
+                    "                       PLC trigger with --trigger, else at --fps or as fast as\n"
+                    "                       frames are judged) or line0, line1, ... (hardware input)\n"
+                    "  --trigger T          the same when T is free, software or lineN; --trigger\n"
+                    "                       alone is the PLC handshake below\n"
+                    "  --trigger-edge E     rising or falling (line trigger)\n"
+                    "  --trigger-delay-us US  delay from the edge to the exposure (line trigger)\n"
+                    "  --save-camera        store the resulting settings as the project's profile\n"
+                    "Each value is checked against the camera's range; one outside it stops the run\n"
+                    "with the feature and the range.\n\n"
                     "Line outputs (off unless given here or set with 'kizu-cli line'; docs/line.md):\n"
                     "  --modbus [ADDR:]PORT Modbus TCP server for the PLC (e.g. 1502; 0: a free port)\n"
-                    "  --trigger            judge a frame only on the PLC's trigger coil\n"
+                    "  --trigger            judge a frame only on the PLC's trigger coil (no value)\n"
                     "  --mqtt URL           publish results to mqtt[s]://[USER[:PASS]@]HOST[:PORT]\n"
                     "                       (password also from $KIZU_MQTT_PASSWORD)\n"
                     "  --station NAME       topic level kizu/NAME/result (default: host name)\n"
@@ -211,7 +265,9 @@ const Registrar r1{{"inspect", "live OK/NG inspection, one JSON line per frame",
                     "  kizu-cli inspect --no-project --source 'folder:shots?fps=30' --model m.kizumodel "
                     "--frames 300\n"
                     "  kizu-cli -p line3 inspect --source aravis --modbus 1502 --trigger "
-                    "--mqtt mqtt://mes.local --station line3\n",
+                    "--mqtt mqtt://mes.local --station line3\n"
+                    "  kizu-cli -p line3 inspect --source aravis --exposure-us 800 --gain-db 6 "
+                    "--trigger line0 --trigger-edge rising --save-camera\n",
                     inspectCmd}};
 } // namespace
 } // namespace kizu::cli

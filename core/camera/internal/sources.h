@@ -33,7 +33,7 @@ private:
 class OpenCvSource : public FrameSource {
 public:
     // device >= 0 opens a V4L2 device; otherwise `target` is a file, URL or GStreamer pipeline.
-    OpenCvSource(int device, std::string target, bool gstreamer);
+    OpenCvSource(int device, std::string target, bool gstreamer, CameraSettings settings = {});
     ~OpenCvSource() override;
     void open() override;
     void close() override;
@@ -49,6 +49,7 @@ private:
     int m_device;
     std::string m_target;
     bool m_gstreamer;
+    CameraSettings m_settings; // V4L2 devices: exposure, gain and frame rate through OpenCV
     bool m_finished = false;
     std::int64_t m_sequence = 0;
     SourceStats m_stats;
@@ -64,6 +65,8 @@ public:
     std::optional<Frame> grab(int timeoutMs) override;
     std::string description() const override;
     SourceStats stats() const override;
+    bool externallyTriggered() const override;
+    std::optional<CameraReadout> readout() const override;
 
 private:
     struct Impl;
