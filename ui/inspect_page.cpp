@@ -256,7 +256,7 @@ InspectPage::InspectPage(QWidget* parent) : QWidget(parent), m_pipeline(new Insp
         stopLineOutputs();
         m_start->setEnabled(true);
         m_stop->setEnabled(false);
-        m_camera->setEnabled(true);
+        m_camera->setEnabled(!m_stationLocked);
         m_second->setEnabled(true);
         m_second->setToolTip(tr("Judge each frame with this method too; shown beside the verdict "
                                 "and in the Baseline column. Takes effect at once, also while "
@@ -309,6 +309,8 @@ void InspectPage::setStationLocked(bool locked)
                                 : tr("The active model (Train page) or the classical baseline"));
     m_lineButton->setVisible(!locked);
     m_tuneOffer->setEnabled(!locked);
+    // The camera settings are the engineer's too; while a run goes they stay locked anyway.
+    m_camera->setEnabled(!locked && m_start->isEnabled());
 }
 
 void InspectPage::editLineSettings()
@@ -608,7 +610,7 @@ void InspectPage::stopInspection()
     stopLineOutputs();
     m_start->setEnabled(true);
     m_stop->setEnabled(false);
-    m_camera->setEnabled(true);
+    m_camera->setEnabled(!m_stationLocked);
     // The operator stopped: nothing is being judged, whatever the last frame said.
     setBanner(tr("IDLE"), QStringLiteral("#7f8c8d"), tr("Stopped"));
 }

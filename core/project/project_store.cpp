@@ -1398,6 +1398,7 @@ std::vector<KeptFrame> ProjectStore::removeKeptFrames(const std::vector<std::int
 {
     std::vector<KeptFrame> removed;
     std::vector<fs::path> files;
+    std::vector<std::pair<std::string, std::string>> keys; // hash, ext of each file
     {
         Transaction tx(m->db);
         auto find = m->db.prepare(std::string("SELECT i.hash, i.ext, i.imported_at FROM images i "
@@ -1416,18 +1417,28 @@ std::vector<KeptFrame> ProjectStore::removeKeptFrames(const std::vector<std::int
             const std::string text = "frame " + find.text(0) + " " + note;
             mark.reset();
             mark.bind(1, text).bind(2, text).bind(3, id).run();
+            // Deletions are audited whoever makes them (docs/station.md); retention is the user.
+            m->writeAudit("delete", "image " + std::to_string(id),
+                          file.filename().string() + " (sha256 " + find.text(0).substr(0, 12) +
+                              ", kept NG frame, " + note + ")",
+                          "", "retention", id);
             drop.reset();
             drop.bind(1, id).run();
             removed.push_back(f);
             files.push_back(file);
+            keys.emplace_back(find.text(0), find.text(1));
         }
         tx.commit();
     }
     // The rows are gone first: a crash here leaves a file no row names, never a row without
-    // its file.
-    for (const auto& f : files) {
+    // its file. A file that another image row still names (the same bytes imported) stays.
+    auto uses = m->db.prepare("SELECT COUNT(*) FROM images WHERE hash = ? AND ext = ?");
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        uses.reset();
+        uses.bind(1, keys[i].first).bind(2, keys[i].second);
+        if (uses.step() && uses.int64(0) > 0) continue;
         std::error_code ec;
-        fs::remove(f, ec);
+        fs::remove(files[i], ec);
     }
     return removed;
 }

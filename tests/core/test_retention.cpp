@@ -117,6 +117,15 @@ private Q_SLOTS:
             }
         }
         QCOMPARE(removedRows, int(saved.size() - left.size()));
+        // Each removal is in the audit log as a deletion by "retention".
+        kizu::project::AuditFilter byRetention;
+        byRetention.user = "retention";
+        const auto audited = store.audit(byRetention);
+        QCOMPARE(int(audited.size()), removedRows);
+        for (const auto& a : audited)
+            QVERIFY2(a.action == "delete" && a.imageId && !leftIds.count(*a.imageId) &&
+                         a.oldValue.find("kept NG frame") != std::string::npos,
+                     a.oldValue.c_str());
         // The probe (another source) is not the retention's to remove.
         QVERIFY(store.image(probe));
         // The files are gone too: only the probe and the frames left are in images/.

@@ -3,6 +3,7 @@
 #include "core/project/engineer_pin.h"
 #include "core/project/project_store.h"
 #include "ui/dataset_page.h"
+#include "ui/camera_group.h"
 #include "ui/inspect_page.h"
 #include "ui/main_window.h"
 #include "ui/pin_dialog.h"
@@ -101,6 +102,7 @@ private Q_SLOTS:
         QVERIFY(!menuNamed(w, "File")->menuAction()->isVisible());
         QVERIFY(!w.datasetPage()->importFilesAction()->isEnabled()); // its shortcut too
         QVERIFY(!w.inspectPage()->findChild<QComboBox*>("inspectMethod")->isEnabled());
+        QVERIFY(!w.inspectPage()->cameraGroup()->isEnabled()); // exposure, trigger: the engineer's
         QVERIFY(w.leaveStationAction()->isVisible());
         w.pages()->setCurrentIndex(0); // a page mnemonic does not leave the Inspect page
         QCOMPARE(w.pages()->currentWidget(), static_cast<QWidget*>(w.inspectPage()));
@@ -125,6 +127,7 @@ private Q_SLOTS:
         QVERIFY(w.datasetPage()->importFilesAction()->isEnabled());
         QVERIFY(!w.datasetPage()->undoAction()->isEnabled()); // as it was: nothing to undo
         QVERIFY(w.inspectPage()->findChild<QComboBox*>("inspectMethod")->isEnabled());
+        QVERIFY(w.inspectPage()->cameraGroup()->isEnabled());
         AuditFilter f;
         f.action = "station";
         QCOMPARE(int(w.store()->audit(f).size()), 2); // entered, left
