@@ -714,12 +714,19 @@ void DatasetPage::refreshHistory()
     }
 }
 
-void DatasetPage::labelSelected(Label label)
+QList<int> DatasetPage::targetRows() const
 {
-    if (!m_store || m_model->rowCount() == 0) return;
+    // The selected images, or the current one when none is selected.
     QList<int> rows = m_grid->selectedRows();
     if (rows.isEmpty() && m_grid->currentIndex().isValid())
         rows.append(m_grid->currentIndex().row());
+    return rows;
+}
+
+void DatasetPage::labelSelected(Label label)
+{
+    if (!m_store || m_model->rowCount() == 0) return;
+    const QList<int> rows = targetRows();
     if (rows.isEmpty()) return;
     std::vector<qint64> ids;
     std::vector<Label> old;
@@ -760,9 +767,7 @@ bool DatasetPage::applyLabels(const std::vector<qint64>& ids, Label label)
 void DatasetPage::deleteSelected()
 {
     if (!m_store || m_model->rowCount() == 0) return;
-    QList<int> rows = m_grid->selectedRows();
-    if (rows.isEmpty() && m_grid->currentIndex().isValid())
-        rows.append(m_grid->currentIndex().row());
+    const QList<int> rows = targetRows();
     if (rows.isEmpty()) return;
     std::vector<qint64> ids;
     int inTest = 0;

@@ -100,6 +100,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    QList<int> targetRows() const; // the selected rows, or the current one
     QWidget* buildFilterBar();
     QWidget* buildSidePanel();
     QString importStartDir() const;

@@ -323,6 +323,23 @@ struct ProjectStore::Impl {
         return fs::path("images") / hash.substr(0, 2) / (hash + ext);
     }
 
+    // After image rows are deleted and committed: removes each (hash, ext) file that no row
+    // names any more (the same bytes can stand in two rows). Returns how many were removed. A
+    // crash before this leaves a file no row names (harmless), never a row without its file.
+    int removeUnreferencedFiles(const std::vector<std::pair<std::string, std::string>>& files)
+    {
+        auto uses = db.prepare("SELECT COUNT(*) FROM images WHERE hash = ? AND ext = ?");
+        int removed = 0;
+        for (const auto& [hash, ext] : files) {
+            uses.reset();
+            uses.bind(1, hash).bind(2, ext);
+            if (uses.step() && uses.int64(0) > 0) continue;
+            std::error_code ec;
+            removed += fs::remove(dir / relImagePath(hash, ext), ec);
+        }
+        return removed;
+    }
+
     std::optional<std::int64_t> idForHash(const std::string& hash)
     {
         auto s = db.prepare("SELECT id FROM images WHERE hash = ?");
@@ -1016,16 +1033,10 @@ DeleteReport ProjectStore::deleteImages(const std::vector<std::int64_t>& ids, bo
         }
         tx.commit();
     }
-    // After the commit: a crash here leaves a file no row names (harmless), never a row
-    // without its file.
-    auto uses = m->db.prepare("SELECT COUNT(*) FROM images WHERE hash = ? AND ext = ?");
-    for (const auto& r : records) {
-        uses.reset();
-        uses.bind(1, r.hash).bind(2, r.ext);
-        if (uses.step() && uses.int64(0) > 0) continue;
-        std::error_code ec;
-        if (fs::remove(imagePath(r), ec)) ++rep.filesRemoved;
-    }
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const auto& r : records)
+        files.emplace_back(r.hash, r.ext);
+    rep.filesRemoved = m->removeUnreferencedFiles(files);
     return rep;
 }
 
@@ -1397,8 +1408,7 @@ std::vector<KeptFrame> ProjectStore::removeKeptFrames(const std::vector<std::int
                                                       const std::string& note)
 {
     std::vector<KeptFrame> removed;
-    std::vector<fs::path> files;
-    std::vector<std::pair<std::string, std::string>> keys; // hash, ext of each file
+    std::vector<std::pair<std::string, std::string>> files; // hash, ext
     {
         Transaction tx(m->db);
         auto find = m->db.prepare(std::string("SELECT i.hash, i.ext, i.imported_at FROM images i "
@@ -1425,21 +1435,11 @@ std::vector<KeptFrame> ProjectStore::removeKeptFrames(const std::vector<std::int
             drop.reset();
             drop.bind(1, id).run();
             removed.push_back(f);
-            files.push_back(file);
-            keys.emplace_back(find.text(0), find.text(1));
+            files.emplace_back(find.text(0), find.text(1));
         }
         tx.commit();
     }
-    // The rows are gone first: a crash here leaves a file no row names, never a row without
-    // its file. A file that another image row still names (the same bytes imported) stays.
-    auto uses = m->db.prepare("SELECT COUNT(*) FROM images WHERE hash = ? AND ext = ?");
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        uses.reset();
-        uses.bind(1, keys[i].first).bind(2, keys[i].second);
-        if (uses.step() && uses.int64(0) > 0) continue;
-        std::error_code ec;
-        fs::remove(files[i], ec);
-    }
+    m->removeUnreferencedFiles(files);
     return removed;
 }
 
