@@ -23,6 +23,9 @@
 #include <ctime>
 #include <mutex>
 #include <thread>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace kizu::learn {
 using detail::StateDict;
@@ -285,6 +288,19 @@ void setTorchThreads(int threads)
     g_threadsSet = true;
     int n = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(n);
+}
+
+void setThisThreadTorchThreads(int threads)
+{
+    ensureThreads();
+    // LibTorch sets each thread's OpenMP thread count on that thread's first operator (from
+    // the global count); do that first so it does not undo the limit, then limit this thread.
+    (void)at::get_num_threads();
+#ifdef _OPENMP
+    omp_set_num_threads(std::max(1, threads));
+#else
+    (void)threads;
+#endif
 }
 
 bool cudaAvailable()

@@ -19,6 +19,10 @@ const std::vector<std::string>& architectures();
 
 // Uses all cores for LibTorch (it defaults to one here) unless threads > 0.
 void setTorchThreads(int threads = 0);
+// The LibTorch threads of the calling thread's own operators only (other threads keep theirs):
+// the live pipeline's inference thread leaves a core to the thread that reads and decodes the
+// next frame. Without OpenMP in this build it does nothing.
+void setThisThreadTorchThreads(int threads);
 
 // The machine's measured float32 multiply-add rate on the current LibTorch threads, in
 // multiply-adds per second: the best of `repeats` runs of a large matrix product (a 1 x 1
