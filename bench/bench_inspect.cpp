@@ -4,10 +4,12 @@
 // With --soak SECONDS it also samples the resident memory while inspecting that long.
 //
 //   bench_inspect [--model squeezenet1_1] [--size 224] [--frames 200] [--repeats 3]
-//                 [--threads N] [--soak 0] [--no-peer] [--plain-too] [--table] [--line]
+//                 [--threads N] [--soak 0] [--no-peer] [--plain-too] [--full-decode-too]
+//                 [--table] [--line]
 // --table measures the issue-23 set in one run (see below); --plain-too also times the plain
 // LibTorch path (KIZU_FAST_INFERENCE=0) in the same run; every row has the network's
-// multiply-adds and its arithmetic limit at the machine's measured peak.
+// multiply-adds and its arithmetic limit at the machine's measured peak. --full-decode-too also
+// times Kizu with every frame decoded in full (no reduced JPEG decode), the same run.
 // --line: also what the line outputs (Modbus + MQTT, docs/line.md) add per frame.
 #include "core/camera/frame_source.h"
 #include "core/inspect/inspection_runner.h"
@@ -61,15 +63,35 @@ struct Config {
 
 struct Run {
     int frames = 200, repeats = 3, threads = 0;
-    bool withPeer = true, plainToo = false;
+    bool withPeer = true, plainToo = false, fullDecodeToo = false;
     std::string data, peer;
     double peakMacs = 0;
 };
 
+// A source that decodes every frame in full, whatever the inspection asks (the ablation of
+// the reduced decode: --full-decode-too).
+class FullDecode : public kizu::camera::FrameSource {
+public:
+    explicit FullDecode(std::unique_ptr<kizu::camera::FrameSource> s) : m_s(std::move(s)) {}
+    void open() override { m_s->open(); }
+    void close() override { m_s->close(); }
+    bool isOpen() const override { return m_s->isOpen(); }
+    std::optional<kizu::camera::Frame> grab(int timeoutMs) override { return m_s->grab(timeoutMs); }
+    std::string description() const override { return m_s->description(); }
+    kizu::camera::SourceStats stats() const override { return m_s->stats(); }
+    bool finished() const override { return m_s->finished(); }
+    void setDecodeReduction(std::function<int(cv::Size)>) override {}
+
+private:
+    std::unique_ptr<kizu::camera::FrameSource> m_s;
+};
+
 std::vector<double> percentiles(kizu::learn::ModelClassifier& cls, kizu::project::ProjectStore& store,
-                                const Run& run)
+                                const Run& run, bool fullDecode = false)
 {
-    auto src = kizu::camera::openSource("folder:" + run.data + "/ok?loop=1");
+    std::unique_ptr<kizu::camera::FrameSource> src =
+        kizu::camera::openSource("folder:" + run.data + "/ok?loop=1");
+    if (fullDecode) src = std::make_unique<FullDecode>(std::move(src));
     kizu::inspect::InspectionOptions opt;
     opt.maxFrames = run.frames;
     opt.saveNgFrames = false;
@@ -96,13 +118,18 @@ json measure(const Config& c, const Run& run, const fs::path& tmp)
     const cv::Size photo(1130, 460); // BSData's photos
     const std::int64_t macs = cls.model().multiplyAdds(photo);
 
-    std::vector<double> fps, p50, p99, plain50, plain99, peerIps, peer50, peer99;
+    std::vector<double> fps, p50, p99, plain50, plain99, full50, full99, peerIps, peer50, peer99;
     const int peerSize = c.peerSize > 0 ? c.peerSize : c.size;
     for (int r = 0; r < run.repeats; ++r) {
         auto k = percentiles(cls, store, run);
         fps.push_back(k[0]);
         p50.push_back(k[1]);
         p99.push_back(k[2]);
+        if (run.fullDecodeToo) {
+            auto q = percentiles(cls, store, run, true);
+            full50.push_back(q[1]);
+            full99.push_back(q[2]);
+        }
         if (run.plainToo) {
             ::setenv("KIZU_FAST_INFERENCE", "0", 1);
             kizu::learn::ModelClassifier plainCls(file);
@@ -143,6 +170,10 @@ json measure(const Config& c, const Run& run, const fs::path& tmp)
         out["kizu_plain_p50_ms"] = median(plain50);
         out["kizu_plain_p99_ms"] = median(plain99);
     }
+    if (!full50.empty()) {
+        out["kizu_full_decode_p50_ms"] = median(full50);
+        out["kizu_full_decode_p99_ms"] = median(full99);
+    }
     if (!peerIps.empty()) {
         out["peer_images_per_s"] = median(peerIps);
         out["peer_p50_ms"] = median(peer50);
@@ -174,6 +205,7 @@ int main(int argc, char** argv)
     run.repeats = std::atoi(arg(argc, argv, "--repeats", "3").c_str());
     run.threads = std::atoi(arg(argc, argv, "--threads", "0").c_str());
     run.plainToo = flag(argc, argv, "--plain-too");
+    run.fullDecodeToo = flag(argc, argv, "--full-decode-too");
     const int soak = std::atoi(arg(argc, argv, "--soak", "0").c_str());
     const char* env = std::getenv("KIZU_BSDATA");
     run.data = env ? env : KIZU_BSDATA_DIR_DEFAULT;

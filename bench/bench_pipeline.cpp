@@ -3,8 +3,9 @@
 // previous one. Against the sequential path of kizu-cli inspect (runInspection: read, decode,
 // judge, record, one frame after the other) in the same run, same model and photos: the
 // sequential path's frames/s and latency, then the pipeline fed at paced rates (as a camera
-// delivers frames) from 0.8x to 2x that rate: frames judged per second, the share dropped, and
-// latency (file read to verdict) p50/p99. Prints one JSON object.
+// delivers frames) from 0.25x to 2x that rate: frames judged per second, the share dropped, and
+// latency (file read to verdict) p50/p99; up to 1x also the sequential loop fed at the same
+// rate (like for like: both pay the same wake-ups after an idle moment). Prints one JSON object.
 //
 //   bench_pipeline [--model squeezenet1_1] [--size 224] [--seconds 8] [--threads N]
 //                  [--model-file F.kizumodel]
@@ -78,7 +79,7 @@ int main(int argc, char** argv)
     const double base = seq["frames_per_s"].get<double>();
 
     json rows = json::array();
-    for (double factor : {0.8, 1.0, 1.3, 1.6, 2.0}) {
+    for (double factor : {0.25, 0.5, 0.8, 1.0, 1.3, 1.6, 2.0}) {
         const double rate = base * factor;
         auto cls = std::make_unique<kizu::learn::ModelClassifier>(file);
         cls->classify(cv::Mat(460, 1130, CV_8UC3, cv::Scalar::all(128))); // build the graph first
@@ -109,7 +110,24 @@ int main(int argc, char** argv)
         pipeline.stop();
         const double secs = double(clock.elapsed()) / 1000.0;
         QCoreApplication::processEvents();
+        // The sequential loop fed at the same rate, where it can keep up: the same frames at
+        // the same pace, so the two latencies compare like for like (an idle moment between
+        // frames costs both the same wake-ups).
+        json seqAtRate;
+        if (factor <= 1.0) {
+            kizu::learn::ModelClassifier seqCls(file);
+            seqCls.classify(cv::Mat(460, 1130, CV_8UC3, cv::Scalar::all(128)));
+            auto store = kizu::project::ProjectStore::open(project);
+            auto src = kizu::camera::openSource(uri);
+            kizu::inspect::InspectionOptions o;
+            o.saveNgFrames = false;
+            o.maxFrames = std::max(20, int(seconds * rate));
+            auto sum = kizu::inspect::runInspection(*src, seqCls, &store, o, {});
+            seqAtRate = {{"p50_ms", sum.latencyP50Ms}, {"p99_ms", sum.latencyP99Ms},
+                         {"frames_per_s", sum.fps}};
+        }
         rows.push_back({{"offered_frames_per_s", rate},
+                        {"sequential_same_rate", seqAtRate},
                         {"judged_frames_per_s", double(judged) / secs},
                         {"judged", judged},
                         {"dropped", dropped},

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -47,6 +48,10 @@ struct InspectPipeline::Shared {
     QThread* capture = nullptr;
     QThread* inference = nullptr;
     bool announced = false; // stopped() was emitted for this run (GUI thread only)
+    // The reduced decode the methods can take (InspectionStep::decodeReduction), published by
+    // the inference thread once its step exists and withdrawn before the step goes; asked by
+    // the capture thread's source for each frame, under `mutex`.
+    std::function<int(cv::Size)> reduce;
 };
 
 InspectPipeline::InspectPipeline(QObject* parent) : QObject(parent)
@@ -82,6 +87,10 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
     std::shared_ptr<inspect::Classifier> cls(std::move(classifier));
     std::shared_ptr<inspect::Classifier> cls2(std::move(second));
     const std::string sourceName = src->description();
+    src->setDecodeReduction([sh](cv::Size full) {
+        std::lock_guard lock(sh->mutex);
+        return sh->reduce ? sh->reduce(full) : 1;
+    });
 
     sh->capture = QThread::create([this, sh, src, options] {
         inspect::ResilientSource resilient(*src, options, &sh->cancel);
@@ -133,7 +142,10 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
         // Two stages on two cores: this thread judges on every core but one, the capture thread
         // reads and decodes the next frame on that one. With both on every core the two fight
         // (bench_pipeline, SqueezeNet 224 px, 2 cores: 48 frames/s at p50 33 ms; like this 82
-        // frames/s at p50 16 ms).
+        // frames/s at p50 16 ms). Choosing every core per frame when the line leaves time before
+        // its next frame was measured too (2026-12-04): slower at every offered rate, as the
+        // OpenMP threads' wake-ups after an idle moment and the overlap with the next decode
+        // cost more than the second core gives (docs/learn.md).
         kizu::learn::setThisThreadTorchThreads(
             std::max(1, int(std::thread::hardware_concurrency()) - 1));
         std::optional<project::ProjectStore> store;
@@ -148,6 +160,14 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
         }
         inspect::InspectionStep step(*cls, store ? &*store : nullptr, options, sourceName);
         step.setLineState(inspect::StationState::Running); // the line's outputs, if any
+        {
+            std::lock_guard lock(sh->mutex);
+            sh->reduce = [&step, cls2](cv::Size full) {
+                int factor = step.decodeReduction(full);
+                if (cls2) factor = std::min(factor, inspect::decodeReduction(*cls2, step.roi(), full));
+                return factor;
+            };
+        }
         step.setStoreErrorHandler([this](const std::string& message) {
             const QString msg = QString::fromStdString(message);
             QMetaObject::invokeMethod(
@@ -249,6 +269,10 @@ void InspectPipeline::start(std::unique_ptr<camera::FrameSource> source,
             }
             if (done) break;
             if (Clock::now() - lastStats > std::chrono::milliseconds(250)) publishStats();
+        }
+        {
+            std::lock_guard lock(sh->mutex);
+            sh->reduce = nullptr; // it refers to the step, which ends with this thread
         }
         step.setLineState(inspect::StationState::Idle);
         step.flush();

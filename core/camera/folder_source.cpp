@@ -3,6 +3,7 @@
 #include "core/common/error.h"
 #include "core/common/fs_util.h"
 #include "core/imaging/image_io.h"
+#include "core/imaging/thumbnail.h"
 
 #include <algorithm>
 #include <thread>
@@ -58,7 +59,8 @@ std::optional<Frame> FolderSource::grab(int timeoutMs)
     f.captured = std::chrono::steady_clock::now();
     try {
         auto bytes = std::make_shared<const std::string>(readFile(file));
-        f.image = imaging::decode(*bytes, file.string());
+        f.image = m_reduce ? imaging::decodeReduced(*bytes, file.string(), m_reduce)
+                           : imaging::decode(*bytes, file.string());
         f.encoded = std::move(bytes);
     } catch (const Error&) {
         ++m_stats.incomplete;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,11 @@ public:
     virtual bool externallyTriggered() const { return false; }
     // The settings and ranges the open camera reports; nullopt for sources without them.
     virtual std::optional<CameraReadout> readout() const { return std::nullopt; }
+    // A source that decodes compressed frames (folder replay of JPEG files) may decode them at
+    // a reduced scale: `factorFor` gives, for a frame's full size, the reduction (1, 2, 4 or 8)
+    // that whoever judges the frames can take (InspectionStep::decodeReduction). It is called
+    // on the thread that calls grab(). Unset, and for other sources: frames at full size.
+    virtual void setDecodeReduction(std::function<int(cv::Size)> factorFor) {}
 };
 
 // Opens a source by URI (nothing is started until open()):

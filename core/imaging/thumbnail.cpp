@@ -30,34 +30,42 @@ int thumbnailReduction(int width, int height, int maxSide)
     return factor;
 }
 
+cv::Mat decodeReduced(std::string_view bytes, const std::string& name,
+                      const std::function<int(cv::Size)>& factorFor, std::int64_t maxPixels)
+{
+    const ImageInfo info = probe(bytes, name);
+    const int asked = factorFor ? factorFor(cv::Size(info.width, info.height)) : 1;
+    const int factor = asked == 2 || asked == 4 || asked == 8 ? asked : 1;
+    if (info.format != Format::Jpeg || factor == 1 ||
+        std::int64_t(info.width) * info.height > maxPixels)
+        return decode(bytes, name, maxPixels); // the full checks; other codecs cannot reduce
+    if (!jpegHasEnd(bytes))
+        throw FormatError(name + ": the JPEG data ends early; the file is truncated.");
+    const int flag = factor == 8   ? cv::IMREAD_REDUCED_COLOR_8
+                     : factor == 4 ? cv::IMREAD_REDUCED_COLOR_4
+                                   : cv::IMREAD_REDUCED_COLOR_2;
+    cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    cv::Mat img;
+    try {
+        img = cv::imdecode(buf, flag);
+    } catch (const cv::Exception&) {
+        img.release();
+    }
+    const int expectW = (info.width + factor - 1) / factor;
+    const int expectH = (info.height + factor - 1) / factor;
+    if (img.empty() || img.cols != expectW || img.rows != expectH)
+        throw FormatError(name + ": the image data cannot be decoded; the file is truncated "
+                                 "or corrupt.");
+    return img;
+}
+
 cv::Mat makeThumbnail(std::string_view bytes, const std::string& name, int maxSide,
                       std::int64_t maxPixels)
 {
     if (maxSide < 1) throw InvalidArgument("A thumbnail needs a size of at least one pixel.");
-    const ImageInfo info = probe(bytes, name);
-    cv::Mat img;
-    const int factor = thumbnailReduction(info.width, info.height, maxSide);
-    if (info.format == Format::Jpeg && factor > 1 &&
-        std::int64_t(info.width) * info.height <= maxPixels) {
-        if (!jpegHasEnd(bytes))
-            throw FormatError(name + ": the JPEG data ends early; the file is truncated.");
-        const int flag = factor == 8   ? cv::IMREAD_REDUCED_COLOR_8
-                         : factor == 4 ? cv::IMREAD_REDUCED_COLOR_4
-                                       : cv::IMREAD_REDUCED_COLOR_2;
-        cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-        try {
-            img = cv::imdecode(buf, flag);
-        } catch (const cv::Exception&) {
-            img.release();
-        }
-        const int expectW = (info.width + factor - 1) / factor;
-        const int expectH = (info.height + factor - 1) / factor;
-        if (img.empty() || img.cols != expectW || img.rows != expectH)
-            throw FormatError(name + ": the image data cannot be decoded; the file is truncated "
-                                     "or corrupt.");
-    } else {
-        img = decode(bytes, name, maxPixels); // the full checks; other codecs cannot reduce
-    }
+    const cv::Mat img = decodeReduced(
+        bytes, name, [maxSide](cv::Size s) { return thumbnailReduction(s.width, s.height, maxSide); },
+        maxPixels);
     const int longer = std::max(img.cols, img.rows);
     if (longer <= maxSide) return img;
     const double scale = double(maxSide) / longer;

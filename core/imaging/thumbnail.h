@@ -6,6 +6,7 @@
 #include "core/imaging/image_io.h"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,13 @@ namespace kizu::imaging {
 
 // The reduced-decode factor (1, 2, 4 or 8) that keeps the longer side at or above maxSide.
 int thumbnailReduction(int width, int height, int maxSide);
+
+// Decodes with decode()'s checks, at 1/factor of the full size where the codec allows it (JPEG,
+// factor 2, 4 or 8, as factorFor(the full size from the header) asks; other values mean 1).
+// Other formats decode in full. Returns 8-bit BGR; throws FormatError naming `name`.
+cv::Mat decodeReduced(std::string_view bytes, const std::string& name,
+                      const std::function<int(cv::Size)>& factorFor,
+                      std::int64_t maxPixels = kDefaultMaxPixels);
 
 // Decodes `bytes` and scales it (never up) so that its longer side is at most maxSide.
 // Returns 8-bit BGR. Throws FormatError naming `name` like decode().

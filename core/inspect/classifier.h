@@ -28,6 +28,11 @@ public:
     // How the method runs, for the operator and the logs: a model's inference path ("fast
     // (oneDNN graph)", or "plain (why)"); empty when there is nothing to say.
     virtual std::string runtime() const { return {}; }
+    // The smallest size of a frame's view (the frame cut to the region of interest) that keeps
+    // everything the method uses, for a view of size `view`: a network resizes to its input,
+    // so a source may decode the frame that much smaller (FrameSource::setDecodeReduction).
+    // A method that uses every pixel (the baseline) returns `view`.
+    virtual cv::Size inputNeed(cv::Size view) const { return view; }
 };
 
 } // namespace kizu::inspect

@@ -83,6 +83,25 @@ cv::Mat InspectionStep::view(const cv::Mat& frame) const
     return m_roi.empty() ? frame : imaging::applyRoi(frame, m_roi);
 }
 
+int decodeReduction(const Classifier& method, const imaging::Roi& roi, cv::Size full)
+{
+    if (full.width < 1 || full.height < 1) return 1;
+    const cv::Rect box = roi.empty() ? cv::Rect({0, 0}, full) : roi.boundingBox(full);
+    if (box.width < 1 || box.height < 1) return 1;
+    const cv::Size want = method.inputNeed(box.size());
+    int factor = 1;
+    while (factor < 8 && box.width / (factor * 2) >= want.width &&
+           box.height / (factor * 2) >= want.height)
+        factor *= 2;
+    return factor;
+}
+
+int InspectionStep::decodeReduction(cv::Size full) const
+{
+    if (m_options.barcodePartId) return 1;
+    return inspect::decodeReduction(m_classifier, m_roi, full);
+}
+
 cv::Mat InspectionStep::heatmap(const cv::Mat& frame)
 {
     if (m_roi.empty()) return m_classifier.heatmap(frame);

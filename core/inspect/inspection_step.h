@@ -108,6 +108,10 @@ public:
     InspectionEvent process(const camera::Frame& frame);
     // The part of a frame the method judges (the frame itself without a region of interest).
     cv::Mat view(const cv::Mat& frame) const;
+    // The reduced decode (FrameSource::setDecodeReduction) the method can take for a frame of
+    // full size `full`: decodeReduction(method, roi(), full); 1 when the part id is read from a
+    // barcode in the frame (small codes need every pixel).
+    int decodeReduction(cv::Size full) const;
     // The method's heat map of view(frame), placed where that view lies in the frame: CV_32F
     // of the frame's size (0 outside the region); empty when the method has none.
     cv::Mat heatmap(const cv::Mat& frame);
@@ -160,5 +164,11 @@ private:
     std::chrono::steady_clock::time_point m_start;
     std::int64_t m_ok = 0, m_ng = 0, m_faults = 0, m_dropped = 0, m_reconnects = 0;
 };
+
+// The largest factor (1, 2, 4 or 8) by which a frame of size `full` may be decoded smaller and
+// still give `method` the view it needs: the region's box at 1/factor covers
+// method.inputNeed(box) on both sides. The same choice as training's reduced decode
+// (learn::loadForInput), so a folder replay's live scores equal kizu-cli eval's.
+int decodeReduction(const Classifier& method, const imaging::Roi& roi, cv::Size full);
 
 } // namespace kizu::inspect

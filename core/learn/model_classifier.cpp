@@ -1,6 +1,7 @@
 #include "core/learn/model_classifier.h"
 
 #include "core/common/sha256.h"
+#include "core/learn/augment.h"
 
 namespace kizu::learn {
 
@@ -15,6 +16,15 @@ inspect::Verdict ModelClassifier::classify(const cv::Mat& bgr)
 {
     const float score = m_model.predict(bgr);
     return {score >= m_model.info().threshold, score, m_model.info().threshold};
+}
+
+cv::Size ModelClassifier::inputNeed(cv::Size view) const
+{
+    // The network's input canvas (detail::inputCanvas): what predict() resizes the view to.
+    const ModelInfo& info = m_model.info();
+    if (view.width < 1 || view.height < 1) return view;
+    return info.keepAspect ? canvasFor(view, info.inputSize)
+                           : cv::Size(info.inputSize, info.inputSize);
 }
 
 } // namespace kizu::learn

@@ -19,6 +19,7 @@ public:
     std::string name() const override { return m_name; }
     cv::Mat heatmap(const cv::Mat& bgr) override { return m_model.heatmap(bgr); }
     std::string runtime() const override { return m_model.inferencePath(); }
+    cv::Size inputNeed(cv::Size view) const override;
     const Model& model() const { return m_model; }
 
 private:

@@ -9,6 +9,8 @@
 #include "core/camera/frame_source.h"
 #include "core/inspect/inspection_runner.h"
 #include "core/inspect/inspection_step.h"
+#include "core/learn/model.h"
+#include "core/learn/model_classifier.h"
 #include "core/project/project_store.h"
 
 #include <QElapsedTimer>
@@ -26,6 +28,23 @@ using namespace kizu;
 namespace {
 using kizu::test::BrightnessClassifier;
 using kizu::test::FailingClassifier;
+
+// Brightness, remembering the size of every view it was given; `need` is its inputNeed (a
+// network's input), or the view itself when empty (a method that uses every pixel).
+class SizeRecorder : public BrightnessClassifier {
+public:
+    explicit SizeRecorder(cv::Size need = {}) : m_need(need) {}
+    inspect::Verdict classify(const cv::Mat& bgr) override
+    {
+        seen.push_back(bgr.size());
+        return BrightnessClassifier::classify(bgr);
+    }
+    cv::Size inputNeed(cv::Size view) const override { return m_need.empty() ? view : m_need; }
+    std::vector<cv::Size> seen;
+
+private:
+    cv::Size m_need;
+};
 
 camera::Frame frameAt(std::int64_t sequence, int grey, std::chrono::milliseconds ago)
 {
@@ -49,6 +68,103 @@ class TestInspection : public QObject {
     QTemporaryDir m_tmp;
 
 private Q_SLOTS:
+    // Folder replay decodes JPEG frames no larger than the method needs (libjpeg's reduced
+    // IDCT), never below it; full size for a method that uses every pixel, for a barcode part
+    // id, and for formats that cannot reduce.
+    void folderReplayDecodesAsSmallAsTheMethodAllows()
+    {
+        const QString dir = m_tmp.filePath("reduce");
+        QDir().mkpath(dir);
+        cv::Mat photo(480, 1200, CV_8UC3);
+        cv::randu(photo, cv::Scalar::all(0), cv::Scalar::all(255));
+        QVERIFY(cv::imwrite((dir + "/a.jpg").toStdString(), photo));
+        auto replay = [&](inspect::Classifier& c, inspect::InspectionOptions opt = {}) {
+            auto src = camera::openSource("folder:" + dir.toStdString());
+            opt.saveNgFrames = false;
+            inspect::runInspection(*src, c, nullptr, opt, {});
+        };
+        // 224 x 224: 1200 x 480 halves once (600 x 240), a second time would be 300 x 120.
+        SizeRecorder net({224, 224});
+        replay(net);
+        QCOMPARE(net.seen.size(), std::size_t(1));
+        QCOMPARE(net.seen[0], cv::Size(600, 240));
+        // A 100 x 100 input: 1/4 (300 x 120); 1/8 would be 150 x 60.
+        SizeRecorder small({100, 100});
+        replay(small);
+        QCOMPARE(small.seen[0], cv::Size(300, 120));
+        // The region of interest is what must cover the input: its left half, 600 x 480, at
+        // 1/2 is 300 x 240 (still >= 224), at 1/4 150 x 120.
+        SizeRecorder roiNet({224, 224});
+        inspect::InspectionOptions withRoi;
+        withRoi.roi = imaging::Roi::rect(0, 0, 0.5, 1);
+        replay(roiNet, withRoi);
+        QCOMPARE(roiNet.seen[0], cv::Size(300, 240));
+        QCOMPARE(inspect::decodeReduction(roiNet, imaging::Roi::rect(0, 0, 0.5, 1), {1200, 480}), 2);
+        // Every pixel: full size.
+        SizeRecorder everyPixel;
+        replay(everyPixel);
+        QCOMPARE(everyPixel.seen[0], cv::Size(1200, 480));
+        // A barcode in the frame gives the part id: full size.
+        SizeRecorder barcodeNet({224, 224});
+        inspect::InspectionOptions barcode;
+        barcode.barcodePartId = true;
+        replay(barcodeNet, barcode);
+        QCOMPARE(barcodeNet.seen[0], cv::Size(1200, 480));
+        // PNG cannot decode smaller.
+        QVERIFY(QFile::remove(dir + "/a.jpg"));
+        QVERIFY(cv::imwrite((dir + "/b.png").toStdString(), photo));
+        SizeRecorder pngNet({224, 224});
+        replay(pngNet);
+        QCOMPARE(pngNet.seen[0], cv::Size(1200, 480));
+        // Nothing to judge: no reduction, and no crash.
+        QCOMPARE(inspect::decodeReduction(net, {}, {0, 0}), 1);
+        // The hook goes with the run: the source decodes in full afterwards.
+        auto src = camera::openSource("folder:" + dir.toStdString());
+        {
+            SizeRecorder c({16, 16});
+            inspect::InspectionOptions opt;
+            opt.maxFrames = 1;
+            inspect::runInspection(*src, c, nullptr, opt, {});
+        }
+        src->open();
+        QCOMPARE(src->grab(1000)->image.size(), cv::Size(1200, 480));
+    }
+
+    // With the reduced decode, a folder replay of BSData photos scores each photo as
+    // kizu-cli eval does (Model::predictFile decodes reduced the same way).
+    void folderReplayScoresAsEval()
+    {
+        KIZU_REQUIRE_BSDATA(data);
+        const QString dir = m_tmp.filePath("bsreplay");
+        QDir().mkpath(dir);
+        const auto rows = kizu::test::readCsv(data + "/manifest.csv");
+        QStringList names;
+        for (qsizetype i = 1; i < rows.size() && names.size() < 3; ++i) {
+            const QString name = QFileInfo(rows[i][0]).fileName();
+            QVERIFY(QFile::copy(data + "/" + rows[i][0], dir + "/" + name));
+            names << name;
+        }
+        names.sort();
+        learn::ModelInfo info;
+        info.arch = "squeezenet1_1";
+        info.inputSize = 224;
+        const std::string file = m_tmp.filePath("replay.kizumodel").toStdString();
+        learn::Model::create(info, "scratch", 3).save(file);
+        learn::ModelClassifier cls(file);
+        auto src = camera::openSource("folder:" + dir.toStdString());
+        inspect::InspectionOptions opt;
+        opt.saveNgFrames = false;
+        std::vector<double> live;
+        inspect::runInspection(*src, cls, nullptr, opt,
+                               [&](const inspect::InspectionEvent& e) { live.push_back(e.verdict.score); });
+        QCOMPARE(live.size(), std::size_t(names.size()));
+        for (qsizetype i = 0; i < names.size(); ++i) {
+            const double eval = cls.model().predictFile((dir + "/" + names[i]).toStdString());
+            QVERIFY2(std::abs(live[std::size_t(i)] - eval) < 1e-6,
+                     qPrintable(QString("%1: live %2, eval %3").arg(names[i]).arg(live[std::size_t(i)]).arg(eval)));
+        }
+    }
+
     void folderReplayIntoProject()
     {
         const QString dir = m_tmp.filePath("frames");

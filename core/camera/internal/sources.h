@@ -4,6 +4,7 @@
 #include "core/camera/frame_source.h"
 
 #include <filesystem>
+#include <functional>
 
 namespace kizu::camera {
 
@@ -17,6 +18,10 @@ public:
     std::string description() const override;
     SourceStats stats() const override { return m_stats; }
     bool finished() const override;
+    void setDecodeReduction(std::function<int(cv::Size)> factorFor) override
+    {
+        m_reduce = std::move(factorFor);
+    }
 
 private:
     std::filesystem::path m_dir;
@@ -28,6 +33,7 @@ private:
     std::int64_t m_sequence = 0;
     std::chrono::steady_clock::time_point m_due;
     SourceStats m_stats;
+    std::function<int(cv::Size)> m_reduce;
 };
 
 class OpenCvSource : public FrameSource {
