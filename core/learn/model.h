@@ -25,9 +25,9 @@ void setTorchThreads(int threads = 0);
 void setThisThreadTorchThreads(int threads);
 
 // The machine's measured float32 multiply-add rate on the current LibTorch threads, in
-// multiply-adds per second: the best of `repeats` runs of a large matrix product (a 1 x 1
-// convolution, 1024 x 1024 weights over 64 x 64 places) through oneDNN. The arithmetic limit of
-// a network's latency is its multiplyAdds() divided by this.
+// multiply-adds per second: the best of `repeats` runs of three matrix products (1 x 1
+// convolutions through oneDNN: 1024 channels over 64 x 64 places, 256 over 28 x 28, 512 over
+// 14 x 14). The arithmetic limit of a network's latency is its multiplyAdds() divided by this.
 double measurePeakMacsPerSecond(int repeats = 10);
 bool cudaAvailable();
 
