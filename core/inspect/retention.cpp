@@ -31,7 +31,7 @@ double metaNumber(const project::ProjectStore& store, const char* key, double fa
     }
 }
 
-std::string number(double v)
+std::string settingNumber(double v)
 {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -54,7 +54,7 @@ void validateRetentionPolicy(const RetentionPolicy& p)
     auto check = [](double v, const char* what) {
         if (!std::isfinite(v) || v < 0)
             throw InvalidArgument(std::string(what) + " must be a number of 0 or more (0: no " +
-                                  "limit), not " + number(v) + ".");
+                                  "limit), not " + settingNumber(v) + ".");
     };
     check(p.days, "The days NG frames are kept");
     check(p.maxGb, "The GB NG frames may take");
@@ -64,9 +64,9 @@ void validateRetentionPolicy(const RetentionPolicy& p)
 void saveRetentionPolicy(project::ProjectStore& store, const RetentionPolicy& p)
 {
     validateRetentionPolicy(p);
-    store.setMeta(kDays, number(p.days));
-    store.setMeta(kMaxGb, number(p.maxGb));
-    store.setMeta(kMinFreeGb, number(p.minFreeGb));
+    store.setMeta(kDays, settingNumber(p.days));
+    store.setMeta(kMaxGb, settingNumber(p.maxGb));
+    store.setMeta(kMinFreeGb, settingNumber(p.minFreeGb));
 }
 
 std::optional<std::uint64_t> freeDiskBytes(const std::filesystem::path& path)
@@ -192,10 +192,10 @@ RetentionReport FrameRetention::apply(std::int64_t now, bool checkAge,
     if (ids.empty()) return usage();
     if (beforeRemoving) beforeRemoving();
     std::string why;
-    if (age) why = "older than " + number(m_policy.days) + " days";
+    if (age) why = "older than " + settingNumber(m_policy.days) + " days";
     if (size)
         why += std::string(why.empty() ? "" : ", or ") + "kept NG frames over " +
-               number(m_policy.maxGb) + " GB";
+               settingNumber(m_policy.maxGb) + " GB";
     const auto removed = m_store.removeKeptFrames(
         ids, m_source, "removed by retention at " + isoUtcMs(now) + " (" + why + ")");
     RetentionReport r;

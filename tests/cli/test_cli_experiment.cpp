@@ -3,6 +3,7 @@
 // chart; a second run resumes (does nothing more); two shards merged equal the whole sweep;
 // changed settings on the same folder are refused. Plus the torch-free aggregation in core.
 // kizu-test-timeout: 300
+// kizu-test-no-asan: 146 s under ASan on 2 cores (the sweep's training runs in test_experiment_sweep)
 #include "common/test_support.h"
 #include "core/common/error.h"
 #include "core/experiment/experiment.h"

@@ -2,6 +2,7 @@
 // measured, a training run killed with -9 resumes from its checkpoint to the same weights as an
 // uninterrupted run, and a damaged model file gives a clear error.
 // kizu-test-timeout: 400
+// kizu-test-no-asan: 282 s under ASan on 2 cores (train and eval also run in test_learn)
 #include "core/learn/defaults.h"
 #include "common/test_support.h"
 

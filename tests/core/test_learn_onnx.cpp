@@ -5,6 +5,7 @@
 // images and on BSData photos; a defect-map model's map matches Model::defectMap; the errors
 // name what to do.
 // kizu-test-timeout: 600
+// kizu-test-no-asan: 174 s under ASan on 2 cores (the exporter also runs under ASan in test_cli_models, kizu-cli model export --onnx)
 #include "core/common/error.h"
 #include "core/common/paths.h"
 #include "core/learn/model.h"
