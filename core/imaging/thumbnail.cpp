@@ -30,6 +30,15 @@ int thumbnailReduction(int width, int height, int maxSide)
     return factor;
 }
 
+int reductionToCover(cv::Size region, cv::Size need)
+{
+    int factor = 1;
+    while (factor < 8 && region.width / (factor * 2) >= need.width &&
+           region.height / (factor * 2) >= need.height)
+        factor *= 2;
+    return factor;
+}
+
 cv::Mat decodeReduced(std::string_view bytes, const std::string& name,
                       const std::function<int(cv::Size)>& factorFor, std::int64_t maxPixels)
 {

@@ -17,6 +17,10 @@ namespace kizu::imaging {
 // The reduced-decode factor (1, 2, 4 or 8) that keeps the longer side at or above maxSide.
 int thumbnailReduction(int width, int height, int maxSide);
 
+// The largest reduced-decode factor (1, 2, 4 or 8) at which a region of size `region` still
+// covers `need` on both sides (training's loadForInput and live inspection's decodeReduction).
+int reductionToCover(cv::Size region, cv::Size need);
+
 // Decodes with decode()'s checks, at 1/factor of the full size where the codec allows it (JPEG,
 // factor 2, 4 or 8, as factorFor(the full size from the header) asks; other values mean 1).
 // Other formats decode in full. Returns 8-bit BGR; throws FormatError naming `name`.

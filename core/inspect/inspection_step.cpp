@@ -3,6 +3,7 @@
 #include "core/common/clock.h"
 #include "core/common/error.h"
 #include "core/imaging/barcode.h"
+#include "core/imaging/thumbnail.h"
 #include "core/project/project_roi.h"
 
 #include <algorithm>
@@ -88,12 +89,7 @@ int decodeReduction(const Classifier& method, const imaging::Roi& roi, cv::Size 
     if (full.width < 1 || full.height < 1) return 1;
     const cv::Rect box = roi.empty() ? cv::Rect({0, 0}, full) : roi.boundingBox(full);
     if (box.width < 1 || box.height < 1) return 1;
-    const cv::Size want = method.inputNeed(box.size());
-    int factor = 1;
-    while (factor < 8 && box.width / (factor * 2) >= want.width &&
-           box.height / (factor * 2) >= want.height)
-        factor *= 2;
-    return factor;
+    return imaging::reductionToCover(box.size(), method.inputNeed(box.size()));
 }
 
 int InspectionStep::decodeReduction(cv::Size full) const

@@ -4,6 +4,7 @@
 #include "core/common/fs_util.h"
 #include "core/common/sha256.h"
 #include "core/imaging/image_io.h"
+#include "core/imaging/thumbnail.h"
 #include "core/learn/augment.h"
 
 #include <functional>
@@ -209,10 +210,7 @@ cv::Mat loadResized(const fs::path& file, const imaging::Roi* roi,
                              : cv::Rect(0, 0, int(info.width), int(info.height));
     if (info.format == imaging::Format::Jpeg &&
         info.width * std::int64_t(info.height) <= imaging::kDefaultMaxPixels) {
-        const cv::Size want = target(box.size());
-        while (factor < 8 && box.width / (factor * 2) >= want.width &&
-               box.height / (factor * 2) >= want.height)
-            factor *= 2;
+        factor = imaging::reductionToCover(box.size(), target(box.size()));
     }
     if (factor > 1) {
         int flag = factor == 2   ? cv::IMREAD_REDUCED_COLOR_2
