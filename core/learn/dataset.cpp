@@ -199,30 +199,13 @@ cv::Mat loadResized(const fs::path& file, const imaging::Roi* roi,
                    const std::function<cv::Size(cv::Size)>& target)
 {
     const std::string bytes = readFile(file);
-    const std::string name = file.string();
-    imaging::ImageInfo info = imaging::probe(bytes, name);
-    cv::Mat im;
-    int factor = 1;
     // A region is normalised, so it cuts a reduced decode as it cuts the full image; the
-    // reduction is chosen so that the region still covers size x size.
-    const cv::Rect box = roi && !roi->empty()
-                             ? roi->boundingBox({int(info.width), int(info.height)})
-                             : cv::Rect(0, 0, int(info.width), int(info.height));
-    if (info.format == imaging::Format::Jpeg &&
-        info.width * std::int64_t(info.height) <= imaging::kDefaultMaxPixels) {
-        factor = imaging::reductionToCover(box.size(), target(box.size()));
-    }
-    if (factor > 1) {
-        int flag = factor == 2   ? cv::IMREAD_REDUCED_COLOR_2
-                   : factor == 4 ? cv::IMREAD_REDUCED_COLOR_4
-                                 : cv::IMREAD_REDUCED_COLOR_8;
-        cv::Mat buf(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-        im = cv::imdecode(buf, flag);
-        if (im.empty())
-            throw FormatError(name + ": the JPEG data is damaged and cannot be decoded.");
-    } else {
-        im = imaging::decode(bytes, name);
-    }
+    // reduction is chosen so that the region still covers the target size (the same rule and
+    // checks as live inspection's reduced decode).
+    cv::Mat im = imaging::decodeReduced(bytes, file.string(), [&](cv::Size full) {
+        const cv::Rect box = roi && !roi->empty() ? roi->boundingBox(full) : cv::Rect({0, 0}, full);
+        return imaging::reductionToCover(box.size(), target(box.size()));
+    });
     if (roi && !roi->empty()) im = imaging::applyRoi(im, *roi);
     const cv::Size want = target(im.size());
     cv::Mat out;
